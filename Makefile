@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# psv build: BPF objects and skeletons, psvd, psvctl, tests, fuzzers.
+# Quiet unless V=1.  Every target lands in build/.
+
+BUILD ?= build
+PREFIX ?= /usr/local
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PKGS := libbpf libxdp libelf zlib inih json-c
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS ?= -g -O2
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iloader \
+	  -I$(BUILD) $(shell pkg-config --cflags $(PKGS))
+LDLIBS := $(shell pkg-config --libs $(PKGS))
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Iinclude -Ibpf -I$(BUILD)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+MAINS := loader/psvd.c loader/psvctl.c
+LIB_SRCS := $(filter-out $(MAINS),$(wildcard loader/*.c))
+LIB_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(LIB_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test unit fuzz bench demo install clean
+all: $(BUILD)/psvd $(BUILD)/psvctl
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+$(BUILD) $(BUILD)/loader $(BUILD)/tests $(BUILD)/fuzz:
+	$(Q)mkdir -p $@
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h include/psv.h $(wildcard bpf/lib/*.h)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Userspace objects may include any skeleton, so they wait for all of them.
+$(BUILD)/loader/%.o: loader/%.c $(SKELS) | $(BUILD)/loader
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/psvd: $(BUILD)/loader/psvd.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/psvctl: $(BUILD)/loader/psvctl.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(SKELS) tests/unit/check.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+# Fuzzers build the parsers they target from source with sanitizers.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iloader \
+	       -I$(BUILD) -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(SKELS) | $(BUILD)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(LIB_SRCS) $(LDLIBS) -o $@
+
+unit: all $(UNIT_BINS) $(FUZZ_BINS)
+
+test: unit
+	$(Q)tests/run.sh
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh long
+
+bench: all $(UNIT_BINS)
+	$(Q)tests/bench/run.sh
+
+demo: all
+	$(Q)tests/demo.sh
+
+install: all
+	install -D -m 0755 $(BUILD)/psvd $(DESTDIR)$(PREFIX)/sbin/psvd
+	install -D -m 0755 $(BUILD)/psvctl $(DESTDIR)$(PREFIX)/sbin/psvctl
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/loader/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * psv.h - the one definition of everything shared by the BPF programs in
+ * bpf/ and the daemon and tools in loader/: map names, keys, values,
+ * counters and events.  Every struct has fixed-width fields and explicit
+ * padding so both sides agree byte for byte (checked by _Static_assert).
+ * Addresses and ports are kept in network byte order, as on the wire.
+ */
+#ifndef PSV_H
+#define PSV_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Pins live in PSV_PIN_ROOT/<ifname>/ (maps by name, programs as prog_*). */
+#define PSV_PIN_ROOT "/sys/fs/bpf/psv"
+
+/* Default map sizes; psvd may resize before load (flows up to 1,000,000). */
+#define PSV_MAX_IDENTITIES 4096
+#define PSV_MAX_CONNS 131072
+#define PSV_MAX_GROUPS 65536
+#define PSV_MAX_HOST_CONNS 65536
+#define PSV_MAX_FRAGS 4096
+#define PSV_EVENTS_BYTES (256 * 1024)
+
+/* What egress does with a new flow when the ready queue is empty. */
+enum psv_exhausted {
+	PSV_EXHAUSTED_DROP = 0,	/* fail closed: nothing leaks */
+	PSV_EXHAUSTED_REUSE = 1, /* psv_config.reuse_vip */
+	PSV_EXHAUSTED_HOST = 2,	/* the host's real identity */
+};
+
+/* How new flows are grouped onto identities (policy.default). */
+enum psv_granularity {
+	PSV_GRAN_FLOW = 0,	/* the paper's keys */
+	PSV_GRAN_APP = 1,
+	PSV_GRAN_UID = 2,
+	PSV_GRAN_HOST = 3,	/* not virtualized */
+};
+
+/* Reverse path attachment (config: ingress = auto|xdp|tc). */
+enum psv_ingress_mode {
+	PSV_INGRESS_AUTO = 0,
+	PSV_INGRESS_XDP = 1,
+	PSV_INGRESS_TC = 2,
+};
+
+/* Map psv_config (ARRAY, one entry at key 0), written by psvd. */
+struct psv_config {
+	__u8 host_mac[6];
+	__u8 on_exhausted;	/* enum psv_exhausted */
+	__u8 granularity;	/* enum psv_granularity */
+	__be32 host_ip;
+	__be32 netmask;		/* on-link prefix, to spot subnet broadcast */
+	__be32 reuse_vip;	/* least recently used identity, for REUSE */
+	__u32 ifindex;		/* for the TC ingress ARP reply redirect */
+	__u32 enabled;		/* 0: psv attached but passes everything */
+};
+
+/* Identity lifecycle (DESIGN.md); only READY and ACTIVE answer ARP. */
+enum psv_id_state {
+	PSV_ID_ACQUIRING = 1,
+	PSV_ID_READY = 2,
+	PSV_ID_ACTIVE = 3,
+	PSV_ID_IDLE = 4,
+	PSV_ID_RETIRED = 5,
+};
+
+/* Map psv_identities (HASH): key __be32 virtual IPv4 -> identity. */
+struct psv_identity {
+	__u8 mac[6];
+	__u8 state;		/* enum psv_id_state */
+	__u8 pad;
+	__u32 id;		/* psvd's sequence number, never reused */
+};
+
+/*
+ * Map psv_ready (QUEUE of __be32 virtual IPv4): identities leased and
+ * announced, waiting for a flow.  Egress pops one per new group in O(1).
+ */
+
+/* Flow grouping key (map psv_groups, HASH): which flows share an identity. */
+struct psv_group_key {
+	__be32 daddr;		/* 0 for app/uid granularity */
+	__be16 sport;		/* UDP only */
+	__be16 dport;		/* TCP and UDP */
+	__u32 owner;		/* uid or app id for app/uid granularity, else 0 */
+	__u8 proto;		/* IPPROTO_TCP/UDP/ICMP; 0 for app/uid */
+	__u8 pad[3];
+};
+
+struct psv_group {
+	__be32 vip;
+	__u32 pad;
+	__u64 created_ns;	/* bpf_ktime_get_ns() */
+};
+
+/*
+ * Connection key, in egress orientation.  The local address is always
+ * the host's real one, so (proto, local port, remote address, remote port)
+ * names a connection in both directions: ingress builds the same key from
+ * (proto, dport, saddr, sport).  ICMP echo uses the echo id as lport.
+ */
+struct psv_conn_key {
+	__be32 raddr;
+	__be16 lport;
+	__be16 rport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* TCP state as far as expiry needs it. */
+enum psv_tcp_state {
+	PSV_TCP_NONE = 0,	/* UDP, ICMP */
+	PSV_TCP_SYN_SENT = 1,
+	PSV_TCP_ESTABLISHED = 2,
+	PSV_TCP_FIN_WAIT = 3,	/* one side sent FIN */
+	PSV_TCP_CLOSED = 4,	/* both FINs, or RST */
+};
+
+#define PSV_CONN_FIN_OUT 0x01	/* psv_conn.flags: FIN seen leaving */
+#define PSV_CONN_FIN_IN 0x02	/* FIN seen arriving */
+
+/* Map psv_conns (HASH, virtualized flows only; created by egress). */
+struct psv_conn {
+	__be32 vip;
+	__u8 tcp_state;		/* enum psv_tcp_state */
+	__u8 flags;		/* PSV_CONN_* */
+	__u16 pad;
+	__u64 last_seen_ns;	/* refreshed at most once a second */
+	struct psv_group_key group; /* the group this connection belongs to */
+};
+
+/*
+ * Map psv_host_conns (LRU_HASH): flows a peer opened to the host's own
+ * address.  Ingress records them so egress leaves their replies (UDP
+ * included) on the real identity.  Value: last seen, ns.
+ */
+
+/* Map psv_frags (LRU_HASH): IPv4 fragments of one datagram, one identity. */
+struct psv_frag_key {
+	__be32 raddr;		/* remote address */
+	__be16 ip_id;
+	__u8 proto;
+	__u8 dir;		/* PSV_DIR_EGRESS or PSV_DIR_INGRESS */
+};
+
+#define PSV_DIR_EGRESS 0
+#define PSV_DIR_INGRESS 1
+
+struct psv_frag {
+	__be32 vip;
+	__u32 pad;
+};
+
+/*
+ * Per-CPU counters (map psv_stats, PERCPU_ARRAY of __u64 indexed by enum
+ * psv_stat).  One list so the names psvctl prints cannot drift from the
+ * indexes BPF counts.
+ */
+#define PSV_STATS(X)							\
+	X(EG_TRANSLATED, "egress_translated")				\
+	X(EG_NEW_GROUP, "egress_new_group")				\
+	X(EG_NEW_CONN, "egress_new_conn")				\
+	X(EG_POOL_EMPTY, "egress_pool_empty")				\
+	X(EG_EXHAUSTED_REUSE, "egress_exhausted_reuse")			\
+	X(EG_EXHAUSTED_HOST, "egress_exhausted_host")			\
+	X(EG_PASS_HOST, "egress_pass_host")				\
+	X(EG_PASS_NOT_OURS, "egress_pass_not_ours")			\
+	X(EG_DROP_PARSE, "egress_drop_parse")				\
+	X(EG_DROP_FRAG, "egress_drop_frag")				\
+	X(EG_DROP_TABLE_FULL, "egress_drop_table_full")			\
+	X(EG_DROP_NO_IDENTITY, "egress_drop_no_identity")		\
+	X(EG_DROP_CSUM, "egress_drop_csum")				\
+	X(IN_TRANSLATED, "ingress_translated")				\
+	X(IN_ICMP_ERROR, "ingress_icmp_error")				\
+	X(IN_ARP_REPLIED, "ingress_arp_replied")			\
+	X(IN_DROP_UNSOLICITED, "ingress_drop_unsolicited")		\
+	X(IN_DROP_PARSE, "ingress_drop_parse")				\
+	X(IN_DROP_FRAG, "ingress_drop_frag")				\
+	X(IN_DROP_CSUM, "ingress_drop_csum")				\
+	X(IN_HOST_CONN, "ingress_host_conn")				\
+	X(IN_PASS, "ingress_pass")
+
+#define PSV_STAT_ENUM(id, name) PSV_STAT_##id,
+enum psv_stat {
+	PSV_STATS(PSV_STAT_ENUM)
+	PSV_STAT_MAX
+};
+#undef PSV_STAT_ENUM
+
+/* Ring buffer psv_events: egress tells psvd what it took or missed. */
+enum psv_event_type {
+	PSV_EV_IDENTITY_TAKEN = 1,	/* a ready identity left the queue */
+	PSV_EV_POOL_EMPTY = 2,		/* a new flow found no identity */
+};
+
+struct psv_event {
+	__u32 type;		/* enum psv_event_type */
+	__be32 vip;
+	struct psv_group_key group;
+	__u64 ts_ns;
+};
+
+/* Map names, for psvd and psvctl to open pins by. */
+#define PSV_MAP_CONFIG "psv_config"
+#define PSV_MAP_IDENTITIES "psv_identities"
+#define PSV_MAP_READY "psv_ready"
+#define PSV_MAP_GROUPS "psv_groups"
+#define PSV_MAP_CONNS "psv_conns"
+#define PSV_MAP_HOST_CONNS "psv_host_conns"
+#define PSV_MAP_FRAGS "psv_frags"
+#define PSV_MAP_STATS "psv_stats"
+#define PSV_MAP_EVENTS "psv_events"
+
+_Static_assert(sizeof(struct psv_config) == 28, "psv_config layout");
+_Static_assert(sizeof(struct psv_identity) == 12, "psv_identity layout");
+_Static_assert(sizeof(struct psv_group_key) == 16, "psv_group_key layout");
+_Static_assert(sizeof(struct psv_group) == 16, "psv_group layout");
+_Static_assert(sizeof(struct psv_conn_key) == 12, "psv_conn_key layout");
+_Static_assert(sizeof(struct psv_conn) == 32, "psv_conn layout");
+_Static_assert(sizeof(struct psv_frag_key) == 8, "psv_frag_key layout");
+_Static_assert(sizeof(struct psv_event) == 32, "psv_event layout");
+
+#endif /* PSV_H */

@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Runs every test: unit binaries (build/tests/test_*), short fuzz runs, and
+# the end-to-end scripts (tests/e2e/*.sh).  Each prints TAP-like lines,
+# "ok - what" or "not ok - what"; this counts them and closes with
+# "N passed, N failed".  A program that exits non-zero without a "not ok"
+# line counts as one failure, so nothing fails silently.
+# Usage: tests/run.sh [unit|fuzz|e2e]...   (default: all three)
+set -u
+cd "$(dirname "$0")/.."
+build=${BUILD:-build}
+passed=0
+failed=0
+
+run_one() {
+	local name=$1; shift
+	local out rc
+	echo "# $name"
+	out=$("$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | sed 's/^/    /'
+	local p f
+	p=$(printf '%s\n' "$out" | grep -c '^ok ')
+	f=$(printf '%s\n' "$out" | grep -c '^not ok ')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited $rc"
+		f=1
+	fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name reported no result"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+suites=${*:-unit fuzz e2e}
+for suite in $suites; do
+	case $suite in
+	unit)
+		for t in "$build"/tests/test_*; do
+			[ -x "$t" ] || continue
+			case $t in *.d) continue ;; esac
+			run_one "unit/$(basename "$t")" "$t"
+		done ;;
+	fuzz)
+		run_one "fuzz (short)" tests/fuzz/run.sh short ;;
+	e2e)
+		for t in tests/e2e/*.sh; do
+			[ -f "$t" ] || continue
+			run_one "e2e/$(basename "$t" .sh)" bash "$t"
+		done ;;
+	*) echo "unknown suite: $suite" >&2; exit 2 ;;
+	esac
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
