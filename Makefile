@@ -36,6 +36,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .DELETE_ON_ERROR:
 .PHONY: all deps test unit fuzz bench demo install clean
@@ -44,7 +46,7 @@ all: $(BUILD)/psvd $(BUILD)/psvctl
 deps:
 	$(Q)scripts/install-deps.sh
 
-$(BUILD) $(BUILD)/loader $(BUILD)/tests $(BUILD)/fuzz:
+$(BUILD) $(BUILD)/loader $(BUILD)/tests $(BUILD)/fuzz $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 $(BUILD)/vmlinux.h: | $(BUILD)
@@ -76,6 +78,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(SKELS) tests/unit/check.h | $(BUI
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
 
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS) $(SKELS) | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
+
 # Fuzzers build the parsers they target from source with sanitizers.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iloader \
 	       -I$(BUILD) -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))
@@ -91,7 +97,7 @@ test: unit
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh long
 
-bench: all $(UNIT_BINS)
+bench: all $(BENCH_BINS)
 	$(Q)tests/bench/run.sh
 
 demo: all
@@ -104,4 +110,4 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/loader/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/loader/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)
