@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * netdev.h - facts about the interface psv runs on, read by ioctl (not
+ * /sys/class/net: inside `ip netns exec` sysfs belongs to another netns).
+ */
+#ifndef PSV_NETDEV_H
+#define PSV_NETDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <net/if.h>
+
+struct netdev {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	uint8_t mac[6];
+	uint32_t ip;		/* network byte order; 0 if none */
+	uint32_t netmask;	/* network byte order */
+	char driver[32];	/* from ethtool, e.g. "veth" */
+	bool wireless;
+};
+
+/* Fills dev for ifname; -errno with a message logged on failure. */
+int netdev_query(const char *ifname, struct netdev *dev);
+/* Sets or clears IFF_PROMISC; persists if psvd dies (unlike PACKET_MR_PROMISC). */
+int netdev_set_promisc(const char *ifname, bool on);
+/* Whether a veth: plain veths need TC ingress (see DESIGN.md facts). */
+bool netdev_is_veth(const struct netdev *dev);
+
+#endif
