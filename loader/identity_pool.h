@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * identity_pool.h - psvd's identities and their lifecycle:
+ * acquiring -> ready (in psv_ready, announced) -> active (has flows) ->
+ * idle -> retired (never handed out again).  The pool keeps `ready`
+ * identities at its target, paces acquisitions with random delays (a burst
+ * of new MACs is itself linkable) and never holds more than `max`.
+ * Addresses come from a static range or from one DHCP client per
+ * identity; the pool only asks its source to acquire and release.
+ */
+#ifndef PSV_IDENTITY_POOL_H
+#define PSV_IDENTITY_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "psv.h"
+
+struct dataplane;
+
+struct identity {
+	uint32_t id;		/* sequence number, never reused */
+	uint8_t mac[6];
+	uint32_t ip;		/* network order; 0 while acquiring */
+	enum psv_id_state state;
+	unsigned int flows;	/* connections seen at the last scan */
+	uint64_t idle_since_ms;	/* monotonic; when flows fell to 0 */
+	int64_t lease_expires;	/* unix seconds; 0 for static */
+	uint32_t server;	/* DHCP server, network order */
+	void *source_state;	/* the source's per-identity state */
+};
+
+struct identity_pool;
+
+/* Where addresses come from. */
+struct pool_source_ops {
+	/* Starts acquiring an address for id (MAC already set).  Static
+	 * sources call pool_identity_bound() before returning. */
+	int (*acquire)(struct identity_pool *pool, struct identity *id);
+	/* Gives the address back (DHCPRELEASE); id is being retired. */
+	void (*release)(struct identity_pool *pool, struct identity *id);
+	/* Sends a gratuitous ARP for a ready identity (RFC 5227 announce). */
+	void (*announce)(struct identity_pool *pool, struct identity *id);
+};
+
+struct pool_params {
+	unsigned int ready;		/* target of ready identities */
+	unsigned int max;		/* most identities at once */
+	unsigned int idle_retire_s;	/* seconds without flows */
+	unsigned int pace_ms;		/* max random delay between acquisitions */
+};
+
+struct identity_pool {
+	struct pool_params params;
+	const struct pool_source_ops *ops;
+	void *source;			/* the source's own state */
+	struct dataplane *dp;
+	struct identity **ids;		/* live identities (not retired) */
+	unsigned int count, cap;
+	uint32_t next_id;
+	uint64_t next_acquire_ms;	/* pacing */
+	uint64_t retired;		/* lifetime count */
+};
+
+int pool_init(struct identity_pool *pool, const struct pool_params *params,
+	      const struct pool_source_ops *ops, void *source,
+	      struct dataplane *dp);
+void pool_free(struct identity_pool *pool);
+
+/* Rebuilds the pool from the pinned maps a previous psvd left. */
+int pool_adopt(struct identity_pool *pool);
+/* Starts acquisitions the target asks for, paced; returns the next time
+ * (monotonic ms) it wants to run, or UINT64_MAX. */
+uint64_t pool_refill(struct identity_pool *pool, uint64_t now_ms);
+/* An acquisition finished: the identity gets its address, enters the
+ * maps and the ready queue, and is announced. */
+int pool_identity_bound(struct identity_pool *pool, struct identity *id,
+			uint32_t ip);
+/* An identity must go (NAK, lost lease, conflict, idle). */
+void pool_retire(struct identity_pool *pool, struct identity *id,
+		 const char *why);
+/* egress took a ready identity (ringbuf event). */
+void pool_identity_taken(struct identity_pool *pool, uint32_t vip);
+/* A conntrack scan counts each identity's flows: reset, then one
+ * pool_flow_seen per live connection, then pool_retire_idle. */
+void pool_flows_reset(struct identity_pool *pool);
+void pool_flow_seen(struct identity_pool *pool, uint32_t vip);
+void pool_retire_idle(struct identity_pool *pool, uint64_t now_ms);
+/* Drops every identity: releases leases, empties the maps. */
+void pool_release_all(struct identity_pool *pool);
+
+struct identity *pool_find_ip(struct identity_pool *pool, uint32_t ip);
+struct identity *pool_find_mac(struct identity_pool *pool, const uint8_t mac[6]);
+unsigned int pool_count_state(const struct identity_pool *pool,
+			      enum psv_id_state state);
+const char *pool_state_name(enum psv_id_state state);
+
+/* 46 random bits: locally administered, unicast (RFC 7042 2.1). */
+int pool_random_mac(uint8_t mac[6]);
+
+#endif
