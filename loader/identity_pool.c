@@ -57,7 +57,8 @@ int pool_init(struct identity_pool *pool, const struct pool_params *params,
 	pool->next_id = 1;
 	pool->cap = params->max ? params->max : 1;
 	pool->ids = calloc(pool->cap, sizeof(*pool->ids));
-	if (!pool->ids) {
+	pool->by_ip = calloc(pool->cap, sizeof(*pool->by_ip));
+	if (!pool->ids || !pool->by_ip) {
 		log_err("cannot allocate the identity table (%u entries)", pool->cap);
 		return -ENOMEM;
 	}
@@ -69,7 +70,9 @@ void pool_free(struct identity_pool *pool)
 	for (unsigned int i = 0; i < pool->count; i++)
 		free(pool->ids[i]);
 	free(pool->ids);
+	free(pool->by_ip);
 	pool->ids = NULL;
+	pool->by_ip = NULL;
 	pool->count = 0;
 }
 
@@ -273,18 +276,38 @@ void pool_identity_taken(struct identity_pool *pool, uint32_t vip)
 	log_debug("identity %u: active", id->id);
 }
 
-void pool_flows_reset(struct identity_pool *pool)
+static int by_ip_cmp(const void *a, const void *b)
 {
-	for (unsigned int i = 0; i < pool->count; i++)
-		pool->ids[i]->flows = 0;
+	uint32_t x = (*(struct identity *const *)a)->ip;
+	uint32_t y = (*(struct identity *const *)b)->ip;
+
+	return x < y ? -1 : x > y;
 }
 
-void pool_flow_seen(struct identity_pool *pool, uint32_t vip)
+void pool_flows_reset(struct identity_pool *pool)
 {
-	struct identity *id = pool_find_ip(pool, vip);
+	for (unsigned int i = 0; i < pool->count; i++) {
+		pool->ids[i]->flows = 0;
+		pool->ids[i]->last_seen_ns = 0;
+		pool->by_ip[i] = pool->ids[i];
+	}
+	/* One lookup per connection follows: make it a binary search. */
+	qsort(pool->by_ip, pool->count, sizeof(*pool->by_ip), by_ip_cmp);
+}
 
-	if (id)
-		id->flows++;
+void pool_flow_seen(struct identity_pool *pool, uint32_t vip,
+		    uint64_t last_seen_ns)
+{
+	struct identity key = { .ip = vip }, *kp = &key, **found, *id;
+
+	found = bsearch(&kp, pool->by_ip, pool->count, sizeof(*pool->by_ip),
+			by_ip_cmp);
+	if (!found)
+		return;
+	id = *found;
+	id->flows++;
+	if (last_seen_ns > id->last_seen_ns)
+		id->last_seen_ns = last_seen_ns;
 }
 
 void pool_retire_idle(struct identity_pool *pool, uint64_t now_ms)

@@ -24,6 +24,7 @@ struct identity {
 	uint32_t ip;		/* network order; 0 while acquiring */
 	enum psv_id_state state;
 	unsigned int flows;	/* connections seen at the last scan */
+	uint64_t last_seen_ns;	/* newest use among them (bpf clock) */
 	uint64_t idle_since_ms;	/* monotonic; when flows fell to 0 */
 	int64_t lease_expires;	/* unix seconds; 0 for static */
 	uint32_t server;	/* DHCP server, network order */
@@ -56,6 +57,7 @@ struct identity_pool {
 	void *source;			/* the source's own state */
 	struct dataplane *dp;
 	struct identity **ids;		/* live identities (not retired) */
+	struct identity **by_ip;	/* ids sorted by ip, during a scan */
 	unsigned int count, cap;
 	uint32_t next_id;
 	uint64_t next_acquire_ms;	/* pacing */
@@ -84,7 +86,8 @@ void pool_identity_taken(struct identity_pool *pool, uint32_t vip);
 /* A conntrack scan counts each identity's flows: reset, then one
  * pool_flow_seen per live connection, then pool_retire_idle. */
 void pool_flows_reset(struct identity_pool *pool);
-void pool_flow_seen(struct identity_pool *pool, uint32_t vip);
+void pool_flow_seen(struct identity_pool *pool, uint32_t vip,
+		    uint64_t last_seen_ns);
 void pool_retire_idle(struct identity_pool *pool, uint64_t now_ms);
 /* Drops every identity: releases leases, empties the maps. */
 void pool_release_all(struct identity_pool *pool);
