@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# End to end, static pool: real applications on the psv host reach the
+# servers while the observer sees a distinct MAC+IP per flow key, never the
+# host's real MAC or IP on a virtualized flow, and valid checksums; after
+# SIGTERM nothing of psv stays attached or pinned.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/testbed/testbed.sh
+. tests/testbed/psvd.sh
+
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
+
+tb_up || { nok "testbed comes up"; exit 1; }
+trap 'psv_cleanup; tb_down' EXIT
+OBS=tests/testbed/observe.py
+
+tb_capture_start
+check "psvd starts with a static pool of 4 ready identities" psv_start "
+[pool]
+source = static
+static = 192.0.2.200-192.0.2.249
+ready = 4
+max = 40
+idle_retire = 300
+[policy]
+default = flow
+on_exhausted = drop"
+
+ids=$(psv_ctl identities --json)
+check "identities --json has the contract's fields" \
+	jq -e 'length >= 4 and all(.[]; has("id") and has("mac") and has("ipv4")
+		and has("state") and has("flows") and has("lease_expires"))' <<<"$ids" >/dev/null
+check "no identity uses the host's MAC or IP" \
+	jq -e --arg m "$TB_HOST_MAC" --arg i "$TB_HOST_IP" \
+	'all(.[]; .mac != $m and .ipv4 != $i)' <<<"$ids" >/dev/null
+
+# Real applications.  Two curls to srv1:80 are two TCP connections to one
+# server port: they must share an identity.
+check "curl srv1 (1st connection)" tb_host curl -sf -o /dev/null http://198.51.100.10/
+check "curl srv1 (2nd connection)" tb_host curl -sf -o /dev/null http://198.51.100.10/index.html
+check "curl srv2" tb_host curl -sf -o /dev/null http://198.51.100.20/
+check "ping srv1" tb_host ping -c 2 -i 0.2 -W 2 198.51.100.10
+check "ping srv2" tb_host ping -c 2 -i 0.2 -W 2 198.51.100.20
+check "dig srv1.psv.test" bash -c "[ \"\$(ip netns exec $TB_HOST dig +short +time=2 +tries=2 @192.0.2.1 srv1.psv.test)\" = 198.51.100.10 ]"
+check "iperf3 to srv1 for 2 s" tb_host iperf3 -c 198.51.100.10 -t 2 -J --logfile "$TB_DIR/iperf3.json"
+
+flows=$(psv_ctl flows --json)
+check "flows --json has the contract's fields" \
+	jq -e 'length >= 1 and all(.[]; has("proto") and has("local_port") and
+		has("remote_ip") and has("remote_port") and has("identity") and
+		has("mac") and has("ipv4") and has("app"))' <<<"$flows" >/dev/null
+stats=$(psv_ctl stats --json)
+check "egress translated packets" jq -e '.egress_translated > 0' <<<"$stats" >/dev/null
+check "ingress translated packets" jq -e '.ingress_translated > 0' <<<"$stats" >/dev/null
+
+sleep 0.5
+tb_capture_stop
+view=$("$OBS" flows "$TB_PCAP" --json)
+echo "$view" | jq -r '.flows[] | "#   \(.proto) \(.mac) \(.ip) -> \(.remote_ip):\(.remote_port // .icmp_type)"'
+
+# Identity (mac ip) the observer saw for traffic to a remote endpoint.
+seen() {
+	jq -r --arg r "$1" --arg p "$2" --arg port "${3:-}" \
+		'[.flows[] | select(.remote_ip == $r and .proto == $p and
+		  ($port == "" or (.remote_port|tostring) == $port)) |
+		  "\(.mac) \(.ip)"] | unique | .[]' <<<"$view"
+}
+http1=$(seen 198.51.100.10 tcp 80)
+http2=$(seen 198.51.100.20 tcp 80)
+icmp1=$(seen 198.51.100.10 icmp)
+icmp2=$(seen 198.51.100.20 icmp)
+dns=$(seen 192.0.2.1 udp 53)
+iperf=$(seen 198.51.100.10 tcp 5201)
+check "both connections to srv1:80 used one identity" [ "$(wc -l <<<"$http1")" = 1 ]
+for v in "$http1" "$http2" "$icmp1" "$icmp2" "$dns" "$iperf"; do
+	[ -n "$v" ] || nok "a flow is missing from the capture"
+done
+check "six flow keys, six distinct identities" \
+	[ "$(printf '%s\n' "$http1" "$http2" "$icmp1" "$icmp2" "$dns" "$iperf" | sort -u | wc -l)" = 6 ]
+check "no virtualized flow carried the host's MAC" \
+	bash -c "! grep -q -- '$TB_HOST_MAC' <<<'$http1 $http2 $icmp1 $icmp2 $dns $iperf'"
+check "no virtualized flow carried the host's IP" \
+	bash -c "! grep -qw -- '$TB_HOST_IP' <<<'$http1 $http2 $icmp1 $icmp2 $dns $iperf'"
+leaks=$("$OBS" leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --no-arp --no-dhcp --json)
+check "the observer saw no IPv4 frame with the real MAC or IP (ARP, DHCP aside)" \
+	jq -e '.frames == 0' <<<"$leaks" >/dev/null || jq -c '.flows' <<<"$leaks"
+sums=$("$OBS" checksums "$TB_PCAP" --json)
+check "every checksum in the capture is valid" \
+	jq -e '([.bad[]] | add) == 0' <<<"$sums" >/dev/null || jq -c '.bad_frames[:5]' <<<"$sums"
+
+psv_stop TERM
+check "psvd exits 0 on SIGTERM" [ "$PSV_RC" = 0 ]
+check "no TC filter left on eth0" bash -c "[ -z \"\$(ip netns exec $TB_HOST tc filter show dev eth0 egress; ip netns exec $TB_HOST tc filter show dev eth0 ingress)\" ]"
+check "no XDP program left on eth0" bash -c "! ip netns exec $TB_HOST ip link show dev eth0 | grep -q xdp"
+check "no pins left" [ ! -e /sys/fs/bpf/psv/eth0 ]
+check "host traffic works again without psv" tb_host curl -sf -o /dev/null http://198.51.100.10/

@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Runs psvd on the testbed's psv host (source after testbed.sh, after tb_up).
+#   psv_start CONFIG_TEXT   writes $TB_DIR/psv.conf, starts build/psvd on
+#                           eth0 in the host netns (nsenter, so its bpffs pins
+#                           outlive it), waits for the ready identities
+#   psv_ctl ARGS...         build/psvctl --iface eth0 ARGS in the host netns
+#   psv_stop [SIGNAL]       stops psvd (default TERM) and waits for it
+# psvd's log: $TB_DIR/psvd.log.  tb_down also stops a psvd left running.
+
+PSV_BUILD=${PSV_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
+
+psv_ctl() { tb_host_nsenter "$PSV_BUILD/psvctl" --iface "$TB_HOST_IF" "$@"; }
+
+# Waits until psvctl shows at least $1 ready identities (max $2 seconds).
+psv_wait_ready() {
+	local want=$1 secs=${2:-20} n i
+	for ((i = 0; i < secs * 10; i++)); do
+		n=$(psv_ctl identities --json 2>/dev/null |
+			jq '[.[] | select(.state == "ready")] | length' 2>/dev/null)
+		[ "${n:-0}" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	echo "psv_wait_ready: only ${n:-0} of $want identities ready after ${secs}s" >&2
+	return 1
+}
+
+psv_start() {
+	printf '%s\n' "$1" > "$TB_DIR/psv.conf"
+	tb_host_nsenter "$PSV_BUILD/psvd" --iface "$TB_HOST_IF" \
+		--config "$TB_DIR/psv.conf" --foreground --log-level debug \
+		>>"$TB_DIR/psvd.log" 2>&1 &
+	PSV_PID=$!
+	echo "$PSV_PID" > "$TB_DIR/psvd.pid"
+	local ready
+	ready=$(sed -n 's/^ready *= *\([0-9]*\).*/\1/p' "$TB_DIR/psv.conf")
+	if ! psv_wait_ready "${ready:-1}" 30; then
+		echo "psvd did not come up; its log:" >&2
+		tail -n 30 "$TB_DIR/psvd.log" >&2
+		return 1
+	fi
+}
+
+psv_stop() {
+	local sig=${1:-TERM} i
+	[ -n "${PSV_PID:-}" ] || return 0
+	kill -"$sig" "$PSV_PID" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$PSV_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$PSV_PID" 2>/dev/null; then
+		echo "psvd $PSV_PID ignored SIG$sig; killing it" >&2
+		kill -KILL "$PSV_PID" 2>/dev/null
+	fi
+	wait "$PSV_PID" 2>/dev/null
+	PSV_RC=$?
+	PSV_PID=
+}
+
+# Detaches and unpins whatever a killed psvd left on the host's eth0.
+psv_cleanup() {
+	psv_stop KILL
+	tb_host tc filter del dev "$TB_HOST_IF" egress 2>/dev/null
+	tb_host tc filter del dev "$TB_HOST_IF" ingress 2>/dev/null
+	tb_host ip link set dev "$TB_HOST_IF" xdp off 2>/dev/null
+	rm -rf "/sys/fs/bpf/psv/$TB_HOST_IF"
+	rmdir /sys/fs/bpf/psv 2>/dev/null
+	rm -f "/run/psv/$TB_HOST_IF.sock"
+}
