@@ -1,0 +1,531 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""What a passive LAN observer learns from a capture (tests/testbed).
+
+tshark extracts header fields (fast on large captures); python aggregates.
+
+Subcommands (each prints a table, or JSON with --json):
+
+  flows PCAP [--remote IP[:PORT]] [--proto P] [--lan CIDR]
+      IPv4 traffic grouped as the observer would link it: one record per
+      (proto, mac, ip, remote_ip, remote_port, icmp_type), where mac/ip are
+      the LAN-side endpoint (source of outgoing frames, destination of
+      replies) and remote the other end.  ICMP errors count with the flow
+      they quote (traceroute's time-exceeded frames belong to its UDP flow).
+      JSON: {"flows": [{"proto", "mac", "ip", "remote_ip", "remote_port",
+      "icmp_type", "frames_out", "frames_in", "bytes_out", "bytes_in",
+      "conns", "local_ports", "remote_macs", "icmp_errors_in",
+      "icmp_errors_out", "error_sources"}]}
+      remote_port is null for ICMP; icmp_type is 8 for echo (requests and
+      replies), else the ICMP type, null for TCP/UDP.  conns counts distinct
+      LAN-side ports (ICMP echo identifiers).  local_ports lists up to 20.
+  macs PCAP
+      JSON: {"macs": [{"mac", "frames_sent", "frames_received", "ips",
+      "arp_ips"}], "ips": [{"ip", "macs", "frames_sent", "frames_received"}]}
+      ips: IPv4 sources used by that MAC; arp_ips: ARP sender addresses.
+  arp PCAP
+      JSON: {"requests", "replies", "arp": [{"frame", "time", "op",
+      "eth_src", "eth_dst", "sender_mac", "sender_ip", "target_mac",
+      "target_ip", "gratuitous"}]}
+  checksums PCAP
+      IPv4, TCP, UDP and ICMP checksums validated by tshark (outer headers;
+      the quoted header inside an ICMP error is not judged).
+      JSON: {"frames", "good": {"ip","tcp","udp","icmp"}, "bad": {...},
+      "unverified": {...}, "bad_frames": [{"frame", "layer", "src", "dst"}]}
+      A truncated frame (snaplen) or a UDP checksum of 0 is unverified.
+  leaks PCAP --mac M [--mac M2] --ip I [--ip I2] [--no-arp] [--no-dhcp]
+             [--remote IP[:PORT]] [--proto P]
+      Frames whose Ethernet source/destination is M, or whose IPv4
+      source/destination (outer, or inner in an ICMP error) is I, or an ARP
+      frame naming M or I.  --no-arp and --no-dhcp (UDP 67/68) leave those
+      out; --remote/--proto restrict the check to matching flows.
+      JSON: {"frames", "eth", "ip", "inner_ip", "arp", "first_frames",
+      "flows": [flow records as above, built from the offending frames]}
+
+Exit status: 0, or 2 on a usage or tshark error.
+"""
+
+import argparse
+import ipaddress
+import json
+import subprocess
+import sys
+
+FIELDS = [
+    "frame.number", "frame.time_epoch", "frame.len", "eth.src", "eth.dst",
+    "ip.src", "ip.dst", "ip.proto", "ip.checksum.status",
+    "tcp.srcport", "tcp.dstport", "tcp.checksum.status", "udp.srcport", "udp.dstport",
+    "udp.checksum.status", "icmp.type", "icmp.ident", "icmp.checksum.status",
+    "arp.opcode", "arp.src.hw_mac", "arp.src.proto_ipv4", "arp.dst.hw_mac",
+    "arp.dst.proto_ipv4",
+]
+PROTO = {1: "icmp", 6: "tcp", 17: "udp"}
+ICMP_ERRORS = {3, 4, 5, 11, 12}
+ICMP_ECHO = {0, 8}
+# tshark's checksum status: 0 bad, 1 good, 2 unverified.
+STATUS = {"0": "bad", "1": "good", "2": "unverified"}
+
+
+def die(msg):
+    print(f"observe.py: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def frames(pcap):
+    """Yields one dict per frame, every field a list (tshark occurrences)."""
+    cmd = ["tshark", "-n", "-r", pcap,
+           "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+           "-o", "udp.check_checksum:TRUE",
+           "-o", "tcp.desegment_tcp_streams:FALSE",
+           "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a",
+           "-E", "aggregator=,"]
+    for f in FIELDS:
+        cmd += ["-e", f]
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    except OSError as e:
+        die(f"cannot run tshark: {e}")
+    for line in proc.stdout:
+        cols = line.rstrip("\n").split("\t")
+        if len(cols) != len(FIELDS):
+            continue
+        yield {k: (v.split(",") if v else []) for k, v in zip(FIELDS, cols)}
+    err = proc.stderr.read()
+    if proc.wait() != 0:
+        die(f"tshark failed on {pcap}: {err.strip()}")
+
+
+def first(fr, key, conv=str):
+    v = fr[key]
+    return conv(v[0]) if v else None
+
+
+def as_int(s):
+    return int(s, 0)
+
+
+class Packet:
+    """The IPv4 view of one frame: addresses, the flow it belongs to."""
+
+    def __init__(self, fr):
+        self.num = first(fr, "frame.number", int)
+        self.len = first(fr, "frame.len", int)
+        self.eth_src = first(fr, "eth.src")
+        self.eth_dst = first(fr, "eth.dst")
+        srcs, dsts, protos = fr["ip.src"], fr["ip.dst"], fr["ip.proto"]
+        self.src, self.dst = srcs[0], dsts[0]
+        self.proto = int(protos[0])
+        self.inner = None
+        self.icmp_type = None
+        ports = self._ports(fr, self.proto)
+        if self.proto == 1:
+            self.icmp_type = first(fr, "icmp.type", int)
+            if self.icmp_type in ICMP_ERRORS and len(srcs) > 1:
+                iproto = int(protos[1])
+                # The transport fields of an ICMP error are the quoted
+                # header's; an inner ICMP echo has the second icmp.type.
+                iports = self._ports(fr, iproto, inner=True)
+                self.inner = (iproto, srcs[1], iports[0], dsts[1], iports[1])
+        self.sport, self.dport = ports
+        # The flow this frame belongs to: (proto, endpoint A, endpoint B),
+        # with the frame's sender as A.
+        if self.inner:
+            p, s, sp, d, dp = self.inner
+            self.flow = (p, (s, sp), (d, dp))
+            self.flow_icmp_type = None if p != 1 else 8
+        else:
+            self.flow = (self.proto, (self.src, self.sport),
+                         (self.dst, self.dport))
+            self.flow_icmp_type = self._flow_icmp_type()
+
+    def _ports(self, fr, proto, inner=False):
+        if proto == 6:
+            return (first(fr, "tcp.srcport", int),
+                    first(fr, "tcp.dstport", int))
+        if proto == 17:
+            return (first(fr, "udp.srcport", int),
+                    first(fr, "udp.dstport", int))
+        if proto == 1:
+            types = fr["icmp.type"]
+            t = types[1 if inner else 0] if len(types) > (1 if inner else 0) \
+                else None
+            if t is not None and int(t) in ICMP_ECHO and fr["icmp.ident"]:
+                # icmp.ident is listed big- then little-endian, per header.
+                idents = fr["icmp.ident"]
+                i = 2 if inner and len(idents) > 2 else 0
+                ident = as_int(idents[i])
+                return (ident, ident)
+        return (None, None)
+
+    def _flow_icmp_type(self):
+        if self.proto != 1:
+            return None
+        return 8 if self.icmp_type in ICMP_ECHO else self.icmp_type
+
+
+def in_net(ip, net):
+    try:
+        return ipaddress.ip_address(ip) in net
+    except ValueError:
+        return False
+
+
+class Flows:
+    """Groups packets by the LAN-side endpoint and the remote service."""
+
+    def __init__(self, lan):
+        self.lan = lan
+        self.local = {}     # conversation -> local (ip, port)
+        self.groups = {}
+
+    def _conv(self, pkt):
+        p, a, b = pkt.flow
+        return (p, pkt.flow_icmp_type, frozenset((a, b)))
+
+    def _orient(self, pkt, conv):
+        if conv in self.local:
+            return self.local[conv]
+        _, a, b = pkt.flow
+        a_lan, b_lan = in_net(a[0], self.lan), in_net(b[0], self.lan)
+        if a_lan != b_lan:
+            local = a if a_lan else b
+        else:
+            # Both on the LAN (the gateway's DNS) or neither: the side that
+            # spoke first (for an ICMP error, the sender of what it quotes).
+            local = a
+        self.local[conv] = local
+        return local
+
+    def add(self, pkt):
+        conv = self._conv(pkt)
+        local = self._orient(pkt, conv)
+        _, a, b = pkt.flow
+        remote = b if a == local else a
+        # An ICMP error travels back to the sender of the quoted packet.
+        out = (a == local) != bool(pkt.inner)
+        if out:
+            mac, ip, rmac = pkt.eth_src, pkt.src, pkt.eth_dst
+        else:
+            mac, ip, rmac = pkt.eth_dst, pkt.dst, pkt.eth_src
+        key = (PROTO.get(pkt.flow[0], str(pkt.flow[0])), mac, ip, remote[0],
+               remote[1] if pkt.flow[0] != 1 else None, pkt.flow_icmp_type)
+        g = self.groups.get(key)
+        if g is None:
+            g = self.groups[key] = {
+                "frames_out": 0, "frames_in": 0, "bytes_out": 0,
+                "bytes_in": 0, "ports": set(), "remote_macs": set(),
+                "icmp_errors_in": 0, "icmp_errors_out": 0,
+                "error_sources": set()}
+        d = "out" if out else "in"
+        g["frames_" + d] += 1
+        g["bytes_" + d] += pkt.len or 0
+        if local[1] is not None:
+            g["ports"].add(local[1])
+        if rmac:
+            g["remote_macs"].add(rmac)
+        if pkt.inner:
+            g["icmp_errors_" + d] += 1
+            g["error_sources"].add(pkt.dst if out else pkt.src)
+
+    def records(self):
+        out = []
+        for key, g in self.groups.items():
+            proto, mac, ip, rip, rport, itype = key
+            out.append({
+                "proto": proto, "mac": mac, "ip": ip, "remote_ip": rip,
+                "remote_port": rport, "icmp_type": itype,
+                "frames_out": g["frames_out"], "frames_in": g["frames_in"],
+                "bytes_out": g["bytes_out"], "bytes_in": g["bytes_in"],
+                "conns": len(g["ports"]),
+                "local_ports": sorted(g["ports"])[:20],
+                "remote_macs": sorted(g["remote_macs"]),
+                "icmp_errors_in": g["icmp_errors_in"],
+                "icmp_errors_out": g["icmp_errors_out"],
+                "error_sources": sorted(g["error_sources"], key=ip_sort),
+            })
+        out.sort(key=lambda r: (ip_sort(r["remote_ip"]), r["proto"],
+                                r["remote_port"] or 0, r["icmp_type"] or 0,
+                                ip_sort(r["ip"]), r["mac"] or ""))
+        return out
+
+
+def ip_sort(ip):
+    try:
+        return (0, int(ipaddress.ip_address(ip)))
+    except ValueError:
+        return (1, 0)
+
+
+def parse_remote(s):
+    if s is None:
+        return None
+    ip, _, port = s.partition(":")
+    try:
+        ipaddress.IPv4Address(ip)
+        return (ip, int(port) if port else None)
+    except ValueError:
+        die(f"bad --remote {s!r}: want IP or IP:PORT")
+
+
+def matches(pkt, remote, proto):
+    """Whether pkt belongs to a flow with the given remote end and proto."""
+    p, a, b = pkt.flow
+    if proto and PROTO.get(p) != proto:
+        return False
+    if remote is None:
+        return True
+    rip, rport = remote
+    return any(ep[0] == rip and (rport is None or ep[1] == rport)
+               for ep in (a, b))
+
+
+def ipv4_packets(pcap):
+    for fr in frames(pcap):
+        if fr["ip.src"] and fr["ip.proto"]:
+            yield fr, Packet(fr)
+        else:
+            yield fr, None
+
+
+def cmd_flows(args):
+    flows = Flows(args.lan)
+    remote = parse_remote(args.remote)
+    for _, pkt in ipv4_packets(args.pcap):
+        if pkt and matches(pkt, remote, args.proto):
+            flows.add(pkt)
+    recs = flows.records()
+    if args.json:
+        return {"flows": recs}
+    print_flows(recs)
+    return None
+
+
+def fmt_service(r):
+    if r["proto"] == "icmp":
+        t = r["icmp_type"]
+        return f"{r['remote_ip']} icmp {'echo' if t == 8 else f'type {t}'}"
+    return f"{r['remote_ip']}:{r['remote_port']} {r['proto']}"
+
+
+def print_flows(recs):
+    hdr = ("remote service", "LAN MAC", "LAN IP", "conns", "out", "in",
+           "icmp err")
+    rows = [(fmt_service(r), r["mac"] or "-", r["ip"], str(r["conns"]),
+             str(r["frames_out"]), str(r["frames_in"]),
+             str(r["icmp_errors_in"] + r["icmp_errors_out"]))
+            for r in recs]
+    table(hdr, rows)
+
+
+def table(hdr, rows):
+    widths = [max(len(x) for x in col) for col in zip(hdr, *rows)]
+    for row in [hdr] + rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def cmd_macs(args):
+    macs, ips = {}, {}
+
+    def mac(m):
+        return macs.setdefault(m, {"mac": m, "frames_sent": 0,
+                                   "frames_received": 0, "ips": set(),
+                                   "arp_ips": set()})
+
+    def ip(a):
+        return ips.setdefault(a, {"ip": a, "macs": set(), "frames_sent": 0,
+                                  "frames_received": 0})
+
+    for fr in frames(args.pcap):
+        src, dst = first(fr, "eth.src"), first(fr, "eth.dst")
+        if src:
+            mac(src)["frames_sent"] += 1
+        if dst:
+            mac(dst)["frames_received"] += 1
+        if fr["ip.src"]:
+            s, d = fr["ip.src"][0], fr["ip.dst"][0]
+            ip(s)["frames_sent"] += 1
+            ip(d)["frames_received"] += 1
+            if src:
+                mac(src)["ips"].add(s)
+                ip(s)["macs"].add(src)
+        if src and fr["arp.src.proto_ipv4"]:
+            mac(src)["arp_ips"].add(fr["arp.src.proto_ipv4"][0])
+    mrecs = [dict(m, ips=sorted(m["ips"], key=ip_sort),
+                  arp_ips=sorted(m["arp_ips"], key=ip_sort))
+             for m in sorted(macs.values(), key=lambda m: m["mac"])]
+    irecs = [dict(i, macs=sorted(i["macs"]))
+             for i in sorted(ips.values(), key=lambda i: ip_sort(i["ip"]))]
+    if args.json:
+        return {"macs": mrecs, "ips": irecs}
+    table(("MAC", "sent", "received", "IPv4 sources", "ARP as"),
+          [(m["mac"], str(m["frames_sent"]), str(m["frames_received"]),
+            " ".join(m["ips"]) or "-", " ".join(m["arp_ips"]) or "-")
+           for m in mrecs])
+    print()
+    table(("IPv4", "sent", "received", "from MACs"),
+          [(i["ip"], str(i["frames_sent"]), str(i["frames_received"]),
+            " ".join(i["macs"]) or "-") for i in irecs])
+    return None
+
+
+def cmd_arp(args):
+    recs = []
+    for fr in frames(args.pcap):
+        op = first(fr, "arp.opcode", int)
+        if op is None:
+            continue
+        sip = first(fr, "arp.src.proto_ipv4")
+        tip = first(fr, "arp.dst.proto_ipv4")
+        recs.append({
+            "frame": first(fr, "frame.number", int),
+            "time": first(fr, "frame.time_epoch", float),
+            "op": {1: "request", 2: "reply"}.get(op, str(op)),
+            "eth_src": first(fr, "eth.src"), "eth_dst": first(fr, "eth.dst"),
+            "sender_mac": first(fr, "arp.src.hw_mac"), "sender_ip": sip,
+            "target_mac": first(fr, "arp.dst.hw_mac"), "target_ip": tip,
+            # RFC 5227 announcements and probes-as-requests: sender ==
+            # target; RFC 5227 probes have sender 0.0.0.0 (not gratuitous).
+            "gratuitous": sip is not None and sip == tip,
+        })
+    res = {"requests": sum(r["op"] == "request" for r in recs),
+           "replies": sum(r["op"] == "reply" for r in recs), "arp": recs}
+    if args.json:
+        return res
+    for r in recs:
+        if r["op"] == "request":
+            what = f"who-has {r['target_ip']} tell {r['sender_ip']}"
+        else:
+            what = f"{r['sender_ip']} is-at {r['sender_mac']}"
+        g = " (gratuitous)" if r["gratuitous"] else ""
+        print(f"{r['frame']:>7} {r['eth_src']} > {r['eth_dst']}  {what}{g}")
+    print(f"{res['requests']} requests, {res['replies']} replies")
+    return None
+
+
+def cmd_checksums(args):
+    layers = ("ip", "tcp", "udp", "icmp")
+    res = {"frames": 0, "good": dict.fromkeys(layers, 0),
+           "bad": dict.fromkeys(layers, 0),
+           "unverified": dict.fromkeys(layers, 0), "bad_frames": []}
+    for fr in frames(args.pcap):
+        res["frames"] += 1
+        if not fr["ip.proto"]:
+            continue
+        outer = PROTO.get(int(fr["ip.proto"][0]))
+        judged = [("ip", first(fr, "ip.checksum.status"))]
+        # Only the outer transport header: inside an ICMP error the quoted
+        # TCP/UDP header is truncated and was never judged by anyone.
+        if outer in ("tcp", "udp", "icmp"):
+            judged.append((outer, first(fr, f"{outer}.checksum.status")))
+        for layer, st in judged:
+            st = STATUS.get(st, "unverified")
+            res[st][layer] += 1
+            if st == "bad" and len(res["bad_frames"]) < 50:
+                res["bad_frames"].append({
+                    "frame": first(fr, "frame.number", int), "layer": layer,
+                    "src": fr["ip.src"][0], "dst": fr["ip.dst"][0]})
+    if args.json:
+        return res
+    table(("layer", "good", "bad", "unverified"),
+          [(l, str(res["good"][l]), str(res["bad"][l]),
+            str(res["unverified"][l])) for l in layers])
+    for b in res["bad_frames"]:
+        print(f"bad {b['layer']} checksum: frame {b['frame']} "
+              f"{b['src']} > {b['dst']}")
+    return None
+
+
+def is_dhcp(fr):
+    ports = set(fr["udp.srcport"] + fr["udp.dstport"])
+    return bool(ports & {"67", "68"}) and len(fr["ip.src"]) == 1
+
+
+def cmd_leaks(args):
+    if not args.mac and not args.ip:
+        die("leaks wants at least one --mac or --ip")
+    macs = {m.lower() for m in args.mac}
+    ips = set(args.ip)
+    remote = parse_remote(args.remote)
+    flows = Flows(args.lan)
+    res = {"frames": 0, "eth": 0, "ip": 0, "inner_ip": 0, "arp": 0,
+           "first_frames": [], "flows": []}
+    for fr, pkt in ipv4_packets(args.pcap):
+        is_arp = bool(fr["arp.opcode"])
+        if is_arp and args.no_arp:
+            continue
+        if args.no_dhcp and is_dhcp(fr):
+            continue
+        if (remote or args.proto) and not (pkt and
+                                           matches(pkt, remote, args.proto)):
+            continue
+        hit = False
+        if set(fr["eth.src"] + fr["eth.dst"]) & macs:
+            res["eth"] += 1
+            hit = True
+        addrs = fr["ip.src"] + fr["ip.dst"]
+        if set(addrs[:1] + fr["ip.dst"][:1]) & ips:
+            res["ip"] += 1
+            hit = True
+        elif set(addrs) & ips:
+            res["inner_ip"] += 1
+            hit = True
+        arp_fields = (fr["arp.src.hw_mac"] + fr["arp.dst.hw_mac"] +
+                      fr["arp.src.proto_ipv4"] + fr["arp.dst.proto_ipv4"])
+        if is_arp and set(a.lower() for a in arp_fields) & (macs | ips):
+            res["arp"] += 1
+            hit = True
+        if not hit:
+            continue
+        res["frames"] += 1
+        if len(res["first_frames"]) < 20:
+            res["first_frames"].append(first(fr, "frame.number", int))
+        if pkt:
+            flows.add(pkt)
+    res["flows"] = flows.records()
+    if args.json:
+        return res
+    print(f"{res['frames']} frames carry {', '.join(sorted(macs | ips))}: "
+          f"{res['eth']} by Ethernet address, {res['ip']} by IPv4 address, "
+          f"{res['inner_ip']} inside ICMP errors, {res['arp']} ARP")
+    if res["flows"]:
+        print_flows(res["flows"])
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    def add(name, fn, flowargs=False):
+        p = sub.add_parser(name)
+        p.add_argument("pcap")
+        p.add_argument("--json", action="store_true")
+        if flowargs:
+            p.add_argument("--remote", help="IP or IP:PORT of the far end")
+            p.add_argument("--proto", choices=sorted(PROTO.values()))
+            p.add_argument("--lan", type=ipaddress.ip_network,
+                           default=ipaddress.ip_network("192.0.2.0/24"),
+                           help="the observer's LAN (default 192.0.2.0/24)")
+        p.set_defaults(fn=fn)
+        return p
+
+    add("flows", cmd_flows, flowargs=True)
+    add("macs", cmd_macs)
+    add("arp", cmd_arp)
+    add("checksums", cmd_checksums)
+    p = add("leaks", cmd_leaks, flowargs=True)
+    p.add_argument("--mac", action="append", default=[])
+    p.add_argument("--ip", action="append", default=[])
+    p.add_argument("--no-arp", action="store_true")
+    p.add_argument("--no-dhcp", action="store_true")
+    args = ap.parse_args()
+    res = args.fn(args)
+    if args.json:
+        json.dump(res, sys.stdout, indent=1)
+        print()
+
+
+if __name__ == "__main__":
+    main()
