@@ -545,7 +545,8 @@ int main(int argc, char **argv)
 		log_err("%s: start-up failed: %s", d.ifname, strerror(-err));
 		/* Adopted state stays pinned for the next try; fresh state goes. */
 		if (!d.dp.adopted) {
-			dataplane_detach(&d.dp);
+			if (d.dp.attached)
+				dataplane_detach(&d.dp);
 			dataplane_unpin(&d.dp);
 		}
 		dataplane_close(&d.dp);
