@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * csum.h - incremental Internet checksum update (RFC 1624, eqn. 3:
+ * HC' = ~(~HC + ~m + m')), for XDP, which has no checksum helpers, and
+ * for the checksums inside a quoted packet of an ICMP error, which are
+ * plain data to the skb helpers.  The one's complement sum does not care
+ * about byte order (RFC 1071 2.(B)), so network-order words are added as
+ * loaded.  Only needs __u16/__u32, so userspace tests can include it.
+ */
+#ifndef PSV_BPF_CSUM_H
+#define PSV_BPF_CSUM_H
+
+/* RFC 768: a computed UDP checksum of zero is sent as all ones. */
+#define PSV_CSUM_MANGLED_0 0xffff
+
+static __always_inline __u16 csum_fold32(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/* The checksum field after a 16-bit word of its data changed from -> to. */
+static __always_inline __u16 csum_replace2(__u16 check, __u16 from, __u16 to)
+{
+	__u32 sum = (__u16)~check;
+
+	sum += (__u16)~from;
+	sum += to;
+	return (__u16)~csum_fold32(sum);
+}
+
+/* The checksum field after a 32-bit word of its data changed from -> to. */
+static __always_inline __u16 csum_replace4(__u16 check, __u32 from, __u32 to)
+{
+	__u32 sum = (__u16)~check;
+
+	sum += (~from & 0xffff) + (~from >> 16);
+	sum += (to & 0xffff) + (to >> 16);
+	return (__u16)~csum_fold32(sum);
+}
+
+/* UDP: zero means "no checksum" and stays zero (RFC 768). */
+static __always_inline __u16 csum_replace4_udp(__u16 check, __u32 from,
+					       __u32 to)
+{
+	if (!check)
+		return 0;
+	check = csum_replace4(check, from, to);
+	return check ? check : PSV_CSUM_MANGLED_0;
+}
+
+#endif /* PSV_BPF_CSUM_H */

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * ingress.h - the reverse path's decision, shared by the XDP and the TC
+ * ingress program: parse, look up, and say what to do with the frame
+ * (a reason, stats.h) and which rewrite to apply (nat.h, arp.h).
+ * Whatever reaches a virtual address and belongs to no flow psv made is
+ * dropped silently, the same way for every virtual address.
+ */
+#ifndef PSV_BPF_INGRESS_H
+#define PSV_BPF_INGRESS_H
+
+/* Back to the host: destination MAC and address become its real ones. */
+static __always_inline int in_to_host(const struct psv_config *cfg,
+				      const struct psv_pkt *p,
+				      struct psv_rewrite *rw)
+{
+	nat_prepare(rw, p, 0, cfg->host_mac, IPV4_DADDR_OFF, p->daddr,
+		    cfg->host_ip);
+	frag_note(p, PSV_DIR_INGRESS, p->daddr);
+	return PSV_REASON(PSV_REWRITE, IN_TRANSLATED);
+}
+
+/*
+ * An ICMP error about a packet we sent (a router's time exceeded for
+ * traceroute, a port unreachable): the quote holds our outbound packet,
+ * from the virtual address, so its source goes back to the host's too.
+ * The outer source may be any router, not the peer.
+ */
+static __always_inline int in_icmp_error(void *data, void *data_end,
+					 const struct psv_config *cfg,
+					 const struct psv_pkt *p,
+					 struct psv_rewrite *rw)
+{
+	struct psv_conn_key k;
+	struct psv_conn *c;
+	struct psv_pkt q = {};
+
+	if (parse_quote(data, data_end, p, &q) || q.saddr != p->daddr)
+		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	conn_key_egress(&k, &q);
+	c = bpf_map_lookup_elem(&psv_conns, &k);
+	if (!c || c->vip != p->daddr)
+		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	nat_prepare(rw, p, 0, cfg->host_mac, IPV4_DADDR_OFF, p->daddr,
+		    cfg->host_ip);
+	nat_prepare_quote(rw, p, &q, q.l3_off + offsetof(struct iphdr, saddr));
+	return PSV_REASON(PSV_REWRITE, IN_ICMP_ERROR);
+}
+
+/* Traffic to a virtual address: only flows psv made get through. */
+static __always_inline int in_virtual(void *data, void *data_end,
+				      const struct psv_config *cfg,
+				      const struct psv_pkt *p,
+				      struct psv_rewrite *rw)
+{
+	struct psv_conn_key k;
+	struct psv_conn *c;
+	struct psv_frag *f;
+
+	if (p->frag == PSV_FRAG_LATER) {
+		f = frag_find(p, PSV_DIR_INGRESS);
+		if (!f || f->vip != p->daddr)
+			return PSV_REASON(PSV_DROP, IN_DROP_FRAG);
+		return in_to_host(cfg, p, rw);
+	}
+	if (p->proto == IPPROTO_ICMP && is_icmp_error(p->icmp_type))
+		return in_icmp_error(data, data_end, cfg, p, rw);
+	if ((p->proto == IPPROTO_ICMP && p->icmp_type != ICMP_ECHOREPLY) ||
+	    (p->proto != IPPROTO_ICMP && p->proto != IPPROTO_TCP &&
+	     p->proto != IPPROTO_UDP))
+		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	conn_key_ingress(&k, p);
+	c = bpf_map_lookup_elem(&psv_conns, &k);
+	if (!c || c->vip != p->daddr)
+		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	conn_seen(c, p, false, bpf_ktime_get_ns());
+	return in_to_host(cfg, p, rw);
+}
+
+/*
+ * A peer opening a flow to the host's own address: note it, so egress
+ * leaves the replies on the real identity (UDP has no SYN to tell).
+ */
+static __always_inline int in_host(const struct psv_pkt *p)
+{
+	struct psv_conn_key k;
+	__u64 now;
+
+	if (p->frag == PSV_FRAG_LATER ||
+	    !(is_pure_syn(p) || p->proto == IPPROTO_UDP))
+		return PSV_REASON(PSV_PASS, IN_PASS);
+	conn_key_ingress(&k, p);
+	if (bpf_map_lookup_elem(&psv_conns, &k))
+		return PSV_REASON(PSV_PASS, IN_PASS);
+	now = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&psv_host_conns, &k, &now, BPF_ANY))
+		return PSV_REASON(PSV_PASS, IN_PASS);
+	return PSV_REASON(PSV_PASS, IN_HOST_CONN);
+}
+
+/*
+ * The decision for one frame, psv being enabled.  data/data_end: its
+ * linear part; frame_len: all of it.  Returns a reason; with PSV_REWRITE or PSV_REPLY, rw holds
+ * what to apply.
+ */
+static __always_inline int ingress_decide(const struct psv_config *cfg,
+					  void *data, void *data_end,
+					  __u32 frame_len,
+					  struct psv_rewrite *rw)
+{
+	struct psv_pkt p = {};
+	struct ethhdr *eth;
+	void *id;
+	int err;
+
+	eth = pkt_ptr(data, data_end, 0, sizeof(*eth));
+	if (!eth)
+		return PSV_REASON(PSV_PASS, IN_PASS);
+	if (eth->h_proto == bpf_htons(ETH_P_ARP))
+		return arp_decide(data, data_end, rw);
+	/* VLAN-tagged frames belong to other L2 networks: out of scope. */
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
+		return PSV_REASON(PSV_PASS, IN_PASS);
+	err = parse_ipv4(data, data_end, frame_len, &p);
+	if (err == -PSV_E_SHORT)
+		return PSV_REASON(PSV_PASS, IN_DROP_PARSE);
+	id = bpf_map_lookup_elem(&psv_identities, &p.daddr);
+	/* Malformed: the host's own traffic is the kernel's business. */
+	if (err)
+		return id ? PSV_REASON(PSV_DROP, IN_DROP_PARSE) :
+			    PSV_REASON(PSV_PASS, IN_DROP_PARSE);
+	/* DHCP replies reach psvd's AF_PACKET sockets, virtual MACs too. */
+	if (is_udp_ports(&p, DHCP_SERVER_PORT, DHCP_CLIENT_PORT))
+		return PSV_REASON(PSV_PASS, IN_PASS);
+	if (id)
+		return in_virtual(data, data_end, cfg, &p, rw);
+	if (p.daddr == cfg->host_ip)
+		return in_host(&p);
+	return PSV_REASON(PSV_PASS, IN_PASS);
+}
+
+#endif /* PSV_BPF_INGRESS_H */

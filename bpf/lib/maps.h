@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * maps.h - every map of psv, declared once and included by both BPF
+ * objects.  LIBBPF_PIN_BY_NAME makes the egress and the ingress object
+ * share one instance of each map through the pin directory psvd passes
+ * as bpf_object_open_opts.pin_root_path.  Types and sizes: include/psv.h.
+ */
+#ifndef PSV_BPF_MAPS_H
+#define PSV_BPF_MAPS_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct psv_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PSV_MAX_IDENTITIES);
+	__type(key, __be32);
+	__type(value, struct psv_identity);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_identities SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, PSV_MAX_IDENTITIES);
+	__type(value, __be32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_ready SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PSV_MAX_GROUPS);
+	__type(key, struct psv_group_key);
+	__type(value, struct psv_group);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_groups SEC(".maps");
+
+/*
+ * Deliberately not LRU: an evicted entry would send the rest of a
+ * virtualized flow on the host's real identity, a leak.  psvd expires
+ * entries; when the table is full new flows are dropped.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PSV_MAX_CONNS);
+	__type(key, struct psv_conn_key);
+	__type(value, struct psv_conn);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_conns SEC(".maps");
+
+/* Value: last seen, bpf_ktime_get_ns(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PSV_MAX_HOST_CONNS);
+	__type(key, struct psv_conn_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_host_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PSV_MAX_FRAGS);
+	__type(key, struct psv_frag_key);
+	__type(value, struct psv_frag);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_frags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PSV_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PSV_EVENTS_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_events SEC(".maps");
+
+/* psvd's configuration, or NULL while psv is attached but disabled. */
+static __always_inline struct psv_config *config_get(void)
+{
+	struct psv_config *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&psv_config, &zero);
+	return cfg && cfg->enabled ? cfg : NULL;
+}
+
+#endif /* PSV_BPF_MAPS_H */

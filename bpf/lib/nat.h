@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * nat.h - the rewrite a decision asks for, and the two ways to apply
+ * it.  A rewrite swaps one IPv4 address (the host's real one for a
+ * virtual one on egress, back on ingress) and one MAC address, and
+ * fixes every checksum the swap touches.  For ICMP errors it also swaps
+ * the same address inside the quoted packet.  Nothing is ever recomputed
+ * from scratch: every checksum is updated incrementally.
+ */
+#ifndef PSV_BPF_NAT_H
+#define PSV_BPF_NAT_H
+
+struct psv_rewrite {
+	__be32 old_addr;
+	__be32 new_addr;
+	__u8 mac[ETH_ALEN];
+	__u8 mac_off;		/* 0: Ethernet destination, ETH_ALEN: source */
+	__u8 l4_flags;		/* BPF_F_PSEUDO_HDR, BPF_F_MARK_MANGLED_0 */
+	/* Frame offsets, __u32 so clang never masks them (see pkt_ptr). */
+	__u32 addr_off;		/* the IPv4 address field */
+	__u32 l4_csum_off;	/* TCP/UDP checksum; 0: none */
+	/* ICMP error: the same swap inside the quoted packet. */
+	__u32 icmp_csum_off;	/* 0: no quote to rewrite */
+	__u32 in_addr_off;
+	__u32 in_ip_csum_off;
+	__u32 in_l4_csum_off;	/* 0: not in the quote, or UDP without */
+	__u16 in_ip_csum_old;
+	__u16 in_ip_csum_new;
+	__u16 in_l4_csum_old;
+	__u16 in_l4_csum_new;
+};
+
+/*
+ * Swap the address at addr_off from old to new and the MAC at mac_off.
+ * A later fragment has no L4 header; ICMP has no pseudo-header, so an
+ * address change does not touch its checksum.
+ */
+static __always_inline void nat_prepare(struct psv_rewrite *rw,
+					const struct psv_pkt *p,
+					__u32 mac_off, const __u8 *mac,
+					__u32 addr_off, __be32 old_addr,
+					__be32 new_addr)
+{
+	__builtin_memset(rw, 0, sizeof(*rw));
+	rw->old_addr = old_addr;
+	rw->new_addr = new_addr;
+	__builtin_memcpy(rw->mac, mac, ETH_ALEN);
+	rw->mac_off = mac_off;
+	rw->addr_off = addr_off;
+	if (p->frag == PSV_FRAG_LATER)
+		return;
+	rw->l4_csum_off = p->l4_csum_off;
+	if (p->proto == IPPROTO_TCP)
+		rw->l4_flags = BPF_F_PSEUDO_HDR;
+	else if (p->proto == IPPROTO_UDP)
+		rw->l4_flags = BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0;
+}
+
+/*
+ * The quoted packet q of an ICMP error carries the same address, at
+ * in_addr_off.  Its IP and L4 checksums are data inside the ICMP
+ * message: their new values are computed here, and the ICMP checksum
+ * follows all three changes.
+ */
+static __always_inline void nat_prepare_quote(struct psv_rewrite *rw,
+					      const struct psv_pkt *p,
+					      const struct psv_pkt *q,
+					      __u32 in_addr_off)
+{
+	rw->icmp_csum_off = p->l4_off + offsetof(struct icmphdr, checksum);
+	rw->in_addr_off = in_addr_off;
+	rw->in_ip_csum_off = q->l3_off + offsetof(struct iphdr, check);
+	rw->in_ip_csum_old = q->ip_csum;
+	rw->in_ip_csum_new = csum_replace4(q->ip_csum, rw->old_addr,
+					   rw->new_addr);
+	if (!q->l4_csum_off)
+		return;
+	rw->in_l4_csum_off = q->l4_csum_off;
+	rw->in_l4_csum_old = q->l4_csum;
+	/* parse_quote() leaves a zero UDP checksum out, so this is safe. */
+	rw->in_l4_csum_new = q->proto == IPPROTO_UDP ?
+		csum_replace4_udp(q->l4_csum, rw->old_addr, rw->new_addr) :
+		csum_replace4(q->l4_csum, rw->old_addr, rw->new_addr);
+}
+
+/*
+ * TC: the skb helpers keep skb->csum (CHECKSUM_COMPLETE) and offloaded
+ * checksums (CHECKSUM_PARTIAL, the usual case on egress) right.  Bytes
+ * are stored without BPF_F_RECOMPUTE_CSUM because each change is
+ * balanced by its checksum field in the same covered range; only the
+ * pseudo-header part is not, and BPF_F_PSEUDO_HDR handles that.
+ */
+static __always_inline int nat_apply_tc(struct __sk_buff *skb,
+					const struct psv_rewrite *rw)
+{
+	__u32 icmp = rw->icmp_csum_off;
+
+	if (bpf_skb_store_bytes(skb, rw->mac_off, rw->mac, ETH_ALEN, 0) ||
+	    bpf_skb_store_bytes(skb, rw->addr_off, &rw->new_addr, 4, 0) ||
+	    bpf_l3_csum_replace(skb, IPV4_CSUM_OFF, rw->old_addr,
+				rw->new_addr, 4))
+		return -1;
+	if (rw->l4_csum_off &&
+	    bpf_l4_csum_replace(skb, rw->l4_csum_off, rw->old_addr,
+				rw->new_addr, rw->l4_flags | 4))
+		return -1;
+	if (!icmp)
+		return 0;
+	if (bpf_skb_store_bytes(skb, rw->in_addr_off, &rw->new_addr, 4, 0) ||
+	    bpf_skb_store_bytes(skb, rw->in_ip_csum_off, &rw->in_ip_csum_new,
+				2, 0) ||
+	    bpf_l4_csum_replace(skb, icmp, rw->old_addr, rw->new_addr, 4) ||
+	    bpf_l4_csum_replace(skb, icmp, rw->in_ip_csum_old,
+				rw->in_ip_csum_new, 2))
+		return -1;
+	if (rw->in_l4_csum_off &&
+	    (bpf_skb_store_bytes(skb, rw->in_l4_csum_off, &rw->in_l4_csum_new,
+				 2, 0) ||
+	     bpf_l4_csum_replace(skb, icmp, rw->in_l4_csum_old,
+				 rw->in_l4_csum_new, 2)))
+		return -1;
+	return 0;
+}
+
+/* XDP: direct writes, checksums by csum.h. */
+static __always_inline int nat_apply_xdp(struct xdp_md *ctx,
+					 const struct psv_rewrite *rw)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *mac = pkt_ptr(data, data_end, rw->mac_off, ETH_ALEN);
+	__be32 *addr = pkt_ptr(data, data_end, rw->addr_off, 4);
+	__u16 *ip_csum = pkt_ptr(data, data_end, IPV4_CSUM_OFF, 2);
+	__u16 *csum, *in_ip_csum, *in_l4_csum;
+	__u16 sum;
+
+	if (!mac || !addr || !ip_csum)
+		return -1;
+	__builtin_memcpy(mac, rw->mac, ETH_ALEN);
+	*addr = rw->new_addr;
+	*ip_csum = csum_replace4(*ip_csum, rw->old_addr, rw->new_addr);
+	if (rw->l4_csum_off) {
+		csum = pkt_ptr(data, data_end, rw->l4_csum_off, 2);
+		if (!csum)
+			return -1;
+		*csum = rw->l4_flags & BPF_F_MARK_MANGLED_0 ?
+			csum_replace4_udp(*csum, rw->old_addr, rw->new_addr) :
+			csum_replace4(*csum, rw->old_addr, rw->new_addr);
+	}
+	if (!rw->icmp_csum_off)
+		return 0;
+	csum = pkt_ptr(data, data_end, rw->icmp_csum_off, 2);
+	addr = pkt_ptr(data, data_end, rw->in_addr_off, 4);
+	in_ip_csum = pkt_ptr(data, data_end, rw->in_ip_csum_off, 2);
+	if (!csum || !addr || !in_ip_csum)
+		return -1;
+	*addr = rw->new_addr;
+	*in_ip_csum = rw->in_ip_csum_new;
+	sum = csum_replace4(*csum, rw->old_addr, rw->new_addr);
+	sum = csum_replace2(sum, rw->in_ip_csum_old, rw->in_ip_csum_new);
+	if (rw->in_l4_csum_off) {
+		in_l4_csum = pkt_ptr(data, data_end, rw->in_l4_csum_off, 2);
+		if (!in_l4_csum)
+			return -1;
+		*in_l4_csum = rw->in_l4_csum_new;
+		sum = csum_replace2(sum, rw->in_l4_csum_old,
+				    rw->in_l4_csum_new);
+	}
+	*csum = sum;
+	return 0;
+}
+
+#endif /* PSV_BPF_NAT_H */
