@@ -206,9 +206,13 @@ static __always_inline int egress_decide(struct __sk_buff *skb,
 	struct ethhdr *eth;
 	int r;
 
-	/* psvd's own DHCP and ARP leave from virtual MACs: not ours. */
+	/*
+	 * psvd's own DHCP and ARP leave from virtual MACs: not ours.  VLANs
+	 * (an offloaded tag, or one in the frame) are other L2 networks.
+	 */
 	eth = pkt_ptr(data, data_end, 0, sizeof(*eth));
-	if (!eth || !mac_eq(eth->h_source, cfg->host_mac) ||
+	if (!eth || skb->vlan_present ||
+	    !mac_eq(eth->h_source, cfg->host_mac) ||
 	    eth->h_proto != bpf_htons(ETH_P_IP))
 		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
 	r = parse_ipv4(data, data_end, skb->len, &p);

@@ -69,7 +69,8 @@ int psv_ingress_tc(struct __sk_buff *skb)
 	__u32 stat;
 	int r;
 
-	if (!cfg) {
+	/* An offloaded VLAN tag: another L2 network, out of scope. */
+	if (!cfg || skb->vlan_present) {
 		stat_inc(PSV_STAT_IN_PASS);
 		return TC_ACT_OK;
 	}

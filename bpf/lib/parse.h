@@ -191,6 +191,9 @@ static __always_inline int parse_ipv4(void *data, void *data_end,
 	p->ip_csum = ip->check;
 	hlen = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
+	/* BIG TCP: a GSO/GRO datagram over 64 KiB has tot_len 0. */
+	if (!tot && frame_len > ETH_HLEN + 0xffff)
+		tot = frame_len - ETH_HLEN;
 	if (ip->version != 4 || hlen < sizeof(*ip) || tot < hlen ||
 	    ETH_HLEN + tot > frame_len || !pkt_ptr(data, data_end, ETH_HLEN, hlen))
 		return -PSV_E_BAD;
