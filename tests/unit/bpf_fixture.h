@@ -577,6 +577,23 @@ static inline int fx_check_stats(const struct fx_result *r, __u64 moved,
 }
 
 /*
+ * BPF_PROG_TEST_RUN builds an skb for TC programs only around a whole
+ * L3 header (measured on 6.18: an IPv4 EtherType needs 34 bytes, IPv6
+ * 54) and refuses shorter frames with EINVAL before the program runs.
+ * XDP takes any frame of at least an Ethernet header.
+ */
+static inline bool fx_kernel_refuses(enum fx_prog prog, const __u8 *frame,
+				     size_t len)
+{
+	__u16 proto = len >= 14 ? pkt_get16(frame + 12) : 0;
+
+	if (prog == FX_INGRESS_XDP)
+		return len < 14;
+	return len < 14 || (proto == PKT_ETH_P_IP && len < 14 + 20) ||
+	       (proto == PKT_ETH_P_IPV6 && len < 14 + 40);
+}
+
+/*
  * One fixture (katran style): builds in, runs prog, and checks verdict,
  * output bytes against the expected frame built from scratch, the
  * output's checksums, and the counters.  Prints one line per aspect.
@@ -597,10 +614,17 @@ static inline bool fx_case(struct fx *fx, enum fx_prog prog, const char *desc,
 		return false;
 	}
 	fx_run(fx, prog, frame, len, 1, r);
-	CHECK(r->err == 0, "%s %s: runs (%s)", fx_prog_names[prog], desc,
-	      strerror(-r->err));
-	if (r->err)
+	if (r->err == -EINVAL && fx_kernel_refuses(prog, frame, len)) {
+		printf("ok - %s %s # SKIP the kernel's test run refuses a "
+		       "%zu-byte frame of this EtherType\n",
+		       fx_prog_names[prog], desc, len);
+		return true;
+	}
+	CHECK(r->err == 0, "%s %s: runs", fx_prog_names[prog], desc);
+	if (r->err) {
+		printf("#   bpf_prog_test_run_opts: %s\n", strerror(-r->err));
 		return false;
+	}
 	CHECK_EQ(r->retval, fx_verdict(prog, e->verdict), "%s %s: verdict",
 		 fx_prog_names[prog], desc);
 	if (e->verdict != FX_DROP) {

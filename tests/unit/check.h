@@ -11,9 +11,12 @@
 
 static int check_failures;
 
+/* cond is evaluated once: it may have side effects (a map update). */
 #define CHECK(cond, ...)						\
 	do {								\
-		if (cond) {						\
+		int _ok = !!(cond);					\
+									\
+		if (_ok) {						\
 			printf("ok - ");				\
 		} else {						\
 			printf("not ok - ");				\
@@ -21,7 +24,7 @@ static int check_failures;
 		}							\
 		printf(__VA_ARGS__);					\
 		printf("\n");						\
-		if (!(cond))						\
+		if (!_ok)						\
 			printf("#   failed: %s (%s:%d)\n", #cond,	\
 			       __FILE__, __LINE__);			\
 	} while (0)

@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_egress - psv_egress (TC) through BPF_PROG_TEST_RUN.  Each scenario
+ * is pktgen -> setup -> check: a frame described with pkt.h, the maps put
+ * in a known state, then the verdict, the output bytes against a frame
+ * built from scratch (so every checksum is compared with an independent
+ * RFC 1071 computation), the map side effects and the counters.
+ */
+#include "bpf_fixture.h"
+
+static struct fx fx;
+static struct fx_world w;
+static struct fx_result r;
+
+/* A frame the host sends from its real identity to the remote server. */
+static struct pkt_frame host_frame(__u8 proto, __u16 sport, __u16 dport)
+{
+	struct pkt_frame f = { .ip = { .proto = proto, .sport = sport,
+				       .dport = dport } };
+
+	memcpy(f.dst, w.gw_mac, 6);
+	memcpy(f.src, w.host_mac, 6);
+	f.ip.saddr = w.host_ip;
+	f.ip.daddr = w.remote;
+	f.ip.id = 0x1000 + sport;
+	f.ip.df = proto == PKT_IP_PROTO_TCP;
+	f.ip.seq = 0x11223344;
+	f.ip.tcp_flags = proto == PKT_IP_PROTO_TCP ? PKT_TCP_SYN : 0;
+	f.ip.payload_len = proto == PKT_IP_PROTO_TCP ? 0 : 32;
+	return f;
+}
+
+static struct pkt_frame tcp_frame(__u16 sport, __u16 dport, __u8 flags)
+{
+	struct pkt_frame f = host_frame(PKT_IP_PROTO_TCP, sport, dport);
+
+	f.ip.tcp_flags = flags;
+	if (flags & PKT_TCP_ACK)
+		f.ip.ack_seq = 0x55667788;
+	return f;
+}
+
+static struct pkt_frame echo_frame(__u16 id)
+{
+	struct pkt_frame f = host_frame(PKT_IP_PROTO_ICMP, 0, 0);
+
+	f.ip.icmp_type = PKT_ICMP_ECHO;
+	f.ip.icmp_id = id;
+	f.ip.icmp_seq = 1;
+	return f;
+}
+
+/* The same frame as identity i puts it on the wire. */
+static struct pkt_frame as_identity(const struct pkt_frame *f, int i)
+{
+	struct pkt_frame g = *f;
+
+	memcpy(g.src, w.vmac[i], 6);
+	g.ip.saddr = w.vip[i];
+	return g;
+}
+
+static struct psv_group_key group_key(__u8 proto, __u16 sport, __u16 dport)
+{
+	struct psv_group_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.proto = proto;
+	k.daddr = htonl(w.remote);
+	k.sport = htons(sport);
+	k.dport = htons(dport);
+	return k;
+}
+
+static struct psv_conn_key conn_key(__u8 proto, __u16 lport, __u16 rport)
+{
+	struct psv_conn_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.proto = proto;
+	k.raddr = htonl(w.remote);
+	k.lport = htons(lport);
+	k.rport = htons(rport);
+	return k;
+}
+
+static const struct fx_expect pass = { .verdict = FX_PASS };
+static const struct fx_expect pass_host = {
+	.verdict = FX_PASS, .moved = FX_S(EG_PASS_HOST),
+};
+
+/* Translated with state created for a new group, a new conn, or neither. */
+static struct fx_expect translated(const struct pkt_frame *out, bool group,
+				   bool conn)
+{
+	struct fx_expect e = { .verdict = FX_PASS, .out = out,
+			       .moved = FX_S(EG_TRANSLATED) };
+
+	if (group)
+		e.moved |= FX_S(EG_NEW_GROUP);
+	if (conn)
+		e.moved |= FX_S(EG_NEW_CONN);
+	return e;
+}
+
+static void check_group(const char *what, struct psv_group_key k, int i)
+{
+	struct psv_group g;
+	int err;
+
+	err = bpf_map_lookup_elem(fx.groups, &k, &g);
+	CHECK(!err, "%s: psv_groups has the group", what);
+	if (err) {
+		fx_dump_map(fx.groups, PSV_MAP_GROUPS, sizeof(k), sizeof(g));
+		return;
+	}
+	CHECK_EQ(ntohl(g.vip), w.vip[i], "%s: group's identity", what);
+}
+
+/* Checks the conn entry; tcp_state < 0 means not checked. */
+static void check_conn(const char *what, struct psv_conn_key k, int i,
+		       int tcp_state)
+{
+	struct psv_conn c;
+	int err;
+
+	err = bpf_map_lookup_elem(fx.conns, &k, &c);
+	CHECK(!err, "%s: psv_conns has the connection", what);
+	if (err) {
+		fx_dump_map(fx.conns, PSV_MAP_CONNS, sizeof(k), sizeof(c));
+		return;
+	}
+	CHECK_EQ(ntohl(c.vip), w.vip[i], "%s: connection's identity", what);
+	if (tcp_state >= 0)
+		CHECK_EQ(c.tcp_state, tcp_state, "%s: connection's TCP state",
+			 what);
+}
+
+static void check_no_conn(const char *what, struct psv_conn_key k)
+{
+	struct psv_conn c;
+
+	CHECK(bpf_map_lookup_elem(fx.conns, &k, &c) && errno == ENOENT,
+	      "%s: no connection created", what);
+}
+
+static void check_identity_state(const char *what, int i, int state)
+{
+	struct psv_identity id;
+	__be32 vip = htonl(w.vip[i]);
+
+	CHECK(!bpf_map_lookup_elem(fx.identities, &vip, &id),
+	      "%s: identity %d exists", what, i);
+	CHECK_EQ(id.state, state, "%s: identity %d state", what, i);
+}
+
+/* The queue still holds exactly the identities from first on. */
+static void check_queue(const char *what, int first)
+{
+	int n = 2 - first;
+
+	CHECK_EQ(fx_queue_len(&fx), n, "%s: ready queue length", what);
+	if (n)
+		CHECK_EQ(ntohl(fx_queue_peek(&fx)), w.vip[first],
+			 "%s: ready queue head", what);
+}
+
+static void check_untouched(const char *what, int queue_first)
+{
+	check_queue(what, queue_first);
+	CHECK_EQ(r.n_ev, 0, "%s: no event", what);
+}
+
+static void test_tcp(void)
+{
+	const char *what = "TCP SYN, new group";
+	struct pkt_frame in = tcp_frame(40000, 80, PKT_TCP_SYN);
+	struct pkt_frame out = as_identity(&in, 0);
+	struct fx_expect e = translated(&out, true, true);
+	struct psv_group_key gk = group_key(PKT_IP_PROTO_TCP, 0, 80);
+	struct psv_event ev = { 0 };
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, gk, 0);
+	check_conn(what, conn_key(PKT_IP_PROTO_TCP, 40000, 80), 0,
+		   PSV_TCP_SYN_SENT);
+	check_identity_state(what, 0, PSV_ID_ACTIVE);
+	check_identity_state(what, 1, PSV_ID_READY);
+	check_queue(what, 1);
+	CHECK_EQ(fx_events(&r, PSV_EV_IDENTITY_TAKEN, &ev), 1,
+		 "%s: one IDENTITY_TAKEN event", what);
+	CHECK_EQ(r.n_ev, 1, "%s: no other event", what);
+	CHECK_EQ(ntohl(ev.vip), w.vip[0], "%s: event names the identity",
+		 what);
+	CHECK(!memcmp(&ev.group, &gk, sizeof(gk)),
+	      "%s: event names the group", what);
+
+	what = "TCP SYN, same group, other port";
+	in = tcp_frame(40001, 80, PKT_TCP_SYN);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_conn(what, conn_key(PKT_IP_PROTO_TCP, 40001, 80), 0, -1);
+	check_untouched(what, 1);
+
+	what = "TCP ACK of a known connection";
+	in = tcp_frame(40000, 80, PKT_TCP_ACK);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, false);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_untouched(what, 1);
+
+	/* DESIGN.md: kernel-made replies keep the connection's identity. */
+	what = "TCP RST of a known connection";
+	in = tcp_frame(40001, 80, PKT_TCP_RST | PKT_TCP_ACK);
+	out = as_identity(&in, 0);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_untouched(what, 1);
+
+	what = "TCP ACK, unknown connection, known group";
+	in = tcp_frame(40002, 80, PKT_TCP_ACK);
+	fx_case(&fx, FX_EGRESS, what, &in, &pass_host, &r);
+	check_no_conn(what, conn_key(PKT_IP_PROTO_TCP, 40002, 80));
+	check_untouched(what, 1);
+
+	what = "TCP ACK, unknown connection, unknown group";
+	in = tcp_frame(40003, 443, PKT_TCP_ACK);
+	fx_case(&fx, FX_EGRESS, what, &in, &pass_host, &r);
+	check_no_conn(what, conn_key(PKT_IP_PROTO_TCP, 40003, 443));
+	check_untouched(what, 1);
+
+	/* IPv4 options shift L4 to ihl * 4. */
+	what = "TCP SYN with IPv4 options (IHL 6)";
+	in = tcp_frame(40010, 80, PKT_TCP_SYN);
+	in.ip.optlen = 4;
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_conn(what, conn_key(PKT_IP_PROTO_TCP, 40010, 80), 0, -1);
+
+	what = "TCP SYN with IPv4 options (IHL 7)";
+	in = tcp_frame(40011, 80, PKT_TCP_SYN);
+	in.ip.optlen = 8;
+	out = as_identity(&in, 0);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_conn(what, conn_key(PKT_IP_PROTO_TCP, 40011, 80), 0, -1);
+	check_untouched(what, 1);
+}
+
+static void test_udp(void)
+{
+	const char *what = "UDP to :53, new group";
+	struct pkt_frame in = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	struct pkt_frame out = as_identity(&in, 0);
+	struct fx_expect e = translated(&out, true, true);
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, group_key(PKT_IP_PROTO_UDP, 40000, 53), 0);
+	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40000, 53), 0,
+		   PSV_TCP_NONE);
+	check_queue(what, 1);
+	CHECK_EQ(fx_events(&r, PSV_EV_IDENTITY_TAKEN, NULL), 1,
+		 "%s: IDENTITY_TAKEN event", what);
+
+	/* RFC 768: zero means no checksum and must stay zero. */
+	what = "UDP without checksum, same flow";
+	in.ip.udp_csum_zero = true;
+	out = as_identity(&in, 0);
+	e = translated(&out, false, false);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	CHECK(r.out_len >= 42 && !pkt_get16(r.out + 40),
+	      "%s: UDP checksum still zero", what);
+	check_untouched(what, 1);
+
+	what = "UDP from another source port, new group";
+	in = host_frame(PKT_IP_PROTO_UDP, 40001, 53);
+	out = as_identity(&in, 1);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, group_key(PKT_IP_PROTO_UDP, 40001, 53), 1);
+	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40001, 53), 1, -1);
+	check_identity_state(what, 1, PSV_ID_ACTIVE);
+	check_queue(what, 2);
+}
+
+static void test_icmp_echo(void)
+{
+	const char *what = "ICMP echo request";
+	struct pkt_frame in = echo_frame(0x1234);
+	struct pkt_frame out = as_identity(&in, 0);
+	struct fx_expect e = translated(&out, true, true);
+	static __u8 frame[PKT_MAX];
+	size_t len;
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	/* ICMP has no pseudo header: its checksum must not move. */
+	len = pkt_build(&in, frame, sizeof(frame));
+	CHECK(len >= 38 && r.out_len >= 38 &&
+	      pkt_get16(r.out + 36) == pkt_get16(frame + 36),
+	      "%s: ICMP checksum unchanged", what);
+	check_group(what, group_key(PKT_IP_PROTO_ICMP, 0, 0), 0);
+	check_conn(what, conn_key(PKT_IP_PROTO_ICMP, 0x1234, 0), 0, -1);
+	check_queue(what, 1);
+
+	what = "ICMP echo request, same group, other id";
+	in = echo_frame(0x1235);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_conn(what, conn_key(PKT_IP_PROTO_ICMP, 0x1235, 0), 0, -1);
+	check_untouched(what, 1);
+}
+
+static void test_icmp_error(void)
+{
+	const char *what = "ICMP port unreachable quoting a known flow";
+	struct pkt_ipv4 quoted = {
+		.saddr = w.remote, .daddr = w.host_ip, .proto = PKT_IP_PROTO_UDP,
+		.sport = 5000, .dport = 6000, .id = 0x2222, .payload_len = 20,
+	}, quoted_out;
+	struct pkt_frame in = host_frame(PKT_IP_PROTO_ICMP, 0, 0), out;
+	struct psv_conn_key ck = conn_key(PKT_IP_PROTO_UDP, 6000, 5000);
+	struct psv_conn c = { .vip = htonl(w.vip[0]) };
+	struct fx_expect e;
+	int groups;
+
+	if (fx_setup(&fx, &w, 0) || fx_push_ready(&fx, htonl(w.vip[1])) ||
+	    fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_ACTIVE, 1))
+		return;
+	c.group = group_key(PKT_IP_PROTO_UDP, 6000, 5000);
+	CHECK(!bpf_map_update_elem(fx.conns, &ck, &c, BPF_NOEXIST),
+	      "%s: setup conn", what);
+	CHECK(!bpf_map_update_elem(fx.groups, &c.group,
+				   &(struct psv_group){ .vip = c.vip },
+				   BPF_NOEXIST), "%s: setup group", what);
+
+	/* The whole datagram quoted, so its UDP checksum is checkable too. */
+	in.ip.icmp_type = PKT_ICMP_UNREACH;
+	in.ip.icmp_code = 3;
+	in.ip.inner = &quoted;
+	in.ip.quote_len = 28;
+	in.ip.payload_len = 0;
+	quoted_out = quoted;
+	quoted_out.daddr = w.vip[0];
+	out = as_identity(&in, 0);
+	out.ip.inner = &quoted_out;
+	e = translated(&out, false, false);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_queue(what, 1);
+	CHECK_EQ(r.n_ev, 0, "%s: no event", what);
+
+	/* RFC 792 minimum quote: inner header + 8 bytes. */
+	what = "ICMP port unreachable, 8-byte quote";
+	in.ip.quote_len = 0;
+	out.ip.quote_len = 0;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+
+	what = "ICMP port unreachable quoting an unknown flow";
+	groups = fx_map_count(fx.groups);
+	quoted.sport = 5001;
+	quoted.dport = 6001;
+	fx_case(&fx, FX_EGRESS, what, &in, &pass, &r);
+	check_queue(what, 1);
+	CHECK_EQ(r.n_ev, 0, "%s: no event", what);
+	CHECK_EQ(fx_map_count(fx.groups), groups, "%s: no group created",
+		 what);
+}
+
+static void test_exhausted(void)
+{
+	struct pkt_frame in = tcp_frame(40000, 80, PKT_TCP_SYN), out;
+	const char *what = "pool empty, on_exhausted drop";
+	struct fx_expect e = { .verdict = FX_DROP, .moved = FX_S(EG_POOL_EMPTY) };
+	struct psv_group_key gk = group_key(PKT_IP_PROTO_TCP, 0, 80);
+	struct psv_config c;
+	struct psv_event ev = { 0 };
+
+	if (fx_setup(&fx, &w, 0))
+		return;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	CHECK_EQ(fx_events(&r, PSV_EV_POOL_EMPTY, &ev), 1,
+		 "%s: one POOL_EMPTY event", what);
+	CHECK(!memcmp(&ev.group, &gk, sizeof(gk)),
+	      "%s: event names the group", what);
+	check_no_conn(what, conn_key(PKT_IP_PROTO_TCP, 40000, 80));
+
+	what = "pool empty, on_exhausted host";
+	fx_world_config(&w, &c);
+	c.on_exhausted = PSV_EXHAUSTED_HOST;
+	if (fx_set_config(&fx, &c))
+		return;
+	in = tcp_frame(40001, 81, PKT_TCP_SYN);
+	e = (struct fx_expect){ .verdict = FX_PASS,
+				.moved = FX_S(EG_EXHAUSTED_HOST),
+				.ignore = FX_S(EG_POOL_EMPTY) };
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+
+	what = "pool empty, on_exhausted reuse";
+	c.on_exhausted = PSV_EXHAUSTED_REUSE;
+	c.reuse_vip = htonl(w.vip[0]);
+	if (fx_set_config(&fx, &c))
+		return;
+	in = tcp_frame(40002, 82, PKT_TCP_SYN);
+	out = as_identity(&in, 0);
+	e = (struct fx_expect){ .verdict = FX_PASS, .out = &out,
+				.moved = FX_S(EG_EXHAUSTED_REUSE) |
+					 FX_S(EG_TRANSLATED),
+				.ignore = FX_S(EG_POOL_EMPTY) |
+					  FX_S(EG_NEW_GROUP) |
+					  FX_S(EG_NEW_CONN) };
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_conn(what, conn_key(PKT_IP_PROTO_TCP, 40002, 82), 0, -1);
+
+	/* A popped address without an identity must not leave as the host. */
+	what = "ready address without identity";
+	if (fx_setup(&fx, &w, 0) ||
+	    fx_push_ready(&fx, htonl(PKT_IP4(192, 0, 2, 202))))
+		return;
+	in = tcp_frame(40003, 80, PKT_TCP_SYN);
+	e = (struct fx_expect){ .verdict = FX_DROP,
+				.moved = FX_S(EG_DROP_NO_IDENTITY),
+				.ignore = FX_S(EG_NEW_GROUP) };
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+}
+
+static const __u8 ipv6_hdr[48] = {
+	0x60, 0, 0, 0, 0, 8, 17, 64,			/* UDP, 8 bytes */
+	0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
+	0x02, 0x22, 0x00, 0x35, 0, 8, 0, 0,
+};
+
+static void test_passthrough(void)
+{
+	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const __u8 mdns[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
+	struct pkt_frame f[11];
+	const char *names[11] = {
+		"ARP request from the host",
+		"IPv6",
+		"VLAN-tagged TCP SYN",
+		"frame from an identity's MAC (psvd's own)",
+		"IPv4 from another source address",
+		"UDP to 255.255.255.255",
+		"UDP to the subnet broadcast",
+		"UDP to multicast 224.0.0.251",
+		"GRE",
+		"DHCP from the host (UDP 68 to 67)",
+		"DHCPDISCOVER from 0.0.0.0",
+	};
+	struct psv_config c;
+	size_t i;
+
+	for (i = 0; i < 11; i++)
+		f[i] = tcp_frame(40000, 80, PKT_TCP_SYN);
+	f[0].proto = PKT_ETH_P_ARP;
+	memcpy(f[0].dst, bcast, 6);
+	f[0].arp = (struct pkt_arp){ .op = 1, .spa = w.host_ip,
+				     .tpa = w.gw_ip };
+	memcpy(f[0].arp.sha, w.host_mac, 6);
+	f[1].proto = PKT_ETH_P_IPV6;
+	f[1].raw = ipv6_hdr;
+	f[1].raw_len = sizeof(ipv6_hdr);
+	f[2].vlan = 7;
+	memcpy(f[3].src, w.vmac[0], 6);
+	f[3].ip.saddr = w.vip[0];
+	f[4].ip.saddr = PKT_IP4(192, 0, 2, 77);
+	f[5] = host_frame(PKT_IP_PROTO_UDP, 137, 137);
+	memcpy(f[5].dst, bcast, 6);
+	f[5].ip.daddr = PKT_IP4(255, 255, 255, 255);
+	f[6] = f[5];
+	f[6].ip.daddr = PKT_IP4(192, 0, 2, 255);
+	f[7] = host_frame(PKT_IP_PROTO_UDP, 5353, 5353);
+	memcpy(f[7].dst, mdns, 6);
+	f[7].ip.daddr = PKT_IP4(224, 0, 0, 251);
+	f[8] = host_frame(PKT_IP_PROTO_GRE, 0, 0);
+	f[9] = host_frame(PKT_IP_PROTO_UDP, 68, 67);
+	f[9].ip.daddr = w.gw_ip;
+	f[10] = f[9];
+	memcpy(f[10].dst, bcast, 6);
+	f[10].ip.saddr = 0;
+	f[10].ip.daddr = PKT_IP4(255, 255, 255, 255);
+
+	for (i = 0; i < 11; i++) {
+		if (fx_setup(&fx, &w, 2))
+			return;
+		fx_case(&fx, FX_EGRESS, names[i], &f[i],
+			i == 8 ? &pass_host : &pass, &r);
+		check_untouched(names[i], 0);
+		CHECK_EQ(fx_map_count(fx.conns), 0, "%s: no connection",
+			 names[i]);
+	}
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	fx_world_config(&w, &c);
+	c.enabled = 0;
+	if (fx_set_config(&fx, &c))
+		return;
+	f[0] = tcp_frame(40000, 80, PKT_TCP_SYN);
+	fx_case(&fx, FX_EGRESS, "TCP SYN while disabled", &f[0], &pass, &r);
+	check_untouched("TCP SYN while disabled", 0);
+}
+
+static void test_malformed(void)
+{
+	const struct fx_expect drop = { .verdict = FX_DROP,
+					.moved = FX_S(EG_DROP_PARSE) };
+	struct pkt_frame f[8];
+	const char *names[8] = {
+		"IPv4 EtherType, no IPv4 header",
+		"truncated IPv4 header",
+		"IHL 4",
+		"IHL beyond the frame",
+		"tot_len beyond the frame",
+		"truncated TCP header",
+		"truncated UDP header",
+		"truncated ICMP header",
+	};
+	static const __u8 tiny[10] = { 2, 0, 0, 0, 0, 0xfe, 2, 0, 0, 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = tiny,
+		    .data_size_in = sizeof(tiny));
+	size_t i;
+	int err;
+
+	for (i = 0; i < 8; i++)
+		f[i] = tcp_frame(40000, 80, PKT_TCP_SYN);
+	f[0].trunc = 14;
+	f[1].trunc = 14 + 12;
+	f[2].ip.ihl = 4;
+	f[3].ip.ihl = 15;
+	f[4].ip.tot_len = 1000;
+	f[5].ip.tot_len = 20 + 10;
+	f[5].trunc = 14 + 30;
+	f[6] = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	f[6].ip.tot_len = 20 + 4;
+	f[6].trunc = 14 + 24;
+	f[7] = echo_frame(0x1234);
+	f[7].ip.tot_len = 20 + 6;
+	f[7].trunc = 14 + 26;
+
+	for (i = 0; i < 8; i++) {
+		if (fx_setup(&fx, &w, 2))
+			return;
+		fx_case(&fx, FX_EGRESS, names[i], &f[i], &drop, &r);
+		check_untouched(names[i], 0);
+	}
+
+	/* The kernel refuses test frames shorter than Ethernet (EINVAL). */
+	err = bpf_prog_test_run_opts(fx.prog[FX_EGRESS], &opts);
+	CHECK(err && errno == EINVAL,
+	      "frame shorter than Ethernet never reaches the program");
+}
+
+static void test_fragments(void)
+{
+	const char *what = "UDP first fragment";
+	struct pkt_frame in = host_frame(PKT_IP_PROTO_UDP, 40000, 53), out;
+	struct psv_frag_key fk = { .raddr = htonl(w.remote),
+				   .ip_id = htons(0x4242),
+				   .proto = PKT_IP_PROTO_UDP,
+				   .dir = PSV_DIR_EGRESS };
+	const struct fx_expect drop = { .verdict = FX_DROP,
+					.moved = FX_S(EG_DROP_FRAG) };
+	struct fx_expect e;
+	struct psv_frag fr;
+	int err;
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	in.ip.id = 0x4242;
+	in.ip.payload_len = 92;
+	in.ip.mf = true;
+	in.ip.frag_len = 64;
+	out = as_identity(&in, 0);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	err = bpf_map_lookup_elem(fx.frags, &fk, &fr);
+	CHECK(!err, "%s: psv_frags has the datagram", what);
+	if (err)
+		fx_dump_map(fx.frags, PSV_MAP_FRAGS, sizeof(fk), sizeof(fr));
+	else
+		CHECK_EQ(ntohl(fr.vip), w.vip[0], "%s: fragment's identity",
+			 what);
+
+	what = "UDP last fragment, same id";
+	in.ip.mf = false;
+	in.ip.frag_off = 64;
+	in.ip.frag_len = 0;
+	out = as_identity(&in, 0);
+	e = translated(&out, false, false);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_untouched(what, 1);
+
+	what = "non-first fragment, unknown id";
+	in.ip.id = 0x4343;
+	fx_case(&fx, FX_EGRESS, what, &in, &drop, &r);
+	check_untouched(what, 1);
+}
+
+static void test_conns_full(void)
+{
+	const char *what = "psv_conns full";
+	struct pkt_frame in = tcp_frame(40000, 80, PKT_TCP_SYN);
+	struct pkt_frame out = as_identity(&in, 0);
+	struct fx_expect e = translated(&out, true, true);
+	const struct fx_expect drop = { .verdict = FX_DROP,
+					.moved = FX_S(EG_DROP_TABLE_FULL) };
+	struct fx small;
+
+	/* A one-entry psv_conns in its own pin directory. */
+	if (fx_open(&small, 1)) {
+		CHECK(0, "%s: load with psv_conns max_entries 1", what);
+		return;
+	}
+	if (!fx_setup(&small, &w, 2)) {
+		fx_case(&small, FX_EGRESS, "psv_conns: first connection", &in,
+			&e, &r);
+		in = tcp_frame(40001, 80, PKT_TCP_SYN);
+		fx_case(&small, FX_EGRESS, what, &in, &drop, &r);
+		CHECK_EQ(ntohl(fx_queue_peek(&small)), w.vip[1],
+			 "%s: no identity wasted", what);
+	}
+	fx_close(&small);
+}
+
+int main(void)
+{
+	fx_world_init(&w);
+	if (fx_open(&fx, 0)) {
+		CHECK(0, "load egress and ingress objects");
+		return check_exit();
+	}
+	test_tcp();
+	test_udp();
+	test_icmp_echo();
+	test_icmp_error();
+	test_exhausted();
+	test_passthrough();
+	test_malformed();
+	test_fragments();
+	test_conns_full();
+	fx_close(&fx);
+	return check_exit();
+}

@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_ingress - psv_ingress_xdp and psv_ingress_tc through
+ * BPF_PROG_TEST_RUN, every scenario run on both entry points with the
+ * same fixtures (only the verdict codes differ).  pktgen -> setup ->
+ * check, like test_egress; one scenario also runs egress to check that
+ * flows recorded by ingress keep the host's identity on the way out.
+ */
+#include "bpf_fixture.h"
+
+static struct fx fx;
+static struct fx_world w;
+static struct fx_result r;
+
+static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+/* A frame from the remote server to identity i. */
+static struct pkt_frame remote_frame(__u8 proto, __u16 sport, __u16 dport,
+				     int i)
+{
+	struct pkt_frame f = { .ip = { .proto = proto, .sport = sport,
+				       .dport = dport } };
+
+	memcpy(f.dst, w.vmac[i], 6);
+	memcpy(f.src, w.gw_mac, 6);
+	f.ip.saddr = w.remote;
+	f.ip.daddr = w.vip[i];
+	f.ip.id = 0x3000 + dport;
+	f.ip.ttl = 57;
+	f.ip.seq = 0x99887766;
+	f.ip.ack_seq = 0x11223345;
+	f.ip.tcp_flags = proto == PKT_IP_PROTO_TCP ? PKT_TCP_ACK : 0;
+	f.ip.payload_len = proto == PKT_IP_PROTO_TCP ? 0 : 24;
+	return f;
+}
+
+static struct pkt_frame tcp_in(__u16 sport, __u16 dport, __u8 flags, int i)
+{
+	struct pkt_frame f = remote_frame(PKT_IP_PROTO_TCP, sport, dport, i);
+
+	f.ip.tcp_flags = flags;
+	return f;
+}
+
+static struct pkt_frame echo_in(__u8 type, __u16 id, int i)
+{
+	struct pkt_frame f = remote_frame(PKT_IP_PROTO_ICMP, 0, 0, i);
+
+	f.ip.icmp_type = type;
+	f.ip.icmp_id = id;
+	f.ip.icmp_seq = 1;
+	return f;
+}
+
+/* The same frame as the host's stack must receive it. */
+static struct pkt_frame to_host(const struct pkt_frame *f)
+{
+	struct pkt_frame g = *f;
+
+	memcpy(g.dst, w.host_mac, 6);
+	g.ip.daddr = w.host_ip;
+	return g;
+}
+
+static struct pkt_frame arp_request(__u32 tpa)
+{
+	struct pkt_frame f = { .proto = PKT_ETH_P_ARP };
+
+	memcpy(f.dst, bcast, 6);
+	memcpy(f.src, w.gw_mac, 6);
+	f.arp.op = 1;
+	memcpy(f.arp.sha, w.gw_mac, 6);
+	f.arp.spa = w.gw_ip;
+	f.arp.tpa = tpa;
+	return f;
+}
+
+/* RFC 826: the reply swaps in place, the target's MAC as sender. */
+static struct pkt_frame arp_reply(const struct pkt_frame *req, int i)
+{
+	struct pkt_frame f = *req;
+
+	memcpy(f.dst, req->src, 6);
+	memcpy(f.src, w.vmac[i], 6);
+	f.arp.op = 2;
+	memcpy(f.arp.sha, w.vmac[i], 6);
+	f.arp.spa = w.vip[i];
+	memcpy(f.arp.tha, req->arp.sha, 6);
+	f.arp.tpa = req->arp.spa;
+	return f;
+}
+
+static struct psv_conn_key conn_key(__u8 proto, __u16 lport, __u16 rport)
+{
+	struct psv_conn_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.proto = proto;
+	k.raddr = htonl(w.remote);
+	k.lport = htons(lport);
+	k.rport = htons(rport);
+	return k;
+}
+
+/* Creates a connection of identity i as egress would have. */
+static int add_conn(__u8 proto, __u16 lport, __u16 rport, int i,
+		    __u8 tcp_state)
+{
+	struct psv_conn_key k = conn_key(proto, lport, rport);
+	struct psv_conn c;
+
+	memset(&c, 0, sizeof(c));
+	c.vip = htonl(w.vip[i]);
+	c.tcp_state = tcp_state;
+	c.group.proto = proto;
+	c.group.daddr = k.raddr;
+	c.group.dport = proto == PKT_IP_PROTO_ICMP ? 0 : k.rport;
+	c.group.sport = proto == PKT_IP_PROTO_UDP ? k.lport : 0;
+	if (bpf_map_update_elem(fx.conns, &k, &c, BPF_ANY)) {
+		fprintf(stderr, "update psv_conns: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Identity 0 active with a TCP, a UDP, an ICMP echo and a traceroute
+ * flow; identity 1 ready, with one TCP connection of its own.
+ */
+static int setup_flows(void)
+{
+	return fx_setup(&fx, &w, 0) ?:
+	       fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_ACTIVE,
+			       1) ?:
+	       add_conn(PKT_IP_PROTO_TCP, 40000, 80, 0, PSV_TCP_ESTABLISHED) ?:
+	       add_conn(PKT_IP_PROTO_UDP, 40000, 53, 0, PSV_TCP_NONE) ?:
+	       add_conn(PKT_IP_PROTO_ICMP, 0x1234, 0, 0, PSV_TCP_NONE) ?:
+	       add_conn(PKT_IP_PROTO_UDP, 40001, 33434, 0, PSV_TCP_NONE) ?:
+	       add_conn(PKT_IP_PROTO_TCP, 40100, 80, 1, PSV_TCP_ESTABLISHED);
+}
+
+static const struct fx_expect pass = { .verdict = FX_PASS };
+
+static struct fx_expect translated(const struct pkt_frame *out)
+{
+	return (struct fx_expect){ .verdict = FX_PASS, .out = out,
+				   .moved = FX_S(IN_TRANSLATED) };
+}
+
+static void test_arp(enum fx_prog p)
+{
+	struct pkt_frame in, out;
+	struct fx_expect e = { .verdict = FX_TX, .moved = FX_S(IN_ARP_REPLIED),
+			       .out = &out };
+	const struct fx_expect parse = { .verdict = FX_PASS,
+					 .moved = FX_S(IN_DROP_PARSE) };
+	__u32 probe = PKT_IP4(192, 0, 2, 202);
+	int i;
+
+	if (setup_flows())
+		return;
+	for (i = 0; i < 2; i++) {
+		in = arp_request(w.vip[i]);
+		out = arp_reply(&in, i);
+		fx_case(&fx, p, i ? "ARP who-has .201 (ready)" :
+			"ARP who-has .200 (active)", &in, &e, &r);
+		/* Real requests arrive padded to the 60-byte minimum. */
+		in.min_len = 60;
+		out.min_len = 60;
+		fx_case(&fx, p, i ? "ARP who-has .201, padded" :
+			"ARP who-has .200, padded", &in, &e, &r);
+	}
+
+	in = arp_request(PKT_IP4(192, 0, 2, 50));
+	fx_case(&fx, p, "ARP who-has an unknown address", &in, &pass, &r);
+	in = arp_request(w.host_ip);
+	fx_case(&fx, p, "ARP who-has the host address", &in, &pass, &r);
+
+	/* psv.h: only READY and ACTIVE identities answer ARP. */
+	if (fx_set_identity(&fx, htonl(probe), w.vmac[1], PSV_ID_ACQUIRING, 3))
+		return;
+	in = arp_request(probe);
+	fx_case(&fx, p, "ARP who-has an acquiring identity", &in, &pass, &r);
+	if (fx_set_identity(&fx, htonl(probe), w.vmac[1], PSV_ID_RETIRED, 3))
+		return;
+	fx_case(&fx, p, "ARP who-has a retired identity", &in, &pass, &r);
+
+	in = arp_reply(&in, 0);
+	memcpy(in.dst, w.vmac[0], 6);
+	in.arp.op = 2;
+	memcpy(in.arp.sha, w.gw_mac, 6);
+	in.arp.spa = w.gw_ip;
+	memcpy(in.arp.tha, w.vmac[0], 6);
+	in.arp.tpa = w.vip[0];
+	fx_case(&fx, p, "ARP reply to an identity", &in, &pass, &r);
+
+	in = arp_request(w.vip[0]);
+	in.trunc = 14 + 20;
+	fx_case(&fx, p, "truncated ARP", &in, &parse, &r);
+}
+
+static void test_reverse(enum fx_prog p)
+{
+	struct pkt_frame in, out;
+	struct fx_expect e = translated(&out);
+	struct psv_conn_key ck = conn_key(PKT_IP_PROTO_TCP, 40000, 80);
+	struct psv_conn c;
+
+	if (setup_flows())
+		return;
+	in = tcp_in(80, 40000, PKT_TCP_SYN | PKT_TCP_ACK, 0);
+	out = to_host(&in);
+	fx_case(&fx, p, "TCP SYN-ACK of a known connection", &in, &e, &r);
+
+	in = tcp_in(80, 40000, PKT_TCP_ACK | PKT_TCP_PSH, 0);
+	in.ip.payload_len = 300;
+	out = to_host(&in);
+	fx_case(&fx, p, "TCP data of a known connection", &in, &e, &r);
+
+	/* A 54-byte ACK arrives padded to 60: the padding is not L4 data. */
+	in = tcp_in(80, 40000, PKT_TCP_ACK, 0);
+	in.min_len = 60;
+	out = to_host(&in);
+	fx_case(&fx, p, "TCP ACK padded to 60 bytes", &in, &e, &r);
+
+	in.min_len = 0;
+	in.ip.optlen = 4;
+	out = to_host(&in);
+	fx_case(&fx, p, "TCP ACK with IPv4 options (IHL 6)", &in, &e, &r);
+
+	in = remote_frame(PKT_IP_PROTO_UDP, 53, 40000, 0);
+	out = to_host(&in);
+	fx_case(&fx, p, "UDP reply", &in, &e, &r);
+
+	in.ip.udp_csum_zero = true;
+	out = to_host(&in);
+	fx_case(&fx, p, "UDP reply without checksum", &in, &e, &r);
+	CHECK(r.out_len >= 42 && !pkt_get16(r.out + 40),
+	      "%s UDP reply without checksum: checksum still zero",
+	      fx_prog_names[p]);
+
+	in = echo_in(PKT_ICMP_ECHOREPLY, 0x1234, 0);
+	out = to_host(&in);
+	fx_case(&fx, p, "ICMP echo reply", &in, &e, &r);
+
+	in = tcp_in(80, 40000, PKT_TCP_RST | PKT_TCP_ACK, 0);
+	out = to_host(&in);
+	fx_case(&fx, p, "TCP RST of a known connection", &in, &e, &r);
+	CHECK(!bpf_map_lookup_elem(fx.conns, &ck, &c),
+	      "%s TCP RST: connection still known", fx_prog_names[p]);
+	CHECK_EQ(c.tcp_state, PSV_TCP_CLOSED, "%s TCP RST: connection closed",
+		 fx_prog_names[p]);
+}
+
+static void test_icmp_error(enum fx_prog p)
+{
+	struct pkt_ipv4 quoted = {
+		.saddr = w.vip[0], .daddr = w.remote, .proto = PKT_IP_PROTO_UDP,
+		.sport = 40001, .dport = 33434, .ttl = 1, .id = 0x4444,
+		.payload_len = 32,
+	}, quoted_out;
+	struct pkt_frame in = echo_in(PKT_ICMP_TIME_EXCEEDED, 0, 0), out;
+	struct fx_expect e = { .verdict = FX_PASS, .out = &out,
+			       .moved = FX_S(IN_ICMP_ERROR),
+			       .ignore = FX_S(IN_TRANSLATED) };
+	const struct fx_expect drop = { .verdict = FX_DROP,
+					.moved = FX_S(IN_DROP_UNSOLICITED) };
+
+	if (setup_flows())
+		return;
+	in.ip.saddr = w.router;
+	in.ip.icmp_id = 0;
+	in.ip.icmp_seq = 0;
+	in.ip.payload_len = 0;
+	in.ip.inner = &quoted;
+	quoted_out = quoted;
+	quoted_out.saddr = w.host_ip;
+	out = to_host(&in);
+	out.ip.inner = &quoted_out;
+	fx_case(&fx, p, "ICMP time exceeded quoting a UDP flow", &in, &e, &r);
+
+	/* The whole datagram quoted: the inner UDP checksum is checkable. */
+	in.ip.quote_len = 40;
+	out.ip.quote_len = 40;
+	fx_case(&fx, p, "ICMP time exceeded, whole datagram quoted", &in, &e,
+		&r);
+
+	quoted = (struct pkt_ipv4){ .saddr = w.vip[0], .daddr = w.remote,
+				    .proto = PKT_IP_PROTO_TCP, .sport = 40000,
+				    .dport = 80, .df = true, .id = 0x4545,
+				    .tcp_flags = PKT_TCP_ACK, .seq = 7 };
+	quoted_out = quoted;
+	quoted_out.saddr = w.host_ip;
+	in.ip.icmp_type = PKT_ICMP_UNREACH;
+	in.ip.icmp_code = 13;	/* administratively prohibited */
+	in.ip.quote_len = 0;
+	out = to_host(&in);
+	out.ip.inner = &quoted_out;
+	fx_case(&fx, p, "ICMP unreachable quoting a TCP connection", &in, &e,
+		&r);
+
+	quoted.sport = 40999;
+	fx_case(&fx, p, "ICMP unreachable quoting an unknown flow", &in, &drop,
+		&r);
+}
+
+static void test_unsolicited(enum fx_prog p)
+{
+	const struct fx_expect drop = { .verdict = FX_DROP,
+					.moved = FX_S(IN_DROP_UNSOLICITED) };
+	static const char *const names[7] = {
+		"TCP SYN to :22", "UDP to :161", "ICMP echo request",
+		"reply from the wrong remote port",
+		"reply from the wrong remote address",
+		"reply to the other identity's connection", "GRE",
+	};
+	struct pkt_frame f[7];
+	char what[96];
+	int i, k;
+
+	for (i = 0; i < 2; i++) {
+		if (setup_flows())
+			return;
+		f[0] = tcp_in(40000, 22, PKT_TCP_SYN, i);
+		f[1] = remote_frame(PKT_IP_PROTO_UDP, 5000, 161, i);
+		f[2] = echo_in(PKT_ICMP_ECHO, 0x1234, i);
+		f[3] = tcp_in(8080, i ? 40100 : 40000, PKT_TCP_ACK, i);
+		f[4] = tcp_in(80, i ? 40100 : 40000, PKT_TCP_ACK, i);
+		f[4].ip.saddr = PKT_IP4(198, 51, 100, 11);
+		/* The other identity's flow tuple must not link them. */
+		f[5] = tcp_in(80, i ? 40000 : 40100, PKT_TCP_ACK, i);
+		f[6] = remote_frame(PKT_IP_PROTO_GRE, 0, 0, i);
+		for (k = 0; k < 7; k++) {
+			snprintf(what, sizeof(what), "%s to .%d", names[k],
+				 200 + i);
+			fx_case(&fx, p, what, &f[k], &drop, &r);
+		}
+	}
+}
+
+/* Flows a peer opens to the host keep the host's identity both ways. */
+static void test_host_flows(enum fx_prog p)
+{
+	const struct fx_expect pass_host = { .verdict = FX_PASS,
+					     .moved = FX_S(EG_PASS_HOST) };
+	struct pkt_frame in, back, out;
+	struct fx_expect e = { .verdict = FX_PASS, .out = &out,
+			       .moved = FX_S(EG_TRANSLATED) |
+					FX_S(EG_NEW_GROUP) | FX_S(EG_NEW_CONN) };
+	struct psv_conn_key k;
+	__u64 seen;
+	int err;
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	in = tcp_in(40000, 22, PKT_TCP_SYN, 0);
+	in = to_host(&in);
+	fx_case(&fx, p, "TCP SYN to the host", &in, &pass, &r);
+	k = conn_key(PKT_IP_PROTO_TCP, 22, 40000);
+	err = bpf_map_lookup_elem(fx.host_conns, &k, &seen);
+	CHECK(!err, "%s TCP SYN to the host: psv_host_conns has it",
+	      fx_prog_names[p]);
+	if (err)
+		fx_dump_map(fx.host_conns, PSV_MAP_HOST_CONNS, sizeof(k),
+			    sizeof(seen));
+
+	/* The host's SYN-ACK, seen by egress. */
+	back = (struct pkt_frame){ .ip = { .proto = PKT_IP_PROTO_TCP,
+					   .saddr = w.host_ip,
+					   .daddr = w.remote, .sport = 22,
+					   .dport = 40000, .df = true,
+					   .tcp_flags = PKT_TCP_SYN |
+							PKT_TCP_ACK } };
+	memcpy(back.dst, w.gw_mac, 6);
+	memcpy(back.src, w.host_mac, 6);
+	fx_case(&fx, FX_EGRESS, "SYN-ACK of a host connection", &back,
+		&pass_host, &r);
+
+	in = remote_frame(PKT_IP_PROTO_UDP, 5000, 5353, 0);
+	in = to_host(&in);
+	fx_case(&fx, p, "UDP to the host", &in, &pass, &r);
+	k = conn_key(PKT_IP_PROTO_UDP, 5353, 5000);
+	err = bpf_map_lookup_elem(fx.host_conns, &k, &seen);
+	CHECK(!err, "%s UDP to the host: psv_host_conns has it",
+	      fx_prog_names[p]);
+	if (err)
+		fx_dump_map(fx.host_conns, PSV_MAP_HOST_CONNS, sizeof(k),
+			    sizeof(seen));
+
+	back.ip = (struct pkt_ipv4){ .proto = PKT_IP_PROTO_UDP,
+				     .saddr = w.host_ip, .daddr = w.remote,
+				     .sport = 5353, .dport = 5000,
+				     .payload_len = 16 };
+	fx_case(&fx, FX_EGRESS, "UDP reply of a host flow", &back, &pass_host,
+		&r);
+	CHECK_EQ(fx_queue_len(&fx), 2, "host flows take no identity");
+
+	/* Control: the same reply to a peer that never wrote is virtualized. */
+	back.ip.dport = 5001;
+	out = back;
+	memcpy(out.src, w.vmac[0], 6);
+	out.ip.saddr = w.vip[0];
+	fx_case(&fx, FX_EGRESS, "UDP from :5353 to an unrecorded peer", &back,
+		&e, &r);
+}
+
+static void test_dhcp_vlan(enum fx_prog p)
+{
+	struct pkt_frame in;
+
+	if (setup_flows())
+		return;
+	in = remote_frame(PKT_IP_PROTO_UDP, 67, 68, 0);
+	in.ip.saddr = w.gw_ip;
+	fx_case(&fx, p, "DHCP reply to an identity", &in, &pass, &r);
+	memcpy(in.dst, bcast, 6);
+	in.ip.daddr = PKT_IP4(255, 255, 255, 255);
+	fx_case(&fx, p, "DHCP reply, broadcast", &in, &pass, &r);
+
+	in = tcp_in(80, 40000, PKT_TCP_ACK, 0);
+	in.vlan = 7;
+	fx_case(&fx, p, "VLAN-tagged frame", &in, &pass, &r);
+}
+
+/* Every prefix of a frame: runs, and never answers or translates. */
+static void truncation_sweep(enum fx_prog p, const char *what,
+			     const struct pkt_frame *f)
+{
+	static __u8 frame[PKT_MAX];
+	size_t len = pkt_build(f, frame, sizeof(frame)), n;
+	int bad = 0;
+
+	for (n = 14; n < len; n++) {
+		if (fx_run(&fx, p, frame, n, 1, &r) == -EINVAL &&
+		    fx_kernel_refuses(p, frame, n))
+			continue;
+		if (r.err ||
+		    (r.retval != fx_verdict(p, FX_PASS) &&
+		     r.retval != fx_verdict(p, FX_DROP)) ||
+		    r.delta[PSV_STAT_IN_TRANSLATED] ||
+		    r.delta[PSV_STAT_IN_ARP_REPLIED]) {
+			printf("#   %zu bytes: err %d verdict %u\n", n, r.err,
+			       r.retval);
+			bad++;
+		}
+	}
+	CHECK(!bad && len, "%s every truncation of %s: no verdict but pass or drop",
+	      fx_prog_names[p], what);
+}
+
+static void test_malformed(enum fx_prog p)
+{
+	const struct fx_expect drop = { .verdict = FX_DROP,
+					.moved = FX_S(IN_DROP_PARSE) };
+	static const char *const names[6] = {
+		"IHL 4 to an identity", "IHL beyond the frame to an identity",
+		"tot_len beyond the frame to an identity",
+		"truncated TCP header to an identity",
+		"truncated UDP header to an identity",
+		"truncated ICMP header to an identity",
+	};
+	struct pkt_frame f[6], arp;
+	__u8 junk[256];
+	int k, bad = 0;
+
+	if (setup_flows())
+		return;
+	for (k = 0; k < 6; k++)
+		f[k] = tcp_in(80, 40000, PKT_TCP_ACK, 0);
+	f[0].ip.ihl = 4;
+	f[1].ip.ihl = 15;
+	f[2].ip.tot_len = 1000;
+	f[3].ip.tot_len = 20 + 10;
+	f[3].trunc = 14 + 30;
+	f[4] = remote_frame(PKT_IP_PROTO_UDP, 53, 40000, 0);
+	f[4].ip.tot_len = 20 + 4;
+	f[4].trunc = 14 + 24;
+	f[5] = echo_in(PKT_ICMP_ECHOREPLY, 0x1234, 0);
+	f[5].ip.tot_len = 20 + 6;
+	f[5].trunc = 14 + 26;
+	for (k = 0; k < 6; k++)
+		fx_case(&fx, p, names[k], &f[k], &drop, &r);
+
+	f[0] = tcp_in(80, 40000, PKT_TCP_ACK, 0);
+	truncation_sweep(p, "a TCP reply", &f[0]);
+	f[1] = tcp_in(40000, 80, PKT_TCP_SYN, 0);
+	f[1].ip.saddr = w.vip[0];
+	f[1].ip.daddr = w.remote;
+	f[0] = echo_in(PKT_ICMP_TIME_EXCEEDED, 0, 0);
+	f[0].ip.inner = &f[1].ip;
+	f[0].ip.payload_len = 0;
+	truncation_sweep(p, "an ICMP error", &f[0]);
+	arp = arp_request(w.vip[0]);
+	truncation_sweep(p, "an ARP request", &arp);
+
+	/* Random bytes under each EtherType we parse: the program survives. */
+	srand(1);
+	for (k = 0; k < 600; k++) {
+		size_t n = 14 + (size_t)(rand() % 200), j;
+		static const __u16 types[] = { PKT_ETH_P_IP, PKT_ETH_P_ARP,
+					       PKT_ETH_P_8021Q, 0x88a8 };
+
+		for (j = 0; j < n; j++)
+			junk[j] = (__u8)rand();
+		pkt_put16(junk + 12, types[k % 4]);
+		if (k % 3 == 0)
+			junk[14] = 0x45;
+		if (fx_run(&fx, p, junk, n, 1, &r) == -EINVAL &&
+		    fx_kernel_refuses(p, junk, n))
+			continue;
+		if (r.err || (r.retval != fx_verdict(p, FX_PASS) &&
+		     r.retval != fx_verdict(p, FX_DROP)))
+			bad++;
+	}
+	CHECK(!bad, "%s 600 random frames: run, pass or drop (%d bad)",
+	      fx_prog_names[p], bad);
+}
+
+static void test_fragments(enum fx_prog p)
+{
+	const struct fx_expect drop = { .verdict = FX_DROP,
+					.moved = FX_S(IN_DROP_FRAG) };
+	struct pkt_frame in = remote_frame(PKT_IP_PROTO_UDP, 53, 40000, 0), out;
+	struct fx_expect e = translated(&out);
+	struct psv_frag_key fk = { .raddr = htonl(w.remote),
+				   .ip_id = htons(0x777),
+				   .proto = PKT_IP_PROTO_UDP,
+				   .dir = PSV_DIR_INGRESS };
+	struct psv_frag fr;
+	int err;
+
+	if (setup_flows())
+		return;
+	in.ip.id = 0x776;
+	in.ip.payload_len = 1000;
+	in.ip.frag_off = 504;
+	fx_case(&fx, p, "non-first fragment, unknown id", &in, &drop, &r);
+
+	in.ip.id = 0x777;
+	in.ip.frag_off = 0;
+	in.ip.frag_len = 504;
+	in.ip.mf = true;
+	out = to_host(&in);
+	fx_case(&fx, p, "UDP first fragment", &in, &e, &r);
+	err = bpf_map_lookup_elem(fx.frags, &fk, &fr);
+	CHECK(!err, "%s UDP first fragment: psv_frags has it",
+	      fx_prog_names[p]);
+	if (err)
+		fx_dump_map(fx.frags, PSV_MAP_FRAGS, sizeof(fk), sizeof(fr));
+	else
+		CHECK_EQ(ntohl(fr.vip), w.vip[0],
+			 "%s UDP first fragment: identity", fx_prog_names[p]);
+
+	in.ip.frag_off = 504;
+	in.ip.frag_len = 0;
+	in.ip.mf = false;
+	out = to_host(&in);
+	fx_case(&fx, p, "UDP last fragment", &in, &e, &r);
+}
+
+/* XDP sees jumbo frames in fragments; TC test frames end at a page. */
+static void test_large(enum fx_prog p)
+{
+	struct pkt_frame in = tcp_in(80, 40000, PKT_TCP_ACK, 0), out;
+	struct fx_expect e = translated(&out);
+
+	if (setup_flows())
+		return;
+	in.ip.payload_len = 1500 - 40;
+	out = to_host(&in);
+	fx_case(&fx, p, "1514-byte TCP segment", &in, &e, &r);
+	if (p != FX_INGRESS_XDP)
+		return;
+	in.ip.payload_len = 9000 - 40;
+	out = to_host(&in);
+	fx_case(&fx, p, "9014-byte TCP segment (XDP frags)", &in, &e, &r);
+}
+
+static void test_disabled(enum fx_prog p)
+{
+	struct pkt_frame in;
+	struct psv_config c;
+
+	if (setup_flows())
+		return;
+	fx_world_config(&w, &c);
+	c.enabled = 0;
+	if (fx_set_config(&fx, &c))
+		return;
+	in = arp_request(w.vip[0]);
+	fx_case(&fx, p, "ARP who-has .200 while disabled", &in, &pass, &r);
+	in = tcp_in(40000, 22, PKT_TCP_SYN, 0);
+	fx_case(&fx, p, "TCP SYN to .200 while disabled", &in, &pass, &r);
+}
+
+int main(void)
+{
+	static const enum fx_prog progs[] = { FX_INGRESS_XDP, FX_INGRESS_TC };
+	size_t i;
+
+	fx_world_init(&w);
+	if (fx_open(&fx, 0)) {
+		CHECK(0, "load egress and ingress objects");
+		return check_exit();
+	}
+	for (i = 0; i < 2; i++) {
+		test_arp(progs[i]);
+		test_reverse(progs[i]);
+		test_icmp_error(progs[i]);
+		test_unsolicited(progs[i]);
+		test_host_flows(progs[i]);
+		test_dhcp_vlan(progs[i]);
+		test_malformed(progs[i]);
+		test_fragments(progs[i]);
+		test_large(progs[i]);
+		test_disabled(progs[i]);
+	}
+	fx_close(&fx);
+	return check_exit();
+}
