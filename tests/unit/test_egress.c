@@ -315,6 +315,13 @@ static void test_icmp_echo(void)
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 	check_conn(what, conn_key(PKT_IP_PROTO_ICMP, 0x1235, 0), 0, -1);
 	check_untouched(what, 1);
+
+	/* The host answering a ping to its own address. */
+	what = "ICMP echo reply from the host";
+	in = echo_frame(0x4321);
+	in.ip.icmp_type = PKT_ICMP_ECHOREPLY;
+	fx_case(&fx, FX_EGRESS, what, &in, &pass_host, &r);
+	check_untouched(what, 1);
 }
 
 static void test_icmp_error(void)

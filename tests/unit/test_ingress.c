@@ -132,7 +132,7 @@ static int setup_flows(void)
 	return fx_setup(&fx, &w, 0) ?:
 	       fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_ACTIVE,
 			       1) ?:
-	       add_conn(PKT_IP_PROTO_TCP, 40000, 80, 0, PSV_TCP_ESTABLISHED) ?:
+	       add_conn(PKT_IP_PROTO_TCP, 40000, 80, 0, PSV_TCP_SYN_SENT) ?:
 	       add_conn(PKT_IP_PROTO_UDP, 40000, 53, 0, PSV_TCP_NONE) ?:
 	       add_conn(PKT_IP_PROTO_ICMP, 0x1234, 0, 0, PSV_TCP_NONE) ?:
 	       add_conn(PKT_IP_PROTO_UDP, 40001, 33434, 0, PSV_TCP_NONE) ?:
@@ -211,6 +211,9 @@ static void test_reverse(enum fx_prog p)
 	in = tcp_in(80, 40000, PKT_TCP_SYN | PKT_TCP_ACK, 0);
 	out = to_host(&in);
 	fx_case(&fx, p, "TCP SYN-ACK of a known connection", &in, &e, &r);
+	CHECK(!bpf_map_lookup_elem(fx.conns, &ck, &c) &&
+	      c.tcp_state == PSV_TCP_ESTABLISHED,
+	      "%s TCP SYN-ACK: connection established", fx_prog_names[p]);
 
 	in = tcp_in(80, 40000, PKT_TCP_ACK | PKT_TCP_PSH, 0);
 	in.ip.payload_len = 300;
@@ -299,9 +302,67 @@ static void test_icmp_error(enum fx_prog p)
 	fx_case(&fx, p, "ICMP unreachable quoting a TCP connection", &in, &e,
 		&r);
 
-	quoted.sport = 40999;
+	/* A ping through a router that ran out of TTL. */
+	quoted = (struct pkt_ipv4){ .saddr = w.vip[0], .daddr = w.remote,
+				    .proto = PKT_IP_PROTO_ICMP, .ttl = 1,
+				    .icmp_type = PKT_ICMP_ECHO,
+				    .icmp_id = 0x1234, .icmp_seq = 9,
+				    .payload_len = 56 };
+	quoted_out = quoted;
+	quoted_out.saddr = w.host_ip;
+	in.ip.icmp_type = PKT_ICMP_TIME_EXCEEDED;
+	in.ip.icmp_code = 0;
+	out = to_host(&in);
+	out.ip.inner = &quoted_out;
+	fx_case(&fx, p, "ICMP time exceeded quoting an echo request", &in, &e,
+		&r);
+
+	quoted.icmp_id = 0x9999;
+	fx_case(&fx, p, "ICMP time exceeded quoting an unknown echo", &in,
+		&drop, &r);
+
+	quoted = (struct pkt_ipv4){ .saddr = w.vip[0], .daddr = w.remote,
+				    .proto = PKT_IP_PROTO_TCP, .sport = 40999,
+				    .dport = 80, .tcp_flags = PKT_TCP_SYN };
 	fx_case(&fx, p, "ICMP unreachable quoting an unknown flow", &in, &drop,
 		&r);
+}
+
+/* psv.h: FINs from both sides close; a new SYN on the tuple reopens. */
+static void test_fin(enum fx_prog p)
+{
+	struct psv_conn_key ck = conn_key(PKT_IP_PROTO_TCP, 40000, 80);
+	struct pkt_frame in, out;
+	struct fx_expect e = translated(&out);
+	struct psv_conn c;
+
+	if (setup_flows())
+		return;
+	in = (struct pkt_frame){ .ip = { .proto = PKT_IP_PROTO_TCP,
+					 .saddr = w.host_ip, .daddr = w.remote,
+					 .sport = 40000, .dport = 80,
+					 .tcp_flags = PKT_TCP_FIN |
+						      PKT_TCP_ACK } };
+	memcpy(in.dst, w.gw_mac, 6);
+	memcpy(in.src, w.host_mac, 6);
+	out = in;
+	memcpy(out.src, w.vmac[0], 6);
+	out.ip.saddr = w.vip[0];
+	e.moved = FX_S(EG_TRANSLATED);
+	fx_case(&fx, FX_EGRESS, "TCP FIN from the host", &in, &e, &r);
+	CHECK(!bpf_map_lookup_elem(fx.conns, &ck, &c) &&
+	      c.tcp_state == PSV_TCP_FIN_WAIT && c.flags == PSV_CONN_FIN_OUT,
+	      "TCP FIN from the host: connection half closed");
+
+	in = tcp_in(80, 40000, PKT_TCP_FIN | PKT_TCP_ACK, 0);
+	out = to_host(&in);
+	e.moved = FX_S(IN_TRANSLATED);
+	fx_case(&fx, p, "TCP FIN from the peer", &in, &e, &r);
+	CHECK(!bpf_map_lookup_elem(fx.conns, &ck, &c) &&
+	      c.tcp_state == PSV_TCP_CLOSED &&
+	      c.flags == (PSV_CONN_FIN_OUT | PSV_CONN_FIN_IN),
+	      "%s TCP FIN from the peer: connection closed",
+	      fx_prog_names[p]);
 }
 
 static void test_unsolicited(enum fx_prog p)
@@ -607,6 +668,7 @@ int main(void)
 		test_arp(progs[i]);
 		test_reverse(progs[i]);
 		test_icmp_error(progs[i]);
+		test_fin(progs[i]);
 		test_unsolicited(progs[i]);
 		test_host_flows(progs[i]);
 		test_dhcp_vlan(progs[i]);
