@@ -128,6 +128,24 @@ struct conf_ctx {
 	size_t errlen;
 };
 
+static const char *conf_name(const char *const *names, size_t n,
+			     unsigned int value)
+{
+	return value < n - 1 ? names[value] : "?";
+}
+
+const char *psv_conf_granularity_name(unsigned int granularity)
+{
+	return conf_name(gran_names, sizeof(gran_names) / sizeof(gran_names[0]),
+			 granularity);
+}
+
+const char *psv_conf_exhausted_name(unsigned int on_exhausted)
+{
+	return conf_name(exhausted_names, sizeof(exhausted_names) /
+			 sizeof(exhausted_names[0]), on_exhausted);
+}
+
 void psv_conf_defaults(struct psv_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));

@@ -71,6 +71,10 @@ struct psv_conf {
 	struct psv_conf_app apps[PSV_CONF_MAX_APPS];
 };
 
+/* Names as psv.conf spells them (for logs and psvctl); "?" if out of range. */
+const char *psv_conf_granularity_name(unsigned int granularity);
+const char *psv_conf_exhausted_name(unsigned int on_exhausted);
+
 /* The built-in values, also what a key left out of the file keeps. */
 void psv_conf_defaults(struct psv_conf *conf);
 

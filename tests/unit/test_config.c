@@ -414,8 +414,21 @@ static void test_reload(void)
 	      "... and leaves the running config untouched");
 }
 
+static void test_names(void)
+{
+	CHECK(!strcmp(psv_conf_granularity_name(PSV_GRAN_FLOW), "flow") &&
+	      !strcmp(psv_conf_granularity_name(PSV_GRAN_HOST), "host") &&
+	      !strcmp(psv_conf_granularity_name(PSV_GRAN_HOST + 1), "?"),
+	      "granularity names, '?' past the end");
+	CHECK(!strcmp(psv_conf_exhausted_name(PSV_EXHAUSTED_DROP), "drop") &&
+	      !strcmp(psv_conf_exhausted_name(PSV_EXHAUSTED_HOST), "host") &&
+	      !strcmp(psv_conf_exhausted_name(255), "?"),
+	      "on_exhausted names, '?' past the end");
+}
+
 int main(void)
 {
+	test_names();
 	test_defaults();
 	test_example();
 	test_every_key();

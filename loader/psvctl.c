@@ -1,0 +1,1045 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * psvctl - shows what psv does on an interface: its identities, the flows
+ * wearing them, the dataplane's counters.  It reads the maps psvd pinned,
+ * so it works while psvd is down, and asks psvd's control socket only for
+ * what no map holds: the DHCP leases.  Every command builds one JSON
+ * document; --json prints it, otherwise it is rendered as a table.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "config.h"
+#include "control.h"
+#include "pins.h"
+#include "psv.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+#define PSVD_TIMEOUT_S 2
+#define PSVD_REPLY_MAX (8 << 20)	/* 4096 leases take about 400 KiB */
+#define MAX_IFACES 16
+
+struct ident {
+	__be32 vip;
+	struct psv_identity v;
+	unsigned int flows;
+	bool has_lease;
+	long long lease_expires;	/* unix time, from psvd */
+};
+
+struct conn {
+	struct psv_conn_key k;
+	struct psv_conn v;
+	const struct ident *id;		/* NULL: its identity is gone */
+};
+
+struct ctl {
+	const char *ifname;
+	char ifbuf[IF_NAMESIZE];
+	bool json;
+	struct ident *ids;		/* sorted by vip */
+	size_t n_ids;
+	struct conn *conns;
+	size_t n_conns;
+	size_t n_groups;
+	struct json_object *psvd;	/* psvd's reply, NULL if none */
+	char psvd_err[PATH_MAX + 128];	/* why there is none */
+};
+
+static const char *const id_state_names[] = {
+	[PSV_ID_ACQUIRING] = "acquiring",
+	[PSV_ID_READY] = "ready",
+	[PSV_ID_ACTIVE] = "active",
+	[PSV_ID_IDLE] = "idle",
+	[PSV_ID_RETIRED] = "retired",
+};
+#define N_ID_STATES (sizeof(id_state_names) / sizeof(id_state_names[0]))
+
+static const char *const tcp_state_names[] = {
+	[PSV_TCP_SYN_SENT] = "syn_sent",
+	[PSV_TCP_ESTABLISHED] = "established",
+	[PSV_TCP_FIN_WAIT] = "fin_wait",
+	[PSV_TCP_CLOSED] = "closed",
+};
+
+#define PSV_STAT_NAME(id, name) [PSV_STAT_##id] = name,
+static const char *const stat_names[] = { PSV_STATS(PSV_STAT_NAME) };
+#undef PSV_STAT_NAME
+
+__attribute__((format(printf, 1, 2)))
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("psvctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: psvctl [--iface IF] COMMAND [--json]\n"
+	      "commands:\n"
+	      "  status       psvd, the dataplane and counts at a glance\n"
+	      "  identities   every identity: id, MAC, IPv4, state, flows, "
+	      "lease\n"
+	      "  flows        every virtualized connection and its identity\n"
+	      "  apps         per-application attribution (not in this "
+	      "version)\n"
+	      "  stats        the dataplane's counters, summed over CPUs\n"
+	      "options:\n"
+	      "  -i, --iface IF   interface psvd runs on (default: the only "
+	      "one pinned)\n"
+	      "  -j, --json       JSON instead of a table\n"
+	      "  -h, --help       this text\n", f);
+}
+
+/* Appends one zeroed element to a growing array; NULL if out of memory. */
+static void *vec_push(void *arrp, size_t *n, size_t size)
+{
+	void **arr = arrp;
+	void *p;
+
+	/* Capacity doubles at every power of two. */
+	if ((*n & (*n - 1)) == 0) {
+		p = reallocarray(*arr, *n ? *n * 2 : 1, size);
+		if (!p)
+			return NULL;
+		*arr = p;
+	}
+	p = (char *)*arr + (*n)++ * size;
+	memset(p, 0, size);
+	return p;
+}
+
+/* Opens a pinned map and checks it has the layout psv.h describes. */
+static int open_map(const struct ctl *ctl, const char *name, __u32 type,
+		    __u32 key_size, __u32 value_size, __u32 *max_entries)
+{
+	char err[PATH_MAX + 256];
+	int fd;
+
+	fd = psv_pin_open_map(ctl->ifname, name, err, sizeof(err));
+	if (fd >= 0 && psv_pin_check_map(fd, name, type, key_size, value_size,
+					 max_entries, err, sizeof(err))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		fail("%s", err);
+	return fd;
+}
+
+typedef int (*entry_fn)(struct ctl *ctl, const void *key, const void *val);
+
+/*
+ * Calls fn for every entry of a hash map.  Entries may come and go while
+ * we walk (BPF adds, psvd expires): one deleted under us is skipped, and
+ * max_entries bounds the walk should a deletion restart it.
+ */
+static int map_walk(struct ctl *ctl, const char *name, __u32 type,
+		    __u32 key_size, __u32 value_size, entry_fn fn)
+{
+	unsigned char key[sizeof(struct psv_group_key)];
+	unsigned char next[sizeof(key)], val[sizeof(struct psv_conn)];
+	__u32 max_entries, i;
+	void *prev = NULL;
+	int fd, err = 0;
+
+	if (key_size > sizeof(key) || value_size > sizeof(val))
+		return -EINVAL;
+	fd = open_map(ctl, name, type, key_size, value_size, &max_entries);
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < max_entries; i++) {
+		if (bpf_map_get_next_key(fd, prev, next)) {
+			if (errno != ENOENT)
+				err = -errno;
+			break;
+		}
+		memcpy(key, next, key_size);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, val)) {
+			if (errno == ENOENT)
+				continue;
+			err = -errno;
+			break;
+		}
+		err = fn(ctl, key, val);
+		if (err)
+			break;
+	}
+	if (err)
+		fail("cannot read map %s on %s: %s", name, ctl->ifname,
+		     strerror(-err));
+	close(fd);
+	return err;
+}
+
+static int add_ident(struct ctl *ctl, const void *key, const void *val)
+{
+	struct ident *id = vec_push(&ctl->ids, &ctl->n_ids, sizeof(*id));
+
+	if (!id)
+		return -ENOMEM;
+	memcpy(&id->vip, key, sizeof(id->vip));
+	memcpy(&id->v, val, sizeof(id->v));
+	return 0;
+}
+
+static int add_conn(struct ctl *ctl, const void *key, const void *val)
+{
+	struct conn *c = vec_push(&ctl->conns, &ctl->n_conns, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(&c->k, key, sizeof(c->k));
+	memcpy(&c->v, val, sizeof(c->v));
+	return 0;
+}
+
+static int cmp_vip(const void *a, const void *b)
+{
+	__u32 x = ntohl(*(const __be32 *)a), y = ntohl(*(const __be32 *)b);
+
+	return (x > y) - (x < y);
+}
+
+/* struct ident starts with its vip, so a bare __be32 is a search key. */
+static struct ident *find_ident(const struct ctl *ctl, __be32 vip)
+{
+	return bsearch(&vip, ctl->ids, ctl->n_ids, sizeof(*ctl->ids), cmp_vip);
+}
+
+/* Identities and connections, each connection linked to its identity. */
+static int load_tables(struct ctl *ctl)
+{
+	int err;
+
+	err = map_walk(ctl, PSV_MAP_IDENTITIES, BPF_MAP_TYPE_HASH,
+		       sizeof(__be32), sizeof(struct psv_identity), add_ident) ?:
+	      map_walk(ctl, PSV_MAP_CONNS, BPF_MAP_TYPE_HASH,
+		       sizeof(struct psv_conn_key), sizeof(struct psv_conn),
+		       add_conn);
+	if (err)
+		return err;
+	qsort(ctl->ids, ctl->n_ids, sizeof(*ctl->ids), cmp_vip);
+	for (size_t i = 0; i < ctl->n_conns; i++) {
+		struct ident *id = find_ident(ctl, ctl->conns[i].v.vip);
+
+		ctl->conns[i].id = id;
+		if (id)
+			id->flows++;
+	}
+	return 0;
+}
+
+static const char *control_path(const struct ctl *ctl, char *buf, size_t len)
+{
+	const char *dir = getenv("PSV_CONTROL_DIR");
+
+	snprintf(buf, len, "%s/%s.sock", dir && dir[0] ? dir : PSV_CONTROL_DIR,
+		 ctl->ifname);
+	return buf;
+}
+
+/* Connects to psvd, sends "leases" and returns its whole reply. */
+static char *psvd_exchange(struct ctl *ctl, const char *path)
+{
+	struct timeval tmo = { .tv_sec = PSVD_TIMEOUT_S };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t len = 0, cap = 4096;
+	char *buf = NULL;
+	ssize_t n;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(ctl->psvd_err, sizeof(ctl->psvd_err), "%s: path too "
+			 "long", path);
+		return NULL;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo)) ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    write(fd, "leases\n", 7) != 7)
+		goto err;
+	buf = malloc(cap);
+	while (buf) {
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0)
+			goto err;
+		if (n == 0)
+			break;
+		len += n;
+		if (len + 1 == cap) {
+			if (cap >= PSVD_REPLY_MAX) {
+				errno = EMSGSIZE;
+				goto err;
+			}
+			cap *= 2;
+			char *p = realloc(buf, cap);
+
+			if (!p)
+				free(buf);
+			buf = p;
+		}
+	}
+	if (!buf)
+		goto err;
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+err:
+	snprintf(ctl->psvd_err, sizeof(ctl->psvd_err), "%s: %s", path,
+		 errno == EAGAIN ? "no answer within 2 s" : strerror(errno));
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* Whether the reply has the shape control.h promises. */
+static bool psvd_reply_ok(struct json_object *root)
+{
+	struct json_object *leases, *pid, *ip, *exp;
+	struct in_addr a;
+
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "pid", &pid) ||
+	    !json_object_is_type(pid, json_type_int) ||
+	    !json_object_object_get_ex(root, "leases", &leases) ||
+	    !json_object_is_type(leases, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(leases); i++) {
+		struct json_object *l = json_object_array_get_idx(leases, i);
+
+		if (!json_object_object_get_ex(l, "ipv4", &ip) ||
+		    !json_object_is_type(ip, json_type_string) ||
+		    inet_pton(AF_INET, json_object_get_string(ip), &a) != 1 ||
+		    !json_object_object_get_ex(l, "lease_expires", &exp) ||
+		    (exp && !json_object_is_type(exp, json_type_int)))
+			return false;
+	}
+	return true;
+}
+
+/* Asks psvd for its leases; without an answer, ctl->psvd_err says why. */
+static void psvd_query(struct ctl *ctl)
+{
+	char path[PATH_MAX], *reply;
+
+	reply = psvd_exchange(ctl, control_path(ctl, path, sizeof(path)));
+	if (!reply)
+		return;
+	ctl->psvd = json_tokener_parse(reply);
+	free(reply);
+	if (!ctl->psvd || !psvd_reply_ok(ctl->psvd)) {
+		json_object_put(ctl->psvd);
+		ctl->psvd = NULL;
+		snprintf(ctl->psvd_err, sizeof(ctl->psvd_err), "%s: malformed "
+			 "reply", path);
+	}
+}
+
+static void merge_leases(struct ctl *ctl)
+{
+	struct json_object *leases, *ip, *exp;
+	struct ident *id;
+	struct in_addr a;
+
+	if (!ctl->psvd) {
+		fail("lease times unknown: psvd does not answer (%s)",
+		     ctl->psvd_err);
+		return;
+	}
+	json_object_object_get_ex(ctl->psvd, "leases", &leases);
+	for (size_t i = 0; i < json_object_array_length(leases); i++) {
+		struct json_object *l = json_object_array_get_idx(leases, i);
+
+		json_object_object_get_ex(l, "ipv4", &ip);
+		json_object_object_get_ex(l, "lease_expires", &exp);
+		inet_pton(AF_INET, json_object_get_string(ip), &a);
+		id = find_ident(ctl, a.s_addr);
+		if (id && exp) {
+			id->has_lease = true;
+			id->lease_expires = json_object_get_int64(exp);
+		}
+	}
+}
+
+static struct json_object *json_ip(__be32 addr)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	return json_object_new_string(inet_ntop(AF_INET, &addr, buf,
+						sizeof(buf)));
+}
+
+static struct json_object *json_mac(const __u8 *m)
+{
+	char buf[18];
+
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+		 m[2], m[3], m[4], m[5]);
+	return json_object_new_string(buf);
+}
+
+static const char *id_state_name(__u8 state)
+{
+	return state < N_ID_STATES && id_state_names[state] ?
+	       id_state_names[state] : "unknown";
+}
+
+static int cmp_ident_id(const void *a, const void *b)
+{
+	const struct ident *x = *(const struct ident *const *)a;
+	const struct ident *y = *(const struct ident *const *)b;
+
+	return (x->v.id > y->v.id) - (x->v.id < y->v.id);
+}
+
+static struct json_object *build_identities(struct ctl *ctl)
+{
+	struct json_object *arr = json_object_new_array();
+	const struct ident **byid = calloc(ctl->n_ids + 1, sizeof(*byid));
+
+	if (!byid)
+		return arr;
+	for (size_t i = 0; i < ctl->n_ids; i++)
+		byid[i] = &ctl->ids[i];
+	qsort(byid, ctl->n_ids, sizeof(*byid), cmp_ident_id);
+	for (size_t i = 0; i < ctl->n_ids; i++) {
+		const struct ident *id = byid[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "id", json_object_new_int64(id->v.id));
+		json_object_object_add(o, "mac", json_mac(id->v.mac));
+		json_object_object_add(o, "ipv4", json_ip(id->vip));
+		json_object_object_add(o, "state", json_object_new_string(
+			id_state_name(id->v.state)));
+		json_object_object_add(o, "flows",
+				       json_object_new_int64(id->flows));
+		json_object_object_add(o, "lease_expires", id->has_lease ?
+				       json_object_new_int64(id->lease_expires) :
+				       NULL);
+		json_object_array_add(arr, o);
+	}
+	free(byid);
+	return arr;
+}
+
+static const char *proto_name(__u8 proto, char buf[4])
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	}
+	snprintf(buf, 4, "%u", proto);
+	return buf;
+}
+
+/* By identity (gone ones last), then proto, remote end, local port. */
+static int cmp_conn(const void *a, const void *b)
+{
+	const struct conn *x = a, *y = b;
+	long long ix = x->id ? x->id->v.id : 1LL << 32;
+	long long iy = y->id ? y->id->v.id : 1LL << 32;
+	__u32 rx = ntohl(x->k.raddr), ry = ntohl(y->k.raddr);
+
+	if (ix != iy)
+		return ix < iy ? -1 : 1;
+	if (x->k.proto != y->k.proto)
+		return x->k.proto - y->k.proto;
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	if (x->k.rport != y->k.rport)
+		return ntohs(x->k.rport) - ntohs(y->k.rport);
+	return ntohs(x->k.lport) - ntohs(y->k.lport);
+}
+
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	/* bpf_ktime_get_ns() counts CLOCK_MONOTONIC. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static struct json_object *build_flows(struct ctl *ctl)
+{
+	struct json_object *arr = json_object_new_array();
+	__u64 now = monotonic_ns();
+	char pbuf[4];
+
+	qsort(ctl->conns, ctl->n_conns, sizeof(*ctl->conns), cmp_conn);
+	for (size_t i = 0; i < ctl->n_conns; i++) {
+		const struct conn *c = &ctl->conns[i];
+		struct json_object *o = json_object_new_object();
+		__u8 ts = c->v.tcp_state;
+
+		json_object_object_add(o, "proto", json_object_new_string(
+			proto_name(c->k.proto, pbuf)));
+		json_object_object_add(o, "local_port",
+				       json_object_new_int(ntohs(c->k.lport)));
+		json_object_object_add(o, "remote_ip", json_ip(c->k.raddr));
+		json_object_object_add(o, "remote_port",
+				       json_object_new_int(ntohs(c->k.rport)));
+		json_object_object_add(o, "identity", c->id ?
+				       json_object_new_int64(c->id->v.id) : NULL);
+		json_object_object_add(o, "mac", c->id ? json_mac(c->id->v.mac) :
+				       NULL);
+		json_object_object_add(o, "ipv4", json_ip(c->v.vip));
+		/* Socket attribution (cgroup hooks) is not built yet. */
+		json_object_object_add(o, "app", NULL);
+		json_object_object_add(o, "state",
+			ts && ts < sizeof(tcp_state_names) /
+				   sizeof(tcp_state_names[0]) ?
+			json_object_new_string(tcp_state_names[ts]) : NULL);
+		json_object_object_add(o, "idle_seconds", json_object_new_int64(
+			now > c->v.last_seen_ns ?
+			(now - c->v.last_seen_ns) / 1000000000ULL : 0));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static int build_stats(struct ctl *ctl, struct json_object **out)
+{
+	int ncpus = libbpf_num_possible_cpus(), fd, err = 0;
+	__u32 max_entries;
+	__u64 *vals;
+
+	if (ncpus < 0) {
+		fail("cannot count possible CPUs: %s", strerror(-ncpus));
+		return ncpus;
+	}
+	fd = open_map(ctl, PSV_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
+		      sizeof(__u32), sizeof(__u64), &max_entries);
+	if (fd < 0)
+		return fd;
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals || max_entries < PSV_STAT_MAX) {
+		fail("map %s: %s", PSV_MAP_STATS, vals ? "fewer entries than "
+		     "counters: psvd from another version?" : strerror(ENOMEM));
+		free(vals);
+		close(fd);
+		return -EPROTO;
+	}
+	*out = json_object_new_object();
+	for (__u32 i = 0; i < PSV_STAT_MAX && !err; i++) {
+		__u64 sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &i, vals)) {
+			err = -errno;
+			fail("cannot read %s[%u]: %s", PSV_MAP_STATS, i,
+			     strerror(errno));
+			break;
+		}
+		for (int c = 0; c < ncpus; c++)
+			sum += vals[c];
+		json_object_object_add(*out, stat_names[i],
+				       json_object_new_uint64(sum));
+	}
+	free(vals);
+	close(fd);
+	return err;
+}
+
+static int count_group(struct ctl *ctl, const void *key, const void *val)
+{
+	(void)key;
+	(void)val;
+	ctl->n_groups++;
+	return 0;
+}
+
+static int cmp_json_strings(const void *a, const void *b)
+{
+	return strcmp(json_object_get_string(*(struct json_object *const *)a),
+		      json_object_get_string(*(struct json_object *const *)b));
+}
+
+/* The programs and links psvd pinned next to the maps. */
+static struct json_object *pinned_programs(const struct ctl *ctl)
+{
+	struct json_object *arr = json_object_new_array();
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (psv_pin_dir(dir, sizeof(dir), ctl->ifname) || !(d = opendir(dir)))
+		return arr;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "prog_", 5) ||
+		    !strncmp(de->d_name, "link_", 5))
+			json_object_array_add(arr,
+					      json_object_new_string(de->d_name));
+	closedir(d);
+	json_object_array_sort(arr, cmp_json_strings);
+	return arr;
+}
+
+static struct json_object *psvd_status(const struct ctl *ctl)
+{
+	struct json_object *o = json_object_new_object(), *v;
+	static const char *const keys[] = { "pid", "started", "source" };
+
+	json_object_object_add(o, "running",
+			       json_object_new_boolean(ctl->psvd != NULL));
+	if (!ctl->psvd) {
+		json_object_object_add(o, "error",
+				       json_object_new_string(ctl->psvd_err));
+		return o;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_object_object_get_ex(ctl->psvd, keys[i], &v))
+			json_object_object_add(o, keys[i], json_object_get(v));
+	return o;
+}
+
+static int build_status(struct ctl *ctl, struct json_object **out)
+{
+	struct json_object *o, *ids;
+	unsigned int by_state[N_ID_STATES] = { 0 };
+	struct psv_config cfg;
+	__u32 key = 0, max_entries;
+	char dir[PATH_MAX];
+	int fd, err;
+
+	err = load_tables(ctl) ?:
+	      map_walk(ctl, PSV_MAP_GROUPS, BPF_MAP_TYPE_HASH,
+		       sizeof(struct psv_group_key), sizeof(struct psv_group),
+		       count_group);
+	if (err)
+		return err;
+	fd = open_map(ctl, PSV_MAP_CONFIG, BPF_MAP_TYPE_ARRAY, sizeof(key),
+		      sizeof(cfg), &max_entries);
+	if (fd < 0)
+		return fd;
+	err = bpf_map_lookup_elem(fd, &key, &cfg) ? -errno : 0;
+	close(fd);
+	if (err) {
+		fail("cannot read map %s: %s", PSV_MAP_CONFIG, strerror(-err));
+		return err;
+	}
+	psvd_query(ctl);
+	for (size_t i = 0; i < ctl->n_ids; i++)
+		if (ctl->ids[i].v.state < N_ID_STATES)
+			by_state[ctl->ids[i].v.state]++;
+
+	o = json_object_new_object();
+	psv_pin_dir(dir, sizeof(dir), ctl->ifname);
+	json_object_object_add(o, "interface",
+			       json_object_new_string(ctl->ifname));
+	json_object_object_add(o, "pin_dir", json_object_new_string(dir));
+	json_object_object_add(o, "psvd", psvd_status(ctl));
+	json_object_object_add(o, "enabled",
+			       json_object_new_boolean(cfg.enabled));
+	json_object_object_add(o, "host_mac", json_mac(cfg.host_mac));
+	json_object_object_add(o, "host_ip", json_ip(cfg.host_ip));
+	json_object_object_add(o, "granularity", json_object_new_string(
+		psv_conf_granularity_name(cfg.granularity)));
+	json_object_object_add(o, "on_exhausted", json_object_new_string(
+		psv_conf_exhausted_name(cfg.on_exhausted)));
+	json_object_object_add(o, "programs", pinned_programs(ctl));
+	ids = json_object_new_object();
+	json_object_object_add(ids, "total", json_object_new_int64(ctl->n_ids));
+	for (size_t s = 1; s < N_ID_STATES; s++)
+		json_object_object_add(ids, id_state_names[s],
+				       json_object_new_int64(by_state[s]));
+	json_object_object_add(o, "identities", ids);
+	json_object_object_add(o, "flows", json_object_new_int64(ctl->n_conns));
+	json_object_object_add(o, "groups",
+			       json_object_new_int64(ctl->n_groups));
+	*out = o;
+	return 0;
+}
+
+/* A table: cells row by row, the first row the header. */
+struct table {
+	unsigned int ncols;
+	char **cells;
+	size_t n;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void table_add(struct table *t, const char *fmt, ...)
+{
+	char **slot = vec_push(&t->cells, &t->n, sizeof(*t->cells));
+	va_list ap;
+
+	if (!slot)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(slot, fmt, ap) < 0)
+		*slot = NULL;
+	va_end(ap);
+}
+
+/* Prints the table with its columns aligned, and frees it. */
+static void table_print(struct table *t)
+{
+	size_t width[16] = { 0 }, i, col;
+
+	for (i = 0; i < t->n; i++) {
+		size_t len = t->cells[i] ? strlen(t->cells[i]) : 0;
+
+		col = i % t->ncols;
+		if (col < 16 && len > width[col])
+			width[col] = len;
+	}
+	for (i = 0; i < t->n; i++) {
+		const char *cell = t->cells[i] ? t->cells[i] : "";
+
+		col = i % t->ncols;
+		if (col == t->ncols - 1 || col >= 16)
+			printf("%s\n", cell);
+		else
+			printf("%-*s  ", (int)width[col], cell);
+		free(t->cells[i]);
+	}
+	free(t->cells);
+}
+
+static const char *duration(long long s, char buf[24])
+{
+	if (s < 60)
+		snprintf(buf, 24, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, 24, "%lldm%02llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, 24, "%lldh%02lldm", s / 3600, s / 60 % 60);
+	else
+		snprintf(buf, 24, "%lldd%02lldh", s / 86400, s / 3600 % 24);
+	return buf;
+}
+
+enum col_kind { COL_VALUE, COL_EXPIRES, COL_SECONDS };
+
+struct column {
+	const char *head, *key;
+	enum col_kind kind;
+};
+
+static void table_add_json(struct table *t, struct json_object *v,
+			   enum col_kind kind, time_t now)
+{
+	long long n = json_object_get_int64(v);
+	char buf[24];
+
+	if (!v)
+		table_add(t, "-");
+	else if (kind == COL_EXPIRES)
+		table_add(t, n < now ? "expired" : "in %s",
+			  duration(n - now, buf));
+	else if (kind == COL_SECONDS)
+		table_add(t, "%s", duration(n, buf));
+	else
+		table_add(t, "%s", json_object_get_string(v));
+}
+
+/* A list of objects, one row each, with the given columns. */
+static void print_rows(struct json_object *arr, const struct column *cols,
+		       unsigned int ncols)
+{
+	struct table t = { .ncols = ncols };
+	time_t now = time(NULL);
+	struct json_object *v;
+
+	for (unsigned int c = 0; c < ncols; c++)
+		table_add(&t, "%s", cols[c].head);
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		for (unsigned int c = 0; c < ncols; c++) {
+			if (!json_object_object_get_ex(
+				    json_object_array_get_idx(arr, i),
+				    cols[c].key, &v))
+				v = NULL;
+			table_add_json(&t, v, cols[c].kind, now);
+		}
+	table_print(&t);
+}
+
+static void print_stats(struct json_object *stats)
+{
+	struct table t = { .ncols = 2 };
+
+	table_add(&t, "COUNTER");
+	table_add(&t, "VALUE");
+	json_object_object_foreach(stats, name, val) {
+		table_add(&t, "%s", name);
+		table_add(&t, "%s", json_object_get_string(val));
+	}
+	table_print(&t);
+}
+
+static void print_status(struct json_object *st)
+{
+	struct json_object *p = json_object_object_get(st, "psvd");
+	struct json_object *ids = json_object_object_get(st, "identities");
+	struct json_object *progs = json_object_object_get(st, "programs");
+	struct table t = { .ncols = 2 };
+	char buf[24];
+
+#define GET(o, key) json_object_get_string(json_object_object_get(o, key))
+	table_add(&t, "interface");
+	table_add(&t, "%s (pins in %s)", GET(st, "interface"),
+		  GET(st, "pin_dir"));
+	table_add(&t, "psvd");
+	if (json_object_get_boolean(json_object_object_get(p, "running")))
+		table_add(&t, "running, pid %s, up %s, %s pool", GET(p, "pid"),
+			  duration(time(NULL) - json_object_get_int64(
+				  json_object_object_get(p, "started")), buf),
+			  GET(p, "source"));
+	else
+		table_add(&t, "not answering (%s)", GET(p, "error"));
+	table_add(&t, "dataplane");
+	table_add(&t, "%s, host %s %s, policy %s, on_exhausted %s",
+		  json_object_get_boolean(json_object_object_get(st, "enabled")) ?
+		  "enabled" : "disabled (passes everything)",
+		  GET(st, "host_mac"), GET(st, "host_ip"),
+		  GET(st, "granularity"), GET(st, "on_exhausted"));
+	table_add(&t, "programs");
+	table_add(&t, "%s", json_object_array_length(progs) ? "" : "none pinned");
+	for (size_t i = 0; i < json_object_array_length(progs); i++) {
+		char *prev = t.cells[t.n - 1];
+
+		if (asprintf(&t.cells[t.n - 1], "%s%s%s", prev, i ? " " : "",
+			     json_object_get_string(
+				     json_object_array_get_idx(progs, i))) < 0)
+			t.cells[t.n - 1] = NULL;
+		free(prev);
+	}
+	table_add(&t, "identities");
+	table_add(&t, "%s (acquiring %s, ready %s, active %s, idle %s, "
+		  "retired %s)", GET(ids, "total"), GET(ids, "acquiring"),
+		  GET(ids, "ready"), GET(ids, "active"), GET(ids, "idle"),
+		  GET(ids, "retired"));
+	table_add(&t, "flows");
+	table_add(&t, "%s", GET(st, "flows"));
+	table_add(&t, "groups");
+	table_add(&t, "%s", GET(st, "groups"));
+#undef GET
+	table_print(&t);
+}
+
+static void print_json(struct json_object *doc)
+{
+	puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_SPACED |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static int cmd_identities(struct ctl *ctl)
+{
+	static const struct column cols[] = {
+		{ "ID", "id", COL_VALUE }, { "MAC", "mac", COL_VALUE },
+		{ "IPV4", "ipv4", COL_VALUE }, { "STATE", "state", COL_VALUE },
+		{ "FLOWS", "flows", COL_VALUE },
+		{ "LEASE", "lease_expires", COL_EXPIRES },
+	};
+	struct json_object *doc;
+
+	if (load_tables(ctl))
+		return EXIT_RUNTIME;
+	psvd_query(ctl);
+	merge_leases(ctl);
+	doc = build_identities(ctl);
+	if (ctl->json)
+		print_json(doc);
+	else
+		print_rows(doc, cols, sizeof(cols) / sizeof(cols[0]));
+	json_object_put(doc);
+	return 0;
+}
+
+static int cmd_flows(struct ctl *ctl)
+{
+	static const struct column cols[] = {
+		{ "PROTO", "proto", COL_VALUE },
+		{ "LPORT", "local_port", COL_VALUE },
+		{ "REMOTE", "remote_ip", COL_VALUE },
+		{ "RPORT", "remote_port", COL_VALUE },
+		{ "ID", "identity", COL_VALUE }, { "MAC", "mac", COL_VALUE },
+		{ "IPV4", "ipv4", COL_VALUE }, { "STATE", "state", COL_VALUE },
+		{ "IDLE", "idle_seconds", COL_SECONDS },
+		{ "APP", "app", COL_VALUE },
+	};
+	struct json_object *doc;
+
+	if (load_tables(ctl))
+		return EXIT_RUNTIME;
+	doc = build_flows(ctl);
+	if (ctl->json)
+		print_json(doc);
+	else
+		print_rows(doc, cols, sizeof(cols) / sizeof(cols[0]));
+	json_object_put(doc);
+	return 0;
+}
+
+static int cmd_stats(struct ctl *ctl)
+{
+	struct json_object *doc;
+
+	if (build_stats(ctl, &doc))
+		return EXIT_RUNTIME;
+	if (ctl->json)
+		print_json(doc);
+	else
+		print_stats(doc);
+	json_object_put(doc);
+	return 0;
+}
+
+static int cmd_status(struct ctl *ctl)
+{
+	struct json_object *doc;
+
+	if (build_status(ctl, &doc))
+		return EXIT_RUNTIME;
+	if (ctl->json)
+		print_json(doc);
+	else
+		print_status(doc);
+	json_object_put(doc);
+	return 0;
+}
+
+static int cmd_apps(struct ctl *ctl)
+{
+	(void)ctl;
+	fail("per-application attribution is not available in this version: "
+	     "the cgroup socket hooks that would tell which application owns "
+	     "a flow are not built yet ('app' is null in 'psvctl flows')");
+	return EXIT_RUNTIME;
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(struct ctl *ctl);
+	bool needs_iface;
+} commands[] = {
+	{ "status", cmd_status, true },
+	{ "identities", cmd_identities, true },
+	{ "flows", cmd_flows, true },
+	{ "apps", cmd_apps, false },
+	{ "stats", cmd_stats, true },
+};
+
+/* Without --iface: the one interface that has pins. */
+static int pick_iface(struct ctl *ctl)
+{
+	char names[MAX_IFACES][IF_NAMESIZE], err[PATH_MAX + 64];
+	int n = psv_pin_list_ifaces(names, MAX_IFACES, err, sizeof(err));
+
+	if (n < 0) {
+		fail("%s", err);
+		return -1;
+	}
+	if (n == 0) {
+		fail("no interface has psv pins under %s - is psvd running?",
+		     psv_pin_root());
+		return -1;
+	}
+	if (n > 1) {
+		fprintf(stderr, "psvctl: psv runs on %d interfaces, choose one "
+			"with --iface:", n);
+		for (int i = 0; i < n && i < MAX_IFACES; i++)
+			fprintf(stderr, " %s", names[i]);
+		fputs(n > MAX_IFACES ? " ...\n" : "\n", stderr);
+		return -1;
+	}
+	strcpy(ctl->ifbuf, names[0]);
+	ctl->ifname = ctl->ifbuf;
+	return 0;
+}
+
+static void ctl_free(struct ctl *ctl)
+{
+	free(ctl->ids);
+	free(ctl->conns);
+	json_object_put(ctl->psvd);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct command *cmd = NULL;
+	struct ctl ctl = { 0 };
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "i:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			ctl.ifname = optarg;
+			break;
+		case 'j':
+			ctl.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind == argc) {
+		fail("no command given");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[optind], commands[i].name))
+			cmd = &commands[i];
+	if (!cmd || optind + 1 < argc) {
+		fail("%s '%s'", cmd ? "unexpected argument" : "unknown command",
+		     argv[cmd ? optind + 1 : optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (ctl.ifname && !psv_pin_ifname_ok(ctl.ifname)) {
+		fail("bad interface name '%s'", ctl.ifname);
+		return EXIT_USAGE;
+	}
+	/* Our messages say what failed; libbpf's would repeat them. */
+	libbpf_set_print(NULL);
+	if (cmd->needs_iface && !ctl.ifname && pick_iface(&ctl))
+		return EXIT_RUNTIME;
+	ret = cmd->run(&ctl);
+	ctl_free(&ctl);
+	if (fflush(stdout) || ferror(stdout)) {
+		fail("cannot write output: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return ret;
+}
