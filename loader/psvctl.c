@@ -277,31 +277,32 @@ static char *psvd_exchange(struct ctl *ctl, const char *path)
 	}
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* MSG_NOSIGNAL: a psvd that hangs up early must not kill us. */
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo)) ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    write(fd, "leases\n", 7) != 7)
+	    send(fd, "leases\n", 7, MSG_NOSIGNAL) != 7)
 		goto err;
 	buf = malloc(cap);
 	while (buf) {
+		if (len + 1 == cap) {
+			char *p = NULL;
+
+			if (cap >= PSVD_REPLY_MAX)
+				errno = EMSGSIZE;
+			else
+				p = realloc(buf, cap * 2);
+			if (!p)
+				goto err;
+			buf = p;
+			cap *= 2;
+		}
 		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0)
 			goto err;
 		if (n == 0)
 			break;
 		len += n;
-		if (len + 1 == cap) {
-			if (cap >= PSVD_REPLY_MAX) {
-				errno = EMSGSIZE;
-				goto err;
-			}
-			cap *= 2;
-			char *p = realloc(buf, cap);
-
-			if (!p)
-				free(buf);
-			buf = p;
-		}
 	}
 	if (!buf)
 		goto err;
@@ -703,26 +704,27 @@ static void table_add(struct table *t, const char *fmt, ...)
 /* Prints the table with its columns aligned, and frees it. */
 static void table_print(struct table *t)
 {
-	size_t width[16] = { 0 }, i, col;
+	size_t *width = calloc(t->ncols, sizeof(*width)), i, col;
 
-	for (i = 0; i < t->n; i++) {
+	for (i = 0; width && i < t->n; i++) {
 		size_t len = t->cells[i] ? strlen(t->cells[i]) : 0;
 
 		col = i % t->ncols;
-		if (col < 16 && len > width[col])
+		if (len > width[col])
 			width[col] = len;
 	}
 	for (i = 0; i < t->n; i++) {
 		const char *cell = t->cells[i] ? t->cells[i] : "";
 
 		col = i % t->ncols;
-		if (col == t->ncols - 1 || col >= 16)
+		if (col == t->ncols - 1)
 			printf("%s\n", cell);
 		else
-			printf("%-*s  ", (int)width[col], cell);
+			printf("%-*s  ", width ? (int)width[col] : 0, cell);
 		free(t->cells[i]);
 	}
 	free(t->cells);
+	free(width);
 }
 
 static const char *duration(long long s, char buf[24])
@@ -796,13 +798,26 @@ static void print_stats(struct json_object *stats)
 	table_print(&t);
 }
 
+static const char *join_strings(struct json_object *arr, char *buf,
+				size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < json_object_array_length(arr) && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? " " : "",
+			      json_object_get_string(
+				      json_object_array_get_idx(arr, i)));
+	return buf;
+}
+
 static void print_status(struct json_object *st)
 {
 	struct json_object *p = json_object_object_get(st, "psvd");
 	struct json_object *ids = json_object_object_get(st, "identities");
 	struct json_object *progs = json_object_object_get(st, "programs");
 	struct table t = { .ncols = 2 };
-	char buf[24];
+	char buf[24], list[512];
 
 #define GET(o, key) json_object_get_string(json_object_object_get(o, key))
 	table_add(&t, "interface");
@@ -823,16 +838,10 @@ static void print_status(struct json_object *st)
 		  GET(st, "host_mac"), GET(st, "host_ip"),
 		  GET(st, "granularity"), GET(st, "on_exhausted"));
 	table_add(&t, "programs");
-	table_add(&t, "%s", json_object_array_length(progs) ? "" : "none pinned");
-	for (size_t i = 0; i < json_object_array_length(progs); i++) {
-		char *prev = t.cells[t.n - 1];
-
-		if (asprintf(&t.cells[t.n - 1], "%s%s%s", prev, i ? " " : "",
-			     json_object_get_string(
-				     json_object_array_get_idx(progs, i))) < 0)
-			t.cells[t.n - 1] = NULL;
-		free(prev);
-	}
+	if (!json_object_array_length(progs))
+		table_add(&t, "none pinned");
+	else
+		table_add(&t, "%s", join_strings(progs, list, sizeof(list)));
 	table_add(&t, "identities");
 	table_add(&t, "%s (acquiring %s, ready %s, active %s, idle %s, "
 		  "retired %s)", GET(ids, "total"), GET(ids, "acquiring"),

@@ -483,11 +483,33 @@ static void test_stats(void)
 	      "stats table has a header and the counters");
 }
 
+/* Pins a do-nothing program as prog_NAME, as psvd pins its programs. */
+static int pin_prog(const char *name)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	char path[PATH_MAX];
+	int fd, ret;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns, 2,
+			   NULL);
+	if (fd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", pindir, name);
+	ret = bpf_obj_pin(fd, path);
+	close(fd);
+	return ret;
+}
+
 static void test_status(void)
 {
 	struct json_object *o, *ids, *p;
 	pid_t pid;
 
+	CHECK(!pin_prog("prog_egress") && !pin_prog("prog_ingress_tc"),
+	      "pin two programs");
 	o = run_json("status --json");
 	ids = get(o, "identities");
 	CHECK(!strcmp(str(o, "interface"), IFNAME), "status: interface");
@@ -507,6 +529,12 @@ static void test_status(void)
 	CHECK(!json_object_get_boolean(get(p, "running")) &&
 	      strstr(str(p, "error"), IFNAME ".sock"),
 	      "status: psvd not running, and why: %s", str(p, "error"));
+	p = get(o, "programs");
+	CHECK(json_object_array_length(p) == 2 &&
+	      !strcmp(json_object_get_string(json_object_array_get_idx(p, 0)),
+		      "prog_egress") &&
+	      !strcmp(json_object_get_string(json_object_array_get_idx(p, 1)),
+		      "prog_ingress_tc"), "status: the pinned programs, sorted");
 	json_object_put(o);
 
 	pid = fake_psvd("{\"pid\": 4242, \"started\": 1764050000, "
@@ -524,6 +552,8 @@ static void test_status(void)
 	CHECK(strstr(out, "identities  3 (acquiring 0, ready 1, active 1, "
 		     "idle 1, retired 0)") != NULL,
 	      "status table counts identities");
+	CHECK(strstr(out, "programs    prog_egress prog_ingress_tc\n") != NULL,
+	      "status table lists the programs");
 }
 
 /* In an aligned table every header starts where its column starts. */
