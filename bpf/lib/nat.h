@@ -95,6 +95,13 @@ static __always_inline int nat_apply_tc(struct __sk_buff *skb,
 {
 	__u32 icmp = rw->icmp_csum_off;
 
+	/*
+	 * At TC ingress eth_type_trans() has already judged the virtual
+	 * destination MAC: PACKET_OTHERHOST, which ip_rcv() drops.  The
+	 * frame now goes to the host's own MAC, so say so.
+	 */
+	if (rw->mac_off == 0 && bpf_skb_change_type(skb, PACKET_HOST))
+		return -1;
 	if (bpf_skb_store_bytes(skb, rw->mac_off, rw->mac, ETH_ALEN, 0) ||
 	    bpf_skb_store_bytes(skb, rw->addr_off, &rw->new_addr, 4, 0) ||
 	    bpf_l3_csum_replace(skb, IPV4_CSUM_OFF, rw->old_addr,

@@ -19,6 +19,7 @@
 #define IP_OFFSET 0x1fff
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
+#define PACKET_HOST 0
 
 #define TCP_FLAG_FIN 0x01
 #define TCP_FLAG_SYN 0x02
