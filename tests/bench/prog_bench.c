@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * prog_bench - what each psv BPF program costs per packet, measured by
+ * the kernel through BPF_PROG_TEST_RUN (its duration: ns per run, taken
+ * with ktime around the run loop).
+ *
+ * How, honestly: the kernel runs repeats on ONE buffer, for XDP and for
+ * skb programs alike (checked here at start: a TC repeat of an egress
+ * rewrite translates once, then sees its own output).  So:
+ *  - frames a program leaves unchanged (a drop, a pass) are measured
+ *    with one call of --repeat runs (default 1,000,000), median of 5;
+ *  - the translation of a known flow is measured the same way on a flow
+ *    whose identity is the host itself (virtual address = host_ip,
+ *    virtual MAC = host MAC): the program takes the very same path (the
+ *    same lookups, helper calls and checksum updates) but writes back
+ *    the values it read, so every repeat sees the original frame;
+ *  - as a cross-check, and for the ARP reply (which turns the request
+ *    into a reply), --runs calls of repeat 1 on a real identity
+ *    (default 1,000,000), each on the original frame.  A repeat-1
+ *    duration also holds the fixed cost of the timer (a ktime read and
+ *    the loop's entry), so that cost is calibrated per program as
+ *    (repeat-1 mean - repeat-N median) of a frame the program passes at
+ *    its first check (IPv6) and subtracted; the raw mean is printed.
+ *    What remains still includes the cache misses of a first run after
+ *    a syscall: an upper bound, not the steady-state cost;
+ *  - a new flow needs a new group per run: UDP datagrams with distinct
+ *    source ports, in batches as large as the identity pool below, the
+ *    maps reset and the ready queue refilled between batches (untimed),
+ *    corrected like the repeat-1 cases.
+ * Every case is checked to take the path it names: the counter of that
+ * path must move exactly once per timed run, or the case is reported
+ * invalid and the exit status is 1.
+ */
+#include <getopt.h>
+
+#include "bpf_fixture.h"
+
+#define BENCH_ROUNDS 5
+#define BENCH_POOL 230		/* identities 192.0.2.20 .. 192.0.2.249 */
+#define BENCH_CASES 12
+
+enum bench_method {
+	BENCH_REPEAT,		/* unchanged frame: one call, many runs */
+	BENCH_SINGLE,		/* rewritten frame: many calls of one run */
+	BENCH_NEW_FLOW,		/* a new group per run */
+};
+
+struct bench_case {
+	const char *metric;
+	const char *what;
+	enum fx_prog prog;
+	enum bench_method method;
+	enum fx_verdict verdict;
+	enum psv_stat stat;	/* the counter of the path measured */
+	struct pkt_frame frame;
+	bool self;		/* the flow's identity is the host's own */
+};
+
+struct bench_result {
+	double ns;		/* per packet, timer overhead removed */
+	double raw;		/* repeat-1 mean before the correction */
+	bool valid;
+};
+
+static struct fx fx;
+static struct fx_world w;
+static struct fx_result res;
+static __u8 frame_buf[PKT_MAX];
+
+/* One test run of prog on frame; duration and retval out. */
+static int bench_call(enum fx_prog prog, const __u8 *frame, size_t len,
+		      int repeat, __u32 *duration, __u32 *retval)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
+		    .data_size_in = (__u32)len, .repeat = repeat);
+	int err;
+
+	err = bpf_prog_test_run_opts(fx.prog[prog], &opts);
+	if (err) {
+		err = -errno;
+		fprintf(stderr, "test run of %s: %s\n", fx_prog_names[prog],
+			strerror(-err));
+		return err;
+	}
+	*duration = opts.duration;
+	*retval = opts.retval;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median over BENCH_ROUNDS calls of repeat runs each. */
+static int bench_repeat(enum fx_prog prog, const __u8 *frame, size_t len,
+			int repeat, double *ns)
+{
+	__u32 d[BENCH_ROUNDS], retval;
+	int i, err;
+
+	for (i = 0; i < BENCH_ROUNDS; i++) {
+		err = bench_call(prog, frame, len, repeat, &d[i], &retval);
+		if (err)
+			return err;
+	}
+	qsort(d, BENCH_ROUNDS, sizeof(d[0]), cmp_u32);
+	*ns = d[BENCH_ROUNDS / 2];
+	return 0;
+}
+
+/* Mean over runs calls of one run each. */
+static int bench_single(enum fx_prog prog, const __u8 *frame, size_t len,
+			long runs, double *ns)
+{
+	__u32 d, retval;
+	double sum = 0;
+	long i;
+	int err;
+
+	for (i = 0; i < runs; i++) {
+		err = bench_call(prog, frame, len, 1, &d, &retval);
+		if (err)
+			return err;
+		sum += d;
+	}
+	*ns = sum / (double)runs;
+	return 0;
+}
+
+static __u32 pool_vip(int i)
+{
+	return PKT_IP4(192, 0, 2, 20 + i);
+}
+
+/*
+ * Fresh state: identities 0 and 1 as in the unit tests, and a TCP
+ * connection to the remote's port 80 from port 40000, of identity 0 or,
+ * with self, of an identity that is the host's own address and MAC.
+ */
+static int bench_setup(bool self)
+{
+	struct psv_conn_key k = {
+		.raddr = htonl(w.remote), .lport = htons(40000),
+		.rport = htons(80), .proto = PKT_IP_PROTO_TCP,
+	};
+	__u32 vip = self ? w.host_ip : w.vip[0];
+	struct psv_conn c = { .vip = htonl(vip),
+			      .tcp_state = PSV_TCP_ESTABLISHED };
+	int err;
+
+	err = fx_setup(&fx, &w, 0) ?:
+	      fx_set_identity(&fx, htonl(vip), self ? w.host_mac : w.vmac[0],
+			      PSV_ID_ACTIVE, 1);
+	if (err)
+		return err;
+	c.group.proto = PKT_IP_PROTO_TCP;
+	c.group.daddr = k.raddr;
+	c.group.dport = k.rport;
+	if (bpf_map_update_elem(fx.conns, &k, &c, BPF_ANY)) {
+		fprintf(stderr, "update psv_conns: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* A full ready queue of BENCH_POOL identities, and no flows. */
+static int bench_pool_refill(void)
+{
+	__u8 mac[6] = { 0x02, 0xbe, 0x0c, 0, 0, 0 };
+	int i, err;
+
+	err = fx_setup(&fx, &w, 0);
+	for (i = 0; i < BENCH_POOL && !err; i++) {
+		mac[5] = (__u8)i;
+		err = fx_set_identity(&fx, htonl(pool_vip(i)), mac,
+				      PSV_ID_READY, 100 + (__u32)i) ?:
+		      fx_push_ready(&fx, htonl(pool_vip(i)));
+	}
+	return err;
+}
+
+/* UDP from the host, one new group per source port. */
+static struct pkt_frame new_flow_frame(int i)
+{
+	struct pkt_frame f = { .ip = {
+		.proto = PKT_IP_PROTO_UDP, .saddr = w.host_ip,
+		.daddr = w.remote, .sport = (__u16)(20000 + i), .dport = 53,
+		.payload_len = 32 } };
+
+	memcpy(f.dst, w.gw_mac, 6);
+	memcpy(f.src, w.host_mac, 6);
+	return f;
+}
+
+static int bench_new_flow(long runs, double *ns)
+{
+	static __u8 frames[BENCH_POOL][128];
+	size_t lens[BENCH_POOL];
+	struct pkt_frame f;
+	__u32 d, retval;
+	double sum = 0;
+	long done = 0;
+	int i, err;
+
+	for (i = 0; i < BENCH_POOL; i++) {
+		f = new_flow_frame(i);
+		lens[i] = pkt_build(&f, frames[i], sizeof(frames[i]));
+	}
+	while (done < runs) {
+		err = bench_pool_refill();
+		if (err)
+			return err;
+		for (i = 0; i < BENCH_POOL && done < runs; i++, done++) {
+			err = bench_call(FX_EGRESS, frames[i], lens[i], 1, &d,
+					 &retval);
+			if (err)
+				return err;
+			sum += d;
+		}
+	}
+	*ns = sum / (double)runs;
+	return 0;
+}
+
+static __u64 stat_now(enum psv_stat s)
+{
+	__u64 v[PSV_STAT_MAX];
+
+	return fx_read_stats(&fx, v) ? 0 : v[s];
+}
+
+/*
+ * One validation run (verdict and counter), then the measurement, then
+ * the counter again: it must have moved once per timed run.
+ */
+static int bench_one(const struct bench_case *c, long runs, int repeat,
+		     const double *overhead, struct bench_result *out)
+{
+	size_t len = 0;
+	__u64 before, expect;
+	double ns = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = c->method == BENCH_NEW_FLOW ? bench_pool_refill() :
+					    bench_setup(c->self);
+	if (err)
+		return err;
+	if (c->method != BENCH_NEW_FLOW) {
+		len = pkt_build(&c->frame, frame_buf, sizeof(frame_buf));
+		err = fx_run(&fx, c->prog, frame_buf, len, 1, &res);
+		if (err)
+			return err;
+		if (res.retval != fx_verdict(c->prog, c->verdict) ||
+		    res.delta[c->stat] != 1) {
+			fprintf(stderr, "%s %s: verdict %u and %s +%llu, not "
+				"the path to measure\n", fx_prog_names[c->prog],
+				c->what, res.retval, fx_stat_names[c->stat],
+				(unsigned long long)res.delta[c->stat]);
+			return 0;
+		}
+		/* Repeats share the buffer: only an unchanged frame is fair. */
+		if (c->method == BENCH_REPEAT &&
+		    (res.out_len != len || memcmp(res.out, frame_buf, len))) {
+			fprintf(stderr, "%s %s: the program changes the frame, "
+				"its repeats would not see the same one\n",
+				fx_prog_names[c->prog], c->what);
+			return 0;
+		}
+	}
+	before = stat_now(c->stat);
+	switch (c->method) {
+	case BENCH_REPEAT:
+		err = bench_repeat(c->prog, frame_buf, len, repeat, &ns);
+		expect = (__u64)repeat * BENCH_ROUNDS;
+		out->raw = ns;
+		out->ns = ns;
+		break;
+	case BENCH_SINGLE:
+		err = bench_single(c->prog, frame_buf, len, runs, &ns);
+		expect = (__u64)runs;
+		out->raw = ns;
+		out->ns = ns - overhead[c->prog];
+		break;
+	default:
+		err = bench_new_flow(runs, &ns);
+		expect = (__u64)runs;
+		out->raw = ns;
+		out->ns = ns - overhead[c->prog];
+		break;
+	}
+	if (err)
+		return err;
+	out->valid = stat_now(c->stat) - before == expect;
+	if (!out->valid)
+		fprintf(stderr, "%s %s: %s moved %llu times in %llu runs\n",
+			fx_prog_names[c->prog], c->what, fx_stat_names[c->stat],
+			(unsigned long long)(stat_now(c->stat) - before),
+			(unsigned long long)expect);
+	return 0;
+}
+
+/*
+ * The fixed cost a repeat-1 duration carries, per program: the same
+ * unchanged frame, passed at the program's first check, timed both ways.
+ */
+static int bench_calibrate(enum fx_prog prog, const struct pkt_frame *f,
+			   long runs, int repeat, double *overhead)
+{
+	size_t len = pkt_build(f, frame_buf, sizeof(frame_buf));
+	double one, many;
+	int err;
+
+	err = bench_setup(false) ?:
+	      bench_single(prog, frame_buf, len, runs, &one) ?:
+	      bench_repeat(prog, frame_buf, len, repeat, &many);
+	if (err)
+		return err;
+	*overhead = one - many;
+	return 0;
+}
+
+/*
+ * Whether repeats share the buffer for skb programs too: with repeat 2
+ * an egress rewrite must translate once and then see a frame that is no
+ * longer the host's.
+ */
+static int bench_check_reuse(const struct pkt_frame *f)
+{
+	size_t len = pkt_build(f, frame_buf, sizeof(frame_buf));
+	int err;
+
+	err = bench_setup(false) ?: fx_run(&fx, FX_EGRESS, frame_buf, len, 2, &res);
+	if (err)
+		return err;
+	printf("# TC repeat 2 of an egress rewrite: %llu translated, %llu "
+	       "passed as not the host's: repeats %s one buffer\n",
+	       (unsigned long long)res.delta[PSV_STAT_EG_TRANSLATED],
+	       (unsigned long long)res.delta[PSV_STAT_EG_PASS_NOT_OURS],
+	       res.delta[PSV_STAT_EG_TRANSLATED] == 1 ? "share" :
+	       "do not share");
+	return 0;
+}
+
+static struct pkt_frame host_tcp(__u16 sport, __u8 flags)
+{
+	struct pkt_frame f = { .ip = {
+		.proto = PKT_IP_PROTO_TCP, .saddr = w.host_ip,
+		.daddr = w.remote, .sport = sport, .dport = 80, .df = true,
+		.tcp_flags = flags, .seq = 1, .ack_seq = 2 } };
+
+	memcpy(f.dst, w.gw_mac, 6);
+	memcpy(f.src, w.host_mac, 6);
+	return f;
+}
+
+/* From the remote's port 80 to identity 0, or to the host with self. */
+static struct pkt_frame remote_tcp(__u16 dport, __u8 flags, bool self)
+{
+	struct pkt_frame f = { .ip = {
+		.proto = PKT_IP_PROTO_TCP, .saddr = w.remote,
+		.daddr = self ? w.host_ip : w.vip[0], .sport = 80,
+		.dport = dport, .df = true, .tcp_flags = flags, .seq = 3,
+		.ack_seq = 4 } };
+
+	memcpy(f.dst, self ? w.host_mac : w.vmac[0], 6);
+	memcpy(f.src, w.gw_mac, 6);
+	return f;
+}
+
+static struct pkt_frame arp_who_has(__u32 tpa)
+{
+	struct pkt_frame f = { .proto = PKT_ETH_P_ARP, .min_len = 60 };
+
+	memset(f.dst, 0xff, 6);
+	memcpy(f.src, w.gw_mac, 6);
+	f.arp.op = 1;
+	memcpy(f.arp.sha, w.gw_mac, 6);
+	f.arp.spa = w.gw_ip;
+	f.arp.tpa = tpa;
+	return f;
+}
+
+/* IPv6 (UDP, 8 bytes): every psv program passes it at its first check. */
+static struct pkt_frame ipv6_frame(bool from_host)
+{
+	static const __u8 ipv6_udp[48] = {
+		0x60, 0, 0, 0, 0, 8, 17, 64,
+		0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
+		0x02, 0x22, 0x00, 0x35, 0, 8, 0, 0,
+	};
+	struct pkt_frame f = { .proto = PKT_ETH_P_IPV6, .raw = ipv6_udp,
+			       .raw_len = sizeof(ipv6_udp) };
+
+	memcpy(f.dst, from_host ? w.gw_mac : w.host_mac, 6);
+	memcpy(f.src, from_host ? w.host_mac : w.gw_mac, 6);
+	return f;
+}
+
+static const char *const method_names[] = {
+	[BENCH_REPEAT] = "repeat",
+	[BENCH_SINGLE] = "calls of repeat 1",
+	[BENCH_NEW_FLOW] = "new groups, repeat 1",
+};
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [--json] [--runs N] [--repeat N]\n"
+		"  --runs N    repeat-1 calls for rewriting cases (1000000)\n"
+		"  --repeat N  runs per call for unchanged frames (1000000)\n"
+		"  --json      JSON lines {\"metric\", \"value\", \"unit\"}\n",
+		prog);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "runs", required_argument, NULL, 'n' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct pkt_frame v6_out, v6_in;
+	struct bench_case cases[BENCH_CASES];
+	struct bench_result br[BENCH_CASES];
+	double overhead[3] = { 0 }, load[1];
+	long runs = 1000000;
+	int repeat = 1000000, opt, i, failed = 0;
+	bool json = false;
+
+	while ((opt = getopt_long(argc, argv, "jn:r:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'n':
+			runs = strtol(optarg, NULL, 10);
+			break;
+		case 'r':
+			repeat = (int)strtol(optarg, NULL, 10);
+			break;
+		default:
+			usage(argv[0]);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (runs < 1 || repeat < 1) {
+		usage(argv[0]);
+		return 2;
+	}
+
+	fx_world_init(&w);
+	cases[0] = (struct bench_case){ "egress_existing_flow",
+		"existing flow (rewrite)", FX_EGRESS, BENCH_REPEAT, FX_PASS,
+		PSV_STAT_EG_TRANSLATED, host_tcp(40000, PKT_TCP_ACK), true };
+	cases[1] = cases[0];
+	cases[1].metric = "egress_existing_flow_repeat1";
+	cases[1].method = BENCH_SINGLE;
+	cases[1].self = false;
+	cases[2] = (struct bench_case){ "egress_new_flow",
+		"new flow (group+conn)", FX_EGRESS, BENCH_NEW_FLOW, FX_PASS,
+		PSV_STAT_EG_NEW_GROUP, { .proto = 0 }, false };
+	cases[3] = (struct bench_case){ "egress_pass_host",
+		"unknown TCP ACK (pass)", FX_EGRESS, BENCH_REPEAT, FX_PASS,
+		PSV_STAT_EG_PASS_HOST, host_tcp(40001, PKT_TCP_ACK), false };
+	for (i = 0; i < 2; i++) {
+		enum fx_prog p = i ? FX_INGRESS_TC : FX_INGRESS_XDP;
+		int k = 4 + 4 * i;
+
+		cases[k] = (struct bench_case){ i ? "ingress_tc_reverse_nat" :
+			"ingress_xdp_reverse_nat", "reverse NAT", p,
+			BENCH_REPEAT, FX_PASS, PSV_STAT_IN_TRANSLATED,
+			remote_tcp(40000, PKT_TCP_ACK, true), true };
+		cases[k + 1] = (struct bench_case){ i ?
+			"ingress_tc_reverse_nat_repeat1" :
+			"ingress_xdp_reverse_nat_repeat1", "reverse NAT", p,
+			BENCH_SINGLE, FX_PASS, PSV_STAT_IN_TRANSLATED,
+			remote_tcp(40000, PKT_TCP_ACK, false), false };
+		cases[k + 2] = (struct bench_case){ i ? "ingress_tc_arp_reply" :
+			"ingress_xdp_arp_reply", "ARP reply", p, BENCH_SINGLE,
+			FX_TX, PSV_STAT_IN_ARP_REPLIED, arp_who_has(w.vip[1]),
+			false };
+		cases[k + 3] = (struct bench_case){ i ?
+			"ingress_tc_unsolicited_drop" :
+			"ingress_xdp_unsolicited_drop", "unsolicited drop", p,
+			BENCH_REPEAT, FX_DROP, PSV_STAT_IN_DROP_UNSOLICITED,
+			remote_tcp(22, PKT_TCP_SYN, false), false };
+		cases[k + 3].frame.ip.sport = 40000;
+	}
+
+	v6_out = ipv6_frame(true);
+	v6_in = ipv6_frame(false);
+	if (fx_open(&fx, 0)) {
+		fprintf(stderr, "cannot load the psv objects\n");
+		return 1;
+	}
+	if (bench_check_reuse(&cases[0].frame) ||
+	    bench_calibrate(FX_EGRESS, &v6_out, runs, repeat,
+			    &overhead[FX_EGRESS]) ||
+	    bench_calibrate(FX_INGRESS_XDP, &v6_in, runs, repeat,
+			    &overhead[FX_INGRESS_XDP]) ||
+	    bench_calibrate(FX_INGRESS_TC, &v6_in, runs, repeat,
+			    &overhead[FX_INGRESS_TC]))
+		goto fail;
+	for (i = 0; i < BENCH_CASES; i++) {
+		if (bench_one(&cases[i], runs, repeat, overhead, &br[i]))
+			goto fail;
+		failed += !br[i].valid;
+	}
+	fx_close(&fx);
+
+	/* Other work on the machine shows up in every number. */
+	if (getloadavg(load, 1) == 1)
+		printf("# load average %.2f on %ld CPUs\n", load[0],
+		       sysconf(_SC_NPROCESSORS_ONLN));
+	if (!json)
+		printf("%-12s %-26s %8s  %s\n", "program", "case", "ns/pkt",
+		       "method");
+	for (i = 0; i < BENCH_CASES; i++) {
+		const struct bench_case *c = &cases[i];
+
+		if (!br[i].valid)
+			printf("# %s: invalid, not reported\n", c->metric);
+		else if (json)
+			printf("{\"metric\": \"%s\", \"value\": %.1f, "
+			       "\"unit\": \"ns\"}\n", c->metric, br[i].ns);
+		else if (c->method == BENCH_REPEAT)
+			printf("%-12s %-26s %8.1f  %s %d, median of %d%s\n",
+			       fx_prog_names[c->prog], c->what, br[i].ns,
+			       method_names[c->method], repeat, BENCH_ROUNDS,
+			       c->self ? ", host-mapped identity" : "");
+		else
+			printf("%-12s %-26s %8.1f  %ld %s (raw %.1f - timer %.1f), upper bound\n",
+			       fx_prog_names[c->prog], c->what, br[i].ns, runs,
+			       method_names[c->method], br[i].raw,
+			       overhead[c->prog]);
+	}
+	return failed ? 1 : 0;
+fail:
+	fx_close(&fx);
+	return 1;
+}
