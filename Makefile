@@ -106,6 +106,15 @@ demo: all
 install: all
 	install -D -m 0755 $(BUILD)/psvd $(DESTDIR)$(PREFIX)/sbin/psvd
 	install -D -m 0755 $(BUILD)/psvctl $(DESTDIR)$(PREFIX)/sbin/psvctl
+	install -D -m 0644 docs/psvd.8 $(DESTDIR)$(PREFIX)/share/man/man8/psvd.8
+	install -D -m 0644 docs/psvctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/psvctl.8
+	install -D -m 0644 docs/psv.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/psv.conf.5
+	install -D -m 0644 docs/psv.conf.example \
+		$(DESTDIR)$(PREFIX)/share/doc/psv/psv.conf.example
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' docs/psvd@.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/psvd@.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/psvd@.service
 
 clean:
 	rm -rf $(BUILD)

@@ -5,6 +5,8 @@
  * failed load (a SIGHUP reload) leaves the previous config untouched.
  */
 #include <arpa/inet.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -426,6 +428,24 @@ static void test_names(void)
 	      "on_exhausted names, '?' past the end");
 }
 
+/* docs/psv.conf.example claims to show every default: hold it to that. */
+static void test_doc_example(void)
+{
+	char self[PATH_MAX], path[PATH_MAX + 32], err[256] = "";
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct psv_conf c, d;
+
+	self[n > 0 ? n : 0] = '\0';
+	/* build/tests/test_config -> docs/psv.conf.example */
+	snprintf(path, sizeof(path), "%s/../../docs/psv.conf.example",
+		 dirname(self));
+	CHECK_EQ(psv_conf_load(path, &c, err, sizeof(err)), 0,
+		 "docs/psv.conf.example parses (%s)", err);
+	psv_conf_defaults(&d);
+	CHECK(!memcmp(&c, &d, sizeof(c)),
+	      "docs/psv.conf.example shows exactly the defaults");
+}
+
 int main(void)
 {
 	test_names();
@@ -436,5 +456,6 @@ int main(void)
 	test_errors();
 	test_limits();
 	test_reload();
+	test_doc_example();
 	return check_exit();
 }
