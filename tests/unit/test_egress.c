@@ -247,6 +247,24 @@ static void test_tcp(void)
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 	check_conn(what, conn_key(PKT_IP_PROTO_TCP, 40011, 80), 0, -1);
 	check_untouched(what, 1);
+
+	/* DESIGN.md: on-link unicast is virtualized like the rest. */
+	what = "UDP to an on-link peer";
+	in = host_frame(PKT_IP_PROTO_UDP, 40020, 53);
+	in.ip.daddr = w.gw_ip;
+	out = as_identity(&in, 1);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+
+	/* A retired identity's lease is released: its flows must not leave. */
+	what = "TCP ACK of a connection whose identity retired";
+	if (fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_RETIRED,
+			    1))
+		return;
+	in = tcp_frame(40000, 80, PKT_TCP_ACK);
+	e = (struct fx_expect){ .verdict = FX_DROP,
+				.moved = FX_S(EG_DROP_NO_IDENTITY) };
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 }
 
 static void test_udp(void)

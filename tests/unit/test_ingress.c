@@ -363,19 +363,37 @@ static void test_fin(enum fx_prog p)
 	      c.flags == (PSV_CONN_FIN_OUT | PSV_CONN_FIN_IN),
 	      "%s TCP FIN from the peer: connection closed",
 	      fx_prog_names[p]);
+
+	/* The port reused for a new connection: same tuple, same identity. */
+	in = (struct pkt_frame){ .ip = { .proto = PKT_IP_PROTO_TCP,
+					 .saddr = w.host_ip, .daddr = w.remote,
+					 .sport = 40000, .dport = 80,
+					 .tcp_flags = PKT_TCP_SYN } };
+	memcpy(in.dst, w.gw_mac, 6);
+	memcpy(in.src, w.host_mac, 6);
+	out = in;
+	memcpy(out.src, w.vmac[0], 6);
+	out.ip.saddr = w.vip[0];
+	e.moved = FX_S(EG_TRANSLATED);
+	fx_case(&fx, FX_EGRESS, "TCP SYN reusing a closed tuple", &in, &e, &r);
+	CHECK(!bpf_map_lookup_elem(fx.conns, &ck, &c) &&
+	      c.tcp_state == PSV_TCP_SYN_SENT && !c.flags,
+	      "TCP SYN reusing a closed tuple: connection reopened");
 }
 
 static void test_unsolicited(enum fx_prog p)
 {
 	const struct fx_expect drop = { .verdict = FX_DROP,
 					.moved = FX_S(IN_DROP_UNSOLICITED) };
-	static const char *const names[7] = {
+	static const char *const names[8] = {
 		"TCP SYN to :22", "UDP to :161", "ICMP echo request",
 		"reply from the wrong remote port",
 		"reply from the wrong remote address",
 		"reply to the other identity's connection", "GRE",
+		"ICMP error quoting the other identity's connection",
 	};
-	struct pkt_frame f[7];
+	struct pkt_ipv4 quoted;
+	struct pkt_frame f[8];
 	char what[96];
 	int i, k;
 
@@ -391,7 +409,15 @@ static void test_unsolicited(enum fx_prog p)
 		/* The other identity's flow tuple must not link them. */
 		f[5] = tcp_in(80, i ? 40000 : 40100, PKT_TCP_ACK, i);
 		f[6] = remote_frame(PKT_IP_PROTO_GRE, 0, 0, i);
-		for (k = 0; k < 7; k++) {
+		/* A probe that would link them if it got through. */
+		quoted = (struct pkt_ipv4){
+			.saddr = w.vip[!i], .daddr = w.remote,
+			.proto = PKT_IP_PROTO_TCP, .sport = i ? 40000 : 40100,
+			.dport = 80, .tcp_flags = PKT_TCP_ACK };
+		f[7] = echo_in(PKT_ICMP_UNREACH, 0, i);
+		f[7].ip.payload_len = 0;
+		f[7].ip.inner = &quoted;
+		for (k = 0; k < 8; k++) {
 			snprintf(what, sizeof(what), "%s to .%d", names[k],
 				 200 + i);
 			fx_case(&fx, p, what, &f[k], &drop, &r);
