@@ -3,15 +3,17 @@
  * fuzz_dhcp.c - libFuzzer target for everything psvd reads from the DHCP
  * socket: the reply parser, dhcp_client_receive() in every client state
  * (the input as is, and with the client's xid and chaddr patched in so it
- * gets past the first checks), dhcp_client_arp(), and the frame validator
- * on whole Ethernet frames.  I/O is stubbed; randomness is a counter.
+ * gets past the first checks), dhcp_client_arp(), and the socket's frame
+ * validator and dispatch on whole Ethernet frames.  I/O is stubbed; randomness is a counter.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../unit/dhcp_canned.h"
 #include "dhcp_client.h"
 #include "dhcp_msg.h"
+#include "dhcp_socket.h"
 
 static const uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t srv_mac[6] = { 0x02, 0x53, 0, 0, 0, 1 };
@@ -90,6 +92,23 @@ static void reach(struct dhcp_client *c, enum dhcp_state state)
 		dhcp_client_release(c, c->t2_ms + 1);
 }
 
+/* The socket's client table: the one client under test, for any key. */
+static struct dhcp_client *table;
+
+static struct dhcp_client *any_mac(void *ctx, const uint8_t m[6])
+{
+	(void)ctx, (void)m;
+	return table;
+}
+
+static struct dhcp_client *any_ip(void *ctx, uint32_t ip)
+{
+	(void)ctx, (void)ip;
+	return table;
+}
+
+static const struct dhcp_socket_lookup any_lookup = { any_mac, any_ip };
+
 static void check_invariants(const struct dhcp_client *c)
 {
 	if (c->state == DHCP_RETIRED && c->deadline_ms != UINT64_MAX)
@@ -97,6 +116,39 @@ static void check_invariants(const struct dhcp_client *c)
 	if (c->state == DHCP_BOUND &&
 	    (c->t1_ms > c->t2_ms || c->t2_ms > c->expire_ms))
 		__builtin_trap();
+}
+
+/*
+ * The input as a whole frame through the socket's validator and dispatch
+ * (UDP checksum unchecked, as for offloaded frames, so mutations reach
+ * the client), and as the payload of a valid server frame.
+ */
+static void dispatch_frames(struct dhcp_client *c, uint64_t now,
+			    const uint8_t *data, size_t size)
+{
+	struct dhcp_socket s = { .fd = -1, .lookup = &any_lookup };
+	struct dhcp_frame f;
+	uint8_t *frame;
+	int len;
+
+	table = c;
+	dhcp_socket_dispatch(&s, now, data, size, 0);
+	dhcp_socket_dispatch(&s, now, data, size, DHCP_FRAME_CSUM_PARTIAL);
+	frame = malloc(DHCP_FRAME_MAX);
+	if (!frame)
+		return;
+	len = dhcp_frame_build_udp(frame, DHCP_FRAME_MAX, srv_mac, NULL, 0, 0,
+				   data, size);
+	if (len > 0) {
+		/* Server to client: swapping the ports keeps the sum. */
+		frame[35] = DHCP_SERVER_PORT;
+		frame[37] = DHCP_CLIENT_PORT;
+		if (dhcp_frame_parse(frame, len, 0, &f) != DHCP_FRAME_DHCP ||
+		    f.len != size)
+			__builtin_trap();	/* a frame we built refused */
+		dhcp_socket_dispatch(&s, now, frame, len, 0);
+	}
+	free(frame);
 }
 
 static void run_client(enum dhcp_state state, const uint8_t *data,
@@ -121,6 +173,8 @@ static void run_client(enum dhcp_state state, const uint8_t *data,
 	}
 	now = c.exchange_start_ms + 1;
 	dhcp_client_receive(&c, now, copy, size, size & 1 ? srv_mac : NULL);
+	check_invariants(&c);
+	dispatch_frames(&c, now, copy, size);
 	check_invariants(&c);
 	if (size >= 10) {
 		uint32_t sip, tip;
