@@ -6,6 +6,9 @@
  * plain data to the skb helpers.  The one's complement sum does not care
  * about byte order (RFC 1071 2.(B)), so network-order words are added as
  * loaded.  Only needs __u16/__u32, so userspace tests can include it.
+ * Exact except when every covered word ends up zero (eqn. 3 then gives
+ * +0, a full sum -0): no header psv rewrites can be all zero, as the
+ * IPv4 version, the pseudo-header protocol or the ICMP error type is set.
  */
 #ifndef PSV_BPF_CSUM_H
 #define PSV_BPF_CSUM_H

@@ -100,8 +100,8 @@ static __always_inline int in_host(const struct psv_pkt *p)
 
 /*
  * The decision for one frame, psv being enabled.  data/data_end: its
- * linear part; frame_len: all of it.  Returns a reason; with PSV_REWRITE or PSV_REPLY, rw holds
- * what to apply.
+ * linear part; frame_len: all of it.  Returns a reason; with PSV_REWRITE
+ * or PSV_REPLY, rw holds what to apply.
  */
 static __always_inline int ingress_decide(const struct psv_config *cfg,
 					  void *data, void *data_end,

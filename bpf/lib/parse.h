@@ -69,8 +69,8 @@ struct psv_pkt {
 	__be16 sport;		/* TCP/UDP */
 	__be16 dport;
 	__be16 icmp_id;		/* ICMP echo request/reply */
-	__u16 ip_csum;		/* as on the wire */
-	__u16 l4_csum;		/* as on the wire, at l4_csum_off */
+	__u16 ip_csum;		/* quotes only: as on the wire */
+	__u16 l4_csum;		/* quotes only: as on the wire, at l4_csum_off */
 	__u8 proto;
 	__u8 frag;		/* enum psv_frag_kind */
 	__u8 tcp_flags;
@@ -130,42 +130,52 @@ static __always_inline bool is_udp_ports(const struct psv_pkt *p,
 	       p->sport == bpf_htons(sport) && p->dport == bpf_htons(dport);
 }
 
+/*
+ * The L4 header's first len bytes, if they lie both inside the datagram
+ * and in the linear data.  len must be a constant at every call: the
+ * verifier derives no packet range from a variable length.
+ */
+static __always_inline void *l4_hdr(void *data, void *data_end,
+				    const struct psv_pkt *p, __u32 len)
+{
+	if (p->l4_off + len > p->l3_end)
+		return NULL;
+	return pkt_ptr(data, data_end, p->l4_off, len);
+}
+
 /* L4 header of a datagram that is not a later fragment, if psv reads it. */
 static __always_inline int parse_l4(void *data, void *data_end,
 				    struct psv_pkt *p)
 {
+	struct icmphdr *icmp;
 	struct tcphdr *tcp;
 	struct udphdr *udp;
-	struct icmphdr *icmp;
 
-	/* Constant lengths: the verifier derives no range from a variable. */
 	switch (p->proto) {
 	case IPPROTO_TCP:
-		tcp = pkt_ptr(data, data_end, p->l4_off, sizeof(*tcp));
-		if (!tcp || p->l4_off + sizeof(*tcp) > p->l3_end)
+		tcp = l4_hdr(data, data_end, p, sizeof(*tcp));
+		if (!tcp)
 			return -PSV_E_BAD;
 		p->sport = tcp->source;
 		p->dport = tcp->dest;
 		p->tcp_flags = ((__u8 *)tcp)[TCP_FLAGS_OFF];
 		p->l4_csum_off = p->l4_off + offsetof(struct tcphdr, check);
-		p->l4_csum = tcp->check;
-		return 0;
+		break;
 	case IPPROTO_UDP:
-		udp = pkt_ptr(data, data_end, p->l4_off, sizeof(*udp));
-		if (!udp || p->l4_off + sizeof(*udp) > p->l3_end)
+		udp = l4_hdr(data, data_end, p, sizeof(*udp));
+		if (!udp)
 			return -PSV_E_BAD;
 		p->sport = udp->source;
 		p->dport = udp->dest;
 		p->l4_csum_off = p->l4_off + offsetof(struct udphdr, check);
-		p->l4_csum = udp->check;
-		return 0;
+		break;
 	case IPPROTO_ICMP:
-		icmp = pkt_ptr(data, data_end, p->l4_off, sizeof(*icmp));
-		if (!icmp || p->l4_off + sizeof(*icmp) > p->l3_end)
+		icmp = l4_hdr(data, data_end, p, sizeof(*icmp));
+		if (!icmp)
 			return -PSV_E_BAD;
 		p->icmp_type = icmp->type;
 		p->icmp_id = icmp->un.echo.id;
-		return 0;
+		break;
 	}
 	return 0;
 }
@@ -189,7 +199,6 @@ static __always_inline int parse_ipv4(void *data, void *data_end,
 	p->daddr = ip->daddr;
 	p->proto = ip->protocol;
 	p->ip_id = ip->id;
-	p->ip_csum = ip->check;
 	hlen = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
 	/* BIG TCP: a GSO/GRO datagram over 64 KiB has tot_len 0. */
@@ -239,8 +248,8 @@ static __always_inline int parse_quote(void *data, void *data_end,
 	if (ip->version != 4 || ip->ihl < 5 ||
 	    (bpf_ntohs(ip->frag_off) & IP_OFFSET))
 		return -PSV_E_BAD;
-	l4 = pkt_ptr(data, data_end, q->l4_off, 8);
-	if (!l4 || q->l4_off + 8 > q->l3_end)
+	l4 = l4_hdr(data, data_end, q, 8);
+	if (!l4)
 		return -PSV_E_BAD;
 	switch (q->proto) {
 	case IPPROTO_ICMP:
