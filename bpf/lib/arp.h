@@ -30,14 +30,17 @@ _Static_assert(sizeof(struct psv_arp) == 28, "ARP for Ethernet/IPv4");
  * Decide: an ARP request for an identity that is READY or ACTIVE gets
  * a reply from that identity; rw carries its MAC and address.  Other
  * ARP passes; a truncated one is counted and left to the kernel, which
- * may be the host's own.
+ * may be the host's own.  An announcement (sender address = target
+ * address, RFC 5227 2.3) of a virtual address is someone else claiming
+ * it: it passes, so psvd's socket sees the conflict and retires the
+ * identity.
  */
 static __always_inline int arp_decide(void *data, void *data_end,
 				      struct psv_rewrite *rw)
 {
 	struct psv_arp *arp = pkt_ptr(data, data_end, ETH_HLEN, sizeof(*arp));
 	struct psv_identity *id;
-	__be32 tpa;
+	__be32 spa, tpa;
 
 	if (!arp)
 		return PSV_REASON(PSV_PASS, IN_DROP_PARSE);
@@ -46,6 +49,9 @@ static __always_inline int arp_decide(void *data, void *data_end,
 	    arp->plen != 4 || arp->op != bpf_htons(ARPOP_REQUEST))
 		return PSV_REASON(PSV_PASS, IN_PASS);
 	__builtin_memcpy(&tpa, arp->tpa, sizeof(tpa));
+	__builtin_memcpy(&spa, arp->spa, sizeof(spa));
+	if (spa == tpa)
+		return PSV_REASON(PSV_PASS, IN_PASS);
 	id = bpf_map_lookup_elem(&psv_identities, &tpa);
 	if (!id || (id->state != PSV_ID_READY && id->state != PSV_ID_ACTIVE))
 		return PSV_REASON(PSV_PASS, IN_PASS);
