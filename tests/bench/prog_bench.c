@@ -41,7 +41,7 @@
 
 enum bench_method {
 	BENCH_REPEAT,		/* unchanged frame: one call, many runs */
-	BENCH_SINGLE,		/* rewritten frame: many calls of one run */
+	BENCH_SINGLE,		/* rewritten frame: calls of one run */
 	BENCH_NEW_FLOW,		/* a new group per run */
 };
 
@@ -333,7 +333,8 @@ static int bench_check_reuse(const struct pkt_frame *f)
 	size_t len = pkt_build(f, frame_buf, sizeof(frame_buf));
 	int err;
 
-	err = bench_setup(false) ?: fx_run(&fx, FX_EGRESS, frame_buf, len, 2, &res);
+	err = bench_setup(false) ?:
+	      fx_run(&fx, FX_EGRESS, frame_buf, len, 2, &res);
 	if (err)
 		return err;
 	printf("# TC repeat 2 of an egress rewrite: %llu translated, %llu "
@@ -535,7 +536,8 @@ int main(int argc, char **argv)
 			       method_names[c->method], repeat, BENCH_ROUNDS,
 			       c->self ? ", host-mapped identity" : "");
 		else
-			printf("%-12s %-26s %8.1f  %ld %s (raw %.1f - timer %.1f), upper bound\n",
+			printf("%-12s %-26s %8.1f  %ld %s (raw %.1f - "
+			       "timer %.1f), upper bound\n",
 			       fx_prog_names[c->prog], c->what, br[i].ns, runs,
 			       method_names[c->method], br[i].raw,
 			       overhead[c->prog]);

@@ -549,7 +549,7 @@ static inline int fx_setup(struct fx *fx, const struct fx_world *w,
 struct fx_expect {
 	enum fx_verdict verdict;
 	const struct pkt_frame *out;	/* NULL: the input, unchanged */
-	__u64 moved;			/* counters that move by exactly 1 */
+	__u64 moved;			/* counters that move by one */
 	__u64 ignore;			/* counters that may move */
 };
 
@@ -610,7 +610,8 @@ static inline bool fx_case(struct fx *fx, enum fx_prog prog, const char *desc,
 
 	len = pkt_build(in, frame, sizeof(frame));
 	if (!len) {
-		CHECK(0, "%s %s: input frame builds", fx_prog_names[prog], desc);
+		CHECK(0, "%s %s: input frame builds", fx_prog_names[prog],
+		      desc);
 		return false;
 	}
 	fx_run(fx, prog, frame, len, 1, r);

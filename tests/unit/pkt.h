@@ -57,11 +57,11 @@ struct pkt_ipv4 {
 	__u8 proto;
 	__u8 ttl;		/* 0: 64 */
 	__u8 tos;
-	__u8 optlen;		/* bytes of options, a multiple of 4 (<= 40) */
+	__u8 optlen;		/* option bytes, a multiple of 4, <= 40 */
 	__u16 id;
 	bool df, mf;
-	__u16 frag_off;		/* offset of this fragment in bytes (8n) */
-	__u16 frag_len;		/* L4 bytes carried; 0: all from frag_off */
+	__u16 frag_off;		/* this fragment's offset, bytes (8n) */
+	__u16 frag_len;		/* L4 bytes carried; 0: all the rest */
 	/* TCP and UDP */
 	__u16 sport, dport;
 	__u8 tcp_flags;
@@ -96,7 +96,7 @@ struct pkt_frame {
 	const __u8 *raw;	/* any other EtherType: this payload */
 	__u16 raw_len;
 	__u16 min_len;		/* zero-pad the frame to this (e.g. 60) */
-	__u16 trunc;		/* then cut it to this many bytes; 0: no cut */
+	__u16 trunc;		/* then cut it to this length; 0: no cut */
 };
 
 static inline void pkt_put16(__u8 *p, __u16 v)
@@ -420,8 +420,8 @@ static inline int pkt_verify_csums(const __u8 *f, size_t len, char *why,
 			ihl = (l4[8] & 0xf) * 4u;
 			if (ihl >= 20 && 8 + ihl <= l4len &&
 			    pkt_fold(pkt_sum(0, l4 + 8, ihl)) != 0xffff) {
-				snprintf(why, why_len,
-					 "inner IPv4 header checksum 0x%04x invalid",
+				snprintf(why, why_len, "inner IPv4 header "
+					 "checksum 0x%04x invalid",
 					 pkt_get16(l4 + 18));
 				bad++;
 			}
@@ -520,8 +520,9 @@ static inline void pkt_ipv4_fields(const __u8 *f, size_t len, size_t off,
 		break;
 	case PKT_IP_PROTO_ICMP:
 		pkt_fields_add(t, n, l4, pkt_icmp_fields[inner], 5);
-		if (!inner && l4 + 8 <= len && (f[l4] == PKT_ICMP_UNREACH ||
-						f[l4] == PKT_ICMP_TIME_EXCEEDED))
+		if (!inner && l4 + 8 <= len &&
+		    (f[l4] == PKT_ICMP_UNREACH ||
+		     f[l4] == PKT_ICMP_TIME_EXCEEDED))
 			pkt_ipv4_fields(f, len, l4 + 8, 1, t, n);
 		break;
 	}

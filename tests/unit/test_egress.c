@@ -346,7 +346,8 @@ static void test_icmp_error(void)
 {
 	const char *what = "ICMP port unreachable quoting a known flow";
 	struct pkt_ipv4 quoted = {
-		.saddr = w.remote, .daddr = w.host_ip, .proto = PKT_IP_PROTO_UDP,
+		.saddr = w.remote, .daddr = w.host_ip,
+		.proto = PKT_IP_PROTO_UDP,
 		.sport = 5000, .dport = 6000, .id = 0x2222, .payload_len = 20,
 	}, quoted_out;
 	struct pkt_frame in = host_frame(PKT_IP_PROTO_ICMP, 0, 0), out;
@@ -401,7 +402,8 @@ static void test_exhausted(void)
 {
 	struct pkt_frame in = tcp_frame(40000, 80, PKT_TCP_SYN), out;
 	const char *what = "pool empty, on_exhausted drop";
-	struct fx_expect e = { .verdict = FX_DROP, .moved = FX_S(EG_POOL_EMPTY) };
+	struct fx_expect e = { .verdict = FX_DROP,
+			       .moved = FX_S(EG_POOL_EMPTY) };
 	struct psv_group_key gk = group_key(PKT_IP_PROTO_TCP, 0, 80);
 	struct psv_config c;
 	struct psv_event ev = { 0 };

@@ -433,7 +433,8 @@ static void test_host_flows(enum fx_prog p)
 	struct pkt_frame in, back, out;
 	struct fx_expect e = { .verdict = FX_PASS, .out = &out,
 			       .moved = FX_S(EG_TRANSLATED) |
-					FX_S(EG_NEW_GROUP) | FX_S(EG_NEW_CONN) };
+					FX_S(EG_NEW_GROUP) |
+					FX_S(EG_NEW_CONN) };
 	struct psv_conn_key k;
 	__u64 seen;
 	int err;
@@ -531,7 +532,7 @@ static void truncation_sweep(enum fx_prog p, const char *what,
 			bad++;
 		}
 	}
-	CHECK(!bad && len, "%s every truncation of %s: no verdict but pass or drop",
+	CHECK(!bad && len, "%s every truncation of %s: pass or drop only",
 	      fx_prog_names[p], what);
 }
 
