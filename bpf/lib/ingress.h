@@ -78,8 +78,11 @@ static __always_inline int in_virtual(void *data, void *data_end,
 }
 
 /*
- * A peer opening a flow to the host's own address: note it, so egress
- * leaves the replies on the real identity (UDP has no SYN to tell).
+ * Traffic to the host's own address.  A peer opening a flow to it is
+ * noted, so egress leaves the replies on the real identity (UDP has no
+ * SYN to tell).  A packet that names a virtualized flow is a probe of
+ * the link between identity and host: the flow's socket would take it
+ * and answer as the identity.  Dropped like any unsolicited packet.
  */
 static __always_inline int in_host(const struct psv_pkt *p)
 {
@@ -87,10 +90,13 @@ static __always_inline int in_host(const struct psv_pkt *p)
 	__u64 now;
 
 	if (p->frag == PSV_FRAG_LATER ||
-	    !(is_pure_syn(p) || p->proto == IPPROTO_UDP))
+	    !(p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
+	      (p->proto == IPPROTO_ICMP && p->icmp_type == ICMP_ECHOREPLY)))
 		return PSV_REASON(PSV_PASS, IN_PASS);
 	conn_key_ingress(&k, p);
 	if (bpf_map_lookup_elem(&psv_conns, &k))
+		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	if (!is_pure_syn(p) && p->proto != IPPROTO_UDP)
 		return PSV_REASON(PSV_PASS, IN_PASS);
 	now = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&psv_host_conns, &k, &now, BPF_ANY))
