@@ -72,7 +72,8 @@ struct pkt_ipv4 {
 	__u16 icmp_id, icmp_seq;
 	const struct pkt_ipv4 *inner;
 	__u16 quote_len;	/* inner L4 bytes quoted; 0: 8 (RFC 792) */
-	__u16 payload_len;	/* L4 payload, a byte pattern */
+	__u16 payload_len;	/* L4 payload bytes */
+	const __u8 *payload;	/* NULL: a byte pattern */
 	/* Mangling, applied after the checksums are computed */
 	__u8 ihl;		/* 0: from optlen */
 	__u16 tot_len;		/* 0: the real length */
@@ -188,7 +189,10 @@ static inline size_t pkt_l4_build(const struct pkt_ipv4 *ip, __u8 *l4,
 		return 0;
 	memset(l4, 0, hlen);
 	len = hlen + ip->payload_len;
-	pkt_pattern(l4 + hlen, ip->payload_len, (__u8)ip->proto);
+	if (ip->payload)
+		memcpy(l4 + hlen, ip->payload, ip->payload_len);
+	else
+		pkt_pattern(l4 + hlen, ip->payload_len, (__u8)ip->proto);
 
 	switch (ip->proto) {
 	case PKT_IP_PROTO_TCP:
@@ -236,6 +240,28 @@ static inline size_t pkt_l4_build(const struct pkt_ipv4 *ip, __u8 *l4,
 		break;
 	}
 	return len;
+}
+
+/*
+ * For the checksum edge of RFC 1624 section 3: sets the first payload
+ * word of ip (ip->payload, writable) so that the RFC 1071 sum of its
+ * TCP/UDP data is 0xffff: the checksum computes to zero (which UDP sends
+ * as 0xffff, RFC 768).
+ */
+static inline void pkt_zero_csum(const struct pkt_ipv4 *ip, __u8 *payload)
+{
+	__u8 l4[PKT_MAX];
+	size_t off = ip->proto == PKT_IP_PROTO_TCP ? 16 : 6, len;
+
+	payload[0] = 0;
+	payload[1] = 0;
+	len = pkt_l4_build(ip, l4, sizeof(l4));
+	if (len < off + 2)
+		return;
+	l4[off] = 0;
+	l4[off + 1] = 0;
+	pkt_put16(payload, (__u16)~pkt_fold(pkt_sum(pkt_pseudo_sum(ip->saddr,
+			ip->daddr, ip->proto, (__u32)len), l4, len)));
 }
 
 /* An IPv4 packet (header + this fragment's L4 bytes); 0 if it won't fit. */

@@ -173,6 +173,7 @@ static void check_untouched(const char *what, int queue_first)
 
 static void test_tcp(void)
 {
+	static __u8 payload[40];
 	const char *what = "TCP SYN, new group";
 	struct pkt_frame in = tcp_frame(40000, 80, PKT_TCP_SYN);
 	struct pkt_frame out = as_identity(&in, 0);
@@ -218,6 +219,20 @@ static void test_tcp(void)
 	out = as_identity(&in, 0);
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 	check_untouched(what, 1);
+
+	what = "TCP ACK whose new checksum computes to zero";
+	in = tcp_frame(40000, 80, PKT_TCP_ACK);
+	in.ip.payload = payload;
+	in.ip.payload_len = sizeof(payload);
+	out = as_identity(&in, 0);
+	pkt_zero_csum(&out.ip, payload);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	CHECK(r.out_len >= 52 && pkt_get16(r.out + 50) == 0,
+	      "%s: TCP checksum 0x0000", what);
+
+	what = "TCP ACK whose old checksum computed to zero";
+	pkt_zero_csum(&in.ip, payload);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 
 	what = "TCP ACK, unknown connection, known group";
 	in = tcp_frame(40002, 80, PKT_TCP_ACK);
@@ -269,6 +284,7 @@ static void test_tcp(void)
 
 static void test_udp(void)
 {
+	static __u8 payload[32];
 	const char *what = "UDP to :53, new group";
 	struct pkt_frame in = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
 	struct pkt_frame out = as_identity(&in, 0);
@@ -293,6 +309,20 @@ static void test_udp(void)
 	CHECK(r.out_len >= 42 && !pkt_get16(r.out + 40),
 	      "%s: UDP checksum still zero", what);
 	check_untouched(what, 1);
+
+	/* RFC 1624 section 3: a checksum that becomes, or was, zero. */
+	what = "UDP whose new checksum computes to zero";
+	in.ip.udp_csum_zero = false;
+	in.ip.payload = payload;
+	out = as_identity(&in, 0);
+	pkt_zero_csum(&out.ip, payload);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	CHECK(r.out_len >= 42 && pkt_get16(r.out + 40) == 0xffff,
+	      "%s: sent as 0xffff (RFC 768)", what);
+
+	what = "UDP whose old checksum computed to zero";
+	pkt_zero_csum(&in.ip, payload);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 
 	what = "UDP from another source port, new group";
 	in = host_frame(PKT_IP_PROTO_UDP, 40001, 53);

@@ -201,6 +201,7 @@ static void test_arp(enum fx_prog p)
 
 static void test_reverse(enum fx_prog p)
 {
+	static __u8 payload[24];
 	struct pkt_frame in, out;
 	struct fx_expect e = translated(&out);
 	struct psv_conn_key ck = conn_key(PKT_IP_PROTO_TCP, 40000, 80);
@@ -241,6 +242,34 @@ static void test_reverse(enum fx_prog p)
 	CHECK(r.out_len >= 42 && !pkt_get16(r.out + 40),
 	      "%s UDP reply without checksum: checksum still zero",
 	      fx_prog_names[p]);
+
+	/* RFC 1624 section 3: a checksum that becomes, or was, zero. */
+	in.ip.udp_csum_zero = false;
+	in.ip.payload = payload;
+	out = to_host(&in);
+	pkt_zero_csum(&out.ip, payload);
+	fx_case(&fx, p, "UDP reply whose new checksum computes to zero", &in,
+		&e, &r);
+	CHECK(r.out_len >= 42 && pkt_get16(r.out + 40) == 0xffff,
+	      "%s UDP reply whose new checksum is zero: sent as 0xffff",
+	      fx_prog_names[p]);
+	pkt_zero_csum(&in.ip, payload);
+	fx_case(&fx, p, "UDP reply whose old checksum computed to zero", &in,
+		&e, &r);
+
+	in = tcp_in(80, 40000, PKT_TCP_ACK, 0);
+	in.ip.payload = payload;
+	in.ip.payload_len = sizeof(payload);
+	out = to_host(&in);
+	pkt_zero_csum(&out.ip, payload);
+	fx_case(&fx, p, "TCP ACK whose new checksum computes to zero", &in,
+		&e, &r);
+	CHECK(r.out_len >= 52 && pkt_get16(r.out + 50) == 0,
+	      "%s TCP ACK whose new checksum is zero: 0x0000",
+	      fx_prog_names[p]);
+	pkt_zero_csum(&in.ip, payload);
+	fx_case(&fx, p, "TCP ACK whose old checksum computed to zero", &in,
+		&e, &r);
 
 	in = echo_in(PKT_ICMP_ECHOREPLY, 0x1234, 0);
 	out = to_host(&in);
