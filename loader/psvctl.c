@@ -111,22 +111,15 @@ static void usage(FILE *f)
 	      "  -h, --help       this text\n", f);
 }
 
-/* Appends one zeroed element to a growing array; NULL if out of memory. */
-static void *vec_push(void *arrp, size_t *n, size_t size)
+/*
+ * Makes room for element n of an array that doubles at every power of
+ * two; returns the array, perhaps moved, or NULL if out of memory.
+ */
+static void *vec_reserve(void *arr, size_t n, size_t size)
 {
-	void **arr = arrp;
-	void *p;
-
-	/* Capacity doubles at every power of two. */
-	if ((*n & (*n - 1)) == 0) {
-		p = reallocarray(*arr, *n ? *n * 2 : 1, size);
-		if (!p)
-			return NULL;
-		*arr = p;
-	}
-	p = (char *)*arr + (*n)++ * size;
-	memset(p, 0, size);
-	return p;
+	if (n & (n - 1))
+		return arr;
+	return reallocarray(arr, n ? n * 2 : 1, size);
 }
 
 /* Opens a pinned map and checks it has the layout psv.h describes. */
@@ -195,10 +188,13 @@ static int map_walk(struct ctl *ctl, const char *name, __u32 type,
 
 static int add_ident(struct ctl *ctl, const void *key, const void *val)
 {
-	struct ident *id = vec_push(&ctl->ids, &ctl->n_ids, sizeof(*id));
+	struct ident *id = vec_reserve(ctl->ids, ctl->n_ids, sizeof(*id));
 
 	if (!id)
 		return -ENOMEM;
+	ctl->ids = id;
+	id = &ctl->ids[ctl->n_ids++];
+	*id = (struct ident){ 0 };
 	memcpy(&id->vip, key, sizeof(id->vip));
 	memcpy(&id->v, val, sizeof(id->v));
 	return 0;
@@ -206,10 +202,13 @@ static int add_ident(struct ctl *ctl, const void *key, const void *val)
 
 static int add_conn(struct ctl *ctl, const void *key, const void *val)
 {
-	struct conn *c = vec_push(&ctl->conns, &ctl->n_conns, sizeof(*c));
+	struct conn *c = vec_reserve(ctl->conns, ctl->n_conns, sizeof(*c));
 
 	if (!c)
 		return -ENOMEM;
+	ctl->conns = c;
+	c = &ctl->conns[ctl->n_conns++];
+	c->id = NULL;
 	memcpy(&c->k, key, sizeof(c->k));
 	memcpy(&c->v, val, sizeof(c->v));
 	return 0;
@@ -310,8 +309,12 @@ static char *psvd_exchange(struct ctl *ctl, const char *path)
 	close(fd);
 	return buf;
 err:
-	snprintf(ctl->psvd_err, sizeof(ctl->psvd_err), "%s: %s", path,
-		 errno == EAGAIN ? "no answer within 2 s" : strerror(errno));
+	if (errno == EAGAIN)
+		snprintf(ctl->psvd_err, sizeof(ctl->psvd_err), "%s: no answer "
+			 "within %d s", path, PSVD_TIMEOUT_S);
+	else
+		snprintf(ctl->psvd_err, sizeof(ctl->psvd_err), "%s: %s", path,
+			 strerror(errno));
 	free(buf);
 	if (fd >= 0)
 		close(fd);
@@ -690,15 +693,21 @@ struct table {
 __attribute__((format(printf, 2, 3)))
 static void table_add(struct table *t, const char *fmt, ...)
 {
-	char **slot = vec_push(&t->cells, &t->n, sizeof(*t->cells));
+	char **cells = vec_reserve(t->cells, t->n, sizeof(*cells));
 	va_list ap;
+	int ret = -1;
 
-	if (!slot)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(slot, fmt, ap) < 0)
-		*slot = NULL;
-	va_end(ap);
+	/* A missing cell would shift every one after it: give up instead. */
+	if (cells) {
+		t->cells = cells;
+		va_start(ap, fmt);
+		ret = vasprintf(&cells[t->n++], fmt, ap);
+		va_end(ap);
+	}
+	if (ret < 0) {
+		fail("out of memory");
+		exit(EXIT_RUNTIME);
+	}
 }
 
 /* Prints the table with its columns aligned, and frees it. */
@@ -707,14 +716,14 @@ static void table_print(struct table *t)
 	size_t *width = calloc(t->ncols, sizeof(*width)), i, col;
 
 	for (i = 0; width && i < t->n; i++) {
-		size_t len = t->cells[i] ? strlen(t->cells[i]) : 0;
+		size_t len = strlen(t->cells[i]);
 
 		col = i % t->ncols;
 		if (len > width[col])
 			width[col] = len;
 	}
 	for (i = 0; i < t->n; i++) {
-		const char *cell = t->cells[i] ? t->cells[i] : "";
+		const char *cell = t->cells[i];
 
 		col = i % t->ncols;
 		if (col == t->ncols - 1)
