@@ -67,7 +67,7 @@ printf 'host$ echo hello | socat - UDP4:198.51.100.20:7\n'
 echo hello | tb_host socat -T 2 - UDP4:198.51.100.20:7 | sed 's/^/    /'
 host iperf3 -c 198.51.100.10 -t 2 -b 100M --format m |
 	grep -E 'sender|receiver'
-tb_capture_stop >/dev/null
+tb_capture_stop || exit 1
 
 say "what the observer on the LAN saw (observe.py flows)"
 "$OBS" flows "$TB_PCAP"

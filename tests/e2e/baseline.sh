@@ -31,6 +31,8 @@ check() {
 }
 # is EXPR: bash arithmetic as a command, for check.
 is() { (($1)); }
+# holds JQ-ARGS...: the jq filter is true for the JSON on stdin.
+holds() { jq -e "$@" >/dev/null; }
 
 tb_up || {
 	not_ok "testbed comes up"
@@ -46,6 +48,11 @@ tb_capture_start || {
 	not_ok "observer capture starts"
 	exit 1
 }
+
+# The host must resolve the gateway's MAC while the observer listens.
+tb_host ip neigh flush dev "$TB_HOST_IF"
+GW_MAC=$(ip -n "$TB_GW" -o link show lan |
+	sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 
 pings() {
 	tb_host ping -c 3 -i 0.2 -W 1 "$1" | grep -q ' 3 received'
@@ -116,7 +123,7 @@ iperf_ok() {
 }
 check "iperf3 to srv1 for 2 s: over 1 MB received" iperf_ok
 
-tb_capture_stop
+check "observer capture complete (kernel dropped no frame)" tb_capture_stop
 
 # --- the observer's view ---
 flows=$("$OBS" flows "$TB_PCAP" --json) || {
@@ -156,8 +163,30 @@ routers=$(jq -c "[.flows[] | select(.proto == \"udp\" and
 	.remote_ip == \"$SRV1\" and .remote_port > 33433) | .error_sources[]]
 	| unique" <<<"$flows")
 check "observer: traceroute's ICMP errors from 192.0.2.1 and 203.0.113.2\
- count with its flows ($routers)" jq -e 'any(.[]; . == "192.0.2.1") and
-	any(.[]; . == "203.0.113.2")' >/dev/null <<<"$routers"
+ count with its flows ($routers)" holds 'any(.[]; . == "192.0.2.1") and
+	any(.[]; . == "203.0.113.2")' <<<"$routers"
+
+# ARP, which psv leaves to the host's real identity (a documented limit):
+# the host asked for the gateway and got its answer.
+arp=$("$OBS" arp "$TB_PCAP" --json)
+n=$(jq --arg m "$TB_HOST_MAC" --arg i "$TB_HOST_IP" '[.arp[] |
+	select(.op == "request" and .sender_mac == $m and .eth_src == $m and
+	       .sender_ip == $i and .target_ip == "192.0.2.1")] | length' <<<"$arp")
+check "observer: ARP who-has 192.0.2.1 tell $TB_HOST_IP from $TB_HOST_MAC" \
+	is "${n:-0} > 0"
+n=$(jq --arg g "$GW_MAC" --arg m "$TB_HOST_MAC" '[.arp[] |
+	select(.op == "reply" and .sender_mac == $g and .eth_dst == $m and
+	       .sender_ip == "192.0.2.1")] | length' <<<"$arp")
+check "observer: ARP reply 192.0.2.1 is-at $GW_MAC to the host" \
+	is "${n:-0} > 0"
+macs=$("$OBS" macs "$TB_PCAP" --json)
+check "observer: $TB_HOST_MAC used IPv4 source $TB_HOST_IP only and\
+ claimed it in ARP" holds --arg m "$TB_HOST_MAC" --arg i "$TB_HOST_IP" \
+	'.macs[] | select(.mac == $m) | .ips == [$i] and .arp_ips == [$i]' \
+	<<<"$macs"
+check "observer: $TB_HOST_IP was sent by $TB_HOST_MAC only" \
+	holds --arg m "$TB_HOST_MAC" --arg i "$TB_HOST_IP" \
+	'.ips[] | select(.ip == $i) | .macs == [$m]' <<<"$macs"
 
 # The leak detector on its positive case: every IPv4 frame but DHCP is the
 # host's own traffic, so every one must be flagged.  tshark counts them
@@ -168,6 +197,12 @@ leaks=$("$OBS" leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" \
 	--no-arp --no-dhcp --json | jq .frames)
 check "observe.py leaks flags all $ipv4 IPv4 frames (got $leaks)" \
 	is "$ipv4 > 100 && ${leaks:-0} == $ipv4"
+
+# ... and on a negative one: an identity that never spoke is never flagged.
+leaks=$("$OBS" leaks "$TB_PCAP" --mac 02:00:5e:00:53:01 --ip 192.0.2.249 \
+	--json | jq .frames)
+check "observe.py leaks flags no frame of an unused MAC/IP (got $leaks)" \
+	[ "$leaks" = 0 ]
 
 sums=$("$OBS" checksums "$TB_PCAP" --json)
 for l in ip tcp udp icmp; do

@@ -93,6 +93,18 @@ for i in $(seq "$CYCLES"); do
  $(wc -w <<<"$procs") processes, host $TB_HOST_IP" [ "$n" -eq 7 ]
 	check "cycle $i: resolv.conf for $TB_HOST only in /etc/netns" \
 		grep -qx 'nameserver 192.0.2.1' "/etc/netns/$TB_HOST/resolv.conf"
+	want=off
+	[[ $opts == *--csum-offload* ]] && want=on
+	txcsum=$(tb_host ethtool -k "$TB_HOST_IF" |
+		 sed -n 's/^tx-checksumming: \([a-z]*\).*/\1/p')
+	check "cycle $i: host tx checksum offload $txcsum (want $want)" \
+		[ "$txcsum" = "$want" ]
+	lease=120
+	[[ $opts =~ --lease\ ([0-9]+) ]] && lease=${BASH_REMATCH[1]}
+	left=$(($(awk -v m="$TB_HOST_MAC" '$2 == m {print $1}' "$TB_LEASES") -
+		$(date +%s)))
+	check "cycle $i: host lease expires in ${left}s (lease $lease s)" \
+		is "$left > $lease - 15 && $left <= $lease"
 	tb_down
 	check_clean "cycle $i: tb_down $prefix" "$prefix" "$dir" "$procs"
 done

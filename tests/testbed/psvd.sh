@@ -56,6 +56,10 @@ psv_stop() {
 	wait "$PSV_PID" 2>/dev/null
 	PSV_RC=$?
 	PSV_PID=
+	if [ "$sig" != KILL ] && [ "$PSV_RC" != 0 ]; then
+		echo "# psvd exited $PSV_RC on SIG$sig; the end of its log:"
+		tail -n 15 "$TB_DIR/psvd.log" | sed 's/^/#   /'
+	fi
 }
 
 # Detaches and unpins whatever a killed psvd left on the host's eth0.

@@ -166,19 +166,22 @@ tb_capture_start() {
 	return 1
 }
 
+# Fails if the kernel dropped frames: a leak check on an incomplete
+# capture proves nothing.
 tb_capture_stop() {
-	local f=$TB_DIR/pids/tcpdump.pid
+	local f=$TB_DIR/pids/tcpdump.pid log=$TB_DIR/log/tcpdump.log dropped
 	[ -f "$f" ] || return 0
 	# Frames still crossing the veths and the bridge reach the socket
 	# within microseconds; give them a moment before tcpdump drains and
 	# closes the file (it does on SIGTERM).
 	sleep 0.3
 	tb__pidfile_kill "$f"
-	if [ -s "$TB_DIR/log/tcpdump.log" ]; then
-		grep -E 'captured|dropped' "$TB_DIR/log/tcpdump.log" |
-			sed 's/^/# observer: /'
+	dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel/\1/p' "$log")
+	if [ "${dropped:-x}" != 0 ]; then
+		tb__log "observer capture incomplete:"
+		sed 's/^/testbed:   /' "$log" >&2
+		return 1
 	fi
-	return 0
 }
 
 tb_down() {
@@ -266,7 +269,7 @@ tb__bridge() {
 	local ns=$1 br=$2 p
 	shift 2
 	tb__do "bridge $br in $ns" ip -n "$ns" link add "$br" type bridge \
-		stp_state 0 mcast_snooping 0 "${BR_OPTS[@]}" || return 1
+		stp_state 0 mcast_snooping 0 || return 1
 	for p in "$@"; do
 		tb__do "port $p on $ns:$br" \
 			ip -n "$ns" link set "$p" master "$br" up || return 1
@@ -292,24 +295,23 @@ tb__sysctl() {
 }
 
 tb__links() {
-	local BR_OPTS
+	local ns p
 	tb__veth "$TB_LAN" gw "$TB_GW" lan || return 1
 	tb__veth "$TB_LAN" host "$TB_HOST" "$TB_HOST_IF" || return 1
 	tb__veth "$TB_LAN" obs "$TB_OBS" eth0 || return 1
 	tb__veth "$TB_GW" wan "$TB_R2" wan || return 1
 	tb__veth "$TB_R2" s1 "$TB_SRV1" eth0 || return 1
 	tb__veth "$TB_R2" s2 "$TB_SRV2" eth0 || return 1
+	tb__bridge "$TB_LAN" br0 gw host obs || return 1
 	# A passive LAN observer sees every frame: ageing 0 forgets every
 	# learned address at once, and ports do not learn, so the bridge
 	# floods all unicast like a hub.
-	BR_OPTS=(ageing_time 0)
-	tb__bridge "$TB_LAN" br0 gw host obs || return 1
-	local p
+	tb__do "ageing 0 on $TB_LAN:br0" ip -n "$TB_LAN" link set br0 \
+		type bridge ageing_time 0 || return 1
 	for p in gw host obs; do
 		tb__do "learning off on $TB_LAN:$p" \
 			bridge -n "$TB_LAN" link set dev "$p" learning off || return 1
 	done
-	BR_OPTS=()
 	tb__bridge "$TB_R2" br0 s1 s2 || return 1
 
 	tb__addr "$TB_GW" lan "$TB_LAN_NET.1/24" || return 1
@@ -329,7 +331,6 @@ tb__links() {
 	tb__do "$TB_HOST:$TB_HOST_IF up" \
 		ip -n "$TB_HOST" link set "$TB_HOST_IF" up || return 1
 
-	local ns
 	for ns in "$TB_GW" "$TB_R2"; do
 		tb__sysctl "$ns" net.ipv4.ip_forward=1 || return 1
 	done
@@ -677,7 +678,7 @@ tb_up() {
 }
 
 tb__status() {
-	local p
+	local p n
 	p=$(ip netns list | sed -n 's/^\(psv[0-9r]*-\)lan\b.*/\1/p')
 	if [ -z "$p" ]; then
 		echo "no testbed is up"
