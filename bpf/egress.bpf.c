@@ -157,7 +157,13 @@ static __always_inline int eg_flow(struct __sk_buff *skb,
 
 	if (p->proto == IPPROTO_ICMP && is_icmp_error(p->icmp_type))
 		return eg_icmp_error(skb, cfg, p, rw);
-	if (p->proto == IPPROTO_ICMP && !is_icmp_echo(p->icmp_type))
+	/*
+	 * Of the other ICMP only the host's own pings are virtualized.  An
+	 * echo reply answers a ping to the real address (ingress drops those
+	 * to virtual ones): matched to a ping psv made, it would confirm the
+	 * link to a peer that pinged the host with that ping's id.
+	 */
+	if (p->proto == IPPROTO_ICMP && p->icmp_type != ICMP_ECHO)
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
 	conn_key_egress(&k, p);
 	c = bpf_map_lookup_elem(&psv_conns, &k);
@@ -173,8 +179,7 @@ static __always_inline int eg_flow(struct __sk_buff *skb,
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
 	}
 	/* Connections older than psv keep working on the real identity. */
-	if ((p->proto == IPPROTO_TCP && !is_pure_syn(p)) ||
-	    (p->proto == IPPROTO_ICMP && p->icmp_type != ICMP_ECHO))
+	if (p->proto == IPPROTO_TCP && !is_pure_syn(p))
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
 	err = eg_new_conn(skb, cfg, p, &k, rw);
 	return err ?: PSV_REASON(PSV_REWRITE, EG_TRANSLATED);
