@@ -645,6 +645,87 @@ static inline bool fx_case(struct fx *fx, enum fx_prog prog, const char *desc,
 	return check_failures == fails;
 }
 
+/* Verdicts any frame may get: pass or drop, never an ARP reply. */
+static inline bool fx_pass_or_drop(enum fx_prog prog, __u32 retval)
+{
+	return retval == fx_verdict(prog, FX_PASS) ||
+	       retval == fx_verdict(prog, FX_DROP);
+}
+
+/*
+ * Every prefix of frame f from an Ethernet header on: the program runs,
+ * passes or drops, and translates or answers none of them.  With
+ * must_drop, every prefix holding a whole IPv4 header is dropped (fail
+ * closed: its addresses are known, its rest is not there).
+ */
+static inline void fx_sweep(struct fx *fx, enum fx_prog prog,
+			    struct fx_result *r, const char *what,
+			    const struct pkt_frame *f, bool must_drop)
+{
+	static __u8 frame[PKT_MAX];
+	size_t len = pkt_build(f, frame, sizeof(frame)), n;
+	int bad = 0;
+
+	for (n = 14; n < len; n++) {
+		if (fx_run(fx, prog, frame, n, 1, r) == -EINVAL &&
+		    fx_kernel_refuses(prog, frame, n))
+			continue;
+		if (r->err || !fx_pass_or_drop(prog, r->retval) ||
+		    (must_drop && n >= 14 + 20 &&
+		     r->retval != fx_verdict(prog, FX_DROP)) ||
+		    r->delta[PSV_STAT_EG_TRANSLATED] ||
+		    r->delta[PSV_STAT_IN_TRANSLATED] ||
+		    r->delta[PSV_STAT_IN_ICMP_ERROR] ||
+		    r->delta[PSV_STAT_IN_ARP_REPLIED]) {
+			printf("#   %zu bytes: err %d verdict %u\n", n, r->err,
+			       r->retval);
+			bad++;
+		}
+	}
+	CHECK(!bad && len, "%s every truncation of %s: %s",
+	      fx_prog_names[prog], what,
+	      must_drop ? "dropped" : "pass or drop only");
+}
+
+/*
+ * Random bytes under each EtherType the programs parse (a third of them
+ * with a plausible IPv4 first byte and, if src is given, from that MAC
+ * and IPv4 source so egress parses further): the program runs and
+ * passes or drops.  Seeded, so a failure repeats.
+ */
+static inline void fx_random_frames(struct fx *fx, enum fx_prog prog,
+				    struct fx_result *r, const __u8 *src,
+				    __u32 saddr)
+{
+	static const __u16 types[] = { PKT_ETH_P_IP, PKT_ETH_P_ARP,
+				       PKT_ETH_P_8021Q, 0x88a8 };
+	__u8 junk[256];
+	size_t n, j;
+	int k, bad = 0;
+
+	srand(1);
+	for (k = 0; k < 600; k++) {
+		n = 14 + (size_t)(rand() % 200);
+		for (j = 0; j < n; j++)
+			junk[j] = (__u8)rand();
+		pkt_put16(junk + 12, types[k % 4]);
+		if (src)
+			memcpy(junk + 6, src, 6);
+		if (k % 3 == 0) {
+			junk[14] = 0x45;
+			if (src && n >= 30)
+				pkt_put32(junk + 26, saddr);
+		}
+		if (fx_run(fx, prog, junk, n, 1, r) == -EINVAL &&
+		    fx_kernel_refuses(prog, junk, n))
+			continue;
+		if (r->err || !fx_pass_or_drop(prog, r->retval))
+			bad++;
+	}
+	CHECK(!bad, "%s 600 random frames: run, pass or drop (%d bad)",
+	      fx_prog_names[prog], bad);
+}
+
 /* Events of one type in a run, the first one copied to *ev if not NULL. */
 static inline int fx_events(const struct fx_result *r, __u32 type,
 			    struct psv_event *ev)

@@ -608,6 +608,15 @@ static void test_malformed(void)
 		check_untouched(names[i], 0);
 	}
 
+	f[0] = tcp_frame(40000, 80, PKT_TCP_SYN);
+	fx_sweep(&fx, FX_EGRESS, &r, "a TCP SYN", &f[0], true);
+	f[0] = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	fx_sweep(&fx, FX_EGRESS, &r, "a UDP datagram", &f[0], true);
+	f[0] = echo_frame(0x1234);
+	fx_sweep(&fx, FX_EGRESS, &r, "an echo request", &f[0], true);
+	fx_random_frames(&fx, FX_EGRESS, &r, w.host_mac, w.host_ip);
+	check_queue("after malformed frames", 0);
+
 	/* The kernel refuses test frames shorter than Ethernet (EINVAL). */
 	err = bpf_prog_test_run_opts(fx.prog[FX_EGRESS], &opts);
 	CHECK(err && errno == EINVAL,

@@ -539,32 +539,6 @@ static void test_dhcp_vlan(enum fx_prog p)
 	fx_case(&fx, p, "VLAN-tagged frame", &in, &pass, &r);
 }
 
-/* Every prefix of a frame: runs, and never answers or translates. */
-static void truncation_sweep(enum fx_prog p, const char *what,
-			     const struct pkt_frame *f)
-{
-	static __u8 frame[PKT_MAX];
-	size_t len = pkt_build(f, frame, sizeof(frame)), n;
-	int bad = 0;
-
-	for (n = 14; n < len; n++) {
-		if (fx_run(&fx, p, frame, n, 1, &r) == -EINVAL &&
-		    fx_kernel_refuses(p, frame, n))
-			continue;
-		if (r.err ||
-		    (r.retval != fx_verdict(p, FX_PASS) &&
-		     r.retval != fx_verdict(p, FX_DROP)) ||
-		    r.delta[PSV_STAT_IN_TRANSLATED] ||
-		    r.delta[PSV_STAT_IN_ARP_REPLIED]) {
-			printf("#   %zu bytes: err %d verdict %u\n", n, r.err,
-			       r.retval);
-			bad++;
-		}
-	}
-	CHECK(!bad && len, "%s every truncation of %s: pass or drop only",
-	      fx_prog_names[p], what);
-}
-
 static void test_malformed(enum fx_prog p)
 {
 	const struct fx_expect drop = { .verdict = FX_DROP,
@@ -577,8 +551,7 @@ static void test_malformed(enum fx_prog p)
 		"truncated ICMP header to an identity",
 	};
 	struct pkt_frame f[6], arp;
-	__u8 junk[256];
-	int k, bad = 0;
+	int k;
 
 	if (setup_flows())
 		return;
@@ -599,38 +572,18 @@ static void test_malformed(enum fx_prog p)
 		fx_case(&fx, p, names[k], &f[k], &drop, &r);
 
 	f[0] = tcp_in(80, 40000, PKT_TCP_ACK, 0);
-	truncation_sweep(p, "a TCP reply", &f[0]);
+	fx_sweep(&fx, p, &r, "a TCP reply", &f[0], true);
 	f[1] = tcp_in(40000, 80, PKT_TCP_SYN, 0);
 	f[1].ip.saddr = w.vip[0];
 	f[1].ip.daddr = w.remote;
 	f[0] = echo_in(PKT_ICMP_TIME_EXCEEDED, 0, 0);
 	f[0].ip.inner = &f[1].ip;
 	f[0].ip.payload_len = 0;
-	truncation_sweep(p, "an ICMP error", &f[0]);
+	fx_sweep(&fx, p, &r, "an ICMP error", &f[0], true);
 	arp = arp_request(w.vip[0]);
-	truncation_sweep(p, "an ARP request", &arp);
+	fx_sweep(&fx, p, &r, "an ARP request", &arp, false);
 
-	/* Random bytes under each EtherType we parse: the program survives. */
-	srand(1);
-	for (k = 0; k < 600; k++) {
-		size_t n = 14 + (size_t)(rand() % 200), j;
-		static const __u16 types[] = { PKT_ETH_P_IP, PKT_ETH_P_ARP,
-					       PKT_ETH_P_8021Q, 0x88a8 };
-
-		for (j = 0; j < n; j++)
-			junk[j] = (__u8)rand();
-		pkt_put16(junk + 12, types[k % 4]);
-		if (k % 3 == 0)
-			junk[14] = 0x45;
-		if (fx_run(&fx, p, junk, n, 1, &r) == -EINVAL &&
-		    fx_kernel_refuses(p, junk, n))
-			continue;
-		if (r.err || (r.retval != fx_verdict(p, FX_PASS) &&
-		     r.retval != fx_verdict(p, FX_DROP)))
-			bad++;
-	}
-	CHECK(!bad, "%s 600 random frames: run, pass or drop (%d bad)",
-	      fx_prog_names[p], bad);
+	fx_random_frames(&fx, p, &r, NULL, 0);
 }
 
 static void test_fragments(enum fx_prog p)
