@@ -291,7 +291,8 @@ static int conf_set_range(struct conf_ctx *ctx, const char *key,
 				  conf_quote(value, q), key);
 	if (ntohl(first) > ntohl(last))
 		return conf_error(ctx, "address range '%s' for %s ends "
-				  "before it starts", conf_quote(value, q), key);
+				  "before it starts", conf_quote(value, q),
+				  key);
 	_Static_assert(offsetof(struct psv_conf, static_last) ==
 		       offsetof(struct psv_conf, static_first) + 4,
 		       "static_last follows static_first");
@@ -400,7 +401,8 @@ static int conf_set(struct conf_ctx *ctx, const struct conf_key *k,
 	case T_BOOL:
 		if (strcmp(value, "yes") && strcmp(value, "no"))
 			return conf_error(ctx, "unknown value '%s' for %s "
-					  "(yes|no)", conf_quote(value, q), key);
+					  "(yes|no)", conf_quote(value, q),
+					  key);
 		*(bool *)field = !strcmp(value, "yes");
 		return 1;
 	case T_PATH:
@@ -471,8 +473,9 @@ static void conf_app_section(struct conf_ctx *ctx, const char *name)
 	end = *name == '"' ? strchr(name + 1, '"') : NULL;
 	len = end ? (size_t)(end - name - 1) : 0;
 	if (!end || end[1] || !conf_app_name_ok(name + 1, len)) {
-		conf_error(ctx, "bad app section name '%s' (want [app \"NAME\"],"
-			   " NAME of 1-%d letters, digits, '_', '.', '-')",
+		conf_error(ctx, "bad app section name '%s' (want "
+			   "[app \"NAME\"], NAME of 1-%d letters, digits, "
+			   "'_', '.', '-')",
 			   conf_quote(name, q), PSV_CONF_APP_NAME_MAX);
 		return;
 	}
@@ -518,8 +521,8 @@ static void conf_section_header(struct conf_ctx *ctx, const char *line)
 		conf_error(ctx, "section name too long");
 		return;
 	}
-	if (!strncmp(name, "app", 3) && (!name[3] || isspace((unsigned char)name[3]) ||
-					 name[3] == '"')) {
+	if (!strncmp(name, "app", 3) &&
+	    (!name[3] || isspace((unsigned char)name[3]) || name[3] == '"')) {
 		conf_app_section(ctx, name + 3);
 		return;
 	}
@@ -620,7 +623,8 @@ static void conf_validate(struct conf_ctx *ctx)
 			      "pool.source = static needs a pool.static "
 			      "address range");
 	if (c->ready > c->max)
-		conf_error_at(ctx, ready_line > max_line ? ready_line : max_line,
+		conf_error_at(ctx,
+			      ready_line > max_line ? ready_line : max_line,
 			      "pool.ready = %u exceeds pool.max = %u",
 			      c->ready, c->max);
 }

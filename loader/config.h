@@ -21,7 +21,7 @@
 #define PSV_CONF_MAX_APPS 64		/* [app "NAME"] sections */
 #define PSV_CONF_APP_NAME_MAX 31	/* [A-Za-z0-9_.-], without the NUL */
 #define PSV_CONF_COMM_MAX 15		/* TASK_COMM_LEN - 1 */
-#define PSV_CONF_PATH_MAX 256		/* exe=, cgroup=, state_dir, with NUL */
+#define PSV_CONF_PATH_MAX 256		/* exe=, cgroup=, state_dir (+ NUL) */
 #define PSV_CONF_MAX_FLOWS 1000000	/* dataplane.max_flows upper bound */
 
 enum psv_pool_source {
@@ -41,7 +41,7 @@ enum psv_app_match {
 struct psv_conf_app {
 	char name[PSV_CONF_APP_NAME_MAX + 1];
 	enum psv_app_match match;
-	char value[PSV_CONF_PATH_MAX];	/* COMM, EXE, CGROUP; "" for UID */
+	char value[PSV_CONF_PATH_MAX];	/* COMM, EXE, CGROUP; UID: "" */
 	uint32_t uid;			/* UID only */
 	enum psv_granularity granularity;	/* default PSV_GRAN_APP */
 };
@@ -49,7 +49,7 @@ struct psv_conf_app {
 struct psv_conf {
 	/* [pool] */
 	enum psv_pool_source source;
-	uint32_t static_first;		/* network byte order; 0 if unset */
+	uint32_t static_first;		/* network order; 0 if unset */
 	uint32_t static_last;		/* network byte order, >= first */
 	uint32_t ready;			/* <= max */
 	uint32_t max;			/* 1..PSV_MAX_IDENTITIES */
@@ -63,7 +63,7 @@ struct psv_conf {
 	/* [dhcp] */
 	bool probe;			/* RFC 5227 ARP probe before use */
 	uint32_t probe_wait_ms;		/* 0..10000 */
-	uint32_t retransmit_ms;		/* first retransmit, 1000..64000 */
+	uint32_t retransmit_ms;		/* first timeout, 1000..64000 */
 	/* [daemon] */
 	char state_dir[PSV_CONF_PATH_MAX];	/* absolute path */
 	/* [app "NAME"] sections, in file order */

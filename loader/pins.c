@@ -65,7 +65,8 @@ static void pin_hint(int err, const char *ifname, char *buf, size_t len)
 
 	buf[0] = '\0';
 	if (err == -EACCES || err == -EPERM) {
-		snprintf(buf, len, " - reading psv's maps needs root (CAP_BPF)");
+		snprintf(buf, len, " - reading psv's maps needs root "
+			 "(CAP_BPF)");
 		return;
 	}
 	if (err != -ENOENT)

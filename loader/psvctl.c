@@ -233,7 +233,8 @@ static int load_tables(struct ctl *ctl)
 	int err;
 
 	err = map_walk(ctl, PSV_MAP_IDENTITIES, BPF_MAP_TYPE_HASH,
-		       sizeof(__be32), sizeof(struct psv_identity), add_ident) ?:
+		       sizeof(__be32), sizeof(struct psv_identity),
+		       add_ident) ?:
 	      map_walk(ctl, PSV_MAP_CONNS, BPF_MAP_TYPE_HASH,
 		       sizeof(struct psv_conn_key), sizeof(struct psv_conn),
 		       add_conn);
@@ -277,7 +278,8 @@ static char *psvd_exchange(struct ctl *ctl, const char *path)
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	/* MSG_NOSIGNAL: a psvd that hangs up early must not kill us. */
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) ||
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo)) ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
 	    send(fd, "leases\n", 7, MSG_NOSIGNAL) != 7)
@@ -435,16 +437,16 @@ static struct json_object *build_identities(struct ctl *ctl)
 		const struct ident *id = byid[i];
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "id", json_object_new_int64(id->v.id));
+		json_object_object_add(o, "id",
+				       json_object_new_int64(id->v.id));
 		json_object_object_add(o, "mac", json_mac(id->v.mac));
 		json_object_object_add(o, "ipv4", json_ip(id->vip));
 		json_object_object_add(o, "state", json_object_new_string(
 			id_state_name(id->v.state)));
 		json_object_object_add(o, "flows",
 				       json_object_new_int64(id->flows));
-		json_object_object_add(o, "lease_expires", id->has_lease ?
-				       json_object_new_int64(id->lease_expires) :
-				       NULL);
+		json_object_object_add(o, "lease_expires", !id->has_lease ?
+			NULL : json_object_new_int64(id->lease_expires));
 		json_object_array_add(arr, o);
 	}
 	free(byid);
@@ -512,10 +514,10 @@ static struct json_object *build_flows(struct ctl *ctl)
 		json_object_object_add(o, "remote_ip", json_ip(c->k.raddr));
 		json_object_object_add(o, "remote_port",
 				       json_object_new_int(ntohs(c->k.rport)));
-		json_object_object_add(o, "identity", c->id ?
-				       json_object_new_int64(c->id->v.id) : NULL);
-		json_object_object_add(o, "mac", c->id ? json_mac(c->id->v.mac) :
-				       NULL);
+		json_object_object_add(o, "identity", !c->id ? NULL :
+				       json_object_new_int64(c->id->v.id));
+		json_object_object_add(o, "mac", !c->id ? NULL :
+				       json_mac(c->id->v.mac));
 		json_object_object_add(o, "ipv4", json_ip(c->v.vip));
 		/* Socket attribution (cgroup hooks) is not built yet. */
 		json_object_object_add(o, "app", NULL);
@@ -600,8 +602,8 @@ static struct json_object *pinned_programs(const struct ctl *ctl)
 	while ((de = readdir(d)))
 		if (!strncmp(de->d_name, "prog_", 5) ||
 		    !strncmp(de->d_name, "link_", 5))
-			json_object_array_add(arr,
-					      json_object_new_string(de->d_name));
+			json_object_array_add(
+				arr, json_object_new_string(de->d_name));
 	closedir(d);
 	json_object_array_sort(arr, cmp_json_strings);
 	return arr;
@@ -842,7 +844,8 @@ static void print_status(struct json_object *st)
 		table_add(&t, "not answering (%s)", GET(p, "error"));
 	table_add(&t, "dataplane");
 	table_add(&t, "%s, host %s %s, policy %s, on_exhausted %s",
-		  json_object_get_boolean(json_object_object_get(st, "enabled")) ?
+		  json_object_get_boolean(json_object_object_get(st,
+								 "enabled")) ?
 		  "enabled" : "disabled (passes everything)",
 		  GET(st, "host_mac"), GET(st, "host_ip"),
 		  GET(st, "granularity"), GET(st, "on_exhausted"));
