@@ -7,12 +7,10 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/testbed/testbed.sh
 . tests/testbed/psvd.sh
+. tests/testbed/tap.sh
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
 
-tb_up || { nok "testbed comes up"; exit 1; }
+tb_up || { not_ok "testbed comes up"; exit 1; }
 trap 'psv_cleanup; tb_down' EXIT
 CONF="
 [pool]
@@ -38,19 +36,19 @@ check "the maps stay pinned" [ -e /sys/fs/bpf/psv/eth0/psv_conns ]
 check "psvctl reads the pinned maps while psvd is down" bash -c "psv_ctl_out=\$(nsenter --net=/run/netns/$TB_HOST $PSV_BUILD/psvctl --iface eth0 flows --json) && [ -n \"\$psv_ctl_out\" ]"
 sleep 1
 check "psvd restarts and adopts the pinned state" psv_start "$CONF"
-grep -q "adopted" "$TB_DIR/psvd.log" && ok "psvd logged the adoption" || nok "psvd logged the adoption"
+grep -q "adopted" "$TB_DIR/psvd.log" && ok "psvd logged the adoption" || not_ok "psvd logged the adoption"
 wait "$iperf"
 check "the iperf3 transfer survived the crash" [ $? = 0 ]
-check "iperf3 moved data" jq -e '.end.sum_received.bytes > 0' "$TB_DIR/iperf3.json" >/dev/null
+check "iperf3 moved data" holds '.end.sum_received.bytes > 0' <"$TB_DIR/iperf3.json"
 flow_after=$(psv_ctl flows --json | jq -c '[.[] | select(.remote_port == 5201) | {local_port, ipv4, mac}] | sort_by(.local_port)')
 check "the transfer kept its identity across the restart" [ "$flow_before" = "$flow_after" ]
 after=$(psv_ctl identities --json | jq -c '[.[] | {id, mac, ipv4}] | sort_by(.id)')
 check "every identity from before is still there, unchanged" \
-	jq -e --argjson b "$before" --argjson a "$after" '$b - $a == []' <<<"null" >/dev/null
+	holds --argjson b "$before" --argjson a "$after" '$b - $a == []' <<<"null"
 check "no address or MAC is held by two identities" \
-	jq -e '(map(.mac) | unique | length) == length and (map(.ipv4) | unique | length) == length' <<<"$after" >/dev/null
+	holds '(map(.mac) | unique | length) == length and (map(.ipv4) | unique | length) == length' <<<"$after"
 check "a new flow after the restart works" tb_host curl -sf -o /dev/null http://198.51.100.20/
 psv_stop TERM
 tb_capture_stop
 leaks=$(tests/testbed/observe.py leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --no-arp --no-dhcp --json)
-check "the observer saw no frame with the real MAC or IP" jq -e '.frames == 0' <<<"$leaks" >/dev/null
+check "the observer saw no frame with the real MAC or IP" holds '.frames == 0' <<<"$leaks"

@@ -8,12 +8,10 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/testbed/testbed.sh
 . tests/testbed/psvd.sh
+. tests/testbed/tap.sh
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
 
-tb_up || { nok "testbed comes up"; exit 1; }
+tb_up || { not_ok "testbed comes up"; exit 1; }
 trap 'psv_cleanup; tb_down' EXIT
 OBS=tests/testbed/observe.py
 
@@ -31,11 +29,11 @@ on_exhausted = drop"
 
 ids=$(psv_ctl identities --json)
 check "identities --json has the contract's fields" \
-	jq -e 'length >= 4 and all(.[]; has("id") and has("mac") and has("ipv4")
-		and has("state") and has("flows") and has("lease_expires"))' <<<"$ids" >/dev/null
+	holds 'length >= 4 and all(.[]; has("id") and has("mac") and has("ipv4")
+		and has("state") and has("flows") and has("lease_expires"))' <<<"$ids"
 check "no identity uses the host's MAC or IP" \
-	jq -e --arg m "$TB_HOST_MAC" --arg i "$TB_HOST_IP" \
-	'all(.[]; .mac != $m and .ipv4 != $i)' <<<"$ids" >/dev/null
+	holds --arg m "$TB_HOST_MAC" --arg i "$TB_HOST_IP" \
+	'all(.[]; .mac != $m and .ipv4 != $i)' <<<"$ids"
 
 # Real applications.  Two curls to srv1:80 are two TCP connections to one
 # server port: they must share an identity.
@@ -49,12 +47,12 @@ check "iperf3 to srv1 for 2 s" tb_host iperf3 -c 198.51.100.10 -t 2 -J --logfile
 
 flows=$(psv_ctl flows --json)
 check "flows --json has the contract's fields" \
-	jq -e 'length >= 1 and all(.[]; has("proto") and has("local_port") and
+	holds 'length >= 1 and all(.[]; has("proto") and has("local_port") and
 		has("remote_ip") and has("remote_port") and has("identity") and
-		has("mac") and has("ipv4") and has("app"))' <<<"$flows" >/dev/null
+		has("mac") and has("ipv4") and has("app"))' <<<"$flows"
 stats=$(psv_ctl stats --json)
-check "egress translated packets" jq -e '.egress_translated > 0' <<<"$stats" >/dev/null
-check "ingress translated packets" jq -e '.ingress_translated > 0' <<<"$stats" >/dev/null
+check "egress translated packets" holds '.egress_translated > 0' <<<"$stats"
+check "ingress translated packets" holds '.ingress_translated > 0' <<<"$stats"
 
 sleep 0.5
 tb_capture_stop
@@ -76,7 +74,7 @@ dns=$(seen 192.0.2.1 udp 53)
 iperf=$(seen 198.51.100.10 tcp 5201)
 check "both connections to srv1:80 used one identity" [ "$(wc -l <<<"$http1")" = 1 ]
 for v in "$http1" "$http2" "$icmp1" "$icmp2" "$dns" "$iperf"; do
-	[ -n "$v" ] || nok "a flow is missing from the capture"
+	[ -n "$v" ] || not_ok "a flow is missing from the capture"
 done
 check "six flow keys, six distinct identities" \
 	[ "$(printf '%s\n' "$http1" "$http2" "$icmp1" "$icmp2" "$dns" "$iperf" | sort -u | wc -l)" = 6 ]
@@ -86,10 +84,12 @@ check "no virtualized flow carried the host's IP" \
 	bash -c "! grep -qw -- '$TB_HOST_IP' <<<'$http1 $http2 $icmp1 $icmp2 $dns $iperf'"
 leaks=$("$OBS" leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --no-arp --no-dhcp --json)
 check "the observer saw no IPv4 frame with the real MAC or IP (ARP, DHCP aside)" \
-	jq -e '.frames == 0' <<<"$leaks" >/dev/null || jq -c '.flows' <<<"$leaks"
+	holds '.frames == 0' <<<"$leaks"
+jq -c '.flows[:5][]' <<<"$leaks" | sed 's/^/#   leak: /'
 sums=$("$OBS" checksums "$TB_PCAP" --json)
 check "every checksum in the capture is valid" \
-	jq -e '([.bad[]] | add) == 0' <<<"$sums" >/dev/null || jq -c '.bad_frames[:5]' <<<"$sums"
+	holds '([.bad[]] | add) == 0' <<<"$sums"
+jq -c '.bad_frames[:5][]' <<<"$sums" | sed 's/^/#   bad checksum: /'
 
 psv_stop TERM
 check "psvd exits 0 on SIGTERM" [ "$PSV_RC" = 0 ]

@@ -27,7 +27,8 @@ psv_wait_ready() {
 
 psv_start() {
 	printf '%s\n' "$1" > "$TB_DIR/psv.conf"
-	tb_host_nsenter "$PSV_BUILD/psvd" --iface "$TB_HOST_IF" \
+	# nsenter itself, not a shell function, so $! is psvd (nsenter execs).
+	nsenter --net="/run/netns/$TB_HOST" -- "$PSV_BUILD/psvd" --iface "$TB_HOST_IF" \
 		--config "$TB_DIR/psv.conf" --foreground --log-level debug \
 		>>"$TB_DIR/psvd.log" 2>&1 &
 	PSV_PID=$!
