@@ -633,8 +633,10 @@ static void test_fragments(void)
 				   .dir = PSV_DIR_EGRESS };
 	const struct fx_expect drop = { .verdict = FX_DROP,
 					.moved = FX_S(EG_DROP_FRAG) };
+	struct psv_conn_key k;
 	struct fx_expect e;
 	struct psv_frag fr;
+	__u64 seen = 1;
 	int err;
 
 	if (fx_setup(&fx, &w, 2))
@@ -663,10 +665,72 @@ static void test_fragments(void)
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 	check_untouched(what, 1);
 
+	/* A datagram the host sends as itself: its fragments pass too. */
+	what = "UDP first fragment, host's own flow";
+	in = host_frame(PKT_IP_PROTO_UDP, 5353, 5000);
+	in.ip.id = 0x4444;
+	in.ip.payload_len = 92;
+	in.ip.mf = true;
+	in.ip.frag_len = 64;
+	k = (struct psv_conn_key){ .raddr = htonl(w.remote),
+				   .lport = htons(5353), .rport = htons(5000),
+				   .proto = PKT_IP_PROTO_UDP };
+	CHECK(!bpf_map_update_elem(fx.host_conns, &k, &seen, BPF_ANY),
+	      "%s: setup host flow", what);
+	fx_case(&fx, FX_EGRESS, what, &in, &pass_host, &r);
+	what = "UDP last fragment, host's own flow";
+	in.ip.mf = false;
+	in.ip.frag_off = 64;
+	in.ip.frag_len = 0;
+	fx_case(&fx, FX_EGRESS, what, &in, &pass_host, &r);
+	check_untouched(what, 1);
+
 	what = "non-first fragment, unknown id";
+	in = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	in.ip.payload_len = 92;
+	in.ip.frag_off = 64;
 	in.ip.id = 0x4343;
 	fx_case(&fx, FX_EGRESS, what, &in, &drop, &r);
 	check_untouched(what, 1);
+}
+
+/* Policy granularity (psv.h): host virtualizes nothing, uid one per user. */
+static void test_granularity(void)
+{
+	const char *what = "granularity host: new flow";
+	struct pkt_frame in = tcp_frame(40000, 80, PKT_TCP_SYN), out;
+	struct fx_expect e = pass_host;
+	struct psv_group_key gk;
+	struct psv_group g;
+	struct psv_config c;
+
+	fx_world_config(&w, &c);
+	c.granularity = PSV_GRAN_HOST;
+	if (fx_setup(&fx, &w, 2) || fx_set_config(&fx, &c))
+		return;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_untouched(what, 0);
+
+	/* Without a socket the uid is the kernel's overflow uid: one group. */
+	what = "granularity uid: two destinations, one identity";
+	c.granularity = PSV_GRAN_UID;
+	if (fx_set_config(&fx, &c))
+		return;
+	out = as_identity(&in, 0);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	in = host_frame(PKT_IP_PROTO_UDP, 40001, 53);
+	in.ip.daddr = PKT_IP4(203, 0, 113, 53);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_queue(what, 1);
+	CHECK_EQ(fx_map_count(fx.groups), 1, "%s: one group", what);
+	if (!bpf_map_get_next_key(fx.groups, NULL, &gk) &&
+	    !bpf_map_lookup_elem(fx.groups, &gk, &g))
+		CHECK(!gk.daddr && !gk.proto && !gk.sport && !gk.dport &&
+		      ntohl(g.vip) == w.vip[0],
+		      "%s: group keyed by owner only", what);
 }
 
 static void test_conns_full(void)
@@ -707,6 +771,7 @@ int main(void)
 	test_icmp_echo();
 	test_icmp_error();
 	test_exhausted();
+	test_granularity();
 	test_passthrough();
 	test_malformed();
 	test_fragments();

@@ -537,6 +537,9 @@ static void test_dhcp_vlan(enum fx_prog p)
 	in = tcp_in(80, 40000, PKT_TCP_ACK, 0);
 	in.vlan = 7;
 	fx_case(&fx, p, "VLAN-tagged frame", &in, &pass, &r);
+	in = arp_request(w.vip[0]);
+	in.vlan = 7;
+	fx_case(&fx, p, "VLAN-tagged ARP who-has .200", &in, &pass, &r);
 }
 
 static void test_malformed(enum fx_prog p)
