@@ -370,6 +370,13 @@ static void test_icmp_echo(void)
 	in.ip.icmp_type = PKT_ICMP_ECHOREPLY;
 	fx_case(&fx, FX_EGRESS, what, &in, &pass_host, &r);
 	check_untouched(what, 1);
+
+	/* It answers a ping to the real address, whatever its id. */
+	what = "ICMP echo reply from the host, a virtualized ping's id";
+	in = echo_frame(0x1234);
+	in.ip.icmp_type = PKT_ICMP_ECHOREPLY;
+	fx_case(&fx, FX_EGRESS, what, &in, &pass_host, &r);
+	check_untouched(what, 1);
 }
 
 static void test_icmp_error(void)

@@ -194,6 +194,15 @@ static void test_arp(enum fx_prog p)
 	in.arp.tpa = w.vip[0];
 	fx_case(&fx, p, "ARP reply to an identity", &in, &pass, &r);
 
+	/* RFC 5227 2.3: someone else announcing .200 is a conflict psvd sees. */
+	in = arp_request(w.vip[0]);
+	memcpy(in.src, w.vmac[1], 6);
+	in.src[5] ^= 0x10;
+	memcpy(in.arp.sha, in.src, 6);
+	in.arp.spa = w.vip[0];
+	fx_case(&fx, p, "ARP announcement of .200 by another host", &in, &pass,
+		&r);
+
 	in = arp_request(w.vip[0]);
 	in.trunc = 14 + 20;
 	fx_case(&fx, p, "truncated ARP", &in, &parse, &r);
@@ -521,6 +530,37 @@ static void test_host_flows(enum fx_prog p)
 		&e, &r);
 }
 
+/*
+ * A peer of a virtualized flow writing to the host's real address with
+ * the flow's ports or echo id would reach the flow's socket, which would
+ * answer as the identity: such probes are dropped, and not recorded.
+ */
+static void test_host_probes(enum fx_prog p)
+{
+	const struct fx_expect drop = { .verdict = FX_DROP,
+					.moved = FX_S(IN_DROP_UNSOLICITED) };
+	static const char *const names[3] = {
+		"TCP to the host naming a virtualized connection",
+		"UDP to the host naming a virtualized flow",
+		"ICMP echo reply to the host naming a virtualized ping",
+	};
+	struct pkt_frame f[3];
+	int k;
+
+	if (setup_flows())
+		return;
+	f[0] = tcp_in(80, 40000, PKT_TCP_ACK, 0);
+	f[1] = remote_frame(PKT_IP_PROTO_UDP, 53, 40000, 0);
+	f[2] = echo_in(PKT_ICMP_ECHOREPLY, 0x1234, 0);
+	for (k = 0; k < 3; k++) {
+		f[k] = to_host(&f[k]);
+		fx_case(&fx, p, names[k], &f[k], &drop, &r);
+	}
+	CHECK_EQ(fx_map_count(fx.host_conns), 0,
+		 "%s probes of virtualized flows: none recorded",
+		 fx_prog_names[p]);
+}
+
 static void test_dhcp_vlan(enum fx_prog p)
 {
 	struct pkt_frame in;
@@ -683,6 +723,7 @@ int main(void)
 		test_fin(progs[i]);
 		test_unsolicited(progs[i]);
 		test_host_flows(progs[i]);
+		test_host_probes(progs[i]);
 		test_dhcp_vlan(progs[i]);
 		test_malformed(progs[i]);
 		test_fragments(progs[i]);
