@@ -424,6 +424,29 @@ static void test_icmp_error(void)
 	out.ip.quote_len = 0;
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 
+	/* Options on either header move everything behind them. */
+	what = "ICMP port unreachable, quoted IPv4 with options";
+	quoted.optlen = 8;
+	quoted_out.optlen = 8;
+	in.ip.quote_len = 28;
+	out.ip.quote_len = 28;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+
+	what = "ICMP port unreachable with IPv4 options";
+	quoted.optlen = 0;
+	quoted_out.optlen = 0;
+	in.ip.optlen = 4;
+	out.ip.optlen = 4;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+
+	/* RFC 768: a quoted datagram without checksum keeps none. */
+	what = "ICMP port unreachable quoting UDP without checksum";
+	in.ip.optlen = 0;
+	out.ip.optlen = 0;
+	quoted.udp_csum_zero = true;
+	quoted_out.udp_csum_zero = true;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+
 	what = "ICMP port unreachable quoting an unknown flow";
 	groups = fx_map_count(fx.groups);
 	quoted.sport = 5001;
@@ -480,6 +503,17 @@ static void test_exhausted(void)
 					  FX_S(EG_NEW_CONN) };
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 	check_conn(what, conn_key(PKT_IP_PROTO_TCP, 40002, 82), 0, -1);
+
+	/* Nothing to reuse yet (psvd has not named one): fail closed. */
+	what = "pool empty, on_exhausted reuse, no reuse_vip";
+	c.reuse_vip = 0;
+	if (fx_set_config(&fx, &c))
+		return;
+	in = tcp_frame(40004, 83, PKT_TCP_SYN);
+	e = (struct fx_expect){ .verdict = FX_DROP,
+				.moved = FX_S(EG_POOL_EMPTY) };
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_no_conn(what, conn_key(PKT_IP_PROTO_TCP, 40004, 83));
 
 	/* A popped address without an identity must not leave as the host. */
 	what = "ready address without identity";

@@ -293,77 +293,98 @@ static void test_reverse(enum fx_prog p)
 		 fx_prog_names[p]);
 }
 
-static void test_icmp_error(enum fx_prog p)
+/*
+ * An ICMP error from a router to identity 0 quoting quoted (quote_len
+ * bytes of its L4 data, 0: 8), checked against the same error sent to
+ * the host, quoting the packet as the host sent it.
+ */
+static void icmp_error_case(enum fx_prog p, const char *what, __u8 type,
+			    __u8 code, const struct pkt_ipv4 *quoted,
+			    __u16 quote_len, __u8 optlen, bool known)
 {
-	struct pkt_ipv4 quoted = {
-		.saddr = w.vip[0], .daddr = w.remote, .proto = PKT_IP_PROTO_UDP,
-		.sport = 40001, .dport = 33434, .ttl = 1, .id = 0x4444,
-		.payload_len = 32,
-	}, quoted_out;
-	struct pkt_frame in = echo_in(PKT_ICMP_TIME_EXCEEDED, 0, 0), out;
-	struct fx_expect e = { .verdict = FX_PASS, .out = &out,
+	struct fx_expect e = { .verdict = FX_PASS, .out = NULL,
 			       .moved = FX_S(IN_ICMP_ERROR),
 			       .ignore = FX_S(IN_TRANSLATED) };
 	const struct fx_expect drop = { .verdict = FX_DROP,
 					.moved = FX_S(IN_DROP_UNSOLICITED) };
+	struct pkt_frame in = echo_in(type, 0, 0), out;
+	struct pkt_ipv4 quoted_out = *quoted;
+
+	in.ip.icmp_code = code;
+	in.ip.saddr = w.router;
+	in.ip.icmp_seq = 0;
+	in.ip.payload_len = 0;
+	in.ip.inner = quoted;
+	in.ip.quote_len = quote_len;
+	in.ip.optlen = optlen;
+	quoted_out.saddr = w.host_ip;
+	out = to_host(&in);
+	out.ip.inner = &quoted_out;
+	e.out = &out;
+	fx_case(&fx, p, what, &in, known ? &e : &drop, &r);
+}
+
+static void test_icmp_error(enum fx_prog p)
+{
+	struct pkt_ipv4 udp = {
+		.saddr = w.vip[0], .daddr = w.remote, .proto = PKT_IP_PROTO_UDP,
+		.sport = 40001, .dport = 33434, .ttl = 1, .id = 0x4444,
+		.payload_len = 32,
+	}, tcp = {
+		.saddr = w.vip[0], .daddr = w.remote, .proto = PKT_IP_PROTO_TCP,
+		.sport = 40000, .dport = 80, .df = true, .id = 0x4545,
+		.tcp_flags = PKT_TCP_ACK, .seq = 7, .payload_len = 100,
+	}, echo = {
+		.saddr = w.vip[0], .daddr = w.remote, .proto = PKT_IP_PROTO_ICMP,
+		.ttl = 1, .icmp_type = PKT_ICMP_ECHO, .icmp_id = 0x1234,
+		.icmp_seq = 9, .payload_len = 56,
+	}, q;
 
 	if (setup_flows())
 		return;
-	in.ip.saddr = w.router;
-	in.ip.icmp_id = 0;
-	in.ip.icmp_seq = 0;
-	in.ip.payload_len = 0;
-	in.ip.inner = &quoted;
-	quoted_out = quoted;
-	quoted_out.saddr = w.host_ip;
-	out = to_host(&in);
-	out.ip.inner = &quoted_out;
-	fx_case(&fx, p, "ICMP time exceeded quoting a UDP flow", &in, &e, &r);
-
+	icmp_error_case(p, "ICMP time exceeded quoting a UDP flow",
+			PKT_ICMP_TIME_EXCEEDED, 0, &udp, 0, 0, true);
 	/* The whole datagram quoted: the inner UDP checksum is checkable. */
-	in.ip.quote_len = 40;
-	out.ip.quote_len = 40;
-	fx_case(&fx, p, "ICMP time exceeded, whole datagram quoted", &in, &e,
-		&r);
+	icmp_error_case(p, "ICMP time exceeded, whole UDP datagram quoted",
+			PKT_ICMP_TIME_EXCEEDED, 0, &udp, 40, 0, true);
+	q = udp;
+	q.udp_csum_zero = true;
+	icmp_error_case(p, "ICMP time exceeded quoting UDP without checksum",
+			PKT_ICMP_TIME_EXCEEDED, 0, &q, 40, 0, true);
+	/* Options on either header move everything behind them. */
+	q = udp;
+	q.optlen = 4;
+	icmp_error_case(p, "ICMP time exceeded, quoted IPv4 with options",
+			PKT_ICMP_TIME_EXCEEDED, 0, &q, 40, 0, true);
+	icmp_error_case(p, "ICMP time exceeded with IPv4 options",
+			PKT_ICMP_TIME_EXCEEDED, 0, &udp, 40, 8, true);
+	icmp_error_case(p, "ICMP parameter problem quoting a UDP flow", 12, 0,
+			&udp, 0, 0, true);
 
-	quoted = (struct pkt_ipv4){ .saddr = w.vip[0], .daddr = w.remote,
-				    .proto = PKT_IP_PROTO_TCP, .sport = 40000,
-				    .dport = 80, .df = true, .id = 0x4545,
-				    .tcp_flags = PKT_TCP_ACK, .seq = 7 };
-	quoted_out = quoted;
-	quoted_out.saddr = w.host_ip;
-	in.ip.icmp_type = PKT_ICMP_UNREACH;
-	in.ip.icmp_code = 13;	/* administratively prohibited */
-	in.ip.quote_len = 0;
-	out = to_host(&in);
-	out.ip.inner = &quoted_out;
-	fx_case(&fx, p, "ICMP unreachable quoting a TCP connection", &in, &e,
-		&r);
+	icmp_error_case(p, "ICMP unreachable quoting a TCP connection",
+			PKT_ICMP_UNREACH, 13, &tcp, 0, 0, true);
+	/* 20 bytes hold the TCP checksum: it follows the address. */
+	icmp_error_case(p, "ICMP unreachable quoting 20 bytes of TCP",
+			PKT_ICMP_UNREACH, 13, &tcp, 20, 0, true);
+	icmp_error_case(p, "ICMP unreachable quoting a whole TCP segment",
+			PKT_ICMP_UNREACH, 13, &tcp, 120, 0, true);
 
 	/* A ping through a router that ran out of TTL. */
-	quoted = (struct pkt_ipv4){ .saddr = w.vip[0], .daddr = w.remote,
-				    .proto = PKT_IP_PROTO_ICMP, .ttl = 1,
-				    .icmp_type = PKT_ICMP_ECHO,
-				    .icmp_id = 0x1234, .icmp_seq = 9,
-				    .payload_len = 56 };
-	quoted_out = quoted;
-	quoted_out.saddr = w.host_ip;
-	in.ip.icmp_type = PKT_ICMP_TIME_EXCEEDED;
-	in.ip.icmp_code = 0;
-	out = to_host(&in);
-	out.ip.inner = &quoted_out;
-	fx_case(&fx, p, "ICMP time exceeded quoting an echo request", &in, &e,
-		&r);
-
-	quoted.icmp_id = 0x9999;
-	fx_case(&fx, p, "ICMP time exceeded quoting an unknown echo", &in,
-		&drop, &r);
-
-	quoted = (struct pkt_ipv4){ .saddr = w.vip[0], .daddr = w.remote,
-				    .proto = PKT_IP_PROTO_TCP, .sport = 40999,
-				    .dport = 80, .tcp_flags = PKT_TCP_SYN };
-	fx_case(&fx, p, "ICMP unreachable quoting an unknown flow", &in, &drop,
-		&r);
+	icmp_error_case(p, "ICMP time exceeded quoting an echo request",
+			PKT_ICMP_TIME_EXCEEDED, 0, &echo, 0, 0, true);
+	q = echo;
+	q.icmp_id = 0x9999;
+	icmp_error_case(p, "ICMP time exceeded quoting an unknown echo",
+			PKT_ICMP_TIME_EXCEEDED, 0, &q, 0, 0, false);
+	q = tcp;
+	q.sport = 40999;
+	icmp_error_case(p, "ICMP unreachable quoting an unknown flow",
+			PKT_ICMP_UNREACH, 3, &q, 0, 0, false);
+	/* Only a first (or whole) datagram names its flow. */
+	q = udp;
+	q.frag_off = 8;
+	icmp_error_case(p, "ICMP time exceeded quoting a later fragment",
+			PKT_ICMP_TIME_EXCEEDED, 1, &q, 0, 0, false);
 }
 
 /* psv.h: FINs from both sides close; a new SYN on the tuple reopens. */
