@@ -328,7 +328,7 @@ static int bench_calibrate(enum fx_prog prog, const struct pkt_frame *f,
  * an egress rewrite must translate once and then see a frame that is no
  * longer the host's.
  */
-static int bench_check_reuse(const struct pkt_frame *f)
+static int bench_check_reuse(const struct pkt_frame *f, FILE *note)
 {
 	size_t len = pkt_build(f, frame_buf, sizeof(frame_buf));
 	int err;
@@ -337,12 +337,12 @@ static int bench_check_reuse(const struct pkt_frame *f)
 	      fx_run(&fx, FX_EGRESS, frame_buf, len, 2, &res);
 	if (err)
 		return err;
-	printf("# TC repeat 2 of an egress rewrite: %llu translated, %llu "
-	       "passed as not the host's: repeats %s one buffer\n",
-	       (unsigned long long)res.delta[PSV_STAT_EG_TRANSLATED],
-	       (unsigned long long)res.delta[PSV_STAT_EG_PASS_NOT_OURS],
-	       res.delta[PSV_STAT_EG_TRANSLATED] == 1 ? "share" :
-	       "do not share");
+	fprintf(note, "# TC repeat 2 of an egress rewrite: %llu translated, "
+		"%llu passed as not the host's: repeats %s one buffer\n",
+		(unsigned long long)res.delta[PSV_STAT_EG_TRANSLATED],
+		(unsigned long long)res.delta[PSV_STAT_EG_PASS_NOT_OURS],
+		res.delta[PSV_STAT_EG_TRANSLATED] == 1 ? "share" :
+		"do not share");
 	return 0;
 }
 
@@ -433,6 +433,7 @@ int main(int argc, char **argv)
 	long runs = 1000000;
 	int repeat = 1000000, opt, i, failed = 0;
 	bool json = false;
+	FILE *note;
 
 	while ((opt = getopt_long(argc, argv, "jn:r:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -494,13 +495,15 @@ int main(int argc, char **argv)
 		cases[k + 3].frame.ip.sport = 40000;
 	}
 
+	/* JSON lines only on stdout with --json: notes go to stderr. */
+	note = json ? stderr : stdout;
 	v6_out = ipv6_frame(true);
 	v6_in = ipv6_frame(false);
 	if (fx_open(&fx, 0)) {
 		fprintf(stderr, "cannot load the psv objects\n");
 		return 1;
 	}
-	if (bench_check_reuse(&cases[0].frame) ||
+	if (bench_check_reuse(&cases[0].frame, note) ||
 	    bench_calibrate(FX_EGRESS, &v6_out, runs, repeat,
 			    &overhead[FX_EGRESS]) ||
 	    bench_calibrate(FX_INGRESS_XDP, &v6_in, runs, repeat,
@@ -517,7 +520,7 @@ int main(int argc, char **argv)
 
 	/* Other work on the machine shows up in every number. */
 	if (getloadavg(load, 1) == 1)
-		printf("# load average %.2f on %ld CPUs\n", load[0],
+		fprintf(note, "# load average %.2f on %ld CPUs\n", load[0],
 		       sysconf(_SC_NPROCESSORS_ONLN));
 	if (!json)
 		printf("%-12s %-26s %8s  %s\n", "program", "case", "ns/pkt",
@@ -526,7 +529,8 @@ int main(int argc, char **argv)
 		const struct bench_case *c = &cases[i];
 
 		if (!br[i].valid)
-			printf("# %s: invalid, not reported\n", c->metric);
+			fprintf(note, "# %s: invalid, not reported\n",
+				c->metric);
 		else if (json)
 			printf("{\"metric\": \"%s\", \"value\": %.1f, "
 			       "\"unit\": \"ns\"}\n", c->metric, br[i].ns);
