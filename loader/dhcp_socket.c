@@ -420,6 +420,32 @@ int dhcp_socket_read(struct dhcp_socket *s, uint64_t now_ms)
 	return n;
 }
 
+static int membership(struct dhcp_socket *s, const uint8_t mac[6], int op,
+		      const char *what)
+{
+	struct packet_mreq mr = {
+		.mr_ifindex = s->ifindex,
+		.mr_type = PACKET_MR_UNICAST,
+		.mr_alen = 6,
+	};
+
+	memcpy(mr.mr_address, mac, 6);
+	return set_opt(s->fd, SOL_PACKET, op, &mr, sizeof(mr), what,
+		       s->ifindex);
+}
+
+int dhcp_socket_add_mac(struct dhcp_socket *s, const uint8_t mac[6])
+{
+	return membership(s, mac, PACKET_ADD_MEMBERSHIP,
+			  "PACKET_ADD_MEMBERSHIP (unicast MAC)");
+}
+
+int dhcp_socket_del_mac(struct dhcp_socket *s, const uint8_t mac[6])
+{
+	return membership(s, mac, PACKET_DROP_MEMBERSHIP,
+			  "PACKET_DROP_MEMBERSHIP (unicast MAC)");
+}
+
 static int send_frame(struct dhcp_socket *s, const void *frame, size_t len)
 {
 	struct sockaddr_ll sll = {

@@ -140,6 +140,17 @@ int dhcp_socket_dispatch(struct dhcp_socket *s, uint64_t now_ms,
 			 const void *frame, size_t len, unsigned int flags);
 
 /*
+ * Asks the interface to deliver unicast frames for an identity's MAC
+ * (PACKET_MR_UNICAST): the ARP replies to its probes and the unicast
+ * renewal ACKs are addressed to it.  A NIC with a unicast filter would
+ * drop them otherwise; a device without one (veth) turns promiscuous.
+ * Call when the identity's client starts, del when it is retired; the
+ * kernel drops what is left when the socket closes.  0 or -errno (logged).
+ */
+int dhcp_socket_add_mac(struct dhcp_socket *s, const uint8_t mac[6]);
+int dhcp_socket_del_mac(struct dhcp_socket *s, const uint8_t mac[6]);
+
+/*
  * Senders for the daemon's struct dhcp_ops (it passes c->mac as src_mac).
  * Return 0 or -errno; failures are counted, not logged (the client
  * retransmits).

@@ -402,6 +402,13 @@ static void test_socket(void)
 	raw = socket(AF_PACKET, SOCK_RAW, 0);
 	CHECK(raw >= 0 && dhcp_socket_fd(&s) >= 0, "sockets open");
 
+	/* The effect (lo's internal promiscuity) is not visible in its
+	 * flags; the kernel accepting the membership is what is checked. */
+	CHECK_EQ(dhcp_socket_add_mac(&s, mac), 0,
+		 "identity MAC added to the unicast filter");
+	CHECK_EQ(dhcp_socket_del_mac(&s, mac), 0,
+		 "identity MAC dropped from the unicast filter");
+
 	client_start();
 	tcp.ip.proto = PKT_IP_PROTO_TCP;
 	inject(raw, buf, pkt_build(&tcp, buf, sizeof(buf)));
