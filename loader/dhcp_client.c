@@ -259,7 +259,8 @@ static uint64_t after_s(uint64_t start_ms, uint32_t secs)
 /*
  * Takes the lease an ACK grants.  RFC 2131 4.4.5: T1 and T2 default to
  * 0.5 and 0.875 of the lease; a server's T2 not below the lease or T1
- * not below T2 is replaced by the default, and T1 never exceeds T2.  The lease counts from the first REQUEST.
+ * not below T2 is replaced by the default, and T1 never exceeds T2.
+ * The lease counts from the exchange's first REQUEST (4.4.1).
  */
 static int take_lease(struct dhcp_client *c, const struct dhcp_msg *m,
 		      const uint8_t *src_mac)

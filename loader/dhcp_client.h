@@ -16,6 +16,12 @@
  *   REBINDING --lease expiry--> RETIRED (LOST)
  *   any --dhcp_client_release()--> RELEASE if leased, RETIRED (no event)
  *
+ * At BOUND the address has passed the RFC 5227 probe; announcing it
+ * (dhcp_socket_send_arp(..., DHCP_ARP_ANNOUNCE)) and defending it later
+ * are the daemon's and the dataplane's job.  Renewal replies are unicast
+ * to the leased address, so by T1 something must answer ARP for it and
+ * let UDP 67 -> 68 to it reach the packet socket.
+ *
  * RETIRED is final: an identity whose lease ended never asks again (its
  * MAC would link the old and the new address).  There is no INIT-REBOOT
  * and no start-up delay: the daemon paces new identities itself.

@@ -4,7 +4,8 @@
  * socket: the reply parser, dhcp_client_receive() in every client state
  * (the input as is, and with the client's xid and chaddr patched in so it
  * gets past the first checks), dhcp_client_arp(), and the socket's frame
- * validator and dispatch on whole Ethernet frames.  I/O is stubbed; randomness is a counter.
+ * validator and dispatch on whole Ethernet frames.  I/O is stubbed;
+ * randomness is a counter reset for every input.
  */
 #include <errno.h>
 #include <stdlib.h>
