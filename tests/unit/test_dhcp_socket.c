@@ -387,7 +387,8 @@ static void inject(int fd, const void *frame, size_t len)
 
 static void test_socket(void)
 {
-	struct pkt_frame tcp = reply_frame();
+	struct pkt_frame tcp = reply_frame(), udp69 = reply_frame();
+	struct pkt_frame frag = reply_frame();
 	struct dhcp_socket s;
 	int raw, len, lo = 1;
 
@@ -412,6 +413,10 @@ static void test_socket(void)
 	client_start();
 	tcp.ip.proto = PKT_IP_PROTO_TCP;
 	inject(raw, buf, pkt_build(&tcp, buf, sizeof(buf)));
+	udp69.ip.dport = 69;
+	inject(raw, buf, pkt_build(&udp69, buf, sizeof(buf)));
+	frag.ip.mf = true;
+	inject(raw, buf, pkt_build(&frag, buf, sizeof(buf)));
 	CHECK_EQ(dhcp_socket_send_udp(&s, mac, NULL, 0, htonl(INADDR_BROADCAST),
 				      "x", 1),
 		 0, "our DISCOVER-like frame sent");
@@ -419,7 +424,8 @@ static void test_socket(void)
 	inject(raw, buf, len);
 	usleep(20000);
 	CHECK_EQ(dhcp_socket_read(&s, 5), 1,
-		 "one frame read: TCP filtered, our own frame not looped back");
+		 "one frame read: TCP, UDP to 69, fragment filtered; our own "
+		 "frame not looped back");
 	CHECK(client.state == DHCP_REQUESTING && s.stats.rx_dhcp == 1,
 	      "OFFER through the socket moved the client");
 	CHECK_EQ(dhcp_socket_send_arp(&s, mac, DHCP_ARP_PROBE, ip("192.0.2.9")),
