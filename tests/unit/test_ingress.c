@@ -560,12 +560,28 @@ static void test_host_probes(enum fx_prog p)
 {
 	const struct fx_expect drop = { .verdict = FX_DROP,
 					.moved = FX_S(IN_DROP_UNSOLICITED) };
-	static const char *const names[3] = {
+	static const char *const names[5] = {
 		"TCP to the host naming a virtualized connection",
 		"UDP to the host naming a virtualized flow",
 		"ICMP echo reply to the host naming a virtualized ping",
+		"ICMP frag needed to the host quoting a virtualized connection",
+		"ICMP port unreachable to the host quoting a virtualized flow",
 	};
-	struct pkt_frame f[3];
+	/*
+	 * The quotes as the host's stack would match them to the flows'
+	 * sockets: a PMTU error shrinks the connection's segments, which
+	 * the peer then sees coming from the identity.
+	 */
+	const struct pkt_ipv4 tcp = {
+		.saddr = w.host_ip, .daddr = w.remote,
+		.proto = PKT_IP_PROTO_TCP, .sport = 40000, .dport = 80,
+		.df = true, .tcp_flags = PKT_TCP_ACK, .seq = 7,
+	}, udp = {
+		.saddr = w.host_ip, .daddr = w.remote,
+		.proto = PKT_IP_PROTO_UDP, .sport = 40000, .dport = 53,
+		.payload_len = 20,
+	};
+	struct pkt_frame f[5];
 	int k;
 
 	if (setup_flows())
@@ -573,7 +589,16 @@ static void test_host_probes(enum fx_prog p)
 	f[0] = tcp_in(80, 40000, PKT_TCP_ACK, 0);
 	f[1] = remote_frame(PKT_IP_PROTO_UDP, 53, 40000, 0);
 	f[2] = echo_in(PKT_ICMP_ECHOREPLY, 0x1234, 0);
-	for (k = 0; k < 3; k++) {
+	f[3] = echo_in(PKT_ICMP_UNREACH, 0, 0);
+	f[3].ip.icmp_code = 4;
+	f[3].ip.icmp_seq = 1280;	/* next-hop MTU (RFC 1191) */
+	f[3].ip.payload_len = 0;
+	f[3].ip.inner = &tcp;
+	f[4] = f[3];
+	f[4].ip.icmp_code = 3;
+	f[4].ip.icmp_seq = 0;
+	f[4].ip.inner = &udp;
+	for (k = 0; k < 5; k++) {
 		f[k] = to_host(&f[k]);
 		fx_case(&fx, p, names[k], &f[k], &drop, &r);
 	}
