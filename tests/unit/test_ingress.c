@@ -549,6 +549,25 @@ static void test_host_flows(enum fx_prog p)
 	out.ip.saddr = w.vip[0];
 	fx_case(&fx, FX_EGRESS, "UDP from :5353 to an unrecorded peer", &back,
 		&e, &r);
+
+	/*
+	 * A SYN from the host opens a connection, it never answers one:
+	 * a (spoofed) SYN the peer sent earlier on the same tuple must not
+	 * take the host's own connection off its identity.
+	 */
+	in = tcp_in(80, 40000, PKT_TCP_SYN, 0);
+	in = to_host(&in);
+	fx_case(&fx, p, "TCP SYN to the host from :80 to :40000", &in, &pass,
+		&r);
+	back.ip = (struct pkt_ipv4){ .proto = PKT_IP_PROTO_TCP,
+				     .saddr = w.host_ip, .daddr = w.remote,
+				     .sport = 40000, .dport = 80, .df = true,
+				     .tcp_flags = PKT_TCP_SYN };
+	out = back;
+	memcpy(out.src, w.vmac[1], 6);
+	out.ip.saddr = w.vip[1];
+	fx_case(&fx, FX_EGRESS, "TCP SYN from the host on that tuple", &back,
+		&e, &r);
 }
 
 /*
