@@ -55,6 +55,8 @@ demo_start_psv
 # Headers are all the observer's table needs; 128 bytes keep the capture
 # small even with iperf3 running.
 tb_capture_start 128 || exit 1
+# Forget the gateway's MAC so the observer also sees the host's ARP.
+tb_host ip neigh flush dev "$TB_HOST_IF"
 say "applications on the host"
 host curl -s -w '%{http_code} %{size_download} bytes %{url_effective}\n' \
 	-o /dev/null http://srv1.psv.test/ -o /dev/null \

@@ -101,10 +101,6 @@ def first(fr, key, conv=str):
     return conv(v[0]) if v else None
 
 
-def as_int(s):
-    return int(s, 0)
-
-
 class Packet:
     """The IPv4 view of one frame: addresses, the flow it belongs to."""
 
@@ -147,14 +143,12 @@ class Packet:
             return (first(fr, "udp.srcport", int),
                     first(fr, "udp.dstport", int))
         if proto == 1:
-            types = fr["icmp.type"]
-            t = types[1 if inner else 0] if len(types) > (1 if inner else 0) \
-                else None
-            if t is not None and int(t) in ICMP_ECHO and fr["icmp.ident"]:
-                # icmp.ident is listed big- then little-endian, per header.
-                idents = fr["icmp.ident"]
-                i = 2 if inner and len(idents) > 2 else 0
-                ident = as_int(idents[i])
+            # An echo is keyed by its identifier.  Inside an ICMP error the
+            # quoted echo's type is the second icmp.type; its identifier is
+            # the only icmp.ident (errors have none of their own).
+            types = fr["icmp.type"][1:] if inner else fr["icmp.type"]
+            if types and int(types[0]) in ICMP_ECHO and fr["icmp.ident"]:
+                ident = int(fr["icmp.ident"][0], 0)
                 return (ident, ident)
         return (None, None)
 

@@ -6,26 +6,35 @@
 #                           outlive it), waits for the ready identities
 #   psv_ctl ARGS...         build/psvctl --iface eth0 ARGS in the host netns
 #   psv_stop [SIGNAL]       stops psvd (default TERM) and waits for it
+#   psv_cleanup             kills psvd, detaches and unpins what it left
 # psvd's log: $TB_DIR/psvd.log.  tb_down also stops a psvd left running.
 
 PSV_BUILD=${PSV_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
+# Every testbed's host calls its interface eth0: a pin root of its own keeps
+# two runs (or a run and a real psvd) apart.  psvd and psvctl honour it.
+psv__pin_root() { export PSV_PIN_ROOT=${PSV_PIN_ROOT:-/sys/fs/bpf/psv-${TB_PREFIX%-}}; }
 
-psv_ctl() { tb_host_nsenter "$PSV_BUILD/psvctl" --iface "$TB_HOST_IF" "$@"; }
+psv_ctl() { psv__pin_root; tb_host_nsenter "$PSV_BUILD/psvctl" --iface "$TB_HOST_IF" "$@"; }
 
-# Waits until psvctl shows at least $1 ready identities (max $2 seconds).
+# Waits until the psvd just started ($PSV_PID) answers on its control
+# socket and psvctl shows at least $1 ready identities (max $2 seconds).
+# The pid matters after a restart: the pins of the old one are still there.
 psv_wait_ready() {
-	local want=$1 secs=${2:-20} n i
+	local want=$1 secs=${2:-20} n pid i
 	for ((i = 0; i < secs * 10; i++)); do
+		pid=$(psv_ctl status --json 2>/dev/null | jq '.psvd.pid // 0' 2>/dev/null)
 		n=$(psv_ctl identities --json 2>/dev/null |
 			jq '[.[] | select(.state == "ready")] | length' 2>/dev/null)
-		[ "${n:-0}" -ge "$want" ] && return 0
+		[ "${pid:-0}" = "$PSV_PID" ] && [ "${n:-0}" -ge "$want" ] && return 0
+		kill -0 "$PSV_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "psv_wait_ready: only ${n:-0} of $want identities ready after ${secs}s" >&2
+	echo "psv_wait_ready: psvd $PSV_PID: ${n:-0} of $want identities ready, control pid ${pid:-none}" >&2
 	return 1
 }
 
 psv_start() {
+	psv__pin_root
 	printf '%s\n' "$1" > "$TB_DIR/psv.conf"
 	# nsenter itself, not a shell function, so $! is psvd (nsenter execs).
 	nsenter --net="/run/netns/$TB_HOST" -- "$PSV_BUILD/psvd" --iface "$TB_HOST_IF" \
@@ -65,11 +74,11 @@ psv_stop() {
 
 # Detaches and unpins whatever a killed psvd left on the host's eth0.
 psv_cleanup() {
+	psv__pin_root
 	psv_stop KILL
 	tb_host tc filter del dev "$TB_HOST_IF" egress 2>/dev/null
 	tb_host tc filter del dev "$TB_HOST_IF" ingress 2>/dev/null
 	tb_host ip link set dev "$TB_HOST_IF" xdp off 2>/dev/null
-	rm -rf "/sys/fs/bpf/psv/$TB_HOST_IF"
-	rmdir /sys/fs/bpf/psv 2>/dev/null
+	rm -rf "$PSV_PIN_ROOT"
 	rm -f "/run/psv/$TB_HOST_IF.sock"
 }

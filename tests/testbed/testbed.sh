@@ -151,9 +151,12 @@ tb_capture_start() {
 		return 1
 	}
 	rm -f "$TB_PCAP"
-	# -U: write every packet as it arrives; -Z root: TB_DIR is root's.
-	tb__spawn tcpdump "$TB_OBS" tcpdump -n -i eth0 -s "$snap" -U -Z root \
-		-w "$TB_PCAP"
+	# Immediate mode: without it libpcap hands frames over a ring block at
+	# a time (up to a timeout), and frames of a block not yet handed over
+	# when tcpdump stops are lost without being counted as drops.
+	# -U: write every frame as it arrives; -Z root: TB_DIR is root's.
+	tb__spawn tcpdump "$TB_OBS" tcpdump -n -i eth0 -s "$snap" \
+		--immediate-mode -B 65536 -U -Z root -w "$TB_PCAP"
 	# tcpdump says "listening on" once the socket is bound: from then on
 	# nothing the test sends can be missed.
 	for i in $(seq 50); do
@@ -166,18 +169,31 @@ tb_capture_start() {
 	return 1
 }
 
-# Fails if the kernel dropped frames: a leak check on an incomplete
-# capture proves nothing.
+# tb__count LOG WHAT: the number tcpdump reported as "N packets WHAT".
+tb__count() {
+	sed -n "s/^\([0-9]*\) packets\{0,1\} $2\$/\1/p" "$1"
+}
+
+# Fails unless tcpdump wrote every frame the kernel gave its socket: a
+# leak check on an incomplete capture proves nothing.
 tb_capture_stop() {
-	local f=$TB_DIR/pids/tcpdump.pid log=$TB_DIR/log/tcpdump.log dropped
+	local f=$TB_DIR/pids/tcpdump.pid log=$TB_DIR/log/tcpdump.log
+	local captured received dropped size i
 	[ -f "$f" ] || return 0
-	# Frames still crossing the veths and the bridge reach the socket
-	# within microseconds; give them a moment before tcpdump drains and
-	# closes the file (it does on SIGTERM).
-	sleep 0.3
+	# On SIGTERM tcpdump stops reading: let it drain its socket first.
+	# With -U the file grows with every frame written, so it has caught
+	# up once the size holds still (up to 20 s after a traffic burst).
+	for i in $(seq 100); do
+		size=$(stat -c %s "$TB_PCAP" 2>/dev/null)
+		sleep 0.2
+		[ "$(stat -c %s "$TB_PCAP" 2>/dev/null)" = "$size" ] && break
+	done
 	tb__pidfile_kill "$f"
-	dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel/\1/p' "$log")
-	if [ "${dropped:-x}" != 0 ]; then
+	captured=$(tb__count "$log" captured)
+	received=$(tb__count "$log" "received by filter")
+	dropped=$(tb__count "$log" "dropped by kernel")
+	if [ -z "$captured" ] || [ "$captured" != "$received" ] ||
+	   [ "$dropped" != 0 ]; then
 		tb__log "observer capture incomplete:"
 		sed 's/^/testbed:   /' "$log" >&2
 		return 1
