@@ -12,6 +12,7 @@
 
 #include "dataplane.h"
 #include "log.h"
+#include "pins.h"
 #include "egress.skel.h"
 #include "ingress.skel.h"
 
@@ -51,6 +52,30 @@ static void size_maps(struct bpf_map *conns, struct bpf_map *groups,
 	bpf_map__set_max_entries(groups, max_conns);
 }
 
+/*
+ * Pinned state is adopted only from a psvd that ran on this very
+ * interface: the same name in another network namespace, or a NIC whose
+ * MAC changed, would otherwise inherit identities that belong elsewhere.
+ */
+static int check_adopted(struct dataplane *dp, const struct netdev *dev)
+{
+	struct psv_config cfg;
+	__u32 key = 0;
+
+	if (!dp->adopted ||
+	    bpf_map_lookup_elem(bpf_map__fd(dp->eg->maps.psv_config), &key, &cfg) ||
+	    !cfg.enabled)
+		return 0;
+	if (cfg.ifindex == (__u32)dev->ifindex && !memcmp(cfg.host_mac, dev->mac, 6))
+		return 0;
+	log_err("%s: the state pinned in %s belongs to another interface "
+		"(ifindex %u, MAC %02x:%02x:%02x:%02x:%02x:%02x); stop the psvd "
+		"using it or remove the directory", dev->name, dp->pin_dir,
+		cfg.ifindex, cfg.host_mac[0], cfg.host_mac[1], cfg.host_mac[2],
+		cfg.host_mac[3], cfg.host_mac[4], cfg.host_mac[5]);
+	return -EEXIST;
+}
+
 int dataplane_load(struct dataplane *dp, const struct netdev *dev,
 		   const struct dataplane_opts *opts)
 {
@@ -59,8 +84,12 @@ int dataplane_load(struct dataplane *dp, const struct netdev *dev,
 
 	memset(dp, 0, sizeof(*dp));
 	dp->ifindex = dev->ifindex;
-	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s/%s", PSV_PIN_ROOT,
-		 dev->name);
+	err = psv_pin_dir(dp->pin_dir, sizeof(dp->pin_dir), dev->name);
+	if (err) {
+		log_err("%s: no pin directory for this name: %s", dev->name,
+			strerror(-err));
+		return err;
+	}
 	err = mkdir_p(dp->pin_dir);
 	if (err) {
 		log_err("cannot create pin directory %s: %s", dp->pin_dir,
@@ -69,6 +98,7 @@ int dataplane_load(struct dataplane *dp, const struct netdev *dev,
 	}
 	snprintf(probe, sizeof(probe), "%s/%s", dp->pin_dir, PSV_MAP_CONNS);
 	dp->adopted = access(probe, F_OK) == 0;
+	dp->fresh = !dp->adopted;
 
 	dp->ingress = opts->ingress;
 	if (dp->ingress == PSV_INGRESS_AUTO)
@@ -117,6 +147,9 @@ int dataplane_load(struct dataplane *dp, const struct netdev *dev,
 	}
 
 	dp->config_fd = bpf_map__fd(dp->eg->maps.psv_config);
+	err = check_adopted(dp, dev);
+	if (err)
+		return err;
 	dp->identities_fd = bpf_map__fd(dp->eg->maps.psv_identities);
 	dp->ready_fd = bpf_map__fd(dp->eg->maps.psv_ready);
 	dp->groups_fd = bpf_map__fd(dp->eg->maps.psv_groups);
@@ -283,7 +316,7 @@ void dataplane_unpin(struct dataplane *dp)
 	if (rmdir(dp->pin_dir) && errno != ENOENT)
 		log_warn("cannot remove %s: %s", dp->pin_dir, strerror(errno));
 	/* The per-psv root goes too once no interface uses it. */
-	rmdir(PSV_PIN_ROOT);
+	rmdir(psv_pin_root());
 }
 
 void dataplane_close(struct dataplane *dp)

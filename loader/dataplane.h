@@ -29,11 +29,12 @@ struct dataplane {
 	struct egress_bpf *eg;
 	struct ingress_bpf *in;
 	struct xdp_program *xdp;
-	char pin_dir[64];		/* PSV_PIN_ROOT/IF */
+	char pin_dir[128];		/* psv_pin_dir(): ROOT/IF */
 	int ifindex;
 	enum psv_ingress_mode ingress;	/* resolved: XDP or TC */
 	bool xdp_generic;		/* XDP in skb mode (plain veth) */
 	bool adopted;			/* maps existed: a restart */
+	bool fresh;			/* this psvd created the pins */
 	bool attached;			/* dataplane_attach() ran */
 	/* Map fds, owned by the skeletons. */
 	int config_fd, identities_fd, ready_fd, groups_fd, conns_fd;

@@ -544,7 +544,7 @@ int main(int argc, char **argv)
 	if (err) {
 		log_err("%s: start-up failed: %s", d.ifname, strerror(-err));
 		/* Adopted state stays pinned for the next try; fresh state goes. */
-		if (!d.dp.adopted) {
+		if (d.dp.fresh) {
 			if (d.dp.attached)
 				dataplane_detach(&d.dp);
 			dataplane_unpin(&d.dp);

@@ -25,18 +25,18 @@ tb_capture_start
 check "psvd starts" psv_start "$CONF"
 before=$(psv_ctl identities --json | jq -c '[.[] | {id, mac, ipv4}] | sort_by(.id)')
 
-tb_host iperf3 -c 198.51.100.10 -t 6 -J --logfile "$TB_DIR/iperf3.json" &
+tb_host iperf3 -c 198.51.100.10 -t 6 -b 100M -J --logfile "$TB_DIR/iperf3.json" &
 iperf=$!
 sleep 2
 flow_before=$(psv_ctl flows --json | jq -c '[.[] | select(.remote_port == 5201) | {local_port, ipv4, mac}] | sort_by(.local_port)')
 psv_stop KILL
 check "psvd died by SIGKILL" [ "$PSV_RC" = 137 ]
 check "the egress filter stays attached" bash -c "ip netns exec $TB_HOST tc filter show dev eth0 egress | grep -q psv_egress"
-check "the maps stay pinned" [ -e /sys/fs/bpf/psv/eth0/psv_conns ]
+check "the maps stay pinned" [ -e $PSV_PIN_ROOT/eth0/psv_conns ]
 check "psvctl reads the pinned maps while psvd is down" bash -c "psv_ctl_out=\$(nsenter --net=/run/netns/$TB_HOST $PSV_BUILD/psvctl --iface eth0 flows --json) && [ -n \"\$psv_ctl_out\" ]"
 sleep 1
 check "psvd restarts and adopts the pinned state" psv_start "$CONF"
-grep -q "adopted" "$TB_DIR/psvd.log" && ok "psvd logged the adoption" || not_ok "psvd logged the adoption"
+check "psvd logged the adoption" grep -q "adopted" "$TB_DIR/psvd.log"
 wait "$iperf"
 check "the iperf3 transfer survived the crash" [ $? = 0 ]
 check "iperf3 moved data" holds '.end.sum_received.bytes > 0' <"$TB_DIR/iperf3.json"
@@ -49,6 +49,7 @@ check "no address or MAC is held by two identities" \
 	holds '(map(.mac) | unique | length) == length and (map(.ipv4) | unique | length) == length' <<<"$after"
 check "a new flow after the restart works" tb_host curl -sf -o /dev/null http://198.51.100.20/
 psv_stop TERM
-tb_capture_stop
+check "the observer's capture is complete" tb_capture_stop
 leaks=$(tests/testbed/observe.py leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --no-arp --no-dhcp --json)
 check "the observer saw no frame with the real MAC or IP" holds '.frames == 0' <<<"$leaks"
+jq -c '.flows[:5][]' <<<"$leaks" | sed 's/^/#   leak: /'

@@ -43,7 +43,7 @@ check "curl srv2" tb_host curl -sf -o /dev/null http://198.51.100.20/
 check "ping srv1" tb_host ping -c 2 -i 0.2 -W 2 198.51.100.10
 check "ping srv2" tb_host ping -c 2 -i 0.2 -W 2 198.51.100.20
 check "dig srv1.psv.test" bash -c "[ \"\$(ip netns exec $TB_HOST dig +short +time=2 +tries=2 @192.0.2.1 srv1.psv.test)\" = 198.51.100.10 ]"
-check "iperf3 to srv1 for 2 s" tb_host iperf3 -c 198.51.100.10 -t 2 -J --logfile "$TB_DIR/iperf3.json"
+check "iperf3 to srv1 for 2 s" tb_host iperf3 -c 198.51.100.10 -t 2 -b 100M -J --logfile "$TB_DIR/iperf3.json"
 
 flows=$(psv_ctl flows --json)
 check "flows --json has the contract's fields" \
@@ -54,8 +54,7 @@ stats=$(psv_ctl stats --json)
 check "egress translated packets" holds '.egress_translated > 0' <<<"$stats"
 check "ingress translated packets" holds '.ingress_translated > 0' <<<"$stats"
 
-sleep 0.5
-tb_capture_stop
+check "the observer's capture is complete" tb_capture_stop
 view=$("$OBS" flows "$TB_PCAP" --json)
 echo "$view" | jq -r '.flows[] | "#   \(.proto) \(.mac) \(.ip) -> \(.remote_ip):\(.remote_port // .icmp_type)"'
 
@@ -95,5 +94,5 @@ psv_stop TERM
 check "psvd exits 0 on SIGTERM" [ "$PSV_RC" = 0 ]
 check "no TC filter left on eth0" bash -c "[ -z \"\$(ip netns exec $TB_HOST tc filter show dev eth0 egress; ip netns exec $TB_HOST tc filter show dev eth0 ingress)\" ]"
 check "no XDP program left on eth0" bash -c "! ip netns exec $TB_HOST ip link show dev eth0 | grep -q xdp"
-check "no pins left" [ ! -e /sys/fs/bpf/psv/eth0 ]
+check "no pins left" [ ! -e $PSV_PIN_ROOT/eth0 ]
 check "host traffic works again without psv" tb_host curl -sf -o /dev/null http://198.51.100.10/
