@@ -11,4 +11,5 @@ apt-get install -y --no-install-recommends \
 	libinih-dev libjson-c-dev \
 	iproute2 ethtool iputils-ping busybox traceroute dnsutils curl lftp iperf3 \
 	nmap dnsmasq-base nginx-light vsftpd socat ncat tcpdump tshark \
-	python3 python3-scapy nftables gnuplot-nox xdp-tools jq procps
+	python3 python3-scapy nftables gnuplot-nox xdp-tools jq procps \
+	apache2-utils

@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""make bench's report: raw samples -> aligned table, results.json, RTT CDFs.
+
+usage: report.py RAW_DIR OUT_DIR "LATER HOOK NAMES"
+
+RAW_DIR/samples.tsv has one measurement a line: configuration, round,
+metric, value.  Every metric is the median over the rounds, with min and
+max as its spread.  Comparisons with B0 are paired by round (the
+configurations take turns within a round), then the median is taken.
+Goals are reported, never asserted.
+"""
+import glob
+import json
+import os
+import statistics
+import sys
+from collections import defaultdict
+
+CONFIGS = ["B0", "B1", "B2", "B2x"]
+PSV = ["B2", "B2x"]
+
+# metric, unit, label; in table order
+ROUND_METRICS = [
+    ("rtt_median_us", "us", "ping RTT median"),
+    ("rtt_p99_us", "us", "ping RTT p99"),
+    ("ping_lost", "pkts", "ping lost"),
+    ("tcp_up_1_gbps", "Gbit/s", "TCP upload, 1 stream"),
+    ("tcp_up_4_gbps", "Gbit/s", "TCP upload, 4 streams"),
+    ("tcp_down_1_gbps", "Gbit/s", "TCP download, 1 stream"),
+    ("udp64_kpps", "kpps", "UDP 64 B delivered"),
+    ("udp64_cpu_ns_per_pkt", "ns", "CPU per UDP 64 B packet"),
+    ("http_conn_per_s", "1/s", "HTTP new conns (1 identity)"),
+    ("http_failed", "reqs", "HTTP failed requests"),
+    ("fresh_flow_per_s", "1/s", "UDP new flows (fresh identity)"),
+    ("fresh_flow_median_us", "us", "UDP new flow transaction"),
+    ("fresh_flow_lost", "flows", "UDP new flows unanswered"),
+]
+RATIO_METRICS = ["tcp_up_1_gbps", "tcp_up_4_gbps", "tcp_down_1_gbps",
+                 "udp64_kpps"]
+# Per-packet cost goals (ns), by program direction.
+PROG_GOALS = {"egress": 60, "ingress": 40}
+
+
+def load(raw):
+    s = defaultdict(dict)	# (cfg, metric) -> {round: value}
+    with open(os.path.join(raw, "samples.tsv")) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 4:
+                continue
+            cfg, rnd, metric, value = parts
+            try:
+                s[(cfg, metric)][int(rnd)] = float(value)
+            except ValueError:
+                continue	# a tool printed no number: no sample
+    return s
+
+
+def read_pairs(path, sep):
+    out = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition(sep)
+                out[k] = v
+    return out
+
+
+def aligned(rows, right):
+    """rows[0] is the header; columns in `right` are right-aligned."""
+    w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = ["  ".join(x.rjust(w[i]) if i in right else x.ljust(w[i])
+                     for i, x in enumerate(r)).rstrip() for r in rows]
+    out.insert(1, "-" * max(len(l) for l in out))
+    return "\n".join(out)
+
+
+def summary(name, cfg, unit, runs, **extra):
+    vals = [runs[r] for r in sorted(runs)]
+    d = {"name": name, "configuration": cfg,
+         "value": statistics.median(vals), "unit": unit, "runs": vals,
+         "spread": {"min": min(vals), "max": max(vals)}}
+    d.update(extra)
+    return d
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    a = abs(v)
+    if a >= 100 or v == int(v):
+        return "%.0f" % v
+    if a >= 10:
+        return "%.1f" % v
+    return "%.2f" % v
+
+
+def cell(m):
+    if m is None:
+        return "-"
+    if len(m["runs"]) > 1:
+        return "%s (%s-%s)" % (fmt(m["value"]), fmt(m["spread"]["min"]),
+                               fmt(m["spread"]["max"]))
+    return fmt(m["value"])
+
+
+def paired(s, cfg, metric, op):
+    a, b = s.get((cfg, metric), {}), s.get(("B0", metric), {})
+    return {r: op(a[r], b[r]) for r in a if r in b and b[r]}
+
+
+def verdicts(results, check):
+    """check(cfg) -> None (ok) or a string: the missed number."""
+    out = []
+    for cfg in PSV:
+        if cfg not in results:
+            continue
+        miss = check(cfg)
+        out.append("%s %s" % (cfg, "ok" if miss is None else "MISSED " + miss))
+    return ", ".join(out) if out else "n/a (no psv run)"
+
+
+class Report:
+    def __init__(self, raw):
+        self.s = load(raw)
+        self.metrics = []	# every JSON object
+        self.rows = []		# (label, unit, {cfg: metric}, goal, verdict)
+
+    def add(self, name, label, unit, per_cfg, goal="", verdict=""):
+        self.metrics.extend(per_cfg.values())
+        if per_cfg:
+            self.rows.append((label, unit, per_cfg, goal, verdict))
+
+    def round_metric(self, name, unit, label):
+        per = {c: summary(name, c, unit, self.s[(c, name)])
+               for c in CONFIGS if self.s.get((c, name))}
+        self.add(name, label, unit, per)
+        return per
+
+    def rtt_added(self, name, label, goal_us):
+        per = {}
+        for c in CONFIGS[1:]:
+            runs = paired(self.s, c, name, lambda a, b: a - b)
+            if runs:
+                per[c] = summary(name.replace("_us", "_added_us"), c, "us",
+                                 runs, baseline="B0")
+        goal = verdict = ""
+        if goal_us is not None:
+            goal = "<= %g us" % goal_us
+            verdict = verdicts(per, lambda c: None if per[c]["value"] <= goal_us
+                               else "+%s us" % fmt(per[c]["value"]))
+            for c in PSV:
+                if c in per:
+                    per[c]["goal"] = goal
+        self.add(name, label + " added vs B0", "us", per, goal, verdict)
+
+    def ratio(self, name, label):
+        per = {}
+        for c in CONFIGS[1:]:
+            runs = paired(self.s, c, name, lambda a, b: a / b)
+            if runs:
+                per[c] = summary(name.replace("_gbps", "").replace("_kpps", "")
+                                 + "_ratio_b0", c, "x B0", runs, baseline="B0")
+        b1 = per.get("B1", {}).get("value")
+        tcp = name.startswith("tcp")
+
+        def check(c):
+            v = per[c]["value"]
+            if tcp and v < 0.9:
+                return "%.2f x B0 < 0.90" % v
+            if b1 is not None and v < b1:
+                return "%.2f x B0 < B1 %.2f" % (v, b1)
+            return None
+        goal = ">= 0.90 x B0, >= B1" if tcp else ">= B1"
+        self.add(name, label + " / B0", "ratio", per, goal,
+                 verdicts(per, check))
+
+    def prog_bench(self):
+        for (cfg, name), runs in sorted(self.s.items()):
+            if cfg != "prog":
+                continue
+            metric, _, unit = name[len("prog_"):].rpartition("_")
+            # the steady-state rewrite is the per-packet goal; new flows,
+            # ARP, drops and the repeat-1 upper bounds are shown, not judged
+            goal_ns = None
+            if metric == "egress_existing_flow":
+                goal_ns = PROG_GOALS["egress"]
+            elif metric.startswith("ingress") and metric.endswith("reverse_nat"):
+                goal_ns = PROG_GOALS["ingress"]
+            cfgs = ["B2x"] if "_xdp" in metric else \
+                ["B2"] if "_tc" in metric else PSV
+            per = {c: summary(name, c, unit, runs, method="BPF_PROG_TEST_RUN")
+                   for c in cfgs}
+            goal = verdict = ""
+            if goal_ns is not None:
+                goal = "<= %d ns" % goal_ns
+                v = per[cfgs[0]]["value"]
+                verdict = ", ".join(
+                    "%s %s" % (c, "ok" if v <= goal_ns else "MISSED %s ns" % fmt(v))
+                    for c in cfgs)
+                for c in cfgs:
+                    per[c]["goal"] = goal
+            self.add(name, "prog " + metric, unit, per, goal, verdict)
+
+    def insitu(self):
+        names = sorted({m for (c, m) in self.s if c in PSV and
+                        m.startswith("insitu_") and m.endswith("_ns")})
+        for name in names:
+            per = {c: summary(name, c, "ns", self.s[(c, name)],
+                              method="bpf_stats run_time_ns/run_cnt",
+                              program_runs=self.s.get((c, name[:-3] + "_runs"),
+                                                      {}).get(1))
+                   for c in PSV if self.s.get((c, name))}
+            prog = name[len("insitu_"):-len("_ns")]
+            goal = verdict = ""
+            # judged only where a run is one packet: egress on 64 B UDP,
+            # ingress on the pure ACKs of the TCP upload (GRO does not merge them)
+            goal_ns = PROG_GOALS["egress"] if "egress" in prog and \
+                prog.endswith("_udp64") else PROG_GOALS["ingress"] \
+                if "ingress" in prog and prog.endswith("_tcp_up") else None
+            if goal_ns is not None:
+                goal = "<= %d ns" % goal_ns
+                verdict = verdicts(per, lambda c: None if per[c]["value"] <= goal_ns
+                                   else "%s ns" % fmt(per[c]["value"]))
+            self.add(name, "in situ " + prog + " /run", "ns", per, goal, verdict)
+
+    def table(self):
+        head = ("metric", "unit") + tuple(CONFIGS) + ("goal", "verdict")
+        lines = [head]
+        for label, unit, per, goal, verdict in self.rows:
+            lines.append((label, unit) + tuple(cell(per.get(c)) for c in CONFIGS)
+                         + (goal, verdict))
+        return aligned(lines, range(2, 2 + len(CONFIGS)))
+
+    def memory(self):
+        rows = []
+        names = sorted({m for (c, m) in self.s if c.startswith("mem_")})
+        for name in names:
+            e = self.s.get(("mem_empty", name), {}).get(1)
+            f = self.s.get(("mem_filled", name), {}).get(1)
+            unit = "kB" if name.endswith("_kb") else "entries" \
+                if name.startswith("entries_") else "bytes"
+            for tag, v in (("empty", e), ("filled", f)):
+                if v is not None:
+                    self.metrics.append({"name": name, "configuration":
+                                         "B2 " + tag, "value": v, "unit": unit,
+                                         "runs": [v], "spread": {"min": v, "max": v}})
+            rows.append((name, unit, fmt(e), fmt(f)))
+        if not rows:
+            return ""
+        head = ("memory (psvd, TC ingress)", "unit", "empty", "filled")
+        return aligned([head] + rows, (2, 3))
+
+
+def write_cdfs(raw):
+    for cfg in CONFIGS:
+        v = []
+        for f in glob.glob(os.path.join(raw, "rtt-%s-*.us" % cfg)):
+            with open(f) as fh:
+                v.extend(int(x) for x in fh if x.strip())
+        if not v:
+            continue
+        v.sort()
+        with open(os.path.join(raw, "rtt-%s.cdf" % cfg), "w") as fh:
+            for i, x in enumerate(v):
+                fh.write("%d %.5f\n" % (x, (i + 1) / len(v)))
+
+
+def main():
+    raw, out, hooks = sys.argv[1], sys.argv[2], sys.argv[3].split()
+    rep = Report(raw)
+    meta = read_pairs(os.path.join(raw, "meta.txt"), " ")
+    status = read_pairs(os.path.join(raw, "status.tsv"), "\t")
+    for name, unit, label in ROUND_METRICS:
+        rep.round_metric(name, unit, label)
+        if name == "rtt_median_us":
+            rep.rtt_added(name, "ping RTT median", 2)
+        elif name == "rtt_p99_us":
+            rep.rtt_added(name, "ping RTT p99", None)
+        elif name in RATIO_METRICS:
+            rep.ratio(name, label)
+    rep.prog_bench()
+    rep.insitu()
+    for h in hooks:
+        if not any(m.startswith(h) for (_, m) in rep.s):
+            status.setdefault(h, "not measured yet (define hook_%s in "
+                              "tests/bench/hooks/*.sh)" % h)
+
+    print("# psv bench: %s, kernel %s, %s CPUs, %s rounds%s, load %s -> %s" % (
+        meta.get("date", "?"), meta.get("kernel", "?"), meta.get("cpus", "?"),
+        meta.get("runs", "?"), " (BENCH_QUICK)" if meta.get("quick") == "1" else "",
+        meta.get("loadavg_start", "?"), meta.get("loadavg_end", "?")))
+    print("# cells: median over rounds (min-max); ratios and added times are "
+          "paired with B0 by round")
+    print(rep.table())
+    mem = rep.memory()
+    if mem:
+        print()
+        print(mem)
+    if status:
+        print()
+        for k, v in status.items():
+            print("# %s: %s" % (k, v))
+    write_cdfs(raw)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "metrics": rep.metrics,
+                   "missing": status}, f, indent=1)
+        f.write("\n")
+    missed = [l for l, _, _, _, v in rep.rows if "MISSED" in v]
+    print()
+    print("# goals missed: %s" % (", ".join(missed) if missed else "none"))
+
+
+if __name__ == "__main__":
+    main()
