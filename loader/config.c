@@ -91,6 +91,7 @@ static const struct conf_key conf_keys[] = {
 		 .max = PSV_MAX_IDENTITIES),
 	CONF_KEY(SEC_POOL, "idle_retire", T_U32, idle_retire, .min = 1,
 		 .max = 86400),
+	CONF_KEY(SEC_POOL, "pace_ms", T_U32, pace_ms, .min = 0, .max = 60000),
 	CONF_KEY(SEC_POLICY, "default", T_ENUM, granularity,
 		 .names = gran_names),
 	CONF_KEY(SEC_POLICY, "on_exhausted", T_ENUM, on_exhausted,
@@ -153,6 +154,7 @@ void psv_conf_defaults(struct psv_conf *conf)
 	conf->ready = 4;
 	conf->max = 100;
 	conf->idle_retire = 300;
+	conf->pace_ms = 1000;
 	conf->granularity = PSV_GRAN_FLOW;
 	conf->on_exhausted = PSV_EXHAUSTED_DROP;
 	conf->ingress = PSV_INGRESS_AUTO;

@@ -54,6 +54,8 @@ struct psv_conf {
 	uint32_t ready;			/* <= max */
 	uint32_t max;			/* 1..PSV_MAX_IDENTITIES */
 	uint32_t idle_retire;		/* seconds, 1..86400 */
+	uint32_t pace_ms;		/* most random delay between two
+					 * acquisitions, 0..60000 */
 	/* [policy] */
 	enum psv_granularity granularity;	/* policy.default */
 	enum psv_exhausted on_exhausted;

@@ -256,6 +256,22 @@ static uint64_t after_s(uint64_t start_ms, uint32_t secs)
 	return start_ms + (uint64_t)secs * 1000;
 }
 
+/* Lease, T1, T2 in seconds from c->request_sent_ms. */
+static void set_lease_times(struct dhcp_client *c, uint32_t lease, uint32_t t1,
+			    uint32_t t2)
+{
+	c->lease_s = lease;
+	c->t1_s = t1;
+	c->t2_s = t2;
+	if (lease == INFINITE_LEASE) {
+		c->t1_ms = c->t2_ms = c->expire_ms = NEVER;
+	} else {
+		c->t1_ms = after_s(c->request_sent_ms, t1);
+		c->t2_ms = after_s(c->request_sent_ms, t2);
+		c->expire_ms = after_s(c->request_sent_ms, lease);
+	}
+}
+
 /*
  * Takes the lease an ACK grants.  RFC 2131 4.4.5: T1 and T2 default to
  * 0.5 and 0.875 of the lease; a server's T2 not below the lease or T1
@@ -277,16 +293,7 @@ static int take_lease(struct dhcp_client *c, const struct dhcp_msg *m,
 		t1 = m->t1_s;
 	if (t1 > t2)
 		t1 = t2;
-	c->lease_s = lease;
-	c->t1_s = t1;
-	c->t2_s = t2;
-	if (lease == INFINITE_LEASE) {
-		c->t1_ms = c->t2_ms = c->expire_ms = NEVER;
-	} else {
-		c->t1_ms = after_s(c->request_sent_ms, t1);
-		c->t2_ms = after_s(c->request_sent_ms, t2);
-		c->expire_ms = after_s(c->request_sent_ms, lease);
-	}
+	set_lease_times(c, lease, t1, t2);
 	if (m->have & DHCP_HAVE_SERVER_ID)
 		c->server_id = m->server_id;
 	if (src_mac) {
@@ -464,6 +471,25 @@ void dhcp_client_timeout(struct dhcp_client *c, uint64_t now_ms)
 	default:
 		break;
 	}
+}
+
+int dhcp_client_resume(struct dhcp_client *c, const struct dhcp_lease *l)
+{
+	if (c->state != DHCP_STOPPED || !l->yiaddr || l->t1_s > l->t2_s ||
+	    l->t2_s > l->lease_s)
+		return -EINVAL;
+	c->yiaddr = l->yiaddr;
+	c->server_id = l->server_id;
+	memcpy(c->server_mac, l->server_mac, 6);
+	c->have_server_mac = true;
+	c->request_sent_ms = l->start_ms;
+	set_lease_times(c, l->lease_s, l->t1_s, l->t2_s);
+	/* No event: the identity is already in use.  A lease past T1 (or
+	 * past its end) is handled by the first dhcp_client_timeout(). */
+	c->state = DHCP_BOUND;
+	c->tries = 0;
+	c->deadline_ms = c->t1_ms;
+	return 0;
 }
 
 int dhcp_client_release(struct dhcp_client *c, uint64_t now_ms)

@@ -172,6 +172,21 @@ int dhcp_client_arp(struct dhcp_client *c, uint64_t now_ms, uint16_t op,
 uint64_t dhcp_client_deadline(const struct dhcp_client *c);
 /* Retransmits, probes, or moves on (T1, T2, expiry); call when due. */
 void dhcp_client_timeout(struct dhcp_client *c, uint64_t now_ms);
+/* A lease a previous psvd obtained, as the daemon stored it. */
+struct dhcp_lease {
+	uint32_t yiaddr, server_id;
+	uint8_t server_mac[6];
+	uint64_t start_ms;		/* monotonic: when the lease counts from */
+	uint32_t lease_s, t1_s, t2_s;
+};
+
+/*
+ * Resumes a stored lease after a psvd restart: a STOPPED client goes
+ * straight to BOUND (no event) and renews at T1 as if it had never
+ * stopped.  -EINVAL unless STOPPED or if the times are inconsistent.
+ */
+int dhcp_client_resume(struct dhcp_client *c, const struct dhcp_lease *l);
+
 /*
  * The daemon retires the identity: DHCPRELEASE (unicast to the server)
  * if an address is leased, then RETIRED without an event.  Returns the

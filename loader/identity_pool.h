@@ -29,6 +29,7 @@ struct identity {
 	int64_t lease_expires;	/* unix seconds; 0 for static */
 	uint32_t server;	/* DHCP server, network order */
 	void *source_state;	/* the source's per-identity state */
+	bool lost_source;	/* the source gave it up: retire it */
 };
 
 struct identity_pool;

@@ -24,18 +24,17 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
-#include "arp.h"
 #include "config.h"
 #include "conntrack.h"
 #include "control.h"
 #include "dataplane.h"
+#include "dhcp_source.h"
 #include "identity_pool.h"
 #include "log.h"
 #include "netdev.h"
 #include "static_source.h"
 
 #define SCAN_INTERVAL_MS 2000
-#define PACE_MS 1000
 
 struct psvd {
 	const char *ifname;
@@ -46,9 +45,10 @@ struct psvd {
 	struct dataplane dp;
 	struct identity_pool pool;
 	struct static_source static_src;
+	struct dhcp_source dhcp_src;
 	struct ring_buffer *events;
 	bool promisc;
-	int epfd, sigfd, timerfd, ctlfd, arpfd;
+	int epfd, sigfd, timerfd, ctlfd;
 	char ctl_path[108];
 	time_t started;
 	uint64_t next_scan_ms;
@@ -255,7 +255,8 @@ static int setup_loop(struct psvd *d)
 		return d->ctlfd;
 	return epoll_add(d, d->sigfd) ?: epoll_add(d, d->timerfd) ?:
 	       epoll_add(d, ring_buffer__epoll_fd(d->events)) ?:
-	       epoll_add(d, d->ctlfd);
+	       epoll_add(d, d->ctlfd) ?:
+	       epoll_add(d, dhcp_socket_fd(&d->dhcp_src.sock));
 }
 
 static void arm_timer(struct psvd *d, uint64_t at_ms)
@@ -272,15 +273,18 @@ static void arm_timer(struct psvd *d, uint64_t at_ms)
 /* Runs what is due and arms the timer for the next deadline. */
 static void run_timers(struct psvd *d)
 {
-	uint64_t now = now_ms(), next;
+	uint64_t now = now_ms(), next, refill;
 
 	if (now >= d->next_scan_ms) {
 		scan(d, now);
 		d->next_scan_ms = now + SCAN_INTERVAL_MS;
 	}
-	next = pool_refill(&d->pool, now);
+	next = dhcp_source_run(&d->dhcp_src, now);
 	if (next > d->next_scan_ms)
 		next = d->next_scan_ms;
+	refill = pool_refill(&d->pool, now_ms());
+	if (refill < next)
+		next = refill;
 	arm_timer(d, next);
 }
 
@@ -311,6 +315,7 @@ static void reload_config(struct psvd *d)
 	d->pool.params.ready = conf.ready;
 	d->pool.params.max = conf.max < d->pool.cap ? conf.max : d->pool.cap;
 	d->pool.params.idle_retire_s = conf.idle_retire;
+	d->pool.params.pace_ms = conf.pace_ms;
 	fill_bpf_config(d, &cfg);
 	dataplane_set_config(&d->dp, &cfg);
 	log_info("SIGHUP: configuration reloaded from %s", d->config_path);
@@ -355,6 +360,8 @@ static int run(struct psvd *d)
 					log_err("read timerfd: %s", strerror(errno));
 			} else if (fd == d->ctlfd) {
 				control_serve(fd, control_reply, d);
+			} else if (fd == dhcp_socket_fd(&d->dhcp_src.sock)) {
+				dhcp_socket_read(&d->dhcp_src.sock, now_ms());
 			} else {
 				ring_buffer__consume(d->events);
 			}
@@ -364,37 +371,54 @@ static int run(struct psvd *d)
 	return 0;
 }
 
+static void dhcp_params_from_conf(const struct psv_conf *conf,
+				  struct dhcp_params *p)
+{
+	dhcp_params_default(p);
+	p->retrans_base_ms = conf->retransmit_ms;
+	p->probe_wait_ms = conf->probe_wait_ms;
+	p->skip_probe = !conf->probe;
+}
+
 static int setup_pool(struct psvd *d)
 {
 	struct pool_params params = {
 		.ready = d->conf.ready,
 		.max = d->conf.max,
 		.idle_retire_s = d->conf.idle_retire,
-		.pace_ms = PACE_MS,
+		.pace_ms = d->conf.pace_ms,
 	};
+	const struct pool_source_ops *ops = &dhcp_source_ops;
+	void *source = &d->dhcp_src;
+	struct dhcp_params dhcp;
 	int err;
 
-	d->arpfd = arp_socket_open(d->dev.ifindex);
-	if (d->arpfd < 0)
-		return d->arpfd;
-	if (d->conf.source != PSV_SOURCE_STATIC) {
-		log_err("[pool] source = dhcp is not available yet; use "
-			"source = static");
-		return -EOPNOTSUPP;
-	}
-	static_source_init(&d->static_src, d->conf.static_first,
-			   d->conf.static_last, d->arpfd, d->dev.ifindex);
-	err = pool_init(&d->pool, &params, &static_source_ops, &d->static_src,
-			&d->dp);
+	/* The static source announces its identities on this socket too. */
+	dhcp_params_from_conf(&d->conf, &dhcp);
+	err = dhcp_source_open(&d->dhcp_src, d->dev.ifindex, d->ifname, &dhcp,
+			       d->conf.state_dir);
 	if (err)
 		return err;
-	if (d->dp.adopted) {
-		err = pool_adopt(&d->pool);
-		if (err)
-			return err;
-		static_source_adopted(&d->static_src, &d->pool);
+	if (d->conf.source == PSV_SOURCE_STATIC) {
+		static_source_init(&d->static_src, d->conf.static_first,
+				   d->conf.static_last, &d->dhcp_src);
+		ops = &static_source_ops;
+		source = &d->static_src;
 	}
-	return 0;
+	err = pool_init(&d->pool, &params, ops, source, &d->dp);
+	if (err)
+		return err;
+	dhcp_source_bind(&d->dhcp_src, &d->pool);
+	if (!d->dp.adopted)
+		return 0;
+	err = pool_adopt(&d->pool);
+	if (err)
+		return err;
+	if (d->conf.source == PSV_SOURCE_STATIC)
+		static_source_adopted(&d->static_src, &d->pool);
+	else
+		err = dhcp_source_resume(&d->dhcp_src, now_ms());
+	return err;
 }
 
 static int parse_args(struct psvd *d, int argc, char **argv, bool *foreground,
@@ -487,13 +511,16 @@ static void shutdown_daemon(struct psvd *d)
 	}
 	control_close(d->ctlfd, d->ctl_path);
 	ring_buffer__free(d->events);
+	/* Leases left or released: the store says which. */
+	dhcp_source_run(&d->dhcp_src, now_ms());
+	dhcp_source_close(&d->dhcp_src);
 	pool_free(&d->pool);
 	dataplane_close(&d->dp);
 }
 
 int main(int argc, char **argv)
 {
-	struct psvd d = { .ctlfd = -1, .arpfd = -1 };
+	struct psvd d = { .ctlfd = -1 };
 	struct dataplane_opts dpo;
 	struct psv_config cfg;
 	bool foreground = false;

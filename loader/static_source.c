@@ -3,18 +3,17 @@
 #include <errno.h>
 #include <arpa/inet.h>
 
-#include "arp.h"
+#include "dhcp_source.h"
 #include "log.h"
 #include "static_source.h"
 
 void static_source_init(struct static_source *src, uint32_t first,
-			uint32_t last, int arp_fd, int ifindex)
+			uint32_t last, struct dhcp_source *announcer)
 {
 	src->first = ntohl(first);
 	src->last = ntohl(last);
 	src->next = src->first;
-	src->arp_fd = arp_fd;
-	src->ifindex = ifindex;
+	src->announcer = announcer;
 }
 
 void static_source_adopted(struct static_source *src,
@@ -50,7 +49,7 @@ static void static_announce(struct identity_pool *pool, struct identity *id)
 {
 	struct static_source *src = pool->source;
 
-	arp_send_request(src->arp_fd, src->ifindex, id->mac, id->ip, id->ip);
+	dhcp_source_announce(src->announcer, id);
 }
 
 const struct pool_source_ops static_source_ops = {

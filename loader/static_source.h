@@ -11,18 +11,19 @@
 
 #include "identity_pool.h"
 
+struct dhcp_source;
+
 struct static_source {
 	uint32_t first, last;	/* host order */
 	uint32_t next;		/* host order; last + 1 when exhausted */
-	int arp_fd;
-	int ifindex;
+	struct dhcp_source *announcer;	/* owns the AF_PACKET socket */
 };
 
 extern const struct pool_source_ops static_source_ops;
 
 /* first/last in network order, as the config holds them. */
 void static_source_init(struct static_source *src, uint32_t first,
-			uint32_t last, int arp_fd, int ifindex);
+			uint32_t last, struct dhcp_source *announcer);
 /* Skips past the addresses adopted identities hold. */
 void static_source_adopted(struct static_source *src,
 			   const struct identity_pool *pool);

@@ -39,7 +39,7 @@ static void test_defaults(void)
 
 	psv_conf_defaults(&d);
 	CHECK(d.source == PSV_SOURCE_DHCP && d.ready == 4 && d.max == 100 &&
-	      d.idle_retire == 300, "defaults: pool");
+	      d.idle_retire == 300 && d.pace_ms == 1000, "defaults: pool");
 	CHECK(d.granularity == PSV_GRAN_FLOW &&
 	      d.on_exhausted == PSV_EXHAUSTED_DROP, "defaults: policy");
 	CHECK(d.ingress == PSV_INGRESS_AUTO && d.max_flows == PSV_MAX_CONNS,
@@ -87,7 +87,7 @@ static void test_every_key(void)
 {
 	static const char text[] =
 		"[pool]\nsource = static\nstatic = 198.51.100.7\nready = 0\n"
-		"max = 4096\nidle_retire = 86400\n"
+		"max = 4096\nidle_retire = 86400\npace_ms = 60000\n"
 		"[policy]\ndefault = uid\non_exhausted = reuse\n"
 		"[dataplane]\ningress = tc\nmax_flows = 1000000\n"
 		"[dhcp]\nprobe = no\nprobe_wait_ms = 0\nretransmit_ms = 64000\n"
@@ -106,7 +106,7 @@ static void test_every_key(void)
 	      c.static_last == c.static_first,
 	      "a single static address is a range of one");
 	CHECK(c.ready == 0 && c.max == PSV_MAX_IDENTITIES &&
-	      c.idle_retire == 86400, "pool limits");
+	      c.idle_retire == 86400 && c.pace_ms == 60000, "pool limits");
 	CHECK(c.granularity == PSV_GRAN_UID &&
 	      c.on_exhausted == PSV_EXHAUSTED_REUSE, "policy uid, reuse");
 	CHECK(c.ingress == PSV_INGRESS_TC && c.max_flows == 1000000,

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* dhcp_source.c - see dhcp_source.h. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include "dhcp_source.h"
+#include "lease_store.h"
+#include "log.h"
+
+/* One identity's client, and the way back to it from dhcp_ops. */
+struct lease_client {
+	struct dhcp_client c;
+	struct identity *id;
+	struct dhcp_source *src;
+	bool lost;		/* retire after the call that said so returns */
+};
+
+#define to_lc(cp) ((struct lease_client *)((char *)(cp) - \
+			offsetof(struct lease_client, c)))
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+/* Monotonic ms to wall-clock seconds, for what psvctl shows and the store. */
+static int64_t wall_s(uint64_t mono_ms)
+{
+	if (mono_ms == UINT64_MAX)
+		return INT64_MAX;
+	return time(NULL) + ((int64_t)mono_ms - (int64_t)now_ms()) / 1000;
+}
+
+static struct dhcp_client *find_mac(void *ctx, const uint8_t mac[6])
+{
+	struct dhcp_source *src = ctx;
+	struct identity *id = pool_find_mac(src->pool, mac);
+
+	return id && id->source_state ? id->source_state : NULL;
+}
+
+static struct dhcp_client *find_ip(void *ctx, uint32_t ip)
+{
+	struct dhcp_source *src = ctx;
+	struct identity_pool *pool = src->pool;
+
+	/* During probing the address is only the client's yiaddr. */
+	for (unsigned int i = 0; i < pool->count; i++) {
+		struct dhcp_client *c = pool->ids[i]->source_state;
+
+		if (c && c->yiaddr == ip)
+			return c;
+	}
+	return NULL;
+}
+
+static const struct dhcp_socket_lookup lookup = {
+	.by_mac = find_mac,
+	.by_ip = find_ip,
+};
+
+static int op_send(void *ctx, struct dhcp_client *c, const void *payload,
+		   size_t len, uint32_t src_ip, uint32_t dst_ip,
+		   const uint8_t *dst_mac)
+{
+	struct dhcp_source *src = ctx;
+
+	return dhcp_socket_send_udp(&src->sock, c->mac, dst_mac, src_ip, dst_ip,
+				    payload, len);
+}
+
+static int op_probe(void *ctx, struct dhcp_client *c, uint32_t ip)
+{
+	struct dhcp_source *src = ctx;
+
+	return dhcp_socket_send_arp(&src->sock, c->mac, DHCP_ARP_PROBE, ip);
+}
+
+static void op_event(void *ctx, struct dhcp_client *c, enum dhcp_event ev)
+{
+	struct dhcp_source *src = ctx;
+	struct lease_client *lc = to_lc(c);
+	struct identity *id = lc->id;
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &c->yiaddr, ip, sizeof(ip));
+	switch (ev) {
+	case DHCP_EV_BOUND:
+		id->server = c->server_id;
+		id->lease_expires = wall_s(c->expire_ms);
+		log_debug("identity %u: leased %s for %u s", id->id, ip, c->lease_s);
+		if (pool_identity_bound(src->pool, id, c->yiaddr))
+			lc->lost = true;
+		break;
+	case DHCP_EV_RENEWED:
+		id->lease_expires = wall_s(c->expire_ms);
+		log_info("identity %u (%s): lease renewed for %u s", id->id, ip,
+			 c->lease_s);
+		break;
+	case DHCP_EV_LOST:
+		lc->lost = true;
+		break;
+	}
+	src->dirty = true;
+}
+
+static const struct dhcp_ops client_ops = {
+	.send = op_send,
+	.send_arp_probe = op_probe,
+	.event = op_event,
+};
+
+int dhcp_source_open(struct dhcp_source *src, int ifindex, const char *ifname,
+		     const struct dhcp_params *params, const char *state_dir)
+{
+	memset(src, 0, sizeof(*src));
+	src->params = *params;
+	src->state_dir = state_dir;
+	src->ifname = ifname;
+	return dhcp_socket_open(&src->sock, ifindex, &lookup, src);
+}
+
+void dhcp_source_bind(struct dhcp_source *src, struct identity_pool *pool)
+{
+	src->pool = pool;
+}
+
+void dhcp_source_close(struct dhcp_source *src)
+{
+	dhcp_socket_close(&src->sock);
+}
+
+static struct lease_client *new_client(struct dhcp_source *src,
+				       struct identity *id)
+{
+	struct lease_client *lc = calloc(1, sizeof(*lc));
+
+	if (!lc) {
+		log_err("identity %u: cannot allocate its DHCP client", id->id);
+		return NULL;
+	}
+	lc->id = id;
+	lc->src = src;
+	dhcp_client_init(&lc->c, id->mac, &src->params, &client_ops, src);
+	id->source_state = &lc->c;
+	dhcp_socket_add_mac(&src->sock, id->mac);
+	return lc;
+}
+
+static int dhcp_acquire(struct identity_pool *pool, struct identity *id)
+{
+	struct dhcp_source *src = pool->source;
+	struct lease_client *lc = new_client(src, id);
+	int err;
+
+	if (!lc)
+		return -ENOMEM;
+	err = dhcp_client_start(&lc->c, now_ms());
+	if (err) {
+		log_err("identity %u: cannot start its DHCP client: %s", id->id,
+			strerror(-err));
+		dhcp_socket_del_mac(&src->sock, id->mac);
+		id->source_state = NULL;
+		free(lc);
+	}
+	return err;
+}
+
+static void dhcp_release(struct identity_pool *pool, struct identity *id)
+{
+	struct dhcp_source *src = pool->source;
+	struct dhcp_client *c = id->source_state;
+
+	if (!c)
+		return;
+	if (c->state != DHCP_RETIRED)
+		dhcp_client_release(c, now_ms());
+	else
+		log_info("identity %u: DHCP: %s", id->id,
+			 dhcp_retire_reason_name(c->retire_reason));
+	dhcp_socket_del_mac(&src->sock, id->mac);
+	id->source_state = NULL;
+	free(to_lc(c));
+	src->dirty = true;
+}
+
+void dhcp_source_announce(struct dhcp_source *src, const struct identity *id)
+{
+	dhcp_socket_send_arp(&src->sock, id->mac, DHCP_ARP_ANNOUNCE, id->ip);
+}
+
+static void dhcp_announce(struct identity_pool *pool, struct identity *id)
+{
+	dhcp_source_announce(pool->source, id);
+}
+
+const struct pool_source_ops dhcp_source_ops = {
+	.acquire = dhcp_acquire,
+	.release = dhcp_release,
+	.announce = dhcp_announce,
+};
+
+static void save(struct dhcp_source *src)
+{
+	struct identity_pool *pool = src->pool;
+	struct lease_file f = { .next_id = pool->next_id };
+	struct lease_record *r;
+
+	src->dirty = false;
+	if (!src->state_dir)
+		return;
+	f.leases = calloc(pool->count ? pool->count : 1, sizeof(*f.leases));
+	if (!f.leases) {
+		log_err("cannot allocate the lease file");
+		return;
+	}
+	for (unsigned int i = 0; i < pool->count; i++) {
+		const struct identity *id = pool->ids[i];
+		const struct dhcp_client *c = id->source_state;
+
+		if (!c || c->state < DHCP_BOUND || c->state == DHCP_RETIRED)
+			continue;
+		r = &f.leases[f.count++];
+		r->id = id->id;
+		memcpy(r->mac, id->mac, 6);
+		memcpy(r->server_mac, c->server_mac, 6);
+		r->ip = c->yiaddr;
+		r->server = c->server_id;
+		r->leased_at = wall_s(c->request_sent_ms);
+		r->lease_s = c->lease_s;
+		r->t1_s = c->t1_s;
+		r->t2_s = c->t2_s;
+	}
+	if (lease_store_save(src->state_dir, src->ifname, &f))
+		src->dirty = true;	/* try again at the next run */
+	free(f.leases);
+}
+
+int dhcp_source_resume(struct dhcp_source *src, uint64_t now)
+{
+	struct identity_pool *pool = src->pool;
+	struct lease_file f;
+	int err;
+
+	err = lease_store_load(src->state_dir, src->ifname, &f);
+	if (err)
+		return err;
+	if (f.next_id > pool->next_id)
+		pool->next_id = f.next_id;
+	for (unsigned int i = 0; i < pool->count; i++) {
+		struct identity *id = pool->ids[i];
+		const struct lease_record *r = NULL;
+		struct lease_client *lc;
+		struct dhcp_lease l;
+
+		for (size_t j = 0; j < f.count; j++)
+			if (!memcmp(f.leases[j].mac, id->mac, 6) &&
+			    f.leases[j].ip == id->ip)
+				r = &f.leases[j];
+		if (!r) {
+			/* No lease known: it may be gone already; retire it
+			 * rather than use an address nobody renews. */
+			id->lost_source = true;
+			continue;
+		}
+		lc = new_client(src, id);
+		if (!lc) {
+			lease_store_free(&f);
+			return -ENOMEM;
+		}
+		l = (struct dhcp_lease){
+			.yiaddr = r->ip, .server_id = r->server,
+			.start_ms = now - (time(NULL) - r->leased_at) * 1000,
+			.lease_s = r->lease_s, .t1_s = r->t1_s, .t2_s = r->t2_s,
+		};
+		memcpy(l.server_mac, r->server_mac, 6);
+		if (dhcp_client_resume(&lc->c, &l))
+			id->lost_source = true;
+		id->server = r->server;
+		id->lease_expires = wall_s(lc->c.expire_ms);
+	}
+	log_info("resumed %zu stored leases", f.count);
+	lease_store_free(&f);
+	return 0;
+}
+
+uint64_t dhcp_source_run(struct dhcp_source *src, uint64_t now)
+{
+	struct identity_pool *pool = src->pool;
+	uint64_t next = UINT64_MAX;
+
+	for (unsigned int i = 0; i < pool->count; i++) {
+		struct identity *id = pool->ids[i];
+		struct dhcp_client *c = id->source_state;
+
+		if (c && !to_lc(c)->lost && now >= dhcp_client_deadline(c))
+			dhcp_client_timeout(c, now);
+		if (id->lost_source || (c && to_lc(c)->lost)) {
+			pool_retire(pool, id, c ? dhcp_retire_reason_name(
+						  c->retire_reason) : "no stored lease");
+			i--;	/* pool_retire moved the last identity here */
+			continue;
+		}
+		if (c && dhcp_client_deadline(c) < next)
+			next = dhcp_client_deadline(c);
+	}
+	if (src->dirty)
+		save(src);
+	return next;
+}
