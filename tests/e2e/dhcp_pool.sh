@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# End to end, DHCP pool against the testbed's dnsmasq: 50 identities
+# leased with the RFC 7844 profile (distinct locally administered MACs, no
+# hostname, client identifier = the MAC), real applications on DHCP
+# addresses, a kill -9 and restart that resumes the leases, and every lease
+# released at shutdown.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/testbed/testbed.sh
+. tests/testbed/psvd.sh
+. tests/testbed/tap.sh
+
+tb_up || { not_ok "testbed comes up"; exit 1; }
+trap 'psv_cleanup; tb_down' EXIT
+N=50
+CONF="
+[pool]
+source = dhcp
+ready = $N
+max = 60
+pace_ms = 200
+[dhcp]
+probe = no
+[daemon]
+state_dir = $TB_DIR/state"
+
+tb_capture_start
+check "psvd leases $N identities from dnsmasq" psv_start "$CONF"
+ids=$(psv_ctl identities --json)
+check "$N identities, each with a lease expiry" \
+	holds --argjson n "$N" '[.[] | select(.lease_expires != null)] | length >= $n' <<<"$ids"
+check "identity addresses come from the DHCP range" \
+	holds 'all(.[]; .ipv4 | split(".") | (.[0:3] == ["192","0","2"]) and
+		((.[3] | tonumber) >= 10 and (.[3] | tonumber) <= 199))' <<<"$ids"
+
+# dnsmasq's lease file: expiry MAC IP hostname client-id
+leases=$(grep -v " $TB_HOST_MAC " "$TB_LEASES")
+check "dnsmasq holds $N leases besides the host's" [ "$(wc -l <<<"$leases")" -ge "$N" ]
+check "every MAC is distinct" \
+	[ "$(awk '{print $2}' <<<"$leases" | sort -u | wc -l)" = "$(wc -l <<<"$leases")" ]
+check "every MAC is locally administered unicast" \
+	bash -c "! awk '{print \$2}' <<<'$leases' | grep -v '^.[26ae]:'"
+check "no lease carries a hostname" bash -c "! awk '\$4 != \"*\"' <<<'$leases' | grep -q ."
+check "every client identifier is 01 + the identity's own MAC" \
+	bash -c "! awk '\$5 != \"01:\" \$2' <<<'$leases' | grep -q ."
+check "psvd stored the leases" holds --argjson n "$N" '.leases | length >= $n' \
+	<"$TB_DIR/state/eth0.json"
+
+check "curl srv1 on a DHCP identity" tb_host curl -sf -o /dev/null http://198.51.100.10/
+check "curl srv2 on a DHCP identity" tb_host curl -sf -o /dev/null http://198.51.100.20/
+check "ping srv1" tb_host ping -c 2 -i 0.2 -W 2 198.51.100.10
+check "dig srv2.psv.test" bash -c "[ \"\$(ip netns exec $TB_HOST dig +short +time=2 +tries=2 @192.0.2.1 srv2.psv.test)\" = 198.51.100.20 ]"
+
+# Crash and restart: the leases are resumed, not acquired again.
+before=$(psv_ctl identities --json | jq -c '[.[] | {mac, ipv4}] | sort_by(.mac)')
+psv_stop KILL
+check "psvd restarts after kill -9" psv_start "$CONF"
+check "psvd resumed the stored leases" grep -q "resumed [0-9]* stored leases" "$TB_DIR/psvd.log"
+after=$(psv_ctl identities --json | jq -c '[.[] | {mac, ipv4}] | sort_by(.mac)')
+check "the same identities after the restart" [ "$before" = "$after" ]
+check "curl srv1 after the restart" tb_host curl -sf -o /dev/null http://198.51.100.10/index.html
+
+psv_stop TERM
+check "psvd exits 0 on SIGTERM" [ "$PSV_RC" = 0 ]
+sleep 0.5
+left=$(grep -v " $TB_HOST_MAC " "$TB_LEASES" | wc -l)
+check "every lease was released (dnsmasq holds $left besides the host's)" [ "$left" = 0 ]
+check "dnsmasq logged the releases" bash -c "[ \$(grep -c DHCPRELEASE '$TB_DIR/log/dnsmasq.events') -ge $N ]"
+check "the observer's capture is complete" tb_capture_stop
+leaks=$(tests/testbed/observe.py leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --no-arp --no-dhcp --json)
+check "the observer saw no frame with the real MAC or IP (ARP, DHCP aside)" holds '.frames == 0' <<<"$leaks"
+jq -c '.flows[:5][]' <<<"$leaks" | sed 's/^/#   leak: /'
