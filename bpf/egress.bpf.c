@@ -172,8 +172,13 @@ static __always_inline int eg_flow(struct __sk_buff *skb,
 		err = eg_to_identity(cfg, p, c->vip, rw);
 		return err ?: PSV_REASON(PSV_REWRITE, EG_TRANSLATED);
 	}
-	/* Replies of a flow a peer opened to the host's own address. */
-	seen = bpf_map_lookup_elem(&psv_host_conns, &k);
+	/*
+	 * Replies of a flow a peer opened to the host's own address.  A
+	 * pure SYN opens a connection and answers none: a SYN a peer sent
+	 * earlier on the tuple must not take it off its identity.
+	 */
+	seen = is_pure_syn(p) ? NULL :
+				bpf_map_lookup_elem(&psv_host_conns, &k);
 	if (seen) {
 		touch(seen, bpf_ktime_get_ns());
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);

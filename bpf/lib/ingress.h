@@ -84,10 +84,26 @@ static __always_inline int in_virtual(void *data, void *data_end,
  * the link between identity and host: the flow's socket would take it
  * and answer as the identity.  Dropped like any unsolicited packet.
  */
-static __always_inline int in_host(const struct psv_pkt *p)
+static __always_inline int in_host(void *data, void *data_end,
+				   const struct psv_pkt *p)
 {
 	struct psv_conn_key k;
+	struct psv_pkt q = {};
 	__u64 now;
+
+	/*
+	 * An ICMP error quoting a virtualized flow would reach the flow's
+	 * socket just the same (a PMTU error shrinks its segments).
+	 */
+	if (p->proto == IPPROTO_ICMP && is_icmp_error(p->icmp_type) &&
+	    p->frag != PSV_FRAG_LATER) {
+		if (parse_quote(data, data_end, p, &q) || q.saddr != p->daddr)
+			return PSV_REASON(PSV_PASS, IN_PASS);
+		conn_key_egress(&k, &q);
+		if (bpf_map_lookup_elem(&psv_conns, &k))
+			return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+		return PSV_REASON(PSV_PASS, IN_PASS);
+	}
 
 	if (p->frag == PSV_FRAG_LATER ||
 	    !(p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
@@ -141,7 +157,7 @@ static __always_inline int ingress_decide(const struct psv_config *cfg,
 	if (id)
 		return in_virtual(data, data_end, cfg, &p, rw);
 	if (p.daddr == cfg->host_ip)
-		return in_host(&p);
+		return in_host(data, data_end, &p);
 	return PSV_REASON(PSV_PASS, IN_PASS);
 }
 
