@@ -732,6 +732,37 @@ static inline void fx_random_frames(struct fx *fx, enum fx_prog prog,
 	      fx_prog_names[prog], bad);
 }
 
+/*
+ * n mutants of frame f, each with one to four random bytes changed in
+ * its first 80 (the headers): the program runs and passes, drops, or
+ * (tx_ok, for ARP) replies.  Seeded, so a failure repeats.
+ */
+static inline void fx_mutants(struct fx *fx, enum fx_prog prog,
+			      struct fx_result *r, const char *what,
+			      const struct pkt_frame *f, int n, bool tx_ok)
+{
+	static __u8 orig[PKT_MAX], frame[PKT_MAX];
+	size_t len = pkt_build(f, orig, sizeof(orig)), span;
+	int k, j, bad = 0;
+
+	span = len < 80 ? len : 80;
+	srand(2);
+	for (k = 0; k < n && span; k++) {
+		memcpy(frame, orig, len);
+		for (j = 0; j <= rand() % 4; j++)
+			frame[(size_t)rand() % span] = (__u8)rand();
+		if (fx_run(fx, prog, frame, len, 1, r) == -EINVAL &&
+		    fx_kernel_refuses(prog, frame, len))
+			continue;
+		if (r->err || !(fx_pass_or_drop(prog, r->retval) ||
+				(tx_ok && r->retval == fx_verdict(prog, FX_TX))))
+			bad++;
+	}
+	CHECK(!bad && span, "%s %d mutants of %s: run, %s (%d bad)",
+	      fx_prog_names[prog], n, what,
+	      tx_ok ? "pass, drop or reply" : "pass or drop", bad);
+}
+
 /* Events of one type in a run, the first one copied to *ev if not NULL. */
 static inline int fx_events(const struct fx_result *r, __u32 type,
 			    struct psv_event *ev)

@@ -656,7 +656,8 @@ static void test_malformed(void)
 	f[0] = echo_frame(0x1234);
 	fx_sweep(&fx, FX_EGRESS, &r, "an echo request", &f[0], true);
 	fx_random_frames(&fx, FX_EGRESS, &r, w.host_mac, w.host_ip);
-	check_queue("after malformed frames", 0);
+	f[0] = tcp_frame(40000, 80, PKT_TCP_SYN);
+	fx_mutants(&fx, FX_EGRESS, &r, "a TCP SYN", &f[0], 2000, false);
 
 	/* The kernel refuses test frames shorter than Ethernet (EINVAL). */
 	err = bpf_prog_test_run_opts(fx.prog[FX_EGRESS], &opts);

@@ -688,8 +688,12 @@ static void test_malformed(enum fx_prog p)
 	f[0].ip.inner = &f[1].ip;
 	f[0].ip.payload_len = 0;
 	fx_sweep(&fx, p, &r, "an ICMP error", &f[0], true);
+	fx_mutants(&fx, p, &r, "an ICMP error", &f[0], 2000, false);
 	arp = arp_request(w.vip[0]);
 	fx_sweep(&fx, p, &r, "an ARP request", &arp, false);
+	fx_mutants(&fx, p, &r, "an ARP request", &arp, 2000, true);
+	f[0] = tcp_in(80, 40000, PKT_TCP_ACK, 0);
+	fx_mutants(&fx, p, &r, "a TCP reply", &f[0], 2000, false);
 
 	fx_random_frames(&fx, p, &r, NULL, 0);
 }
