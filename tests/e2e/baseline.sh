@@ -34,6 +34,9 @@ is() { (($1)); }
 # holds JQ-ARGS...: the jq filter is true for the JSON on stdin.
 holds() { jq -e "$@" >/dev/null; }
 
+# First the analysis itself, on crafted frames whose counts are known.
+tests/testbed/observe_test.py || failed=$((failed + 1))
+
 tb_up || {
 	not_ok "testbed comes up"
 	exit 1

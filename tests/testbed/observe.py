@@ -299,6 +299,8 @@ def fmt_service(r):
     if r["proto"] == "icmp":
         t = r["icmp_type"]
         return f"{r['remote_ip']} icmp {'echo' if t == 8 else f'type {t}'}"
+    if r["remote_port"] is None:
+        return f"{r['remote_ip']} ip proto {r['proto']}"
     return f"{r['remote_ip']}:{r['remote_port']} {r['proto']}"
 
 
