@@ -61,6 +61,25 @@ after=$(psv_ctl identities --json | jq -c '[.[] | {mac, ipv4}] | sort_by(.mac)')
 check "the same identities after the restart" [ "$before" = "$after" ]
 check "curl srv1 after the restart" tb_host curl -sf -o /dev/null http://198.51.100.10/index.html
 
+# Leases are 120 s: T1 (60 s after each lease began) comes while we wait.
+renewals() { grep -c "lease renewed" "$TB_DIR/psvd.log"; }
+renewed() {
+	local i
+	for ((i = 0; i < 900; i++)); do
+		[ "$(renewals)" -gt "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+exp_before=$(psv_ctl identities --json | jq -c 'map({(.mac): .lease_expires}) | add')
+n0=$(renewals)
+check "leases are renewed at T1 (unicast REQUEST, ACK to the virtual address)" renewed "$n0"
+sleep 0.2
+exp_after=$(psv_ctl identities --json | jq -c 'map({(.mac): .lease_expires}) | add')
+check "a renewal moved an identity's lease expiry forward" \
+	holds --argjson b "$exp_before" --argjson a "$exp_after" \
+	'[$a | to_entries[] | select(.value > ($b[.key] // 0))] | length > 0' <<<null
+
 psv_stop TERM
 check "psvd exits 0 on SIGTERM" [ "$PSV_RC" = 0 ]
 sleep 0.5
