@@ -5,12 +5,13 @@
 # (curl, dig, ping, UDP echo, iperf3) and prints what a passive observer on
 # the LAN saw: which MAC and IP carried which flow.  Tears everything down.
 #
-# The psv part plugs in at demo_start_psv/demo_stop_psv; until the daemon
-# is integrated every flow leaves with the host's one real identity.
+# psvd runs on the host with a DHCP pool leased from the gateway's dnsmasq
+# (PSV_DEMO=0 shows the same applications without psv, for comparison).
 set -u
 cd "$(dirname "$0")/.."
 # shellcheck source=tests/testbed/testbed.sh
 source tests/testbed/testbed.sh
+source tests/testbed/psvd.sh
 OBS=tests/testbed/observe.py
 
 say() { printf '\n== %s\n' "$*"; }
@@ -21,18 +22,40 @@ host() {
 	tb_host "$@" 2>&1 | sed 's/^/    /'
 }
 
-# Runs once the testbed is up, before any application traffic: the place
-# where build/psvd is started on $TB_HOST_IF (with tb_host_nsenter, so its
-# bpffs pins outlive it) and waited for until identities are ready.
+# Runs once the testbed is up, before any application traffic: psvd on
+# the host's eth0, leasing its identities from dnsmasq.
 demo_start_psv() {
-	say "psv: the dataplane is not running yet;" \
-		"flows leave with the host's real identity"
+	if [ "${PSV_DEMO:-1}" = 0 ]; then
+		say "PSV_DEMO=0: no psv; flows leave with the host's real identity"
+		return
+	fi
+	say "starting psvd on the host's $TB_HOST_IF: 6 identities leased by DHCP"
+	trap 'psv_cleanup; tb_down' EXIT
+	psv_start "
+[pool]
+source = dhcp
+ready = 6
+max = 20
+pace_ms = 300
+[policy]
+default = flow
+on_exhausted = drop
+[dhcp]
+probe = no
+[daemon]
+state_dir = $TB_DIR/state" || exit 1
+	printf 'host$ psvctl identities\n'
+	psv_ctl identities | sed 's/^/    /'
 }
 
-# Runs after the applications, before teardown: stops psvd (SIGTERM
-# releases its leases while dnsmasq is still up).
+# Runs after the applications, before teardown: what psvd says about the
+# flows, then SIGTERM (which releases the leases while dnsmasq is up).
 demo_stop_psv() {
-	:
+	[ "${PSV_DEMO:-1}" = 0 ] && return
+	say "what psvd says (psvctl flows, psvctl identities)"
+	psv_ctl flows | sed 's/^/    /'
+	psv_ctl identities | sed 's/^/    /'
+	psv_stop TERM
 }
 
 # The host itself is the only LAN sender of IPv4 (besides the gateway), so
@@ -70,12 +93,11 @@ echo hello | tb_host socat -T 2 - UDP4:198.51.100.20:7 | sed 's/^/    /'
 host iperf3 -c 198.51.100.10 -t 2 -b 100M --format m |
 	grep -E 'sender|receiver'
 tb_capture_stop || exit 1
+demo_stop_psv
 
 say "what the observer on the LAN saw (observe.py flows)"
 "$OBS" flows "$TB_PCAP"
 say "addresses seen on the LAN (observe.py macs)"
 "$OBS" macs "$TB_PCAP"
 demo_summary
-
-demo_stop_psv
 tb_down
