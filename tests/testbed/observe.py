@@ -123,17 +123,21 @@ class Packet:
                 # header's; an inner ICMP echo has the second icmp.type.
                 iports = self._ports(fr, iproto, inner=True)
                 self.inner = (iproto, srcs[1], iports[0], dsts[1], iports[1])
+                itypes = [int(t) for t in fr["icmp.type"][1:2]]
+                self.inner_icmp_type = itypes[0] if itypes else None
         self.sport, self.dport = ports
         # The flow this frame belongs to: (proto, endpoint A, endpoint B),
-        # with the frame's sender as A.
+        # with the frame's sender as A (for an ICMP error, the sender of
+        # the packet it quotes).
         if self.inner:
             p, s, sp, d, dp = self.inner
             self.flow = (p, (s, sp), (d, dp))
-            self.flow_icmp_type = None if p != 1 else 8
+            self.flow_icmp_type = flow_icmp_type(
+                self.inner_icmp_type if p == 1 else None)
         else:
             self.flow = (self.proto, (self.src, self.sport),
                          (self.dst, self.dport))
-            self.flow_icmp_type = self._flow_icmp_type()
+            self.flow_icmp_type = flow_icmp_type(self.icmp_type)
 
     def _ports(self, fr, proto, inner=False):
         if proto == 6:
@@ -152,10 +156,11 @@ class Packet:
                 return (ident, ident)
         return (None, None)
 
-    def _flow_icmp_type(self):
-        if self.proto != 1:
-            return None
-        return 8 if self.icmp_type in ICMP_ECHO else self.icmp_type
+
+
+def flow_icmp_type(t):
+    """ICMP type of a flow: 8 for echo requests and replies alike."""
+    return 8 if t in ICMP_ECHO else t
 
 
 def in_net(ip, net):
@@ -276,7 +281,7 @@ def matches(pkt, remote, proto):
 
 def ipv4_packets(pcap):
     for fr in frames(pcap):
-        if fr["ip.src"] and fr["ip.proto"]:
+        if fr["ip.src"] and fr["ip.dst"] and fr["ip.proto"]:
             yield fr, Packet(fr)
         else:
             yield fr, None
@@ -338,7 +343,7 @@ def cmd_macs(args):
             mac(src)["frames_sent"] += 1
         if dst:
             mac(dst)["frames_received"] += 1
-        if fr["ip.src"]:
+        if fr["ip.src"] and fr["ip.dst"]:
             s, d = fr["ip.src"][0], fr["ip.dst"][0]
             ip(s)["frames_sent"] += 1
             ip(d)["frames_received"] += 1
@@ -406,7 +411,7 @@ def cmd_checksums(args):
            "unverified": dict.fromkeys(layers, 0), "bad_frames": []}
     for fr in frames(args.pcap):
         res["frames"] += 1
-        if not fr["ip.proto"]:
+        if not (fr["ip.proto"] and fr["ip.src"] and fr["ip.dst"]):
             continue
         outer = PROTO.get(int(fr["ip.proto"][0]))
         judged = [("ip", first(fr, "ip.checksum.status"))]
@@ -459,11 +464,10 @@ def cmd_leaks(args):
         if set(fr["eth.src"] + fr["eth.dst"]) & macs:
             res["eth"] += 1
             hit = True
-        addrs = fr["ip.src"] + fr["ip.dst"]
-        if set(addrs[:1] + fr["ip.dst"][:1]) & ips:
+        if set(fr["ip.src"][:1] + fr["ip.dst"][:1]) & ips:
             res["ip"] += 1
             hit = True
-        elif set(addrs) & ips:
+        elif set(fr["ip.src"] + fr["ip.dst"]) & ips:
             res["inner_ip"] += 1
             hit = True
         arp_fields = (fr["arp.src.hw_mac"] + fr["arp.dst.hw_mac"] +

@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 from scapy.all import (ARP, BOOTP, DHCP, ICMP, IP, TCP, UDP, Ether, IPerror,
-                       Raw, UDPerror, wrpcap)
+                       Raw, wrpcap)
 
 OBS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "observe.py")
 HOST_MAC, HOST_IP = "02:00:00:00:00:01", "192.0.2.50"
