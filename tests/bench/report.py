@@ -110,6 +110,14 @@ def paired(s, cfg, metric, op):
     return {r: op(a[r], b[r]) for r in a if r in b and b[r]}
 
 
+def noisy(m, threshold):
+    """A note when the rounds fall on both sides of a goal's threshold:
+    the verdict then says more about the machine's noise than about psv."""
+    lo, hi = m["spread"]["min"], m["spread"]["max"]
+    return " (rounds %s-%s: noise)" % (fmt(lo), fmt(hi)) \
+        if lo < threshold < hi else ""
+
+
 def verdicts(results, check):
     """check(cfg) -> None (ok) or a string: the missed number."""
     out = []
@@ -149,7 +157,8 @@ class Report:
         if goal_us is not None:
             goal = "<= %g us" % goal_us
             verdict = verdicts(per, lambda c: None if per[c]["value"] <= goal_us
-                               else "+%s us" % fmt(per[c]["value"]))
+                               else "+%s us" % fmt(per[c]["value"]) +
+                               noisy(per[c], goal_us))
             for c in PSV:
                 if c in per:
                     per[c]["goal"] = goal
@@ -168,9 +177,9 @@ class Report:
         def check(c):
             v = per[c]["value"]
             if tcp and v < 0.9:
-                return "%.2f x B0 < 0.90" % v
+                return "%.2f x B0 < 0.90" % v + noisy(per[c], 0.9)
             if b1 is not None and v < b1:
-                return "%.2f x B0 < B1 %.2f" % (v, b1)
+                return "%.2f x B0 < B1 %.2f" % (v, b1) + noisy(per[c], b1)
             return None
         goal = ">= 0.90 x B0, >= B1" if tcp else ">= B1"
         self.add(name, label + " / B0", "ratio", per, goal,

@@ -10,6 +10,9 @@
 #        for them, which is what a user setting up SNAT on a LAN would do
 #   B2   psvd, static pool, flow granularity, TC ingress
 #   B2x  the same with XDP ingress (generic XDP on the veth)
+# (B1's addresses are not the suggested .240-.243: those are in psv's static
+# pool .200-.249, and the gateway's neighbour cache would carry one
+# configuration's MAC for them into the next.)
 # The configurations take turns, round after round (BENCH_RUNS rounds), so
 # a drift of the machine's speed spreads over all of them; every metric is
 # the median over the rounds, with min and max.
@@ -83,7 +86,7 @@ bench_cleanup() {
 		STATS_SYSCTL_OLD=
 	fi
 	if [ -n "${TB_HOST:-}" ] && [ -e "/run/netns/$TB_HOST" ]; then
-		psv_cleanup
+		bench_psv_cleanup
 		[ -n "$ECHO_PID" ] && tb__kill "$ECHO_PID"
 	fi
 	tb_down	# namespaces, with the nft table and addresses of B1 in them
@@ -116,8 +119,38 @@ nat_down() {
 	return 0
 }
 
-# psv_up and cfg_up run in the main shell (psv_start keeps psvd's PID in
-# PSV_PID) and leave the reason of a failure in CFG_ERR.
+# psv_start of tests/testbed/psvd.sh, with psvd's control socket in a
+# /run/psv of its own: psvd puts it at /run/psv/IF.sock, the same path for
+# every testbed on the machine, so concurrent test runs would take over or
+# remove each other's.  The pins are on the shared bpffs, under this
+# testbed's pin root (psv__pin_root), and psvctl reads the identities from
+# them.  unshare and sh exec, so PSV_PID is psvd.
+bench_psv_start() {
+	psv__pin_root
+	printf '%s\n' "$1" >"$TB_DIR/psv.conf"
+	mkdir -p /run/psv
+	nsenter --net="/run/netns/$TB_HOST" -- unshare --mount --propagation private \
+		sh -c 'mount -t tmpfs -o mode=0700 psv-bench /run/psv && exec "$@"' sh \
+		"$PSV_BUILD/psvd" --iface "$TB_HOST_IF" --config "$TB_DIR/psv.conf" \
+		--foreground --log-level debug >>"$TB_DIR/psvd.log" 2>&1 &
+	PSV_PID=$!
+	echo "$PSV_PID" >"$TB_DIR/psvd.pid"
+	wait_ready
+}
+
+# psv_cleanup without its removal of /run/psv/IF.sock (another run's).
+bench_psv_cleanup() {
+	psv__pin_root
+	psv_stop KILL
+	tb_host tc filter del dev "$TB_HOST_IF" egress 2>/dev/null
+	tb_host tc filter del dev "$TB_HOST_IF" ingress 2>/dev/null
+	tb_host ip link set dev "$TB_HOST_IF" xdpgeneric off 2>/dev/null
+	tb_host ip link set dev "$TB_HOST_IF" xdp off 2>/dev/null
+	rm -rf "$PSV_PIN_ROOT"
+}
+
+# psv_up and cfg_up run in the main shell (PSV_PID must stay set) and
+# leave the reason of a failure in CFG_ERR.
 CFG_ERR=
 
 psv_up() {
@@ -125,10 +158,10 @@ psv_up() {
 		CFG_ERR="build/psvd is not built"
 		return 1
 	fi
-	if ! psv_start "$(psv_conf "$1")"; then
+	if ! bench_psv_start "$(psv_conf "$1")"; then
 		CFG_ERR="psvd did not start (ingress = $1), see $RAW/psvd.log"
 		cat "$TB_DIR/psvd.log" >>"$RAW/psvd.log" 2>/dev/null
-		psv_cleanup
+		bench_psv_cleanup
 		return 1
 	fi
 }
@@ -138,7 +171,7 @@ psv_down() {
 	[ "${PSV_RC:-0}" = 0 ] || bench_log "psvd exited with status $PSV_RC"
 	cat "$TB_DIR/psvd.log" >>"$RAW/psvd.log" 2>/dev/null
 	: >"$TB_DIR/psvd.log"
-	psv_cleanup
+	bench_psv_cleanup
 }
 
 cfg_up() {
@@ -161,7 +194,7 @@ cfg_down() {
 
 m_ping() {
 	local cfg=$1 r=$2 f=$RAW/ping-$1-$2.txt
-	tb_host ping -n -q -i 0.001 -c "$PINGS" -W 1 "$SRV" >/dev/null 2>&1 # warm: ARP, identity
+	tb_host ping -n -q -i 0.001 -c 20 -W 1 "$SRV" >/dev/null 2>&1 # warm: ARP, identity
 	tb_host ping -n -i 0.001 -c "$PINGS" -W 1 "$SRV" >"$f" 2>&1
 	sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$f" |
 		awk '{ printf "%.0f\n", $1 * 1000 }' >"$RAW/rtt-$cfg-$r.us"
@@ -229,12 +262,16 @@ m_http() {
 	sample "$cfg" "$r" http_failed "$(awk '/^Failed requests/ { print $3 }' <<<"$out")"
 }
 
-# Until the ready queue is full again (psvd refills it paced, about 0.5 s an
-# identity).  From the pinned maps only: psvd's control socket path is the
-# same for every testbed on the machine.
+# Until psvd ($PSV_PID) has its ready queue full (it refills it paced,
+# about 0.5 s an identity), as its pinned maps say.
 wait_ready() {
 	local i n
 	for ((i = 0; i < 300; i++)); do
+		kill -0 "$PSV_PID" 2>/dev/null || {
+			bench_log "psvd $PSV_PID exited; the end of its log:"
+			tail -n 15 "$TB_DIR/psvd.log" >&2
+			return 1
+		}
 		n=$(psv_ctl identities --json 2>/dev/null |
 			jq '[.[] | select(.state == "ready")] | length')
 		[ "${n:-0}" -ge "$PSV_READY" ] && return 0
@@ -347,7 +384,7 @@ insitu() {
 }
 
 prog_bench() {
-	local pb=$OUT/prog_bench
+	local pb=$PSV_BUILD/bench/prog_bench
 	if [ ! -x "$pb" ]; then
 		status prog_bench "missing: $pb is not built"
 		return 0
@@ -380,7 +417,7 @@ mem_sample() {
 		total=$((total + b))
 	done
 	sample "mem_$tag" 1 maps_total_bytes "$total"
-	# psv_start's PSV_PID is psvd itself (nsenter execs it)
+	# PSV_PID is psvd itself (see bench_psv_start)
 	sample "mem_$tag" 1 psvd_rss_kb "$(ps -o rss= -p "$PSV_PID")"
 }
 
@@ -388,7 +425,7 @@ mem_sample() {
 # bytes hardly change with the fill; psvd's RSS shows what its expiry pass
 # over 100,000 connections costs.  The entries are synthetic (fill_maps).
 memory() {
-	local fm=$OUT/fill_maps line
+	local fm=$PSV_BUILD/bench/fill_maps line
 	if [ ! -x "$fm" ]; then
 		status memory "missing: $fm is not built"
 		return 0
