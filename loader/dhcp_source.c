@@ -173,6 +173,31 @@ static int dhcp_acquire(struct identity_pool *pool, struct identity *id)
 	return err;
 }
 
+static void stats_add(struct dhcp_client_stats *sum,
+		      const struct dhcp_client_stats *s)
+{
+	sum->tx += s->tx;
+	sum->tx_errors += s->tx_errors;
+	sum->rx_accepted += s->rx_accepted;
+	sum->rx_malformed += s->rx_malformed;
+	sum->rx_bad_xid += s->rx_bad_xid;
+	sum->rx_bad_chaddr += s->rx_bad_chaddr;
+	sum->rx_ignored += s->rx_ignored;
+	sum->arp_probes += s->arp_probes;
+}
+
+void dhcp_source_client_stats(const struct dhcp_source *src,
+			      struct dhcp_client_stats *sum)
+{
+	*sum = src->retired;
+	for (unsigned int i = 0; src->pool && i < src->pool->count; i++) {
+		const struct dhcp_client *c = src->pool->ids[i]->source_state;
+
+		if (c)
+			stats_add(sum, &c->stats);
+	}
+}
+
 static void dhcp_release(struct identity_pool *pool, struct identity *id)
 {
 	struct dhcp_source *src = pool->source;
@@ -186,6 +211,7 @@ static void dhcp_release(struct identity_pool *pool, struct identity *id)
 		log_info("identity %u: DHCP: %s", id->id,
 			 dhcp_retire_reason_name(c->retire_reason));
 	dhcp_socket_del_mac(&src->sock, id->mac);
+	stats_add(&src->retired, &c->stats);
 	id->source_state = NULL;
 	free(to_lc(c));
 	src->dirty = true;

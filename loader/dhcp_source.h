@@ -23,6 +23,7 @@ struct dhcp_source {
 	const char *state_dir;	/* NULL: leases are not stored */
 	const char *ifname;
 	bool dirty;		/* leases changed since the last save */
+	struct dhcp_client_stats retired;	/* clients already freed */
 };
 
 extern const struct pool_source_ops dhcp_source_ops;
@@ -40,6 +41,10 @@ int dhcp_source_resume(struct dhcp_source *src, uint64_t now_ms);
 /* Runs what is due (timeouts, retirements, saving); returns the next
  * deadline (monotonic ms) or UINT64_MAX. */
 uint64_t dhcp_source_run(struct dhcp_source *src, uint64_t now_ms);
+
+/* The counters of every client, live and retired, summed. */
+void dhcp_source_client_stats(const struct dhcp_source *src,
+			      struct dhcp_client_stats *sum);
 
 /* Announces a ready identity (RFC 5227 2.3); the static source uses it too. */
 void dhcp_source_announce(struct dhcp_source *src, const struct identity *id);

@@ -922,12 +922,28 @@ static int cmd_flows(struct ctl *ctl)
 	return 0;
 }
 
+/* psvd's own counters (DHCP, the packet socket), when it answers. */
+static void merge_daemon_counters(struct ctl *ctl, struct json_object *doc)
+{
+	struct json_object *counters;
+
+	if (!ctl->psvd ||
+	    !json_object_object_get_ex(ctl->psvd, "counters", &counters) ||
+	    !json_object_is_type(counters, json_type_object))
+		return;
+	json_object_object_foreach(counters, name, val)
+		if (json_object_is_type(val, json_type_int))
+			json_object_object_add(doc, name, json_object_get(val));
+}
+
 static int cmd_stats(struct ctl *ctl)
 {
 	struct json_object *doc;
 
 	if (build_stats(ctl, &doc))
 		return EXIT_RUNTIME;
+	psvd_query(ctl);
+	merge_daemon_counters(ctl, doc);
 	if (ctl->json)
 		print_json(doc);
 	else

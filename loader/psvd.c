@@ -170,6 +170,38 @@ static int handle_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+static void add_u64(struct json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+/* What psvd counts beside the dataplane, for psvctl stats. */
+static struct json_object *daemon_counters(struct psvd *d)
+{
+	const struct dhcp_socket_stats *ss = &d->dhcp_src.sock.stats;
+	struct json_object *o = json_object_new_object();
+	struct dhcp_client_stats cs;
+
+	dhcp_source_client_stats(&d->dhcp_src, &cs);
+	add_u64(o, "pool_retired", d->pool.retired);
+	add_u64(o, "dhcp_sent", cs.tx);
+	add_u64(o, "dhcp_send_errors", cs.tx_errors);
+	add_u64(o, "dhcp_replies_accepted", cs.rx_accepted);
+	add_u64(o, "dhcp_replies_malformed", cs.rx_malformed);
+	add_u64(o, "dhcp_replies_bad_xid", cs.rx_bad_xid);
+	add_u64(o, "dhcp_replies_bad_chaddr", cs.rx_bad_chaddr);
+	add_u64(o, "dhcp_replies_ignored", cs.rx_ignored);
+	add_u64(o, "dhcp_arp_probes", cs.arp_probes);
+	add_u64(o, "packet_rx_frames", ss->rx_frames);
+	add_u64(o, "packet_rx_malformed", ss->rx_malformed);
+	add_u64(o, "packet_rx_not_ours", ss->rx_not_ours);
+	add_u64(o, "packet_rx_no_client", ss->rx_no_client);
+	add_u64(o, "packet_rx_errors", ss->rx_errors);
+	add_u64(o, "packet_tx_frames", ss->tx_frames);
+	add_u64(o, "packet_tx_errors", ss->tx_errors);
+	return o;
+}
+
 static char *control_reply(void *ctx, const char *command)
 {
 	struct psvd *d = ctx;
@@ -205,6 +237,7 @@ static char *control_reply(void *ctx, const char *command)
 		json_object_array_add(leases, l);
 	}
 	json_object_object_add(root, "leases", leases);
+	json_object_object_add(root, "counters", daemon_counters(d));
 	if (asprintf(&out, "%s\n", json_object_to_json_string_ext(
 			     root, JSON_C_TO_STRING_PLAIN)) < 0)
 		out = NULL;

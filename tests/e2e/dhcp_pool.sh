@@ -47,6 +47,9 @@ check "every client identifier is 01 + the identity's own MAC" \
 check "psvd stored the leases" holds --argjson n "$N" '.leases | length >= $n' \
 	<"$TB_DIR/state/eth0.json"
 
+stats=$(psv_ctl stats --json)
+check "psvctl stats shows psvd's DHCP counters (an OFFER and an ACK per identity)" \
+	holds --argjson n "$N" '.dhcp_replies_accepted >= 2 * $n and .dhcp_replies_malformed == 0' <<<"$stats"
 check "curl srv1 on a DHCP identity" tb_host curl -sf -o /dev/null http://198.51.100.10/
 check "curl srv2 on a DHCP identity" tb_host curl -sf -o /dev/null http://198.51.100.20/
 check "ping srv1" tb_host ping -c 2 -i 0.2 -W 2 198.51.100.10
