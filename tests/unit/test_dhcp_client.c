@@ -728,6 +728,52 @@ static void test_release(void)
 	      "release while SELECTING sends nothing (no lease)");
 }
 
+/* A lease stored by an earlier psvd: BOUND without an event, renewing at
+ * the stored T1 (unicast to the stored server), or retired if it ended. */
+static void test_resume(void)
+{
+	struct dhcp_params p = short_params();
+	struct dhcp_client c;
+	struct dhcp_lease l = {
+		.yiaddr = ip("192.0.2.134"), .server_id = ip("192.0.2.1"),
+		.start_ms = 1000000, .lease_s = 120, .t1_s = 60, .t2_s = 105,
+	};
+
+	memcpy(l.server_mac, server_mac, 6);
+	reset(11);
+	dhcp_client_init(&c, mac, &p, &fake_ops, &fk);
+	CHECK_EQ(dhcp_client_resume(&c, &l), 0, "resume a stored lease");
+	CHECK(c.state == DHCP_BOUND && fk.nevents == 0 && fk.nsent == 0,
+	      "resumed: BOUND, no event, nothing sent");
+	CHECK(c.t1_ms == 1060000 && c.t2_ms == 1105000 && c.expire_ms == 1120000,
+	      "T1, T2 and expiry count from the stored start");
+	CHECK_EQ(dhcp_client_deadline(&c), 1060000, "next deadline is T1");
+	dhcp_client_timeout(&c, 1060000);
+	CHECK(c.state == DHCP_RENEWING && fk.nsent == 1 &&
+		      msg_type(last()) == DHCP_REQUEST &&
+		      last()->dst_ip == ip("192.0.2.1") && last()->dst_mac_set &&
+		      !memcmp(last()->dst_mac, server_mac, 6),
+	      "at T1 the resumed lease renews by unicast to its server");
+	CHECK_EQ(dhcp_client_resume(&c, &l), -EINVAL,
+		 "resume refused unless STOPPED");
+
+	reset(12);
+	dhcp_client_init(&c, mac, &p, &fake_ops, &fk);
+	dhcp_client_resume(&c, &l);
+	dhcp_client_timeout(&c, 1120000);
+	CHECK(c.state == DHCP_RETIRED && c.retire_reason == DHCP_RETIRE_EXPIRED &&
+		      fk.nevents == 1 && fk.events[0] == DHCP_EV_LOST,
+	      "a lease that ended while psvd was down is lost at once");
+
+	reset(13);
+	dhcp_client_init(&c, mac, &p, &fake_ops, &fk);
+	l.t1_s = 110;
+	CHECK_EQ(dhcp_client_resume(&c, &l), -EINVAL, "T1 after T2 refused");
+	l.t1_s = 60;
+	l.yiaddr = 0;
+	CHECK_EQ(dhcp_client_resume(&c, &l), -EINVAL, "no address refused");
+}
+
 static void test_names(void)
 {
 	CHECK(!strcmp(dhcp_state_name(DHCP_REBINDING), "rebinding") &&
@@ -751,6 +797,7 @@ int main(void)
 	test_lease_times();
 	test_conflict();
 	test_release();
+	test_resume();
 	test_names();
 	return check_exit();
 }
