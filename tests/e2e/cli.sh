@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Bad command lines and configs get a clear error and the usage exit
+# status, never a start with half the settings.  Runs in a throwaway
+# network namespace, so no interface of the machine is touched.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/testbed/tap.sh
+B=build
+NS=psvcli$$
+ip netns add "$NS" || { not_ok "create namespace $NS"; exit 1; }
+trap 'ip netns del "$NS" 2>/dev/null; rm -f "$CONF"' EXIT
+CONF=$(mktemp /tmp/psvcli-XXXXXX.conf)
+
+# expect STATUS PATTERN CMD...: CMD exits STATUS and says PATTERN on stderr.
+expect() {
+	local want=$1 pat=$2 out rc
+	shift 2
+	out=$(nsenter --net="/run/netns/$NS" "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" = "$want" ] && grep -q -- "$pat" <<<"$out"; then
+		return 0
+	fi
+	echo "#   exit $rc (want $want), said: $out"
+	return 1
+}
+
+check "psvd without --iface: usage error" expect 2 "--iface is required" $B/psvd
+check "psvd with an unknown flag: usage error" expect 2 "usage" $B/psvd --iface lo --frobnicate
+check "psvd with a stray argument: usage error" expect 2 "unexpected argument" $B/psvd --iface lo extra
+check "psvd with an unknown log level names the choices" \
+	expect 2 "error|warn|info|debug" $B/psvd --iface lo --log-level loud
+check "psvd with a missing config file names it" \
+	expect 2 "/nonexistent/psv.conf" $B/psvd --iface lo --config /nonexistent/psv.conf --foreground
+printf '[pool]\nready = 5\nmax = 2\n' >"$CONF"
+check "psvd with an inconsistent config names file and line" \
+	expect 2 "$CONF:[0-9]*:.*max" $B/psvd --iface lo --config "$CONF" --foreground
+printf '[policy]\non_exhausted = sometimes\n' >"$CONF"
+check "psvd with a bad value names file, line and the choices" \
+	expect 2 "$CONF:2:.*drop|reuse|host" $B/psvd --iface lo --config "$CONF" --foreground
+printf '[pool]\nsource = static\nstatic = 192.0.2.200-192.0.2.201\n' >"$CONF"
+check "psvd on a missing interface names it" \
+	expect 1 "nosuch0" $B/psvd --iface nosuch0 --config "$CONF" --foreground
+check "psvd on an interface without IPv4 refuses" \
+	expect 1 "no IPv4 address" $B/psvd --iface lo --config "$CONF" --foreground
+check "psvctl with an unknown command: usage error" expect 2 "usage" $B/psvctl frobnicate
+check "psvctl apps says attribution is not built" expect 1 "not available" $B/psvctl apps
+check "psvctl on an interface psvd does not run on says so" \
+	expect 1 "is psvd running on nosuch0" env PSV_PIN_ROOT=/sys/fs/bpf/psv-cli-$$ $B/psvctl --iface nosuch0 flows
