@@ -13,20 +13,35 @@
 #include "control.h"
 #include "log.h"
 
+static const char *control_dir(void)
+{
+	const char *dir = getenv("PSV_CONTROL_DIR");
+
+	return dir && dir[0] ? dir : PSV_CONTROL_DIR;
+}
+
+int control_path(char *buf, size_t len, const char *ifname)
+{
+	struct sockaddr_un sun;
+
+	if ((size_t)snprintf(buf, len, "%s/%s.sock", control_dir(), ifname) >= len ||
+	    strlen(buf) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 int control_open(const char *ifname, char *path, size_t pathlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	mode_t old_umask;
 	int fd, err;
 
-	if (mkdir(PSV_CONTROL_DIR, 0700) && errno != EEXIST) {
+	if (mkdir(control_dir(), 0700) && errno != EEXIST) {
 		err = -errno;
-		log_err("cannot create %s: %s", PSV_CONTROL_DIR, strerror(-err));
+		log_err("cannot create %s: %s", control_dir(), strerror(-err));
 		return err;
 	}
-	if ((size_t)snprintf(path, pathlen, "%s/%s.sock", PSV_CONTROL_DIR,
-			     ifname) >= pathlen ||
-	    strlen(path) >= sizeof(sun.sun_path)) {
+	if (control_path(path, pathlen, ifname)) {
 		log_err("control socket path for %s too long", ifname);
 		return -ENAMETOOLONG;
 	}

@@ -13,10 +13,14 @@
 
 #define PSV_CONTROL_DIR "/run/psv"
 
+/* dir/ifname.sock, dir being $PSV_CONTROL_DIR (tests) or PSV_CONTROL_DIR;
+ * -ENAMETOOLONG if it does not fit a unix socket address. */
+int control_path(char *buf, size_t len, const char *ifname);
+
 /* Builds the reply to a command; returns a malloc'ed string or NULL. */
 typedef char *(*control_handler)(void *ctx, const char *command);
 
-/* Listening socket at PSV_CONTROL_DIR/ifname.sock; -errno on failure. */
+/* Listening socket at control_path(); -errno on failure. */
 int control_open(const char *ifname, char *path, size_t pathlen);
 /* Serves one client waiting on listen_fd (call when it is readable). */
 void control_serve(int listen_fd, control_handler handler, void *ctx);

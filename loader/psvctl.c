@@ -251,14 +251,6 @@ static int load_tables(struct ctl *ctl)
 	return 0;
 }
 
-static const char *control_path(const struct ctl *ctl, char *buf, size_t len)
-{
-	const char *dir = getenv("PSV_CONTROL_DIR");
-
-	snprintf(buf, len, "%s/%s.sock", dir && dir[0] ? dir : PSV_CONTROL_DIR,
-		 ctl->ifname);
-	return buf;
-}
 
 /* Connects to psvd, sends "leases" and returns its whole reply. */
 static char *psvd_exchange(struct ctl *ctl, const char *path)
@@ -353,7 +345,12 @@ static void psvd_query(struct ctl *ctl)
 {
 	char path[PATH_MAX], *reply;
 
-	reply = psvd_exchange(ctl, control_path(ctl, path, sizeof(path)));
+	if (control_path(path, sizeof(path), ctl->ifname)) {
+		snprintf(ctl->psvd_err, sizeof(ctl->psvd_err),
+			 "control socket path for %s too long", ctl->ifname);
+		return;
+	}
+	reply = psvd_exchange(ctl, path);
 	if (!reply)
 		return;
 	ctl->psvd = json_tokener_parse(reply);

@@ -12,7 +12,11 @@
 PSV_BUILD=${PSV_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
 # Every testbed's host calls its interface eth0: a pin root of its own keeps
 # two runs (or a run and a real psvd) apart.  psvd and psvctl honour it.
-psv__pin_root() { export PSV_PIN_ROOT=${PSV_PIN_ROOT:-/sys/fs/bpf/psv-${TB_PREFIX%-}}; }
+# The control socket likewise gets a directory of the testbed's own.
+psv__pin_root() {
+	export PSV_PIN_ROOT=${PSV_PIN_ROOT:-/sys/fs/bpf/psv-${TB_PREFIX%-}}
+	export PSV_CONTROL_DIR=${PSV_CONTROL_DIR:-$TB_DIR/run}
+}
 
 psv_ctl() { psv__pin_root; tb_host_nsenter "$PSV_BUILD/psvctl" --iface "$TB_HOST_IF" "$@"; }
 
@@ -80,5 +84,5 @@ psv_cleanup() {
 	tb_host tc filter del dev "$TB_HOST_IF" ingress 2>/dev/null
 	tb_host ip link set dev "$TB_HOST_IF" xdp off 2>/dev/null
 	rm -rf "$PSV_PIN_ROOT"
-	rm -f "/run/psv/$TB_HOST_IF.sock"
+	rm -rf "$PSV_CONTROL_DIR"
 }
