@@ -34,7 +34,7 @@ int psv_ingress_xdp(struct xdp_md *ctx)
 		stat_inc(PSV_STAT_IN_PASS);
 		return XDP_PASS;
 	}
-	r = ingress_decide(cfg, (void *)(long)ctx->data,
+	r = ingress_decide(ctx, cfg, (void *)(long)ctx->data,
 			   (void *)(long)ctx->data_end,
 			   bpf_xdp_get_buff_len(ctx), &rw);
 	stat = reason_stat(r);
@@ -76,7 +76,7 @@ int psv_ingress_tc(struct __sk_buff *skb)
 	}
 	tc_pull_headers(skb);
 	barrier_var(skb);
-	r = ingress_decide(cfg, (void *)(long)skb->data,
+	r = ingress_decide(skb, cfg, (void *)(long)skb->data,
 			   (void *)(long)skb->data_end, skb->len, &rw);
 	stat = reason_stat(r);
 	switch (reason_what(r)) {

@@ -84,7 +84,28 @@ static __always_inline int in_virtual(void *data, void *data_end,
  * the link between identity and host: the flow's socket would take it
  * and answer as the identity.  Dropped like any unsolicited packet.
  */
-static __always_inline int in_host(void *data, void *data_end,
+/*
+ * Whether a UDP socket of the host would take this datagram.  Only then
+ * is it a flow a peer opened to the host: a spoofed datagram to a port
+ * nobody listens on must not make a later query of the host's from that
+ * port leave on the real identity.
+ */
+static __always_inline bool udp_socket_for(void *ctx, const struct psv_pkt *p)
+{
+	struct bpf_sock_tuple t = {
+		.ipv4 = { .saddr = p->saddr, .daddr = p->daddr,
+			  .sport = p->sport, .dport = p->dport },
+	};
+	struct bpf_sock *sk;
+
+	sk = bpf_sk_lookup_udp(ctx, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return false;
+	bpf_sk_release(sk);
+	return true;
+}
+
+static __always_inline int in_host(void *ctx, void *data, void *data_end,
 				   const struct psv_pkt *p)
 {
 	struct psv_conn_key k;
@@ -114,6 +135,8 @@ static __always_inline int in_host(void *data, void *data_end,
 		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
 	if (!is_pure_syn(p) && p->proto != IPPROTO_UDP)
 		return PSV_REASON(PSV_PASS, IN_PASS);
+	if (p->proto == IPPROTO_UDP && !udp_socket_for(ctx, p))
+		return PSV_REASON(PSV_PASS, IN_PASS);
 	now = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&psv_host_conns, &k, &now, BPF_ANY))
 		return PSV_REASON(PSV_PASS, IN_PASS);
@@ -121,11 +144,13 @@ static __always_inline int in_host(void *data, void *data_end,
 }
 
 /*
- * The decision for one frame, psv being enabled.  data/data_end: its
+ * The decision for one frame, psv being enabled.  ctx: the program's
+ * context (XDP or TC), for socket lookups.  data/data_end: its
  * linear part; frame_len: all of it.  Returns a reason; with PSV_REWRITE
  * or PSV_REPLY, rw holds what to apply.
  */
-static __always_inline int ingress_decide(const struct psv_config *cfg,
+static __always_inline int ingress_decide(void *ctx,
+					  const struct psv_config *cfg,
 					  void *data, void *data_end,
 					  __u32 frame_len,
 					  struct psv_rewrite *rw)
@@ -157,7 +182,7 @@ static __always_inline int ingress_decide(const struct psv_config *cfg,
 	if (id)
 		return in_virtual(data, data_end, cfg, &p, rw);
 	if (p.daddr == cfg->host_ip)
-		return in_host(data, data_end, &p);
+		return in_host(ctx, data, data_end, &p);
 	return PSV_REASON(PSV_PASS, IN_PASS);
 }
 

@@ -6,6 +6,10 @@
  * check, like test_egress; one scenario also runs egress to check that
  * flows recorded by ingress keep the host's identity on the way out.
  */
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "bpf_fixture.h"
 
 static struct fx fx;
@@ -484,6 +488,24 @@ static void test_unsolicited(enum fx_prog p)
 	}
 }
 
+/* A UDP socket on a free port (host order in *port); -1 on failure. */
+static int udp_listener(__u16 *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len)) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
 /* Flows a peer opens to the host keep the host's identity both ways. */
 static void test_host_flows(enum fx_prog p)
 {
@@ -495,8 +517,9 @@ static void test_host_flows(enum fx_prog p)
 					FX_S(EG_NEW_GROUP) |
 					FX_S(EG_NEW_CONN) };
 	struct psv_conn_key k;
+	__u16 lport = 0;
 	__u64 seen;
-	int err;
+	int err, udp_fd;
 
 	if (fx_setup(&fx, &w, 2))
 		return;
@@ -523,10 +546,17 @@ static void test_host_flows(enum fx_prog p)
 	fx_case(&fx, FX_EGRESS, "SYN-ACK of a host connection", &back,
 		&pass_host, &r);
 
-	in = remote_frame(PKT_IP_PROTO_UDP, 5000, 5353, 0);
+	/*
+	 * UDP is recorded only where a socket of the host takes it: here a
+	 * real one, bound in the test's network namespace, where the
+	 * program's socket lookup looks.
+	 */
+	udp_fd = udp_listener(&lport);
+	CHECK(udp_fd >= 0, "a UDP socket listens on port %u", lport);
+	in = remote_frame(PKT_IP_PROTO_UDP, 5000, lport, 0);
 	in = to_host(&in);
-	fx_case(&fx, p, "UDP to the host", &in, &pass, &r);
-	k = conn_key(PKT_IP_PROTO_UDP, 5353, 5000);
+	fx_case(&fx, p, "UDP to a listening port of the host", &in, &pass, &r);
+	k = conn_key(PKT_IP_PROTO_UDP, lport, 5000);
 	err = bpf_map_lookup_elem(fx.host_conns, &k, &seen);
 	CHECK(!err, "%s UDP to the host: psv_host_conns has it",
 	      fx_prog_names[p]);
@@ -536,7 +566,7 @@ static void test_host_flows(enum fx_prog p)
 
 	back.ip = (struct pkt_ipv4){ .proto = PKT_IP_PROTO_UDP,
 				     .saddr = w.host_ip, .daddr = w.remote,
-				     .sport = 5353, .dport = 5000,
+				     .sport = lport, .dport = 5000,
 				     .payload_len = 16 };
 	fx_case(&fx, FX_EGRESS, "UDP reply of a host flow", &back, &pass_host,
 		&r);
@@ -547,8 +577,22 @@ static void test_host_flows(enum fx_prog p)
 	out = back;
 	memcpy(out.src, w.vmac[0], 6);
 	out.ip.saddr = w.vip[0];
-	fx_case(&fx, FX_EGRESS, "UDP from :5353 to an unrecorded peer", &back,
-		&e, &r);
+	fx_case(&fx, FX_EGRESS, "UDP from the listening port to an unrecorded peer",
+		&back, &e, &r);
+	close(udp_fd);
+
+	/*
+	 * A spoofed datagram "from" a server to a port nobody listens on
+	 * (yet) is not recorded: otherwise spraying every ephemeral port
+	 * would put the host's later queries on its real address.
+	 */
+	in = remote_frame(PKT_IP_PROTO_UDP, 53, lport, 0);
+	in = to_host(&in);
+	fx_case(&fx, p, "spoofed UDP to a port nobody listens on", &in, &pass,
+		&r);
+	k = conn_key(PKT_IP_PROTO_UDP, lport, 53);
+	CHECK(bpf_map_lookup_elem(fx.host_conns, &k, &seen) && errno == ENOENT,
+	      "%s spoofed UDP to a closed port: not recorded", fx_prog_names[p]);
 
 	/*
 	 * A SYN from the host opens a connection, it never answers one:
