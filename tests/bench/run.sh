@@ -26,7 +26,7 @@
 # raw samples in DIR/raw/.  Goals are reported, not asserted: the exit
 # status is 0 whenever the bench itself ran.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/testbed/testbed.sh
 . tests/testbed/psvd.sh
 
@@ -79,6 +79,7 @@ psv_conf() {
 
 STATS_SYSCTL_OLD=
 ECHO_PID=
+RUN_PSV_MADE=
 
 bench_cleanup() {
 	if [ -n "$STATS_SYSCTL_OLD" ]; then
@@ -90,6 +91,9 @@ bench_cleanup() {
 		[ -n "$ECHO_PID" ] && tb__kill "$ECHO_PID"
 	fi
 	tb_down	# namespaces, with the nft table and addresses of B1 in them
+	# unless a psvd of another run has put its socket there meanwhile
+	[ -n "$RUN_PSV_MADE" ] && rmdir /run/psv 2>/dev/null
+	return 0
 }
 
 # --- configurations -----------------------------------------------------
@@ -104,7 +108,7 @@ nat_up() {
 	table ip psv_bench {
 		chain postrouting {
 			type nat hook postrouting priority srcnat; policy accept;
-			oifname "$TB_HOST_IF" ip saddr $TB_HOST_IP snat to ${NAT_ADDRS%% *}-${NAT_ADDRS##* }
+			oifname "$TB_HOST_IF" ip saddr $TB_HOST_IP counter snat to ${NAT_ADDRS%% *}-${NAT_ADDRS##* }
 		}
 	}
 	EOF
@@ -128,7 +132,9 @@ nat_down() {
 bench_psv_start() {
 	psv__pin_root
 	printf '%s\n' "$1" >"$TB_DIR/psv.conf"
-	mkdir -p /run/psv
+	if [ ! -d /run/psv ]; then	# the mount point
+		mkdir /run/psv && RUN_PSV_MADE=1
+	fi
 	nsenter --net="/run/netns/$TB_HOST" -- unshare --mount --propagation private \
 		sh -c 'mount -t tmpfs -o mode=0700 psv-bench /run/psv && exec "$@"' sh \
 		"$PSV_BUILD/psvd" --iface "$TB_HOST_IF" --config "$TB_DIR/psv.conf" \
@@ -181,6 +187,21 @@ cfg_up() {
 	B2) psv_up tc ;;
 	B2x) psv_up xdp ;;
 	esac
+}
+
+# cfg_check CFG ROUND: did the configuration translate the traffic?
+# (The nat chain sees the first packet of each connection only.)
+cfg_check() {
+	local n
+	case $1 in
+	B1) n=$(tb_host nft list table ip psv_bench |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p') ;;
+	B2 | B2x) n=$(psv_ctl stats --json |
+		jq '[.egress_translated, .ingress_translated] | min') ;;
+	*) return 0 ;;
+	esac
+	[ "${n:-0}" -gt 0 ] ||
+		status "$1" "round $2: translated nothing: these numbers are not its"
 }
 
 cfg_down() {
@@ -301,6 +322,7 @@ m_fresh() {
 # report lists the metric as not measured.
 LATER_HOOKS="dhcp_exchange first_packet_delay attribution_cost"
 for f in "$BENCH_DIR"/hooks/*.sh; do
+	# shellcheck disable=SC1090
 	[ -e "$f" ] && . "$f"
 done
 
@@ -494,11 +516,14 @@ main() {
 				continue
 			fi
 			measure "$cfg" "$r"
+			cfg_check "$cfg" "$r"
 			cfg_down "$cfg"
 		done
 	done
 	for cfg in B2 B2x; do
-		[[ " $CONFIGS " == *" $cfg "* ]] && [ -z "${broken[$cfg]:-}" ] || continue
+		if [[ " $CONFIGS " != *" $cfg "* ]] || [ -n "${broken[$cfg]:-}" ]; then
+			continue
+		fi
 		bench_log "in-situ program cost: $cfg ($((SECONDS - start)) s)"
 		cfg_up "$cfg" && { insitu "$cfg"; cfg_down "$cfg"; }
 	done
