@@ -40,6 +40,9 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .DELETE_ON_ERROR:
+# Objects and skeletons are made by chained pattern rules: keep them, or
+# every make would rebuild them.
+.SECONDARY: $(BPF_OBJS) $(SKELS)
 .PHONY: all deps test unit fuzz bench demo install clean
 all: $(BUILD)/psvd $(BUILD)/psvctl
 
