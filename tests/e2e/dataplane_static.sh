@@ -16,11 +16,11 @@ trap 'psv_cleanup; tb_down' EXIT
 OBS=tests/testbed/observe.py
 
 tb_capture_start
-check "psvd starts with a static pool of 4 ready identities" psv_start "
+check "psvd starts with a static pool of 8 ready identities" psv_start "
 [pool]
 source = static
 static = 192.0.2.200-192.0.2.249
-ready = 4
+ready = 8
 max = 40
 idle_retire = 300
 [policy]
@@ -45,6 +45,15 @@ check "ping srv2" tb_host ping -c 2 -i 0.2 -W 2 198.51.100.20
 check "dig srv1.psv.test" bash -c "[ \"\$(ip netns exec $TB_HOST dig +short +time=2 +tries=2 @192.0.2.1 srv1.psv.test)\" = 198.51.100.10 ]"
 check "iperf3 to srv1 for 2 s" tb_host iperf3 -c 198.51.100.10 -t 2 -b 100M -J --logfile "$TB_DIR/iperf3.json"
 
+# ICMP errors from the routers quote a virtualized flow: they come back to
+# its identity and reach traceroute.  UDP probes each have their own key
+# (destination port), so each takes an identity of its own.
+hops() { tb_host traceroute -n -q 1 -w 2 -m 5 "$@" 198.51.100.10 | awk 'NR > 1 {print $2}' | paste -sd' '; }
+check "traceroute -I (ICMP) shows both routers and the server" \
+	[ "$(hops -I)" = "192.0.2.1 203.0.113.2 198.51.100.10" ]
+check "UDP traceroute shows both routers and the server" \
+	[ "$(hops)" = "192.0.2.1 203.0.113.2 198.51.100.10" ]
+check "the routers' ICMP errors were translated" holds '.ingress_icmp_error >= 4' < <(psv_ctl stats --json)
 flows=$(psv_ctl flows --json)
 check "flows --json has the contract's fields" \
 	holds 'length >= 1 and all(.[]; has("proto") and has("local_port") and
