@@ -100,7 +100,7 @@ def cell(m):
     if m is None:
         return "-"
     if len(m["runs"]) > 1:
-        return "%s (%s-%s)" % (fmt(m["value"]), fmt(m["spread"]["min"]),
+        return "%s (%s..%s)" % (fmt(m["value"]), fmt(m["spread"]["min"]),
                                fmt(m["spread"]["max"]))
     return fmt(m["value"])
 
@@ -114,7 +114,7 @@ def noisy(m, threshold):
     """A note when the rounds fall on both sides of a goal's threshold:
     the verdict then says more about the machine's noise than about psv."""
     lo, hi = m["spread"]["min"], m["spread"]["max"]
-    return " (rounds %s-%s: noise)" % (fmt(lo), fmt(hi)) \
+    return " (rounds %s..%s: noise)" % (fmt(lo), fmt(hi)) \
         if lo < threshold < hi else ""
 
 
@@ -242,6 +242,16 @@ class Report:
                          + (goal, verdict))
         return aligned(lines, range(2, 2 + len(CONFIGS)))
 
+    def markdown(self):
+        """The same table for README.md's Performance section."""
+        out = ["| metric | unit | %s | goal | verdict |" % " | ".join(CONFIGS),
+               "| --- | --- |%s --- | --- |" % (" ---: |" * len(CONFIGS))]
+        for label, unit, per, goal, verdict in self.rows:
+            out.append("| %s | %s | %s | %s | %s |" % (
+                label, unit, " | ".join(cell(per.get(c)) if c in per else ""
+                                        for c in CONFIGS), goal, verdict))
+        return "\n".join(out) + "\n"
+
     def memory(self):
         rows = []
         names = sorted({m for (c, m) in self.s if c.startswith("mem_")})
@@ -300,7 +310,7 @@ def main():
         meta.get("date", "?"), meta.get("kernel", "?"), meta.get("cpus", "?"),
         meta.get("runs", "?"), " (BENCH_QUICK)" if meta.get("quick") == "1" else "",
         meta.get("loadavg_start", "?"), meta.get("loadavg_end", "?")))
-    print("# cells: median over rounds (min-max); ratios and added times are "
+    print("# cells: median over rounds (min..max); ratios and added times are "
           "paired with B0 by round")
     print(rep.table())
     mem = rep.memory()
@@ -312,6 +322,8 @@ def main():
         for k, v in status.items():
             print("# %s: %s" % (k, v))
     write_cdfs(raw)
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write(rep.markdown())
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump({"meta": meta, "metrics": rep.metrics,
                    "missing": status}, f, indent=1)
