@@ -4,7 +4,10 @@
 # servers while the observer sees a distinct MAC+IP per flow key, never the
 # host's real MAC or IP on a virtualized flow, and valid checksums; after
 # SIGTERM nothing of psv stays attached or pinned.
+# INGRESS=xdp runs the reverse path in XDP (generic mode on the veth)
+# instead of the automatic choice (TC ingress on a veth).
 set -u
+INGRESS=${INGRESS:-auto}
 cd "$(dirname "$0")/../.."
 . tests/testbed/testbed.sh
 . tests/testbed/psvd.sh
@@ -25,7 +28,9 @@ max = 40
 idle_retire = 300
 [policy]
 default = flow
-on_exhausted = drop"
+on_exhausted = drop
+[dataplane]
+ingress = $INGRESS"
 
 ids=$(psv_ctl identities --json)
 check "identities --json has the contract's fields" \
@@ -102,6 +107,11 @@ jq -c '.bad_frames[:5][]' <<<"$sums" | sed 's/^/#   bad checksum: /'
 psv_stop TERM
 check "psvd exits 0 on SIGTERM" [ "$PSV_RC" = 0 ]
 check "no TC filter left on eth0" bash -c "[ -z \"\$(ip netns exec $TB_HOST tc filter show dev eth0 egress; ip netns exec $TB_HOST tc filter show dev eth0 ingress)\" ]"
+if [ "$INGRESS" = xdp ]; then
+	check "psvd attached generic XDP on the veth" grep -q "attached TC egress and generic XDP ingress" "$TB_DIR/psvd.log"
+else
+	check "psvd chose TC ingress on the veth" grep -q "attached TC egress and TC ingress" "$TB_DIR/psvd.log"
+fi
 check "no XDP program left on eth0" bash -c "! ip netns exec $TB_HOST ip link show dev eth0 | grep -q xdp"
 check "no pins left" [ ! -e $PSV_PIN_ROOT/eth0 ]
 check "host traffic works again without psv" tb_host curl -sf -o /dev/null http://198.51.100.10/
