@@ -14,8 +14,7 @@ cd "$(dirname "$0")/../.."
 . tests/testbed/tap.sh
 
 
-tb_up || { not_ok "testbed comes up"; exit 1; }
-trap 'psv_cleanup; tb_down' EXIT
+psv_testbed
 OBS=tests/testbed/observe.py
 
 tb_capture_start

@@ -11,8 +11,7 @@ cd "$(dirname "$0")/../.."
 . tests/testbed/psvd.sh
 . tests/testbed/tap.sh
 
-tb_up || { not_ok "testbed comes up"; exit 1; }
-trap 'psv_cleanup; tb_down' EXIT
+psv_testbed
 N=50
 CONF="
 [pool]

@@ -10,8 +10,7 @@ cd "$(dirname "$0")/../.."
 . tests/testbed/psvd.sh
 . tests/testbed/tap.sh
 
-tb_up || { not_ok "testbed comes up"; exit 1; }
-trap 'psv_cleanup; tb_down' EXIT
+psv_testbed
 check "psvd starts with a static pool" psv_start "
 [pool]
 source = static

@@ -9,8 +9,7 @@ cd "$(dirname "$0")/../.."
 . tests/testbed/psvd.sh
 . tests/testbed/tap.sh
 
-tb_up || { not_ok "testbed comes up"; exit 1; }
-trap 'psv_cleanup; tb_down' EXIT
+psv_testbed
 conf() {
 	printf '[pool]\nsource = static\nstatic = 192.0.2.200-192.0.2.249\n'
 	printf 'ready = %s\nmax = 20\npace_ms = 100\n' "$1"

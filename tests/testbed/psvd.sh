@@ -7,6 +7,8 @@
 #   psv_ctl ARGS...         build/psvctl --iface eth0 ARGS in the host netns
 #   psv_stop [SIGNAL]       stops psvd (default TERM) and waits for it
 #   psv_cleanup             kills psvd, detaches and unpins what it left
+#   psv_testbed [TB_UP ARGS]  the start of every psv end-to-end test: a
+#                           testbed whose teardown also undoes what psvd left
 # psvd's log: $TB_DIR/psvd.log.  tb_down also stops a psvd left running.
 
 PSV_BUILD=${PSV_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
@@ -85,4 +87,9 @@ psv_cleanup() {
 	tb_host ip link set dev "$TB_HOST_IF" xdp off 2>/dev/null
 	rm -rf "$PSV_PIN_ROOT"
 	rm -rf "$PSV_CONTROL_DIR"
+}
+
+psv_testbed() {
+	tb_up "$@" || { not_ok "testbed comes up"; exit 1; }
+	trap 'psv_cleanup; tb_down' EXIT
 }
