@@ -290,19 +290,25 @@ static __always_inline bool tc_linear(struct __sk_buff *skb, __u32 need)
  * TC sees skbs whose headers may sit partly in paged fragments (GSO,
  * GRO).  Pull into the linear area what the parsers read, no more:
  * pulling payload of every GSO skb would cost a copy per packet.  The
- * IPv4 header is peeked with bpf_skb_load_bytes, which reads fragments
- * too.  If a pull fails the parsers find the headers short and fail
- * closed.  Callers put barrier_var(skb) after it: without, clang keeps
- * &skb->data from before the call in a register and later loads through
- * that "modified ctx pointer", which the verifier rejects.
+ * IPv4 header is peeked in place, or with bpf_skb_load_bytes (which
+ * reads fragments too) if it is not linear.  If a pull fails the
+ * parsers find the headers short and fail closed.  Callers put
+ * barrier_var(skb) after it: without, clang keeps &skb->data from
+ * before the call in a register and later loads through that "modified
+ * ctx pointer", which the verifier rejects.
  */
 static __always_inline void tc_pull_headers(struct __sk_buff *skb)
 {
 	__u32 need = ETH_HLEN + 28;	/* an ARP packet, a bare IPv4 header */
-	__u8 hdr[12];			/* EtherType, IPv4 header to protocol */
+	__u8 buf[12];			/* EtherType, IPv4 header to protocol */
+	__u8 *hdr = (void *)(long)skb->data + 2 * ETH_ALEN;
 
-	if (!bpf_skb_load_bytes(skb, 2 * ETH_ALEN, hdr, sizeof(hdr)) &&
-	    hdr[0] == ETH_P_IP >> 8 && hdr[1] == (ETH_P_IP & 0xff)) {
+	/* Read in place when linear (the usual case): a helper call less. */
+	if ((void *)hdr + sizeof(buf) > (void *)(long)skb->data_end) {
+		hdr = bpf_skb_load_bytes(skb, 2 * ETH_ALEN, buf, sizeof(buf)) ?
+		      NULL : buf;
+	}
+	if (hdr && hdr[0] == ETH_P_IP >> 8 && hdr[1] == (ETH_P_IP & 0xff)) {
 		need = ETH_HLEN + (hdr[2] & 0xf) * 4;
 		if (hdr[11] == IPPROTO_TCP)
 			need += sizeof(struct tcphdr);
