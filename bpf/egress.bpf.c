@@ -93,7 +93,7 @@ static __always_inline int eg_new_conn(struct __sk_buff *skb,
 		id->state = PSV_ID_ACTIVE;
 	c.vip = vip;
 	c.tcp_state = p->proto == IPPROTO_TCP ? PSV_TCP_SYN_SENT : PSV_TCP_NONE;
-	c.last_seen_ns = bpf_ktime_get_ns();
+	c.last_seen_ns = flow_now();
 	err = bpf_map_update_elem(&psv_conns, k, &c, BPF_NOEXIST);
 	if (!err) {
 		stat_inc(PSV_STAT_EG_NEW_CONN);
@@ -168,7 +168,7 @@ static __always_inline int eg_flow(struct __sk_buff *skb,
 	conn_key_egress(&k, p);
 	c = bpf_map_lookup_elem(&psv_conns, &k);
 	if (c) {
-		conn_seen(c, p, true, bpf_ktime_get_ns());
+		conn_seen(c, p, true, flow_now());
 		err = eg_to_identity(cfg, p, c->vip, rw);
 		return err ?: PSV_REASON(PSV_REWRITE, EG_TRANSLATED);
 	}
@@ -180,7 +180,7 @@ static __always_inline int eg_flow(struct __sk_buff *skb,
 	seen = is_pure_syn(p) ? NULL :
 				bpf_map_lookup_elem(&psv_host_conns, &k);
 	if (seen) {
-		touch(seen, bpf_ktime_get_ns());
+		touch(seen, flow_now());
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
 	}
 	/* Connections older than psv keep working on the real identity. */

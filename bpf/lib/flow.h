@@ -78,6 +78,17 @@ static __always_inline struct psv_frag *frag_find(const struct psv_pkt *p,
 }
 
 /*
+ * The clock of last_seen (conns, host_conns).  Coarse: CLOCK_MONOTONIC
+ * as of the last tick, read without touching the clocksource (kvm-clock
+ * here: a pvclock read per packet).  Timestamps are kept to the second
+ * (touch) and expire in seconds, so a tick of lag changes nothing.
+ */
+static __always_inline __u64 flow_now(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
+/*
  * Store a timestamp at most once a second: a write per packet would
  * bounce the entry's cache line between CPUs for nothing.
  */

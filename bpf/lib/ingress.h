@@ -73,7 +73,7 @@ static __always_inline int in_virtual(void *data, void *data_end,
 	c = bpf_map_lookup_elem(&psv_conns, &k);
 	if (!c || c->vip != p->daddr)
 		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
-	conn_seen(c, p, false, bpf_ktime_get_ns());
+	conn_seen(c, p, false, flow_now());
 	return in_to_host(cfg, p, rw);
 }
 
@@ -137,7 +137,7 @@ static __always_inline int in_host(void *ctx, void *data, void *data_end,
 		return PSV_REASON(PSV_PASS, IN_PASS);
 	if (p->proto == IPPROTO_UDP && !udp_socket_for(ctx, p))
 		return PSV_REASON(PSV_PASS, IN_PASS);
-	now = bpf_ktime_get_ns();
+	now = flow_now();
 	if (bpf_map_update_elem(&psv_host_conns, &k, &now, BPF_ANY))
 		return PSV_REASON(PSV_PASS, IN_PASS);
 	return PSV_REASON(PSV_PASS, IN_HOST_CONN);

@@ -52,7 +52,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } psv_conns SEC(".maps");
 
-/* Value: last seen, bpf_ktime_get_ns(). */
+/* Value: last seen, flow_now(). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PSV_MAX_HOST_CONNS);
