@@ -179,7 +179,7 @@ class Report:
             if tcp and v < 0.9:
                 return "%.2f x B0 < 0.90" % v + noisy(per[c], 0.9)
             if b1 is not None and v < b1:
-                return "%.2f x B0 < B1 %.2f" % (v, b1) + noisy(per[c], b1)
+                return "%.4g x B0 < B1 %.4g" % (v, b1) + noisy(per[c], b1)
             return None
         goal = ">= 0.90 x B0, >= B1" if tcp else ">= B1"
         self.add(name, label + " / B0", "ratio", per, goal,
