@@ -84,11 +84,48 @@ static __always_inline void nat_prepare_quote(struct psv_rewrite *rw,
 }
 
 /*
- * TC: the skb helpers keep skb->csum (CHECKSUM_COMPLETE) and offloaded
- * checksums (CHECKSUM_PARTIAL, the usual case on egress) right.  Bytes
- * are stored without BPF_F_RECOMPUTE_CSUM because each change is
- * balanced by its checksum field in the same covered range; only the
- * pseudo-header part is not, and BPF_F_PSEUDO_HDR handles that.
+ * The data the rewrite changes, by direct writes: the MAC, the address
+ * and, in a quote, the address and its checksums (plain data there).
+ * Every checksum field of the frame is left to the caller.
+ */
+static __always_inline int nat_write(void *data, void *data_end,
+				     const struct psv_rewrite *rw)
+{
+	__u8 *mac = pkt_ptr(data, data_end, rw->mac_off, ETH_ALEN);
+	__be32 *addr = pkt_ptr(data, data_end, rw->addr_off, 4);
+	__u16 *in_ip_csum, *in_l4_csum;
+
+	if (!mac || !addr)
+		return -1;
+	__builtin_memcpy(mac, rw->mac, ETH_ALEN);
+	*addr = rw->new_addr;
+	if (!rw->icmp_csum_off)
+		return 0;
+	addr = pkt_ptr(data, data_end, rw->in_addr_off, 4);
+	in_ip_csum = pkt_ptr(data, data_end, rw->in_ip_csum_off, 2);
+	if (!addr || !in_ip_csum)
+		return -1;
+	*addr = rw->new_addr;
+	*in_ip_csum = rw->in_ip_csum_new;
+	if (!rw->in_l4_csum_off)
+		return 0;
+	in_l4_csum = pkt_ptr(data, data_end, rw->in_l4_csum_off, 2);
+	if (!in_l4_csum)
+		return -1;
+	*in_l4_csum = rw->in_l4_csum_new;
+	return 0;
+}
+
+/*
+ * TC: data by direct writes (the verifier's prologue unclones the skb
+ * head of a program that writes directly), checksum fields by the skb
+ * helpers, which keep skb->csum (CHECKSUM_COMPLETE) and offloaded
+ * checksums (CHECKSUM_PARTIAL, the usual case on egress) right: never
+ * compute them here.  The data writes leave skb->csum alone, as
+ * bpf_skb_store_bytes without BPF_F_RECOMPUTE_CSUM did, because each
+ * change is balanced by its checksum field in the same covered range;
+ * only the pseudo-header part is not, and BPF_F_PSEUDO_HDR handles that.
+ * The helpers invalidate packet pointers: all direct writes come first.
  */
 static __always_inline int nat_apply_tc(struct __sk_buff *skb,
 					const struct psv_rewrite *rw)
@@ -102,8 +139,8 @@ static __always_inline int nat_apply_tc(struct __sk_buff *skb,
 	 */
 	if (rw->mac_off == 0 && bpf_skb_change_type(skb, PACKET_HOST))
 		return -1;
-	if (bpf_skb_store_bytes(skb, rw->mac_off, rw->mac, ETH_ALEN, 0) ||
-	    bpf_skb_store_bytes(skb, rw->addr_off, &rw->new_addr, 4, 0) ||
+	if (nat_write((void *)(long)skb->data, (void *)(long)skb->data_end,
+		      rw) ||
 	    bpf_l3_csum_replace(skb, IPV4_CSUM_OFF, rw->old_addr,
 				rw->new_addr, 4))
 		return -1;
@@ -113,18 +150,13 @@ static __always_inline int nat_apply_tc(struct __sk_buff *skb,
 		return -1;
 	if (!icmp)
 		return 0;
-	if (bpf_skb_store_bytes(skb, rw->in_addr_off, &rw->new_addr, 4, 0) ||
-	    bpf_skb_store_bytes(skb, rw->in_ip_csum_off, &rw->in_ip_csum_new,
-				2, 0) ||
-	    bpf_l4_csum_replace(skb, icmp, rw->old_addr, rw->new_addr, 4) ||
+	if (bpf_l4_csum_replace(skb, icmp, rw->old_addr, rw->new_addr, 4) ||
 	    bpf_l4_csum_replace(skb, icmp, rw->in_ip_csum_old,
 				rw->in_ip_csum_new, 2))
 		return -1;
 	if (rw->in_l4_csum_off &&
-	    (bpf_skb_store_bytes(skb, rw->in_l4_csum_off, &rw->in_l4_csum_new,
-				 2, 0) ||
-	     bpf_l4_csum_replace(skb, icmp, rw->in_l4_csum_old,
-				 rw->in_l4_csum_new, 2)))
+	    bpf_l4_csum_replace(skb, icmp, rw->in_l4_csum_old,
+				rw->in_l4_csum_new, 2))
 		return -1;
 	return 0;
 }
@@ -135,16 +167,12 @@ static __always_inline int nat_apply_xdp(struct xdp_md *ctx,
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u8 *mac = pkt_ptr(data, data_end, rw->mac_off, ETH_ALEN);
-	__be32 *addr = pkt_ptr(data, data_end, rw->addr_off, 4);
 	__u16 *ip_csum = pkt_ptr(data, data_end, IPV4_CSUM_OFF, 2);
-	__u16 *csum, *in_ip_csum, *in_l4_csum;
+	__u16 *csum;
 	__u16 sum;
 
-	if (!mac || !addr || !ip_csum)
+	if (!ip_csum || nat_write(data, data_end, rw))
 		return -1;
-	__builtin_memcpy(mac, rw->mac, ETH_ALEN);
-	*addr = rw->new_addr;
 	*ip_csum = csum_replace4(*ip_csum, rw->old_addr, rw->new_addr);
 	if (rw->l4_csum_off) {
 		csum = pkt_ptr(data, data_end, rw->l4_csum_off, 2);
@@ -157,22 +185,13 @@ static __always_inline int nat_apply_xdp(struct xdp_md *ctx,
 	if (!rw->icmp_csum_off)
 		return 0;
 	csum = pkt_ptr(data, data_end, rw->icmp_csum_off, 2);
-	addr = pkt_ptr(data, data_end, rw->in_addr_off, 4);
-	in_ip_csum = pkt_ptr(data, data_end, rw->in_ip_csum_off, 2);
-	if (!csum || !addr || !in_ip_csum)
+	if (!csum)
 		return -1;
-	*addr = rw->new_addr;
-	*in_ip_csum = rw->in_ip_csum_new;
 	sum = csum_replace4(*csum, rw->old_addr, rw->new_addr);
 	sum = csum_replace2(sum, rw->in_ip_csum_old, rw->in_ip_csum_new);
-	if (rw->in_l4_csum_off) {
-		in_l4_csum = pkt_ptr(data, data_end, rw->in_l4_csum_off, 2);
-		if (!in_l4_csum)
-			return -1;
-		*in_l4_csum = rw->in_l4_csum_new;
+	if (rw->in_l4_csum_off)
 		sum = csum_replace2(sum, rw->in_l4_csum_old,
 				    rw->in_l4_csum_new);
-	}
 	*csum = sum;
 	return 0;
 }
