@@ -469,11 +469,15 @@ memory() {
 # --- main ----------------------------------------------------------------
 
 main() {
-	local r cfg start=$SECONDS
+	local r cfg h start=$SECONDS
 	rm -rf "$RAW" "$OUT/results.json" "$OUT/rtt.png"
 	mkdir -p "$RAW" || exit 1
 	: >"$SAMPLES"
 	: >"$STATUS"
+	for h in $LATER_HOOKS; do
+		declare -F "hook_$h" >/dev/null ||
+			status "$h" "not measured yet (define hook_$h in $BENCH_DIR/hooks/*.sh)"
+	done
 	{
 		echo "date $(date -u +%FT%TZ)"
 		echo "kernel $(uname -r)"
@@ -532,7 +536,7 @@ main() {
 	echo "loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/meta.txt"
 	echo "seconds $((SECONDS - start))" >>"$RAW/meta.txt"
 
-	python3 "$BENCH_DIR/report.py" "$RAW" "$OUT" "$LATER_HOOKS" || exit 1
+	python3 "$BENCH_DIR/report.py" "$RAW" "$OUT" || exit 1
 	local cdfs=
 	for cfg in B0 B1 B2x B2; do	# B2 drawn last, on top
 		[ -s "$RAW/rtt-$cfg.cdf" ] && cdfs="$cdfs $cfg"
