@@ -103,6 +103,13 @@ static const struct conf_key conf_keys[] = {
 	CONF_KEY(SEC_DHCP, "probe", T_BOOL, probe),
 	CONF_KEY(SEC_DHCP, "probe_wait_ms", T_U32, probe_wait_ms, .min = 0,
 		 .max = 10000),
+	/* RFC 5227 2.1.1 PROBE_MIN/PROBE_MAX and ANNOUNCE_WAIT. */
+	CONF_KEY(SEC_DHCP, "probe_min_ms", T_U32, probe_min_ms, .min = 0,
+		 .max = 10000),
+	CONF_KEY(SEC_DHCP, "probe_max_ms", T_U32, probe_max_ms, .min = 0,
+		 .max = 10000),
+	CONF_KEY(SEC_DHCP, "announce_wait_ms", T_U32, announce_wait_ms,
+		 .min = 0, .max = 10000),
 	/* RFC 2131 4.1: 4 s first, doubling up to 64 s. */
 	CONF_KEY(SEC_DHCP, "retransmit_ms", T_U32, retransmit_ms, .min = 1000,
 		 .max = 64000),
@@ -161,6 +168,9 @@ void psv_conf_defaults(struct psv_conf *conf)
 	conf->max_flows = PSV_MAX_CONNS;
 	conf->probe = true;
 	conf->probe_wait_ms = 1000;	/* RFC 5227 PROBE_WAIT */
+	conf->probe_min_ms = 1000;
+	conf->probe_max_ms = 2000;
+	conf->announce_wait_ms = 2000;
 	conf->retransmit_ms = 4000;
 	strcpy(conf->state_dir, "/var/lib/psv");
 }
@@ -629,6 +639,13 @@ static void conf_validate(struct conf_ctx *ctx)
 			      ready_line > max_line ? ready_line : max_line,
 			      "pool.ready = %u exceeds pool.max = %u",
 			      c->ready, c->max);
+	if (c->probe_min_ms > c->probe_max_ms)
+		conf_error_at(ctx, conf_key_line(ctx, SEC_DHCP, "probe_min_ms") >
+				   conf_key_line(ctx, SEC_DHCP, "probe_max_ms") ?
+				   conf_key_line(ctx, SEC_DHCP, "probe_min_ms") :
+				   conf_key_line(ctx, SEC_DHCP, "probe_max_ms"),
+			      "dhcp.probe_min_ms = %u exceeds dhcp.probe_max_ms = %u",
+			      c->probe_min_ms, c->probe_max_ms);
 }
 
 static int conf_run(struct conf_ctx *ctx, struct psv_conf *out)

@@ -65,6 +65,9 @@ struct psv_conf {
 	/* [dhcp] */
 	bool probe;			/* RFC 5227 ARP probe before use */
 	uint32_t probe_wait_ms;		/* 0..10000 */
+	uint32_t probe_min_ms;		/* 0..10000, <= probe_max_ms */
+	uint32_t probe_max_ms;		/* 0..10000 */
+	uint32_t announce_wait_ms;	/* 0..10000 */
 	uint32_t retransmit_ms;		/* first timeout, 1000..64000 */
 	/* [daemon] */
 	char state_dir[PSV_CONF_PATH_MAX];	/* absolute path */

@@ -410,6 +410,9 @@ static void dhcp_params_from_conf(const struct psv_conf *conf,
 	dhcp_params_default(p);
 	p->retrans_base_ms = conf->retransmit_ms;
 	p->probe_wait_ms = conf->probe_wait_ms;
+	p->probe_min_ms = conf->probe_min_ms;
+	p->probe_max_ms = conf->probe_max_ms;
+	p->announce_wait_ms = conf->announce_wait_ms;
 	p->skip_probe = !conf->probe;
 }
 

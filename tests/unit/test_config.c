@@ -44,7 +44,9 @@ static void test_defaults(void)
 	      d.on_exhausted == PSV_EXHAUSTED_DROP, "defaults: policy");
 	CHECK(d.ingress == PSV_INGRESS_AUTO && d.max_flows == PSV_MAX_CONNS,
 	      "defaults: dataplane");
-	CHECK(d.probe && d.probe_wait_ms == 1000 && d.retransmit_ms == 4000,
+	CHECK(d.probe && d.probe_wait_ms == 1000 && d.retransmit_ms == 4000 &&
+	      d.probe_min_ms == 1000 && d.probe_max_ms == 2000 &&
+	      d.announce_wait_ms == 2000,
 	      "defaults: dhcp");
 	CHECK(!strcmp(d.state_dir, "/var/lib/psv") && d.n_apps == 0 &&
 	      d.static_first == 0, "defaults: daemon, no apps, no range");
@@ -91,6 +93,7 @@ static void test_every_key(void)
 		"[policy]\ndefault = uid\non_exhausted = reuse\n"
 		"[dataplane]\ningress = tc\nmax_flows = 1000000\n"
 		"[dhcp]\nprobe = no\nprobe_wait_ms = 0\nretransmit_ms = 64000\n"
+		"probe_min_ms = 0\nprobe_max_ms = 10000\nannounce_wait_ms = 10000\n"
 		"[daemon]\nstate_dir = /srv/psv state\n"
 		"[app \"a-1.x_y\"]\nmatch = uid=1000\ngranularity = host\n"
 		"[app \"ssh\"]\nmatch = exe = /usr/bin/ssh\n"
@@ -111,7 +114,9 @@ static void test_every_key(void)
 	      c.on_exhausted == PSV_EXHAUSTED_REUSE, "policy uid, reuse");
 	CHECK(c.ingress == PSV_INGRESS_TC && c.max_flows == 1000000,
 	      "dataplane tc, 1000000 flows");
-	CHECK(!c.probe && c.probe_wait_ms == 0 && c.retransmit_ms == 64000,
+	CHECK(!c.probe && c.probe_wait_ms == 0 && c.retransmit_ms == 64000 &&
+	      c.probe_min_ms == 0 && c.probe_max_ms == 10000 &&
+	      c.announce_wait_ms == 10000,
 	      "dhcp probe no, waits");
 	CHECK(!strcmp(c.state_dir, "/srv/psv state"), "state_dir with a space");
 	CHECK_EQ(c.n_apps, 4, "four apps");
@@ -202,6 +207,8 @@ static const struct bad_case bad_cases[] = {
 	{ "max_flows above a million", "[dataplane]\nmax_flows = 1000001\n",
 	  "t.conf:2: dataplane.max_flows = 1000001 is out of range "
 	  "(1024..1000000)" },
+	{ "probe min above max", "[dhcp]\nprobe_max_ms = 10\nprobe_min_ms = 20\n",
+	  "t.conf:3: dhcp.probe_min_ms = 20 exceeds dhcp.probe_max_ms = 10" },
 	{ "retransmit below a second", "[dhcp]\nretransmit_ms = 999\n",
 	  "t.conf:2: dhcp.retransmit_ms = 999 is out of range (1000..64000)" },
 	{ "range with a bad address", "[pool]\nstatic = 192.0.2.1-192.0.2.256\n",
