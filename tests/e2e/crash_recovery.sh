@@ -48,6 +48,22 @@ check "no address or MAC is held by two identities" \
 	holds '(map(.mac) | unique | length) == length and (map(.ipv4) | unique | length) == length' <<<"$after"
 check "a new flow after the restart works" tb_host curl -sf -o /dev/null http://198.51.100.20/
 psv_stop TERM
+check "SIGTERM detaches" bash -c "! ip netns exec $TB_HOST tc filter show dev eth0 egress | grep -q psv_egress"
+
+# An upgrade: --keep-attached leaves the dataplane working for the next psvd.
+PSV_ARGS=--keep-attached
+check "psvd starts with --keep-attached" psv_start "$CONF"
+kept=$(psv_ctl identities --json | jq -c '[.[] | {mac, ipv4}] | sort_by(.mac)')
+psv_stop TERM
+check "psvd --keep-attached exits 0 on SIGTERM" [ "$PSV_RC" = 0 ]
+check "the egress filter stays attached" bash -c "ip netns exec $TB_HOST tc filter show dev eth0 egress | grep -q psv_egress"
+check "the maps stay pinned" [ -e "$PSV_PIN_ROOT/eth0/psv_conns" ]
+check "traffic still flows on an identity" tb_host curl -sf -o /dev/null http://198.51.100.20/index.html
+PSV_ARGS=
+check "the next psvd adopts the identities" psv_start "$CONF"
+check "the same identities, none released" \
+	holds --argjson k "$kept" '[.[] | {mac, ipv4}] as $a | $k - $a == []' < <(psv_ctl identities --json)
+psv_stop TERM
 check "the observer's capture is complete" tb_capture_stop
 leaks=$(tests/testbed/observe.py leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --no-arp --no-dhcp --json)
 check "the observer saw no frame with the real MAC or IP" holds '.frames == 0' <<<"$leaks"

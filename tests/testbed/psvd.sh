@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Runs psvd on the testbed's psv host (source after testbed.sh, after tb_up).
-#   psv_start CONFIG_TEXT   writes $TB_DIR/psv.conf, starts build/psvd on
+#   psv_start CONFIG_TEXT   writes $TB_DIR/psv.conf, starts build/psvd (with
+#                           $PSV_ARGS, if set) on
 #                           eth0 in the host netns (nsenter, so its bpffs pins
 #                           outlive it), waits for the ready identities
 #   psv_ctl ARGS...         build/psvctl --iface eth0 ARGS in the host netns
@@ -44,7 +45,7 @@ psv_start() {
 	printf '%s\n' "$1" > "$TB_DIR/psv.conf"
 	# nsenter itself, not a shell function, so $! is psvd (nsenter execs).
 	nsenter --net="/run/netns/$TB_HOST" -- "$PSV_BUILD/psvd" --iface "$TB_HOST_IF" \
-		--config "$TB_DIR/psv.conf" --foreground --log-level debug \
+		--config "$TB_DIR/psv.conf" --foreground --log-level debug ${PSV_ARGS:-} \
 		>>"$TB_DIR/psvd.log" 2>&1 &
 	PSV_PID=$!
 	echo "$PSV_PID" > "$TB_DIR/psvd.pid"
