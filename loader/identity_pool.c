@@ -316,6 +316,9 @@ void pool_retire_idle(struct identity_pool *pool, uint64_t now_ms)
 
 	for (unsigned int i = 0; i < pool->count; i++) {
 		id = pool->ids[i];
+		/* Taken, though its ring buffer event was lost (full ring). */
+		if (id->state == PSV_ID_READY && id->flows)
+			pool_identity_taken(pool, id->ip);
 		if (id->state != PSV_ID_ACTIVE && id->state != PSV_ID_IDLE)
 			continue;
 		if (id->flows) {
