@@ -17,8 +17,8 @@
  *   any --dhcp_client_release()--> RELEASE if leased, RETIRED (no event)
  *
  * At BOUND the address has passed the RFC 5227 probe; announcing it
- * (dhcp_socket_send_arp(..., DHCP_ARP_ANNOUNCE)) and defending it later
- * are the daemon's and the dataplane's job.  Renewal replies are unicast
+ * (dhcp_socket_send_arp() with sender = target = the address) and
+ * defending it later are the daemon's and the dataplane's job.  Renewal replies are unicast
  * to the leased address, so by T1 something must answer ARP for it and
  * let UDP 67 -> 68 to it reach the packet socket.
  *

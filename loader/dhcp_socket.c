@@ -104,10 +104,9 @@ int dhcp_frame_build_udp(void *buf, size_t size, const uint8_t src_mac[6],
 }
 
 int dhcp_frame_build_arp(void *buf, size_t size, const uint8_t mac[6],
-			 enum dhcp_arp_kind kind, uint32_t ip)
+			 uint32_t spa, uint32_t tpa)
 {
 	uint8_t *f = buf, *arp = f + DHCP_ETH_HLEN;
-	uint32_t spa = kind == DHCP_ARP_ANNOUNCE ? ip : 0;
 
 	if (size < DHCP_ARP_FRAME_LEN)
 		return -EMSGSIZE;
@@ -120,7 +119,7 @@ int dhcp_frame_build_arp(void *buf, size_t size, const uint8_t mac[6],
 	memcpy(arp + 8, mac, 6);
 	memcpy(arp + 14, &spa, 4);
 	memset(arp + 18, 0, 6);		/* target MAC unknown */
-	memcpy(arp + 24, &ip, 4);
+	memcpy(arp + 24, &tpa, 4);
 	return DHCP_ARP_FRAME_LEN;
 }
 
@@ -479,10 +478,10 @@ int dhcp_socket_send_udp(struct dhcp_socket *s, const uint8_t src_mac[6],
 }
 
 int dhcp_socket_send_arp(struct dhcp_socket *s, const uint8_t mac[6],
-			 enum dhcp_arp_kind kind, uint32_t ip)
+			 uint32_t spa, uint32_t tpa)
 {
 	uint8_t frame[DHCP_ARP_FRAME_LEN];
 
-	dhcp_frame_build_arp(frame, sizeof(frame), mac, kind, ip);
+	dhcp_frame_build_arp(frame, sizeof(frame), mac, spa, tpa);
 	return send_frame(s, frame, sizeof(frame));
 }

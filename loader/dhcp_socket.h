@@ -76,14 +76,13 @@ int dhcp_frame_build_udp(void *buf, size_t size, const uint8_t src_mac[6],
 			 const uint8_t *dst_mac, uint32_t src_ip,
 			 uint32_t dst_ip, const void *payload, size_t len);
 
-enum dhcp_arp_kind {
-	DHCP_ARP_PROBE,		/* RFC 5227 2.1.1: sender IP 0, target ip */
-	DHCP_ARP_ANNOUNCE,	/* RFC 5227 2.3: sender and target ip */
-};
-
-/* Writes a broadcast ARP request from mac (DHCP_ARP_FRAME_LEN bytes). */
+/*
+ * Writes a broadcast ARP request from mac for tpa, with sender address spa
+ * (DHCP_ARP_FRAME_LEN bytes).  RFC 5227: a probe has spa 0 (2.1.1), an
+ * announcement spa == tpa (2.3).
+ */
 int dhcp_frame_build_arp(void *buf, size_t size, const uint8_t mac[6],
-			 enum dhcp_arp_kind kind, uint32_t ip);
+			 uint32_t spa, uint32_t tpa);
 
 /* How the socket finds the client a frame is for (the daemon's table). */
 struct dhcp_socket_lookup {
@@ -159,6 +158,6 @@ int dhcp_socket_send_udp(struct dhcp_socket *s, const uint8_t src_mac[6],
 			 const uint8_t *dst_mac, uint32_t src_ip,
 			 uint32_t dst_ip, const void *payload, size_t len);
 int dhcp_socket_send_arp(struct dhcp_socket *s, const uint8_t mac[6],
-			 enum dhcp_arp_kind kind, uint32_t ip);
+			 uint32_t spa, uint32_t tpa);
 
 #endif /* PSV_DHCP_SOCKET_H */

@@ -80,7 +80,7 @@ static int op_probe(void *ctx, struct dhcp_client *c, uint32_t ip)
 {
 	struct dhcp_source *src = ctx;
 
-	return dhcp_socket_send_arp(&src->sock, c->mac, DHCP_ARP_PROBE, ip);
+	return dhcp_socket_send_arp(&src->sock, c->mac, 0, ip);
 }
 
 static void op_event(void *ctx, struct dhcp_client *c, enum dhcp_event ev)
@@ -219,7 +219,15 @@ static void dhcp_release(struct identity_pool *pool, struct identity *id)
 
 void dhcp_source_announce(struct dhcp_source *src, const struct identity *id)
 {
-	dhcp_socket_send_arp(&src->sock, id->mac, DHCP_ARP_ANNOUNCE, id->ip);
+	dhcp_socket_send_arp(&src->sock, id->mac, id->ip, id->ip);
+	/*
+	 * A router does not learn a neighbour from an announcement (Linux:
+	 * arp_accept=0), but it does from a request addressed to it: asking
+	 * for the gateway, as any host does before its first packet, spares
+	 * the identity's first flow an ARP round trip on its first reply.
+	 */
+	if (src->gateway && src->gateway != id->ip)
+		dhcp_socket_send_arp(&src->sock, id->mac, id->ip, src->gateway);
 }
 
 static void dhcp_announce(struct identity_pool *pool, struct identity *id)

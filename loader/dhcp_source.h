@@ -22,6 +22,7 @@ struct dhcp_source {
 	struct identity_pool *pool;
 	const char *state_dir;	/* NULL: leases are not stored */
 	const char *ifname;
+	uint32_t gateway;	/* the host's default gateway; 0 if none */
 	bool dirty;		/* leases changed since the last save */
 	struct dhcp_client_stats retired;	/* clients already freed */
 };

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <net/route.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 
@@ -134,4 +135,41 @@ int netdev_set_promisc(const char *ifname, bool on)
 bool netdev_is_veth(const struct netdev *dev)
 {
 	return !strcmp(dev->driver, "veth");
+}
+
+uint32_t netdev_parse_gateway(const char *text, const char *ifname)
+{
+	const char *line = text;
+
+	/* "Iface Destination Gateway Flags ...", addresses in hex as stored
+	 * (network order read as a host integer); the first line is a header. */
+	while ((line = strchr(line, '\n'))) {
+		char name[IF_NAMESIZE + 1];
+		unsigned int dst, gw, flags;
+
+		line++;
+		if (sscanf(line, "%16s %x %x %x", name, &dst, &gw, &flags) != 4)
+			continue;
+		if (!strcmp(name, ifname) && dst == 0 && (flags & RTF_GATEWAY) &&
+		    (flags & RTF_UP))
+			return gw;
+	}
+	return 0;
+}
+
+uint32_t netdev_default_gateway(const char *ifname)
+{
+	char buf[16384];
+	size_t n;
+	FILE *f = fopen("/proc/net/route", "re");
+
+	if (!f) {
+		log_warn("cannot read /proc/net/route: %s", strerror(errno));
+		return 0;
+	}
+	/* The default route comes first in practice; a long table is cut. */
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return netdev_parse_gateway(buf, ifname);
 }

@@ -24,6 +24,14 @@ struct netdev {
 int netdev_query(const char *ifname, struct netdev *dev);
 /* Sets or clears IFF_PROMISC; persists if psvd dies (unlike PACKET_MR_PROMISC). */
 int netdev_set_promisc(const char *ifname, bool on);
+/*
+ * The IPv4 default gateway through ifname (network order), from the text
+ * of /proc/net/route; 0 if there is none.
+ */
+uint32_t netdev_parse_gateway(const char *route_text, const char *ifname);
+/* The same, reading /proc/net/route (of psvd's network namespace). */
+uint32_t netdev_default_gateway(const char *ifname);
+
 /* Whether a veth: plain veths need TC ingress (see DESIGN.md facts). */
 bool netdev_is_veth(const struct netdev *dev);
 

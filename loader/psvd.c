@@ -435,6 +435,7 @@ static int setup_pool(struct psvd *d)
 			       d->conf.state_dir);
 	if (err)
 		return err;
+	d->dhcp_src.gateway = netdev_default_gateway(d->ifname);
 	if (d->conf.source == PSV_SOURCE_STATIC) {
 		static_source_init(&d->static_src, d->conf.static_first,
 				   d->conf.static_last, &d->dhcp_src);

@@ -64,7 +64,7 @@ static int op_send(void *ctx, struct dhcp_client *c, const void *payload,
 static int op_probe(void *ctx, struct dhcp_client *c, uint32_t ip)
 {
 	(void)ctx;
-	return dhcp_socket_send_arp(&sock, c->mac, DHCP_ARP_PROBE, ip);
+	return dhcp_socket_send_arp(&sock, c->mac, 0, ip);
 }
 
 static void op_event(void *ctx, struct dhcp_client *c, enum dhcp_event ev)

@@ -39,6 +39,16 @@ check "no identity uses the host's MAC or IP" \
 	holds --arg m "$TB_HOST_MAC" --arg i "$TB_HOST_IP" \
 	'all(.[]; .mac != $m and .ipv4 != $i)' <<<"$ids"
 
+# Each identity asked for the gateway when it became ready, so the gateway
+# knows it before its first flow: the first reply waits for no ARP.
+gw_knows() {
+	local ip mac
+	while read -r ip mac; do
+		ip -n "$TB_GW" neigh show "$ip" | grep -q "lladdr $mac" || return 1
+	done < <(jq -r '.[] | select(.state == "ready") | "\(.ipv4) \(.mac)"' <<<"$ids")
+}
+check "the gateway has a neighbour entry for every ready identity" gw_knows
+
 # Real applications.  Two curls to srv1:80 are two TCP connections to one
 # server port: they must share an identity.
 check "curl srv1 (1st connection)" tb_host curl -sf -o /dev/null http://198.51.100.10/

@@ -91,13 +91,12 @@ static void test_build_arp(void)
 	memcpy(want.src, mac, 6);
 	memcpy(want.arp.sha, mac, 6);
 	rn = pkt_build(&want, ref, sizeof(ref));
-	n = dhcp_frame_build_arp(buf, sizeof(buf), mac, DHCP_ARP_PROBE,
-				 ip("192.0.2.134"));
+	n = dhcp_frame_build_arp(buf, sizeof(buf), mac, 0, ip("192.0.2.134"));
 	CHECK(n == (int)rn && !memcmp(buf, ref, rn),
 	      "ARP probe: request, sender IP 0, target the address (RFC 5227)");
 	want.arp.spa = want.arp.tpa;
 	rn = pkt_build(&want, ref, sizeof(ref));
-	n = dhcp_frame_build_arp(buf, sizeof(buf), mac, DHCP_ARP_ANNOUNCE,
+	n = dhcp_frame_build_arp(buf, sizeof(buf), mac, ip("192.0.2.134"),
 				 ip("192.0.2.134"));
 	CHECK(n == (int)rn && !memcmp(buf, ref, rn),
 	      "ARP announcement: sender and target the address");
@@ -429,7 +428,7 @@ static void test_socket(void)
 		 "frame not looped back");
 	CHECK(client.state == DHCP_REQUESTING && s.stats.rx_dhcp == 1,
 	      "OFFER through the socket moved the client");
-	CHECK_EQ(dhcp_socket_send_arp(&s, mac, DHCP_ARP_PROBE, ip("192.0.2.9")),
+	CHECK_EQ(dhcp_socket_send_arp(&s, mac, 0, ip("192.0.2.9")),
 		 0, "ARP probe sent");
 	CHECK_EQ(s.stats.tx_frames, 2, "two frames sent");
 	usleep(20000);
