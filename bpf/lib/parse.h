@@ -276,16 +276,6 @@ static __always_inline int parse_quote(void *data, void *data_end,
 	return 0;
 }
 
-/* Make the first need bytes of the skb (at most all of it) linear. */
-static __always_inline bool tc_linear(struct __sk_buff *skb, __u32 need)
-{
-	if (need > skb->len)
-		need = skb->len;
-	if ((void *)(long)skb->data + need <= (void *)(long)skb->data_end)
-		return true;
-	return !bpf_skb_pull_data(skb, need);
-}
-
 /*
  * TC sees skbs whose headers may sit partly in paged fragments (GSO,
  * GRO).  Pull into the linear area what the parsers read, no more:
