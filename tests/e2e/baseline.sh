@@ -16,23 +16,8 @@ source tests/testbed/testbed.sh
 OBS=tests/testbed/observe.py
 SRV1=198.51.100.10
 SRV2=198.51.100.20
-failed=0
-
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	failed=$((failed + 1))
-}
-# check DESC CMD...: one result line for CMD's exit status.
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-# is EXPR: bash arithmetic as a command, for check.
-is() { (($1)); }
-# holds JQ-ARGS...: the jq filter is true for the JSON on stdin.
-holds() { jq -e "$@" >/dev/null; }
+# shellcheck source=tests/testbed/tap.sh
+source tests/testbed/tap.sh
 
 # First the analysis itself, on crafted frames whose counts are known.
 tests/testbed/observe_test.py || failed=$((failed + 1))

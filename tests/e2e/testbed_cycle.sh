@@ -12,19 +12,8 @@ cd "$(dirname "$0")/../.."
 # shellcheck source=tests/testbed/testbed.sh
 source tests/testbed/testbed.sh
 CYCLES=${TB_CYCLES:-3}
-failed=0
-
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	failed=$((failed + 1))
-}
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-is() { (($1)); }
+# shellcheck source=tests/testbed/tap.sh
+source tests/testbed/tap.sh
 
 # Link names the testbed uses; none may appear in the root namespace.
 OUR_LINKS="gw host obs lan wan s1 s2 br0"
