@@ -83,6 +83,42 @@ static int op_probe(void *ctx, struct dhcp_client *c, uint32_t ip)
 	return dhcp_socket_send_arp(&src->sock, c->mac, 0, ip);
 }
 
+static void save(struct dhcp_source *src)
+{
+	struct identity_pool *pool = src->pool;
+	struct lease_file f = { .next_id = pool->next_id };
+	struct lease_record *r;
+
+	src->dirty = false;
+	if (!src->state_dir)
+		return;
+	f.leases = calloc(pool->count ? pool->count : 1, sizeof(*f.leases));
+	if (!f.leases) {
+		log_err("cannot allocate the lease file");
+		return;
+	}
+	for (unsigned int i = 0; i < pool->count; i++) {
+		const struct identity *id = pool->ids[i];
+		const struct dhcp_client *c = id->source_state;
+
+		if (!c || c->state < DHCP_BOUND || c->state == DHCP_RETIRED)
+			continue;
+		r = &f.leases[f.count++];
+		r->id = id->id;
+		memcpy(r->mac, id->mac, 6);
+		memcpy(r->server_mac, c->server_mac, 6);
+		r->ip = c->yiaddr;
+		r->server = c->server_id;
+		r->leased_at = wall_s(c->request_sent_ms);
+		r->lease_s = c->lease_s;
+		r->t1_s = c->t1_s;
+		r->t2_s = c->t2_s;
+	}
+	if (lease_store_save(src->state_dir, src->ifname, &f))
+		src->dirty = true;	/* try again at the next run */
+	free(f.leases);
+}
+
 static void op_event(void *ctx, struct dhcp_client *c, enum dhcp_event ev)
 {
 	struct dhcp_source *src = ctx;
@@ -96,6 +132,10 @@ static void op_event(void *ctx, struct dhcp_client *c, enum dhcp_event ev)
 		id->server = c->server_id;
 		id->lease_expires = wall_s(c->expire_ms);
 		log_debug("identity %u: leased %s for %u s", id->id, ip, c->lease_s);
+		/* Stored before any flow can use it: a psvd killed right
+		 * after would otherwise find it pinned with no lease known,
+		 * and could neither renew nor release it. */
+		save(src);
 		if (pool_identity_bound(src->pool, id, c->yiaddr))
 			lc->lost = true;
 		break;
@@ -240,42 +280,6 @@ const struct pool_source_ops dhcp_source_ops = {
 	.release = dhcp_release,
 	.announce = dhcp_announce,
 };
-
-static void save(struct dhcp_source *src)
-{
-	struct identity_pool *pool = src->pool;
-	struct lease_file f = { .next_id = pool->next_id };
-	struct lease_record *r;
-
-	src->dirty = false;
-	if (!src->state_dir)
-		return;
-	f.leases = calloc(pool->count ? pool->count : 1, sizeof(*f.leases));
-	if (!f.leases) {
-		log_err("cannot allocate the lease file");
-		return;
-	}
-	for (unsigned int i = 0; i < pool->count; i++) {
-		const struct identity *id = pool->ids[i];
-		const struct dhcp_client *c = id->source_state;
-
-		if (!c || c->state < DHCP_BOUND || c->state == DHCP_RETIRED)
-			continue;
-		r = &f.leases[f.count++];
-		r->id = id->id;
-		memcpy(r->mac, id->mac, 6);
-		memcpy(r->server_mac, c->server_mac, 6);
-		r->ip = c->yiaddr;
-		r->server = c->server_id;
-		r->leased_at = wall_s(c->request_sent_ms);
-		r->lease_s = c->lease_s;
-		r->t1_s = c->t1_s;
-		r->t2_s = c->t2_s;
-	}
-	if (lease_store_save(src->state_dir, src->ifname, &f))
-		src->dirty = true;	/* try again at the next run */
-	free(f.leases);
-}
 
 int dhcp_source_resume(struct dhcp_source *src, uint64_t now)
 {
