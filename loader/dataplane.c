@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -12,6 +11,7 @@
 
 #include "dataplane.h"
 #include "log.h"
+#include "mkdir_p.h"
 #include "pins.h"
 #include "egress.skel.h"
 #include "ingress.skel.h"
@@ -22,25 +22,6 @@
 
 static const char *const prog_pins[] = { "prog_egress", "prog_ingress_xdp",
 					 "prog_ingress_tc" };
-
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 static void size_maps(struct bpf_map *conns, struct bpf_map *groups,
 		      unsigned int max_conns)

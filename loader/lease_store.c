@@ -13,6 +13,7 @@
 
 #include "lease_store.h"
 #include "log.h"
+#include "mkdir_p.h"
 
 #define LEASE_FILE_MAX (4 << 20)	/* 4096 identities fit many times */
 
@@ -52,26 +53,6 @@ static struct json_object *record_json(const struct lease_record *r)
 	return o;
 }
 
-static int mkdir_parents(const char *dir)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		if (!c)
-			return 0;
-		*p = c;
-	}
-}
-
 int lease_store_save(const char *dir, const char *ifname,
 		     const struct lease_file *f)
 {
@@ -90,7 +71,7 @@ int lease_store_save(const char *dir, const char *ifname,
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
 	len = strlen(text);
 
-	err = mkdir_parents(dir);
+	err = mkdir_p(dir);
 	if (err) {
 		log_err("cannot create state directory %s: %s", dir, strerror(-err));
 		goto out;
