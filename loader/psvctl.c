@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * psvctl - shows what psv does on an interface: its identities, the flows
- * wearing them, the dataplane's counters.  It reads the maps psvd pinned,
- * so it works while psvd is down, and asks psvd's control socket only for
- * what no map holds: the DHCP leases.  Every command builds one JSON
- * document; --json prints it, otherwise it is rendered as a table.
+ * wearing them, the applications that made them, the dataplane's counters.
+ * It reads the maps psvd pinned, so it works while psvd is down, and asks
+ * psvd's control socket only for what no map holds: the DHCP leases.
+ * Every command builds one JSON document; --json prints it, otherwise it
+ * is rendered as a table.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -33,6 +34,7 @@
 #define PSVD_TIMEOUT_S 2
 #define PSVD_REPLY_MAX (8 << 20)	/* 4096 leases take about 400 KiB */
 #define MAX_IFACES 16
+#define EXE_NAME_LEN 48	/* "4095:1048575:" and a 20-digit inode */
 
 struct ident {
 	__be32 vip;
@@ -48,6 +50,12 @@ struct conn {
 	const struct ident *id;		/* NULL: its identity is gone */
 };
 
+/* struct app starts with its psv_app, which starts with its id. */
+struct app {
+	struct psv_app v;
+	struct psv_app_key k;
+};
+
 struct ctl {
 	const char *ifname;
 	char ifbuf[IF_NAMESIZE];
@@ -56,6 +64,10 @@ struct ctl {
 	size_t n_ids;
 	struct conn *conns;
 	size_t n_conns;
+	struct app *apps;		/* sorted by id */
+	size_t n_apps;
+	struct psv_app_rule *rules;	/* rules[i] is slot i */
+	size_t n_rules;
 	size_t n_groups;
 	struct json_object *psvd;	/* psvd's reply, NULL if none */
 	char psvd_err[PATH_MAX + 128];	/* why there is none */
@@ -101,8 +113,8 @@ static void usage(FILE *f)
 	      "  identities   every identity: id, MAC, IPv4, state, flows, "
 	      "lease\n"
 	      "  flows        every virtualized connection and its identity\n"
-	      "  apps         per-application attribution (not in this "
-	      "version)\n"
+	      "  apps         every application seen: its rule, sockets, "
+	      "flows, identities\n"
 	      "  stats        the dataplane's counters, summed over CPUs\n"
 	      "options:\n"
 	      "  -i, --iface IF   interface psvd runs on (default: the only "
@@ -142,16 +154,33 @@ static int open_map(const struct ctl *ctl, const char *name, __u32 type,
 
 typedef int (*entry_fn)(struct ctl *ctl, const void *key, const void *val);
 
+/* Room for the key and the value of every map map_walk reads. */
+union walk_key {
+	__be32 vip;
+	struct psv_conn_key conn;
+	struct psv_group_key group;
+	struct psv_app_key app;
+};
+
+union walk_val {
+	struct psv_identity identity;
+	struct psv_conn conn;
+	struct psv_group group;
+	struct psv_app app;
+	struct psv_app_rule rule;
+};
+
 /*
- * Calls fn for every entry of a hash map.  Entries may come and go while
- * we walk (BPF adds, psvd expires): one deleted under us is skipped, and
- * max_entries bounds the walk should a deletion restart it.
+ * Calls fn for every entry of a hash map, or every slot of an array (in
+ * index order).  Entries may come and go while we walk (BPF adds, psvd
+ * expires): one deleted under us is skipped, and max_entries bounds the
+ * walk should a deletion restart it.
  */
 static int map_walk(struct ctl *ctl, const char *name, __u32 type,
 		    __u32 key_size, __u32 value_size, entry_fn fn)
 {
-	unsigned char key[sizeof(struct psv_group_key)];
-	unsigned char next[sizeof(key)], val[sizeof(struct psv_conn)];
+	union walk_key key, next;
+	union walk_val val;
 	__u32 max_entries, i;
 	void *prev = NULL;
 	int fd, err = 0;
@@ -162,20 +191,20 @@ static int map_walk(struct ctl *ctl, const char *name, __u32 type,
 	if (fd < 0)
 		return fd;
 	for (i = 0; i < max_entries; i++) {
-		if (bpf_map_get_next_key(fd, prev, next)) {
+		if (bpf_map_get_next_key(fd, prev, &next)) {
 			if (errno != ENOENT)
 				err = -errno;
 			break;
 		}
-		memcpy(key, next, key_size);
-		prev = key;
-		if (bpf_map_lookup_elem(fd, key, val)) {
+		memcpy(&key, &next, key_size);
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &val)) {
 			if (errno == ENOENT)
 				continue;
 			err = -errno;
 			break;
 		}
-		err = fn(ctl, key, val);
+		err = fn(ctl, &key, &val);
 		if (err)
 			break;
 	}
@@ -214,6 +243,40 @@ static int add_conn(struct ctl *ctl, const void *key, const void *val)
 	return 0;
 }
 
+static int add_app(struct ctl *ctl, const void *key, const void *val)
+{
+	struct app *a = vec_reserve(ctl->apps, ctl->n_apps, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	ctl->apps = a;
+	a = &ctl->apps[ctl->n_apps++];
+	memcpy(&a->k, key, sizeof(a->k));
+	memcpy(&a->v, val, sizeof(a->v));
+	return 0;
+}
+
+/* An array walks in index order: the n-th rule read is slot n. */
+static int add_rule(struct ctl *ctl, const void *key, const void *val)
+{
+	struct psv_app_rule *r = vec_reserve(ctl->rules, ctl->n_rules,
+					     sizeof(*r));
+
+	(void)key;
+	if (!r)
+		return -ENOMEM;
+	ctl->rules = r;
+	memcpy(&ctl->rules[ctl->n_rules++], val, sizeof(*r));
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return (x > y) - (x < y);
+}
+
 static int cmp_vip(const void *a, const void *b)
 {
 	__u32 x = ntohl(*(const __be32 *)a), y = ntohl(*(const __be32 *)b);
@@ -227,6 +290,42 @@ static struct ident *find_ident(const struct ctl *ctl, __be32 vip)
 	return bsearch(&vip, ctl->ids, ctl->n_ids, sizeof(*ctl->ids), cmp_vip);
 }
 
+/* A bare __u32 is a search key (struct app starts with its id). */
+static const struct app *find_app(const struct ctl *ctl, __u32 id)
+{
+	return bsearch(&id, ctl->apps, ctl->n_apps, sizeof(*ctl->apps),
+		       cmp_u32);
+}
+
+/* The [app] section that matched an application, if psvd still has it. */
+static const struct psv_app_rule *find_rule(const struct ctl *ctl,
+					    __u32 rule)
+{
+	if (!rule || rule > ctl->n_rules ||
+	    ctl->rules[rule - 1].match == PSV_MATCH_NONE)
+		return NULL;
+	return &ctl->rules[rule - 1];
+}
+
+static int load_conns(struct ctl *ctl)
+{
+	return map_walk(ctl, PSV_MAP_CONNS, BPF_MAP_TYPE_HASH,
+			sizeof(struct psv_conn_key), sizeof(struct psv_conn),
+			add_conn);
+}
+
+/* Applications, sorted by id. */
+static int load_apps(struct ctl *ctl)
+{
+	int err = map_walk(ctl, PSV_MAP_APPS, BPF_MAP_TYPE_HASH,
+			   sizeof(struct psv_app_key), sizeof(struct psv_app),
+			   add_app);
+
+	if (!err)
+		qsort(ctl->apps, ctl->n_apps, sizeof(*ctl->apps), cmp_u32);
+	return err;
+}
+
 /* Identities and connections, each connection linked to its identity. */
 static int load_tables(struct ctl *ctl)
 {
@@ -235,9 +334,7 @@ static int load_tables(struct ctl *ctl)
 	err = map_walk(ctl, PSV_MAP_IDENTITIES, BPF_MAP_TYPE_HASH,
 		       sizeof(__be32), sizeof(struct psv_identity),
 		       add_ident) ?:
-	      map_walk(ctl, PSV_MAP_CONNS, BPF_MAP_TYPE_HASH,
-		       sizeof(struct psv_conn_key), sizeof(struct psv_conn),
-		       add_conn);
+	      load_conns(ctl);
 	if (err)
 		return err;
 	qsort(ctl->ids, ctl->n_ids, sizeof(*ctl->ids), cmp_vip);
@@ -406,6 +503,66 @@ static struct json_object *json_mac(const __u8 *m)
 	return json_object_new_string(buf);
 }
 
+/*
+ * A name from a map: NUL-padded, perhaps without a NUL.  Any user picks
+ * their process's comm (prctl PR_SET_NAME), so bytes other than printable
+ * ASCII become '?': no escape sequence reaches a terminal, and no invalid
+ * UTF-8 the JSON output.
+ */
+static const char *printable(const char *src, size_t len, char *buf,
+			     size_t buflen)
+{
+	size_t i;
+
+	for (i = 0; i < len && i + 1 < buflen && src[i]; i++)
+		buf[i] = (unsigned char)src[i] >= 0x20 &&
+			 (unsigned char)src[i] < 0x7f ? src[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+static struct json_object *json_name(const char *src, size_t len)
+{
+	char buf[64];
+
+	return json_object_new_string(printable(src, len, buf, sizeof(buf)));
+}
+
+/* An executable as MAJOR:MINOR:INODE (dev is a kernel dev_t). */
+static const char *exe_name(__u32 dev, __u64 ino, char buf[EXE_NAME_LEN])
+{
+	snprintf(buf, EXE_NAME_LEN, "%u:%u:%llu", dev >> 20, dev & 0xfffff,
+		 (unsigned long long)ino);
+	return buf;
+}
+
+/* What a rule matches, as far as its map slot tells: "comm=curl". */
+static struct json_object *json_match(const struct psv_app_rule *r)
+{
+	char buf[64], val[EXE_NAME_LEN];
+
+	switch (r->match) {
+	case PSV_MATCH_COMM:
+		snprintf(buf, sizeof(buf), "comm=%s",
+			 printable(r->comm, sizeof(r->comm), val, sizeof(val)));
+		break;
+	case PSV_MATCH_EXE:
+		snprintf(buf, sizeof(buf), "exe=%s",
+			 exe_name(r->dev, r->ino, val));
+		break;
+	case PSV_MATCH_UID:
+		snprintf(buf, sizeof(buf), "uid=%u", r->uid);
+		break;
+	case PSV_MATCH_CGROUP:
+		snprintf(buf, sizeof(buf), "cgroup=%llu",
+			 (unsigned long long)r->ino);
+		break;
+	default:
+		return json_object_new_string("unknown");
+	}
+	return json_object_new_string(buf);
+}
+
 static const char *id_state_name(__u8 state)
 {
 	return state < N_ID_STATES && id_state_names[state] ?
@@ -492,6 +649,12 @@ static __u64 monotonic_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+static struct json_object *json_idle(__u64 now, __u64 last_ns)
+{
+	return json_object_new_int64(now > last_ns ?
+				     (now - last_ns) / 1000000000ULL : 0);
+}
+
 static struct json_object *build_flows(struct ctl *ctl)
 {
 	struct json_object *arr = json_object_new_array();
@@ -501,6 +664,7 @@ static struct json_object *build_flows(struct ctl *ctl)
 	qsort(ctl->conns, ctl->n_conns, sizeof(*ctl->conns), cmp_conn);
 	for (size_t i = 0; i < ctl->n_conns; i++) {
 		const struct conn *c = &ctl->conns[i];
+		const struct app *a = c->v.app ? find_app(ctl, c->v.app) : NULL;
 		struct json_object *o = json_object_new_object();
 		__u8 ts = c->v.tcp_state;
 
@@ -516,16 +680,90 @@ static struct json_object *build_flows(struct ctl *ctl)
 		json_object_object_add(o, "mac", !c->id ? NULL :
 				       json_mac(c->id->v.mac));
 		json_object_object_add(o, "ipv4", json_ip(c->v.vip));
-		/* Socket attribution (cgroup hooks) is not built yet. */
-		json_object_object_add(o, "app", NULL);
+		json_object_object_add(o, "app", !a ? NULL :
+				       json_name(a->v.name, sizeof(a->v.name)));
 		json_object_object_add(o, "state",
 			ts && ts < sizeof(tcp_state_names) /
 				   sizeof(tcp_state_names[0]) ?
 			json_object_new_string(tcp_state_names[ts]) : NULL);
-		json_object_object_add(o, "idle_seconds", json_object_new_int64(
-			now > c->v.last_seen_ns ?
-			(now - c->v.last_seen_ns) / 1000000000ULL : 0));
+		json_object_object_add(o, "idle_seconds",
+				       json_idle(now, c->v.last_seen_ns));
 		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* By application, then identity: each app's flows are one run. */
+static int cmp_conn_app(const void *a, const void *b)
+{
+	const struct conn *x = a, *y = b;
+
+	if (x->v.app != y->v.app)
+		return x->v.app < y->v.app ? -1 : 1;
+	return cmp_vip(&x->v.vip, &y->v.vip);
+}
+
+/* The distinct identities of n connections sorted by identity. */
+static struct json_object *json_vips(const struct conn *c, size_t n)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		if (!i || c[i].v.vip != c[i - 1].v.vip)
+			json_object_array_add(arr, json_ip(c[i].v.vip));
+	return arr;
+}
+
+static struct json_object *build_apps(struct ctl *ctl)
+{
+	struct json_object *arr = json_object_new_array();
+	__u64 now = monotonic_ns();
+	size_t first = 0, end;
+	char buf[EXE_NAME_LEN];
+
+	qsort(ctl->conns, ctl->n_conns, sizeof(*ctl->conns), cmp_conn_app);
+	for (size_t i = 0; i < ctl->n_apps; i++) {
+		const struct app *a = &ctl->apps[i];
+		const struct psv_app_rule *r = find_rule(ctl, a->k.rule);
+		struct json_object *o = json_object_new_object();
+
+		/* Apps and conns both ascend by app id: merge them. */
+		while (first < ctl->n_conns &&
+		       ctl->conns[first].v.app < a->v.id)
+			first++;
+		end = first;
+		while (end < ctl->n_conns && ctl->conns[end].v.app == a->v.id)
+			end++;
+		json_object_object_add(o, "id", json_object_new_int64(a->v.id));
+		json_object_object_add(o, "name",
+				       json_name(a->v.name, sizeof(a->v.name)));
+		json_object_object_add(o, "rule", !r ? NULL :
+				       json_name(r->name, sizeof(r->name)));
+		json_object_object_add(o, "match", r ? json_match(r) : NULL);
+		json_object_object_add(o, "exe", a->k.rule ? NULL :
+			json_object_new_string(exe_name(a->k.dev, a->k.ino,
+							buf)));
+		json_object_object_add(o, "granularity", json_object_new_string(
+			psv_conf_granularity_name(a->v.granularity)));
+		json_object_object_add(o, "uid",
+				       json_object_new_int64(a->v.uid));
+		json_object_object_add(o, "pid",
+				       json_object_new_int64(a->v.pid));
+		json_object_object_add(o, "comm",
+				       json_name(a->v.comm, sizeof(a->v.comm)));
+		json_object_object_add(o, "sockets",
+				       json_object_new_uint64(a->v.sockets));
+		json_object_object_add(o, "open_sockets",
+				       json_object_new_int64(a->v.open));
+		json_object_object_add(o, "flows",
+				       json_object_new_int64(end - first));
+		json_object_object_add(o, "identities",
+				       json_vips(&ctl->conns[first],
+						 end - first));
+		json_object_object_add(o, "idle_seconds",
+				       json_idle(now, a->v.last_ns));
+		json_object_array_add(arr, o);
+		first = end;
 	}
 	return arr;
 }
@@ -633,7 +871,7 @@ static int build_status(struct ctl *ctl, struct json_object **out)
 	char dir[PATH_MAX];
 	int fd, err;
 
-	err = load_tables(ctl) ?:
+	err = load_tables(ctl) ?: load_apps(ctl) ?:
 	      map_walk(ctl, PSV_MAP_GROUPS, BPF_MAP_TYPE_HASH,
 		       sizeof(struct psv_group_key), sizeof(struct psv_group),
 		       count_group);
@@ -678,6 +916,7 @@ static int build_status(struct ctl *ctl, struct json_object **out)
 	json_object_object_add(o, "flows", json_object_new_int64(ctl->n_conns));
 	json_object_object_add(o, "groups",
 			       json_object_new_int64(ctl->n_groups));
+	json_object_object_add(o, "apps", json_object_new_int64(ctl->n_apps));
 	*out = o;
 	return 0;
 }
@@ -748,12 +987,26 @@ static const char *duration(long long s, char buf[24])
 	return buf;
 }
 
-enum col_kind { COL_VALUE, COL_EXPIRES, COL_SECONDS };
+enum col_kind { COL_VALUE, COL_EXPIRES, COL_SECONDS, COL_LIST };
 
 struct column {
 	const char *head, *key;
 	enum col_kind kind;
 };
+
+/* One row holds an app's identities however many: the first, +N more. */
+static void table_add_list(struct table *t, struct json_object *v)
+{
+	size_t len = json_object_is_type(v, json_type_array) ?
+		     json_object_array_length(v) : 0;
+	const char *first = !len ? "-" :
+		json_object_get_string(json_object_array_get_idx(v, 0));
+
+	if (len > 1)
+		table_add(t, "%s +%zu", first, len - 1);
+	else
+		table_add(t, "%s", first);
+}
 
 static void table_add_json(struct table *t, struct json_object *v,
 			   enum col_kind kind, time_t now)
@@ -761,7 +1014,9 @@ static void table_add_json(struct table *t, struct json_object *v,
 	long long n = json_object_get_int64(v);
 	char buf[24];
 
-	if (!v)
+	if (kind == COL_LIST)
+		table_add_list(t, v);
+	else if (!v)
 		table_add(t, "-");
 	else if (kind == COL_EXPIRES)
 		table_add(t, n < now ? "expired" : "in %s",
@@ -860,6 +1115,8 @@ static void print_status(struct json_object *st)
 	table_add(&t, "%s", GET(st, "flows"));
 	table_add(&t, "groups");
 	table_add(&t, "%s", GET(st, "groups"));
+	table_add(&t, "apps");
+	table_add(&t, "%s", GET(st, "apps"));
 #undef GET
 	table_print(&t);
 }
@@ -908,7 +1165,7 @@ static int cmd_flows(struct ctl *ctl)
 	};
 	struct json_object *doc;
 
-	if (load_tables(ctl))
+	if (load_tables(ctl) || load_apps(ctl))
 		return EXIT_RUNTIME;
 	doc = build_flows(ctl);
 	if (ctl->json)
@@ -965,23 +1222,43 @@ static int cmd_status(struct ctl *ctl)
 
 static int cmd_apps(struct ctl *ctl)
 {
-	(void)ctl;
-	fail("per-application attribution is not available in this version: "
-	     "the cgroup socket hooks that would tell which application owns "
-	     "a flow are not built yet ('app' is null in 'psvctl flows')");
-	return EXIT_RUNTIME;
+	static const struct column cols[] = {
+		{ "ID", "id", COL_VALUE }, { "NAME", "name", COL_VALUE },
+		{ "RULE", "rule", COL_VALUE }, { "MATCH", "match", COL_VALUE },
+		{ "GRAN", "granularity", COL_VALUE },
+		{ "UID", "uid", COL_VALUE }, { "PID", "pid", COL_VALUE },
+		{ "COMM", "comm", COL_VALUE },
+		{ "SOCKETS", "sockets", COL_VALUE },
+		{ "OPEN", "open_sockets", COL_VALUE },
+		{ "FLOWS", "flows", COL_VALUE },
+		{ "IDENTITIES", "identities", COL_LIST },
+		{ "IDLE", "idle_seconds", COL_SECONDS },
+	};
+	struct json_object *doc;
+
+	if (load_apps(ctl) ||
+	    map_walk(ctl, PSV_MAP_APP_RULES, BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+		     sizeof(struct psv_app_rule), add_rule) ||
+	    load_conns(ctl))
+		return EXIT_RUNTIME;
+	doc = build_apps(ctl);
+	if (ctl->json)
+		print_json(doc);
+	else
+		print_rows(doc, cols, sizeof(cols) / sizeof(cols[0]));
+	json_object_put(doc);
+	return 0;
 }
 
 static const struct command {
 	const char *name;
 	int (*run)(struct ctl *ctl);
-	bool needs_iface;
 } commands[] = {
-	{ "status", cmd_status, true },
-	{ "identities", cmd_identities, true },
-	{ "flows", cmd_flows, true },
-	{ "apps", cmd_apps, false },
-	{ "stats", cmd_stats, true },
+	{ "status", cmd_status },
+	{ "identities", cmd_identities },
+	{ "flows", cmd_flows },
+	{ "apps", cmd_apps },
+	{ "stats", cmd_stats },
 };
 
 /* Without --iface: the one interface that has pins. */
@@ -1016,6 +1293,8 @@ static void ctl_free(struct ctl *ctl)
 {
 	free(ctl->ids);
 	free(ctl->conns);
+	free(ctl->apps);
+	free(ctl->rules);
 	json_object_put(ctl->psvd);
 }
 
@@ -1067,7 +1346,7 @@ int main(int argc, char **argv)
 	}
 	/* Our messages say what failed; libbpf's would repeat them. */
 	libbpf_set_print(NULL);
-	if (cmd->needs_iface && !ctl.ifname && pick_iface(&ctl))
+	if (!ctl.ifname && pick_iface(&ctl))
 		return EXIT_RUNTIME;
 	ret = cmd->run(&ctl);
 	ctl_free(&ctl);

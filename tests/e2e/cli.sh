@@ -44,6 +44,7 @@ check "psvd on a missing interface names it" \
 check "psvd on an interface without IPv4 refuses" \
 	expect 1 "no IPv4 address" $B/psvd --iface lo --config "$CONF" --foreground
 check "psvctl with an unknown command: usage error" expect 2 "usage" $B/psvctl frobnicate
-check "psvctl apps says attribution is not built" expect 1 "not available" $B/psvctl apps
+check "psvctl apps reads pins like the other commands and names a missing one" \
+	expect 1 "psv_apps: No such file or directory - is psvd running on nosuch0" env PSV_PIN_ROOT=/sys/fs/bpf/psv-cli-$$ $B/psvctl --iface nosuch0 apps
 check "psvctl on an interface psvd does not run on says so" \
 	expect 1 "is psvd running on nosuch0" env PSV_PIN_ROOT=/sys/fs/bpf/psv-cli-$$ $B/psvctl --iface nosuch0 flows

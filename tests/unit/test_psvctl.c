@@ -173,6 +173,86 @@ static __u64 stat_val(__u32 i, int c)
 	return (__u64)(i + 1) * (c + 1);
 }
 
+/* Copies a name into a NUL-padded field, without a NUL if it fills it. */
+#define SET_NAME(field, s) memcpy(field, s, strnlen(s, sizeof(field)))
+
+#define EXE_DEV (254 << 20 | 3)	/* a kernel dev_t, major 254 minor 3 */
+#define LONG_NAME "abcdefghijklmnopqrstuvwxyz012345" /* 32: no NUL left */
+
+/* [app] sections, in slot order; slot 4 on stays unused. */
+static int fill_rules(int fd)
+{
+	static const struct psv_app_rule rules[] = {
+		{ .match = PSV_MATCH_COMM, .granularity = PSV_GRAN_APP,
+		  .comm = "curl", .name = "browser" },
+		{ .match = PSV_MATCH_UID, .granularity = PSV_GRAN_UID,
+		  .uid = 1000, .name = "admin" },
+		{ .match = PSV_MATCH_EXE, .granularity = PSV_GRAN_FLOW,
+		  .dev = 8 << 20 | 1, .ino = 4242, .name = "tool" },
+		{ .match = PSV_MATCH_CGROUP, .granularity = PSV_GRAN_HOST,
+		  .ino = 77, .cgroup_level = 2, .name = "svc" },
+	};
+
+	for (__u32 i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (bpf_map_update_elem(fd, &i, &rules[i], BPF_ANY))
+			return -1;
+	return 0;
+}
+
+/*
+ * Applications, not in id order: two by rule with flows (5) and without
+ * (9), one by executable (2), one whose rule slot is now unused (11), one
+ * whose name fills its field and whose comm holds an escape (12), one by
+ * cgroup (13).  The conns name them, and app 77 that is not here.
+ */
+static const struct test_app {
+	__u32 id, rule, dev, uid, pid;
+	__u64 ino, sockets, idle_s;
+	__s64 open;
+	__u8 gran;
+	const char *name, *comm;
+} apps[] = {
+	{ .id = 5, .rule = 1, .uid = 1000, .pid = 300, .sockets = 7,
+	  .open = 2, .idle_s = 12, .gran = PSV_GRAN_APP, .name = "browser",
+	  .comm = "curl" },
+	{ .id = 12, .rule = 3, .uid = 0, .pid = 1, .sockets = 1, .idle_s = 3,
+	  .gran = PSV_GRAN_FLOW, .name = LONG_NAME, .comm = "\x1b[31mevil" },
+	{ .id = 2, .dev = EXE_DEV, .ino = 123456, .uid = 1001, .pid = 400,
+	  .sockets = 3, .idle_s = 100, .gran = PSV_GRAN_FLOW,
+	  .name = "python3", .comm = "python3" },
+	{ .id = 9, .rule = 2, .uid = 1000, .pid = 500, .sockets = 1,
+	  .open = 1, .idle_s = 7200, .gran = PSV_GRAN_UID, .name = "admin",
+	  .comm = "ssh" },
+	{ .id = 11, .rule = 40, .uid = 7, .pid = 600, .sockets = 2,
+	  .idle_s = 1, .gran = PSV_GRAN_APP, .name = "old", .comm = "old" },
+	{ .id = 13, .rule = 4, .uid = 0, .pid = 700, .sockets = 4,
+	  .open = 4, .idle_s = 0, .gran = PSV_GRAN_HOST, .name = "svc",
+	  .comm = "svcd" },
+};
+#define N_APPS (sizeof(apps) / sizeof(apps[0]))
+
+static int fill_apps(int fd, __u64 now)
+{
+	for (size_t i = 0; i < N_APPS; i++) {
+		struct psv_app_key k = {
+			.ino = apps[i].ino, .dev = apps[i].dev,
+			.rule = apps[i].rule,
+		};
+		struct psv_app v = {
+			.id = apps[i].id, .uid = apps[i].uid,
+			.pid = apps[i].pid, .granularity = apps[i].gran,
+			.sockets = apps[i].sockets, .open = apps[i].open,
+			.last_ns = now - apps[i].idle_s * 1000000000ULL,
+		};
+
+		SET_NAME(v.name, apps[i].name);
+		SET_NAME(v.comm, apps[i].comm);
+		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+			return -1;
+	}
+	return 0;
+}
+
 static int fill_maps(void)
 {
 	static const struct {
@@ -191,18 +271,21 @@ static int fill_maps(void)
 		const char *vip;
 		__u8 tcp_state;
 		__u64 idle_s;
+		__u32 app;
 	} conns[] = {
 		{ IPPROTO_TCP, "198.51.100.10", 40001, 80, "192.0.2.151",
-		  PSV_TCP_ESTABLISHED, 5 },
+		  PSV_TCP_ESTABLISHED, 5, 5 },
 		{ IPPROTO_TCP, "198.51.100.10", 40000, 80, "192.0.2.151",
-		  PSV_TCP_SYN_SENT, 0 },
+		  PSV_TCP_SYN_SENT, 0, 5 },
 		{ IPPROTO_UDP, "198.51.100.53", 5353, 53, "192.0.2.151",
-		  PSV_TCP_NONE, 100 },
+		  PSV_TCP_NONE, 100, 2 },
 		{ IPPROTO_ICMP, "198.51.100.20", 77, 0, "192.0.2.152",
-		  PSV_TCP_NONE, 30 },
-		/* Its identity was retired and deleted already. */
+		  PSV_TCP_NONE, 30, 5 },
+		/* Their identity was retired and deleted already. */
 		{ IPPROTO_UDP, "203.0.113.9", 999, 123, "192.0.2.199",
-		  PSV_TCP_NONE, 1 },
+		  PSV_TCP_NONE, 1, 0 },
+		{ IPPROTO_TCP, "203.0.113.9", 41000, 443, "192.0.2.199",
+		  PSV_TCP_ESTABLISHED, 1, 77 },
 	};
 	struct psv_config cfg = {
 		.host_mac = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee },
@@ -210,7 +293,7 @@ static int fill_maps(void)
 		.granularity = PSV_GRAN_APP,
 		.enabled = 1,
 	};
-	int fid, fconn, fgrp, fstat, fcfg;
+	int fid, fconn, fgrp, fstat, fcfg, fapp, frule;
 	__u64 now = mono_ns(), *vals;
 	__u32 zero = 0;
 
@@ -226,7 +309,12 @@ static int fill_maps(void)
 	fstat = make_map("psv_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8,
 			 PSV_STAT_MAX);
 	fcfg = make_map("psv_config", BPF_MAP_TYPE_ARRAY, 4, sizeof(cfg), 1);
-	if (fid < 0 || fconn < 0 || fgrp < 0 || fstat < 0 || fcfg < 0)
+	fapp = make_map("psv_apps", BPF_MAP_TYPE_HASH,
+			sizeof(struct psv_app_key), sizeof(struct psv_app), 64);
+	frule = make_map("psv_app_rules", BPF_MAP_TYPE_ARRAY, 4,
+			 sizeof(struct psv_app_rule), PSV_MAX_APP_RULES);
+	if (fid < 0 || fconn < 0 || fgrp < 0 || fstat < 0 || fcfg < 0 ||
+	    fapp < 0 || frule < 0 || fill_apps(fapp, now) || fill_rules(frule))
 		return -1;
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		struct psv_identity v = {
@@ -248,6 +336,7 @@ static int fill_maps(void)
 		};
 		struct psv_conn v = {
 			.vip = ip(conns[i].vip),
+			.app = conns[i].app,
 			.tcp_state = conns[i].tcp_state,
 			.last_seen_ns = now - conns[i].idle_s * 1000000000ULL,
 		};
@@ -278,6 +367,8 @@ static int fill_maps(void)
 	close(fgrp);
 	close(fstat);
 	close(fcfg);
+	close(fapp);
+	close(frule);
 	return 0;
 }
 
@@ -431,10 +522,10 @@ static void test_flows(void)
 	bool all = true;
 
 	arr = run_json("flows --json");
-	CHECK_EQ(json_object_array_length(arr), 5, "flows --json: 5 flows");
-	if (json_object_array_length(arr) != 5)
+	CHECK_EQ(json_object_array_length(arr), 6, "flows --json: 6 flows");
+	if (json_object_array_length(arr) != 6)
 		return;
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < 6; i++)
 		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
 			all &= json_object_object_get_ex(
 				json_object_array_get_idx(arr, i), fields[f],
@@ -446,9 +537,11 @@ static void test_flows(void)
 	      !strcmp(str(o, "remote_ip"), "198.51.100.10") &&
 	      num(o, "remote_port") == 80 && num(o, "identity") == 3 &&
 	      !strcmp(str(o, "mac"), "02:00:00:00:00:03") &&
-	      !strcmp(str(o, "ipv4"), "192.0.2.151") && is_null(o, "app") &&
+	      !strcmp(str(o, "ipv4"), "192.0.2.151") &&
 	      !strcmp(str(o, "state"), "syn_sent"),
 	      "first flow: tcp 40000 -> 198.51.100.10:80 on identity 3");
+	CHECK(!strcmp(str(o, "app"), "browser"),
+	      "first flow: app browser (matched by a rule): %s", str(o, "app"));
 	/* Seen 5 s before filled_ns; psvctl looked between then and now. */
 	idle = 5 + (mono_ns() - filled_ns) / 1000000000;
 	o = json_object_array_get_idx(arr, 1);
@@ -460,6 +553,8 @@ static void test_flows(void)
 	o = json_object_array_get_idx(arr, 2);
 	CHECK(!strcmp(str(o, "proto"), "udp") && is_null(o, "state") &&
 	      num(o, "remote_port") == 53, "third: udp to port 53, no state");
+	CHECK(!strcmp(str(o, "app"), "python3"),
+	      "third: app python3 (by executable)");
 	o = json_object_array_get_idx(arr, 3);
 	CHECK(!strcmp(str(o, "proto"), "icmp") && num(o, "identity") == 9 &&
 	      num(o, "local_port") == 77, "fourth: icmp echo id 77, identity 9");
@@ -467,7 +562,154 @@ static void test_flows(void)
 	CHECK(is_null(o, "identity") && is_null(o, "mac") &&
 	      !strcmp(str(o, "ipv4"), "192.0.2.199"),
 	      "a flow whose identity is gone: identity and mac null");
+	CHECK(num(o, "local_port") == 41000 && is_null(o, "app"),
+	      "fifth: app null for an app id not in psv_apps");
+	o = json_object_array_get_idx(arr, 5);
+	CHECK(num(o, "local_port") == 999 && is_null(o, "app"),
+	      "sixth: app null for app 0 (unattributed)");
 	json_object_put(arr);
+}
+
+/* Whether o[key] is the string want, or null if want is NULL. */
+static bool str_is(struct json_object *o, const char *key, const char *want)
+{
+	return want ? !strcmp(str(o, key), want) : is_null(o, key);
+}
+
+/* What apps --json says of each app of fill_apps, in id order. */
+static const struct {
+	long long id, uid, pid, sockets, open, flows, idle_s;
+	const char *name, *rule, *match, *exe, *gran, *comm;
+	const char *ids[2];
+} want_apps[] = {
+	{ 2, 1001, 400, 3, 0, 1, 100, "python3", NULL, NULL, "254:3:123456",
+	  "flow", "python3", { "192.0.2.151" } },
+	{ 5, 1000, 300, 7, 2, 3, 12, "browser", "browser", "comm=curl", NULL,
+	  "app", "curl", { "192.0.2.151", "192.0.2.152" } },
+	{ 9, 1000, 500, 1, 1, 0, 7200, "admin", "admin", "uid=1000", NULL,
+	  "uid", "ssh", { NULL } },
+	{ 11, 7, 600, 2, 0, 0, 1, "old", NULL, NULL, NULL, "app", "old",
+	  { NULL } },
+	{ 12, 0, 1, 1, 0, 0, 3, LONG_NAME, "tool", "exe=8:1:4242", NULL,
+	  "flow", "?[31mevil", { NULL } },
+	{ 13, 0, 700, 4, 4, 0, 0, "svc", "svc", "cgroup=77", NULL, "host",
+	  "svcd", { NULL } },
+};
+#define N_WANT_APPS (sizeof(want_apps) / sizeof(want_apps[0]))
+
+/* Whether arr is exactly the list of strings want (NULL-terminated). */
+static bool strings_are(struct json_object *arr, const char *const *want,
+			size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && want[n])
+		n++;
+	if (!json_object_is_type(arr, json_type_array) ||
+	    json_object_array_length(arr) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(json_object_get_string(
+				   json_object_array_get_idx(arr, i)), want[i]))
+			return false;
+	return true;
+}
+
+static void test_apps(void)
+{
+	struct json_object *arr = run_json("apps --json"), *o;
+	long long late = (mono_ns() - filled_ns) / 1000000000;
+
+	CHECK_EQ(json_object_array_length(arr), N_WANT_APPS,
+		 "apps --json: one object per psv_apps entry");
+	if (json_object_array_length(arr) != N_WANT_APPS)
+		return;
+	for (size_t i = 0; i < N_WANT_APPS; i++) {
+		o = json_object_array_get_idx(arr, i);
+		CHECK(num(o, "id") == want_apps[i].id &&
+		      str_is(o, "name", want_apps[i].name) &&
+		      str_is(o, "rule", want_apps[i].rule) &&
+		      str_is(o, "match", want_apps[i].match) &&
+		      str_is(o, "exe", want_apps[i].exe),
+		      "app #%zu: id %lld, its name, rule, match and exe", i,
+		      want_apps[i].id);
+		CHECK(str_is(o, "granularity", want_apps[i].gran) &&
+		      num(o, "uid") == want_apps[i].uid &&
+		      num(o, "pid") == want_apps[i].pid &&
+		      str_is(o, "comm", want_apps[i].comm) &&
+		      num(o, "sockets") == want_apps[i].sockets &&
+		      num(o, "open_sockets") == want_apps[i].open,
+		      "app %lld: granularity, uid, pid, comm, sockets, open",
+		      want_apps[i].id);
+		CHECK(num(o, "flows") == want_apps[i].flows &&
+		      strings_are(get(o, "identities"), want_apps[i].ids, 2),
+		      "app %lld: %lld flows, its distinct identities: %s",
+		      want_apps[i].id, want_apps[i].flows,
+		      json_object_get_string(get(o, "identities")));
+		CHECK(num(o, "idle_seconds") >= want_apps[i].idle_s &&
+		      num(o, "idle_seconds") <= want_apps[i].idle_s + late,
+		      "app %lld: idle %lld s (got %lld)", want_apps[i].id,
+		      want_apps[i].idle_s, num(o, "idle_seconds"));
+	}
+	json_object_put(arr);
+}
+
+/* The table: sorted by id, the NAME column aligned, nothing unprintable. */
+static void test_apps_table(void)
+{
+	const char *line, *hdr;
+	size_t col, row = 0;
+	bool aligned = true;
+
+	CHECK_EQ(run("apps"), 0, "apps (table) exits 0");
+	show(out);
+	hdr = strstr(out, "NAME");
+	CHECK(!strncmp(out, "ID ", 3) && hdr && strstr(out, "IDENTITIES"),
+	      "header ID NAME ... IDENTITIES");
+	if (!hdr)
+		return;
+	col = hdr - out;
+	for (line = strchr(out, '\n'); line; line = strchr(line, '\n')) {
+		line++;
+		aligned &= row < N_WANT_APPS && strlen(line) > col &&
+			   !strncmp(line + col, want_apps[row].name,
+				    strlen(want_apps[row].name));
+		row++;
+	}
+	CHECK(row == N_WANT_APPS && aligned,
+	      "%zu rows in id order, NAME column aligned", N_WANT_APPS);
+	CHECK(strstr(out, " 192.0.2.151 +1 ") && strstr(out, " comm=curl "),
+	      "identities as the first and +N more; the rule's match");
+	CHECK(!strchr(out, '\x1b') && strstr(out, " ?[31mevil "),
+	      "an escape in a comm is shown as ?");
+}
+
+/* A psv_apps pin missing, then empty. */
+static void test_apps_pin(void)
+{
+	char path[PATH_MAX], aside[PATH_MAX];
+	struct json_object *arr;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/psv_apps", pindir);
+	snprintf(aside, sizeof(aside), "%s/psv_apps_aside", pindir);
+	CHECK(!rename(path, aside), "move the psv_apps pin aside");
+	CHECK_EQ(run("apps"), 1, "apps without psv_apps: exit 1");
+	CHECK(strstr(err, "/psv/" IFNAME "/psv_apps: No such file or "
+		     "directory - is psvd running on " IFNAME "?") && !out[0],
+	      "... naming the pin and asking about psvd: %s", err);
+
+	fd = make_map("psv_apps", BPF_MAP_TYPE_HASH,
+		      sizeof(struct psv_app_key), sizeof(struct psv_app), 64);
+	arr = run_json("apps --json");
+	CHECK(json_object_is_type(arr, json_type_array) &&
+	      !json_object_array_length(arr), "no apps: --json prints []");
+	json_object_put(arr);
+	CHECK_EQ(run("apps"), 0, "no apps: the table exits 0");
+	CHECK(!strncmp(out, "ID ", 3) && !strchr(out, '\n'),
+	      "no apps: the table is its header only: %s", out);
+	close(fd);
+	CHECK(!unlink(path) && !rename(aside, path), "put psv_apps back");
 }
 
 #define STAT_NAME(id, name) name,
@@ -534,8 +776,9 @@ static void test_status(void)
 	      num(ids, "active") == 1 && num(ids, "idle") == 1 &&
 	      num(ids, "acquiring") == 0 && num(ids, "retired") == 0,
 	      "status: identities by state");
-	CHECK(num(o, "flows") == 5 && num(o, "groups") == 2,
-	      "status: 5 flows, 2 groups");
+	CHECK(num(o, "flows") == 6 && num(o, "groups") == 2 &&
+	      num(o, "apps") == (long long)N_APPS,
+	      "status: 6 flows, 2 groups, %zu apps", N_APPS);
 	CHECK(!strcmp(str(o, "granularity"), "app") &&
 	      !strcmp(str(o, "on_exhausted"), "host") &&
 	      !strcmp(str(o, "host_ip"), "192.0.2.10") &&
@@ -571,6 +814,8 @@ static void test_status(void)
 	      "status table counts identities");
 	CHECK(strstr(out, "programs    prog_egress prog_ingress_tc\n") != NULL,
 	      "status table lists the programs");
+	CHECK(strstr(out, "\napps        6") != NULL,
+	      "status table counts apps");
 }
 
 /* In an aligned table every header starts where its column starts. */
@@ -602,8 +847,10 @@ static void test_tables(void)
 	rows = 0;
 	for (line = out; (line = strchr(line, '\n')); line++)
 		rows++;
-	CHECK(!strncmp(out, "PROTO", 5) && rows == 5,
-	      "flows table: a header and 5 rows");
+	CHECK(!strncmp(out, "PROTO", 5) && rows == 6,
+	      "flows table: a header and 6 rows");
+	CHECK(strstr(out, " browser\n") && strstr(out, " python3\n") &&
+	      strstr(out, " -\n"), "flows table: an APP column, - for none");
 }
 
 static void test_errors(void)
@@ -622,9 +869,6 @@ static void test_errors(void)
 	CHECK_EQ(run("status flows"), 2, "two commands: exit 2");
 	CHECK_EQ(run(""), 2, "no command: exit 2");
 	CHECK_EQ(run("--iface ../x status"), 2, "a path as interface: exit 2");
-	CHECK_EQ(run("apps"), 1, "apps: exit 1");
-	CHECK(strstr(err, "not available in this version") && !out[0],
-	      "apps says attribution is not available, prints no table");
 	CHECK_EQ(run("--help"), 0, "--help: exit 0");
 	CHECK(!strncmp(out, "usage: psvctl", 13), "--help prints usage");
 
@@ -662,9 +906,12 @@ int main(void)
 	}
 	test_identities();
 	test_flows();
+	test_apps();
+	test_apps_table();
 	test_stats();
 	test_status();
 	test_tables();
+	test_apps_pin();
 	test_errors();
 	teardown();
 	return check_exit();
