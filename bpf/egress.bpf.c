@@ -44,27 +44,54 @@ static __always_inline int eg_to_identity(const struct psv_config *cfg,
 	return 0;
 }
 
-/* The group a new flow joins, by the policy's granularity. */
-static __always_inline void eg_group_key(struct __sk_buff *skb,
+/* What the cgroup hooks recorded of the socket sending, if anything. */
+static __always_inline const struct psv_sock *eg_sock(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	return sk ? bpf_sk_storage_get(&psv_sockets, sk, NULL, 0) : NULL;
+}
+
+/*
+ * The group a new flow joins, by its socket's policy (or policy.default
+ * for a socket the hooks did not see); returns the granularity used.
+ */
+static __always_inline __u8 eg_group_key(struct __sk_buff *skb,
 					 const struct psv_config *cfg,
 					 const struct psv_pkt *p,
+					 const struct psv_sock *s,
 					 struct psv_group_key *gk)
 {
+	__u8 gran = s ? s->granularity : cfg->granularity;
+
 	__builtin_memset(gk, 0, sizeof(*gk));
-	if (cfg->granularity == PSV_GRAN_UID) {
-		gk->owner = bpf_get_socket_uid(skb);
-		return;
+	switch (gran) {
+	case PSV_GRAN_HOST:
+		return gran;
+	case PSV_GRAN_UID:
+		gk->kind = gran;
+		gk->owner = s ? s->uid : bpf_get_socket_uid(skb);
+		return gran;
+	case PSV_GRAN_APP:
+		if (s && s->app) {
+			gk->kind = gran;
+			gk->owner = s->app;
+			return gran;
+		}
+		/* No application known: flows kept apart link nothing. */
+		stat_inc(PSV_STAT_EG_UNATTRIBUTED);
+		break;
 	}
-	/*
-	 * FLOW, the paper's keys.  APP falls back to FLOW until the cgroup
-	 * hooks attribute sockets to applications.
-	 */
+	/* FLOW, the paper's keys. */
 	gk->proto = p->proto;
 	gk->daddr = p->daddr;
 	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
 		gk->dport = p->dport;
 	if (p->proto == IPPROTO_UDP)
 		gk->sport = p->sport;
+	return PSV_GRAN_FLOW;
 }
 
 /* A first SYN, a UDP datagram or an echo request with no connection. */
@@ -74,15 +101,16 @@ static __always_inline int eg_new_conn(struct __sk_buff *skb,
 				       const struct psv_conn_key *k,
 				       struct psv_rewrite *rw)
 {
+	const struct psv_sock *s = eg_sock(skb);
 	struct psv_conn c = {};
 	struct psv_conn *theirs;
 	struct psv_identity *id;
 	__be32 vip;
 	int err;
 
-	if (cfg->granularity == PSV_GRAN_HOST)
+	if (eg_group_key(skb, cfg, p, s, &c.group) == PSV_GRAN_HOST)
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
-	eg_group_key(skb, cfg, p, &c.group);
+	c.app = s ? s->app : 0;
 	err = pool_take(cfg, &c.group, &vip);
 	if (err)
 		return err;

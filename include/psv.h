@@ -22,6 +22,8 @@
 #define PSV_MAX_GROUPS 65536
 #define PSV_MAX_HOST_CONNS 65536
 #define PSV_MAX_FRAGS 4096
+#define PSV_MAX_APP_RULES 64	/* [app] sections (config.h: PSV_CONF_MAX_APPS) */
+#define PSV_MAX_APPS 4096	/* applications attributed at once */
 #define PSV_EVENTS_BYTES (256 * 1024)
 
 /* What egress does with a new flow when the ready queue is empty. */
@@ -37,6 +39,15 @@ enum psv_granularity {
 	PSV_GRAN_APP = 1,
 	PSV_GRAN_UID = 2,
 	PSV_GRAN_HOST = 3,	/* not virtualized */
+};
+
+/* How an [app] section recognizes its application (psv_app_rule.match). */
+enum psv_app_match {
+	PSV_MATCH_NONE = 0,	/* an unused rule slot */
+	PSV_MATCH_COMM = 1,	/* task comm, at most 15 bytes */
+	PSV_MATCH_EXE = 2,	/* the executable, by file system and inode */
+	PSV_MATCH_UID = 3,	/* the socket creator's uid */
+	PSV_MATCH_CGROUP = 4,	/* a cgroup v2 and everything below it */
 };
 
 /* Reverse path attachment (config: ingress = auto|xdp|tc). */
@@ -56,6 +67,13 @@ struct psv_config {
 	__be32 reuse_vip;	/* least recently used identity, for REUSE */
 	__u32 ifindex;		/* for the TC ingress ARP reply redirect */
 	__u32 enabled;		/* 0: psv attached but passes everything */
+	__u32 pad;
+	/*
+	 * psvd's network namespace: the cgroup hooks see every socket of
+	 * the cgroup tree, and attribute only those that can use this
+	 * interface.
+	 */
+	__u64 netns_cookie;
 };
 
 /* Identity lifecycle (DESIGN.md); only READY and ACTIVE answer ARP. */
@@ -87,7 +105,8 @@ struct psv_group_key {
 	__be16 dport;		/* TCP and UDP */
 	__u32 owner;		/* uid or app id for app/uid granularity, else 0 */
 	__u8 proto;		/* IPPROTO_TCP/UDP/ICMP; 0 for app/uid */
-	__u8 pad[3];
+	__u8 kind;		/* enum psv_granularity: uid 7 and app 7 differ */
+	__u8 pad[2];
 };
 
 struct psv_group {
@@ -125,11 +144,12 @@ enum psv_tcp_state {
 /* Map psv_conns (HASH, virtualized flows only; created by egress). */
 struct psv_conn {
 	__be32 vip;
-	__u8 tcp_state;		/* enum psv_tcp_state */
-	__u8 flags;		/* PSV_CONN_* */
-	__u16 pad;
+	__u32 app;		/* psv_app.id of the socket's application, 0 */
 	__u64 last_seen_ns;	/* refreshed at most once a second */
 	struct psv_group_key group; /* the group this connection belongs to */
+	__u8 tcp_state;		/* enum psv_tcp_state */
+	__u8 flags;		/* PSV_CONN_* */
+	__u8 pad[6];
 };
 
 /*
@@ -152,6 +172,57 @@ struct psv_frag_key {
 struct psv_frag {
 	__be32 vip;
 	__u32 pad;
+};
+
+/*
+ * Socket attribution (bpf/attribution.bpf.c, cgroup hooks).  An
+ * application is an [app] section of the config, or, for a socket no
+ * section matches, the executable that created it.
+ */
+
+/* Map psv_app_rules (ARRAY, PSV_MAX_APP_RULES): [app] sections, in file
+ * order; the first that matches wins; written by psvd. */
+struct psv_app_rule {
+	__u8 match;		/* enum psv_app_match; NONE: unused slot */
+	__u8 granularity;	/* enum psv_granularity */
+	__u16 cgroup_level;	/* CGROUP: depth below the root (root = 0) */
+	__u32 uid;		/* UID */
+	__u64 ino;		/* EXE: inode; CGROUP: cgroup id */
+	__u32 dev;		/* EXE: kernel dev_t (major << 20 | minor) */
+	__u32 pad;
+	char comm[16];		/* COMM, NUL-padded */
+	char name[32];		/* the section's name, for psvctl */
+};
+
+/* Map psv_apps (HASH, PSV_MAX_APPS): key of an application. */
+struct psv_app_key {
+	__u64 ino;		/* executable (no rule matched); 0 for a rule */
+	__u32 dev;
+	__u32 rule;		/* rule index + 1; 0: no rule matched */
+};
+
+struct psv_app {
+	__u32 id;		/* never reused, from psv_app_seq */
+	__u32 uid;		/* of the last socket's creator */
+	__u32 pid;		/* tgid of the last socket's creator */
+	__u8 granularity;	/* enum psv_granularity, as decided */
+	__u8 pad[3];
+	__u64 sockets;		/* sockets attributed, ever */
+	__s64 open;		/* of which not yet closed */
+	__u64 last_ns;		/* bpf_ktime_get_ns() of the last socket */
+	char comm[16];		/* of the last socket's creator */
+	char name[32];		/* the rule's name, or comm */
+};
+
+/* Map psv_app_seq (ARRAY, 1 entry): the last psv_app.id handed out. */
+
+/* Map psv_sockets (SK_STORAGE): what egress needs of a socket. */
+struct psv_sock {
+	struct psv_app_key app_key;
+	__u32 app;		/* psv_app.id; 0: not in psv_apps (map full) */
+	__u32 uid;
+	__u8 granularity;	/* enum psv_granularity, for this socket */
+	__u8 pad[7];
 };
 
 /*
@@ -181,7 +252,11 @@ struct psv_frag {
 	X(IN_DROP_FRAG, "ingress_drop_frag")				\
 	X(IN_DROP_CSUM, "ingress_drop_csum")				\
 	X(IN_HOST_CONN, "ingress_host_conn")				\
-	X(IN_PASS, "ingress_pass")
+	X(IN_PASS, "ingress_pass")					\
+	X(SK_ATTRIBUTED, "sock_attributed")				\
+	X(SK_APPS_FULL, "sock_apps_full")				\
+	X(SK_NO_STORAGE, "sock_no_storage")				\
+	X(EG_UNATTRIBUTED, "egress_unattributed")
 
 #define PSV_STAT_ENUM(id, name) PSV_STAT_##id,
 enum psv_stat {
@@ -213,14 +288,22 @@ struct psv_event {
 #define PSV_MAP_FRAGS "psv_frags"
 #define PSV_MAP_STATS "psv_stats"
 #define PSV_MAP_EVENTS "psv_events"
+#define PSV_MAP_APP_RULES "psv_app_rules"
+#define PSV_MAP_APPS "psv_apps"
+#define PSV_MAP_APP_SEQ "psv_app_seq"
+#define PSV_MAP_SOCKETS "psv_sockets"
 
-_Static_assert(sizeof(struct psv_config) == 28, "psv_config layout");
+_Static_assert(sizeof(struct psv_config) == 40, "psv_config layout");
 _Static_assert(sizeof(struct psv_identity) == 12, "psv_identity layout");
 _Static_assert(sizeof(struct psv_group_key) == 16, "psv_group_key layout");
 _Static_assert(sizeof(struct psv_group) == 16, "psv_group layout");
 _Static_assert(sizeof(struct psv_conn_key) == 12, "psv_conn_key layout");
-_Static_assert(sizeof(struct psv_conn) == 32, "psv_conn layout");
+_Static_assert(sizeof(struct psv_conn) == 40, "psv_conn layout");
 _Static_assert(sizeof(struct psv_frag_key) == 8, "psv_frag_key layout");
 _Static_assert(sizeof(struct psv_event) == 32, "psv_event layout");
+_Static_assert(sizeof(struct psv_app_rule) == 72, "psv_app_rule layout");
+_Static_assert(sizeof(struct psv_app_key) == 16, "psv_app_key layout");
+_Static_assert(sizeof(struct psv_app) == 88, "psv_app layout");
+_Static_assert(sizeof(struct psv_sock) == 32, "psv_sock layout");
 
 #endif /* PSV_H */

@@ -18,7 +18,7 @@
 
 #define PSV_CONF_DEFAULT_PATH "/etc/psv/psv.conf"
 
-#define PSV_CONF_MAX_APPS 64		/* [app "NAME"] sections */
+#define PSV_CONF_MAX_APPS PSV_MAX_APP_RULES	/* [app "NAME"] sections */
 #define PSV_CONF_APP_NAME_MAX 31	/* [A-Za-z0-9_.-], without the NUL */
 #define PSV_CONF_COMM_MAX 15		/* TASK_COMM_LEN - 1 */
 #define PSV_CONF_PATH_MAX 256		/* exe=, cgroup=, state_dir (+ NUL) */
@@ -29,18 +29,9 @@ enum psv_pool_source {
 	PSV_SOURCE_STATIC = 1,
 };
 
-/* How an [app] section recognizes its application. */
-enum psv_app_match {
-	PSV_MATCH_NONE = 0,	/* only while parsing: match= is required */
-	PSV_MATCH_COMM = 1,	/* value: task comm, at most 15 bytes */
-	PSV_MATCH_EXE = 2,	/* value: absolute path of the executable */
-	PSV_MATCH_UID = 3,	/* uid */
-	PSV_MATCH_CGROUP = 4,	/* value: cgroup v2 path, from its root */
-};
-
 struct psv_conf_app {
 	char name[PSV_CONF_APP_NAME_MAX + 1];
-	enum psv_app_match match;
+	enum psv_app_match match;	/* psv.h; never NONE once parsed */
 	char value[PSV_CONF_PATH_MAX];	/* COMM, EXE, CGROUP; UID: "" */
 	uint32_t uid;			/* UID only */
 	enum psv_granularity granularity;	/* default PSV_GRAN_APP */

@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "attribution.h"
 #include "config.h"
 #include "conntrack.h"
 #include "control.h"
@@ -43,6 +44,8 @@ struct psvd {
 	struct psv_conf conf;
 	struct netdev dev;
 	struct dataplane dp;
+	struct attribution at;
+	__u64 netns_cookie;
 	struct identity_pool pool;
 	struct static_source static_src;
 	struct dhcp_source dhcp_src;
@@ -88,6 +91,21 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
+/* Socket attribution covers every process: it hooks the cgroup root. */
+static int attach_hooks(struct psvd *d)
+{
+	int fd = attribution_cgroup_open(), err;
+
+	if (fd < 0)
+		return fd;
+	err = attribution_attach(&d->at, fd);
+	close(fd);
+	if (!err)
+		log_info("%s: socket attribution attached to the cgroup root",
+			 d->ifname);
+	return err;
+}
+
 static void fill_bpf_config(struct psvd *d, struct psv_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -97,6 +115,7 @@ static void fill_bpf_config(struct psvd *d, struct psv_config *cfg)
 	cfg->ifindex = d->dev.ifindex;
 	cfg->on_exhausted = d->conf.on_exhausted;
 	cfg->granularity = d->conf.granularity;
+	cfg->netns_cookie = d->netns_cookie;
 	cfg->enabled = 1;
 }
 
@@ -349,6 +368,7 @@ static void reload_config(struct psvd *d)
 	d->pool.params.max = conf.max < d->pool.cap ? conf.max : d->pool.cap;
 	d->pool.params.idle_retire_s = conf.idle_retire;
 	d->pool.params.pace_ms = conf.pace_ms;
+	attribution_set_rules(&d->at, &conf);
 	fill_bpf_config(d, &cfg);
 	dataplane_set_config(&d->dp, &cfg);
 	log_info("SIGHUP: configuration reloaded from %s", d->config_path);
@@ -539,6 +559,7 @@ static void shutdown_daemon(struct psvd *d)
 		log_info("%s: leaving the dataplane attached and pinned "
 			 "(--keep-attached)", d->ifname);
 	} else {
+		attribution_detach(&d->at);
 		dataplane_detach(&d->dp);
 		pool_release_all(&d->pool);
 		dataplane_unpin(&d->dp);
@@ -552,6 +573,7 @@ static void shutdown_daemon(struct psvd *d)
 	dhcp_source_run(&d->dhcp_src, now_ms());
 	dhcp_source_close(&d->dhcp_src);
 	pool_free(&d->pool);
+	attribution_close(&d->at);
 	dataplane_close(&d->dp);
 }
 
@@ -593,7 +615,10 @@ int main(int argc, char **argv)
 
 	dpo = (struct dataplane_opts){ .ingress = d.conf.ingress,
 				       .max_conns = d.conf.max_flows };
-	err = dataplane_load(&d.dp, &d.dev, &dpo);
+	err = attribution_netns_cookie(&d.netns_cookie) ?:
+	      dataplane_load(&d.dp, &d.dev, &dpo) ?:
+	      attribution_load(&d.at, d.dp.pin_dir) ?:
+	      attribution_set_rules(&d.at, &d.conf);
 	if (!err) {
 		fill_bpf_config(&d, &cfg);
 		err = dataplane_set_config(&d.dp, &cfg);
@@ -604,15 +629,18 @@ int main(int argc, char **argv)
 		err = netdev_set_promisc(d.ifname, true);
 		d.promisc = !err;
 	}
-	err = err ?: setup_pool(&d) ?: dataplane_attach(&d.dp) ?: setup_loop(&d);
+	err = err ?: setup_pool(&d) ?: dataplane_attach(&d.dp) ?:
+	      attach_hooks(&d) ?: setup_loop(&d);
 	if (err) {
 		log_err("%s: start-up failed: %s", d.ifname, strerror(-err));
 		/* Adopted state stays pinned for the next try; fresh state goes. */
 		if (d.dp.fresh) {
+			attribution_detach(&d.at);
 			if (d.dp.attached)
 				dataplane_detach(&d.dp);
 			dataplane_unpin(&d.dp);
 		}
+		attribution_close(&d.at);
 		dataplane_close(&d.dp);
 		return 1;
 	}

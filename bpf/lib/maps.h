@@ -83,6 +83,39 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } psv_events SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PSV_MAX_APP_RULES);
+	__type(key, __u32);
+	__type(value, struct psv_app_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_app_rules SEC(".maps");
+
+/* Entries outlive their sockets: their ids name the app's groups. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PSV_MAX_APPS);
+	__type(key, struct psv_app_key);
+	__type(value, struct psv_app);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_apps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_app_seq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct psv_sock);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_sockets SEC(".maps");
+
 /* psvd's configuration, or NULL while psv is attached but disabled. */
 static __always_inline struct psv_config *config_get(void)
 {

@@ -18,5 +18,10 @@ check() {
 	shift
 	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
-holds() { jq -e "$@" >/dev/null; }
+# jq -e alone holds on empty input (a command that printed nothing).
+holds() {
+	local in
+	in=$(cat)
+	[ -n "$in" ] && jq -e "$@" >/dev/null <<<"$in"
+}
 is() { (($1)); }

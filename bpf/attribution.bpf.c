@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * attribution.bpf.c - cgroup socket hooks: which application owns a
+ * socket, and so how egress groups its flows.  A socket is attributed
+ * once, when it is created (a socket older than psv: at its first
+ * connect or sendmsg), to the first [app] rule that matches the task
+ * creating it, else to that task's executable.  The decision lives in
+ * the socket's storage, where egress reads it for a new flow; it never
+ * waits for psvd.  The hooks never refuse a socket.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "psv.h"
+#include "lib/maps.h"
+#include "lib/stats.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define SK_ALLOW 1
+
+/* The task a socket is attributed to. */
+struct creator {
+	__u64 ino;		/* its executable; 0 for a kernel thread */
+	char comm[16];		/* 8-byte aligned for comm_eq */
+	__u32 dev;
+	__u32 uid;
+	__u32 pid;		/* tgid */
+};
+
+static __always_inline void creator_get(struct creator *c)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct inode *exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
+
+	/* A failed read (no mm: a kernel thread) leaves zeros. */
+	c->ino = BPF_CORE_READ(exe, i_ino);
+	c->dev = BPF_CORE_READ(exe, i_sb, s_dev);
+	c->uid = (__u32)bpf_get_current_uid_gid();
+	c->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(c->comm, sizeof(c->comm));
+}
+
+/* Both NUL-padded to 16 bytes (the kernel pads comm). */
+static __always_inline bool comm_eq(const char *a, const char *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	return x[0] == y[0] && x[1] == y[1];
+}
+
+static __always_inline bool rule_matches(const struct psv_app_rule *r,
+					 const struct creator *c)
+{
+	switch (r->match) {
+	case PSV_MATCH_COMM:
+		return comm_eq(r->comm, c->comm);
+	case PSV_MATCH_EXE:
+		return c->ino && r->ino == c->ino && r->dev == c->dev;
+	case PSV_MATCH_UID:
+		return r->uid == c->uid;
+	case PSV_MATCH_CGROUP:
+		/* The cgroup itself or any below it (0: above the task's). */
+		return r->ino && bpf_get_current_ancestor_cgroup_id(
+					 r->cgroup_level) == r->ino;
+	}
+	return false;
+}
+
+/* The first rule that matches, with its index in *idx; NULL if none. */
+static __always_inline const struct psv_app_rule *
+rule_find(const struct creator *c, __u32 *idx)
+{
+	const struct psv_app_rule *r;
+
+	for (__u32 i = 0; i < PSV_MAX_APP_RULES; i++) {
+		r = bpf_map_lookup_elem(&psv_app_rules, &i);
+		/* psvd fills the slots in file order: a free one ends them. */
+		if (!r || r->match == PSV_MATCH_NONE)
+			return NULL;
+		if (rule_matches(r, c)) {
+			*idx = i;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* The application's entry, created with a fresh id if it is new. */
+static __always_inline struct psv_app *app_get(const struct psv_app_key *k,
+					       const struct psv_app_rule *rule,
+					       const struct creator *c,
+					       __u8 granularity)
+{
+	struct psv_app *a = bpf_map_lookup_elem(&psv_apps, k);
+	struct psv_app fresh = {};
+	__u32 zero = 0, *seq;
+
+	if (a)
+		return a;
+	seq = bpf_map_lookup_elem(&psv_app_seq, &zero);
+	if (!seq)
+		return NULL;
+	fresh.id = __sync_fetch_and_add(seq, 1) + 1;
+	fresh.granularity = granularity;
+	if (rule)
+		__builtin_memcpy(fresh.name, rule->name, sizeof(fresh.name));
+	else
+		__builtin_memcpy(fresh.name, c->comm, sizeof(c->comm));
+	/* Another CPU may have added it meanwhile: then use its entry. */
+	bpf_map_update_elem(&psv_apps, k, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&psv_apps, k);
+}
+
+static __always_inline void attribute(struct psv_sock *s,
+				      const struct psv_config *cfg)
+{
+	const struct psv_app_rule *rule;
+	struct psv_app_key key = {};
+	struct creator c;
+	struct psv_app *a;
+	__u32 idx = 0;
+
+	creator_get(&c);
+	rule = rule_find(&c, &idx);
+	if (rule) {
+		key.rule = idx + 1;
+		s->granularity = rule->granularity;
+	} else {
+		key.ino = c.ino;
+		key.dev = c.dev;
+		s->granularity = cfg->granularity;
+	}
+	s->app_key = key;
+	s->uid = c.uid;
+	stat_inc(PSV_STAT_SK_ATTRIBUTED);
+	a = app_get(&key, rule, &c, s->granularity);
+	if (!a) {
+		/* Egress groups an unattributed socket's flows apart. */
+		stat_inc(PSV_STAT_SK_APPS_FULL);
+		return;
+	}
+	s->app = a->id;
+	a->uid = c.uid;
+	a->pid = c.pid;
+	a->last_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(a->comm, c.comm, sizeof(a->comm));
+	__sync_fetch_and_add(&a->sockets, 1);
+	__sync_fetch_and_add(&a->open, 1);
+}
+
+/*
+ * Only sockets of psvd's network namespace can send on its interface;
+ * the hooks run for the whole cgroup tree.
+ */
+static __always_inline const struct psv_config *config_here(__u64 netns)
+{
+	const struct psv_config *cfg = config_get();
+
+	return cfg && cfg->netns_cookie == netns ? cfg : NULL;
+}
+
+SEC("cgroup/sock_create")
+int psv_sock_create(struct bpf_sock *ctx)
+{
+	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
+	struct psv_sock *s;
+
+	if (!cfg)
+		return SK_ALLOW;
+	s = bpf_sk_storage_get(&psv_sockets, ctx, NULL,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (s)
+		attribute(s, cfg);
+	else
+		stat_inc(PSV_STAT_SK_NO_STORAGE);
+	return SK_ALLOW;
+}
+
+/* A socket psv has not seen created: attributed to who uses it first. */
+static __always_inline void attribute_late(struct bpf_sock_addr *ctx)
+{
+	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
+	struct bpf_sock *sk = ctx->sk;
+	struct psv_sock *s;
+
+	if (!cfg || !sk || bpf_sk_storage_get(&psv_sockets, sk, NULL, 0))
+		return;
+	s = bpf_sk_storage_get(&psv_sockets, sk, NULL,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (s)
+		attribute(s, cfg);
+	else
+		stat_inc(PSV_STAT_SK_NO_STORAGE);
+}
+
+SEC("cgroup/connect4")
+int psv_connect4(struct bpf_sock_addr *ctx)
+{
+	attribute_late(ctx);
+	return SK_ALLOW;
+}
+
+/* Unconnected UDP (sendto) passes here, not through connect4. */
+SEC("cgroup/sendmsg4")
+int psv_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	attribute_late(ctx);
+	return SK_ALLOW;
+}
+
+SEC("cgroup/sock_release")
+int psv_sock_release(struct bpf_sock *ctx)
+{
+	struct psv_sock *s = bpf_sk_storage_get(&psv_sockets, ctx, NULL, 0);
+	struct psv_app *a;
+
+	if (!s || !s->app)
+		return SK_ALLOW;
+	a = bpf_map_lookup_elem(&psv_apps, &s->app_key);
+	/* The entry may have been replaced since (a config reload). */
+	if (a && a->id == s->app)
+		__sync_fetch_and_add(&a->open, -1);
+	return SK_ALLOW;
+}
