@@ -254,12 +254,12 @@ void attribution_rule(const struct psv_conf_app *app, int cgroup_fd,
 		path = app->value;
 		break;
 	case PSV_MATCH_CGROUP:
+		rule->cgroup_level = cgroup_level(app->value);
 		if (cgroup_fd < 0)
 			return;
 		/* config.c: an absolute path from the tree's root. */
 		dirfd = cgroup_fd;
 		path = app->value[1] ? app->value + 1 : ".";
-		rule->cgroup_level = cgroup_level(app->value);
 		break;
 	default:
 		return;

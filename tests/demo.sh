@@ -43,7 +43,12 @@ on_exhausted = drop
 [dhcp]
 probe = no
 [daemon]
-state_dir = $TB_DIR/state" || exit 1
+state_dir = $TB_DIR/state
+; lftp's control and passive data connections share one identity
+; (the FTP server checks that they come from one address).
+[app \"ftp\"]
+match = comm=lftp
+granularity = app" || exit 1
 	printf 'host$ psvctl identities\n'
 	psv_ctl identities | sed 's/^/    /'
 }
@@ -52,9 +57,10 @@ state_dir = $TB_DIR/state" || exit 1
 # flows, then SIGTERM (which releases the leases while dnsmasq is up).
 demo_stop_psv() {
 	[ "${PSV_DEMO:-1}" = 0 ] && return
-	say "what psvd says (psvctl flows, psvctl identities)"
+	say "what psvd says (psvctl flows, psvctl identities, psvctl apps)"
 	psv_ctl flows | sed 's/^/    /'
 	psv_ctl identities | sed 's/^/    /'
+	psv_ctl apps | sed 's/^/    /'
 	psv_stop TERM
 }
 
@@ -90,6 +96,7 @@ host dig +short srv2.psv.test
 host ping -c 2 -i 0.2 srv1.psv.test
 printf 'host$ echo hello | socat - UDP4:198.51.100.20:7\n'
 echo hello | tb_host socat -T 2 - UDP4:198.51.100.20:7 | sed 's/^/    /'
+host lftp -c "set net:max-retries 1; set net:timeout 5; set ftp:passive-mode on; open ftp://198.51.100.10; cls -1"
 host iperf3 -c 198.51.100.10 -t 2 -b 100M --format m |
 	grep -E 'sender|receiver'
 tb_capture_stop || exit 1

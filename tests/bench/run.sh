@@ -72,6 +72,15 @@ psv_conf() {
 	on_exhausted = drop
 	[dataplane]
 	ingress = $1
+	; Rules no program of the bench matches: the hooks try each of them
+	; on every socket (hook_attribution_cost).
+	[app "browser"]
+	match = comm=firefox
+	[app "users"]
+	match = uid=4242
+	granularity = uid
+	[app "mail"]
+	match = exe=/usr/bin/thunderbird
 	EOF
 }
 

@@ -4,7 +4,8 @@
 # the observer captured: every [app] match kind (comm=, exe=, uid=,
 # cgroup=) with every granularity (app, uid, host), unmatched programs on
 # the default (flow), a socket older than psvd, psvctl apps and the flows'
-# app field, open-socket counts, a SIGHUP that changes a rule, kill -9
+# app field, open-socket counts, passive FTP on one identity, a SIGHUP
+# that changes a rule, kill -9
 # and restart (the pinned hooks keep working, none is attached twice),
 # and SIGTERM (no hook left on the cgroup).
 # Each application binds its own local ports, so each flow in the capture
@@ -87,6 +88,8 @@ conf() {
 	[app "user"]
 	match = uid=4243
 	granularity = uid
+	[app "ftp"]
+	match = comm=lftp
 	EOF
 }
 
@@ -117,6 +120,17 @@ check "socat as uid 4243 to srv1 (user)" udp 45001 $SRV1 4243
 check "socat as uid 4243 to srv2 (user)" udp 45002 $SRV2 4243
 check "socat as root to srv1 (no rule)" udp 46001 $SRV1
 check "socat as root to srv2 (no rule)" udp 46002 $SRV2
+# Passive FTP: the data connection is another flow key; with one identity
+# for the application it comes from the control connection's address,
+# which vsftpd checks.
+ftp_get() {
+	rm -f "$TB_DIR/ftp.bin"
+	timeout 30 ip netns exec "$TB_HOST" lftp -c "set net:max-retries 1; \
+		set net:timeout 5; set ftp:passive-mode on; \
+		open ftp://$SRV1; get $TB_FTP_FILE -o $TB_DIR/ftp.bin" &&
+	cmp -s "$TB_DIR/ftp.bin" "$TB_DIR/srv1/ftp/$TB_FTP_FILE"
+}
+check "lftp passive get (app ftp): file intact" ftp_get
 touch "$PRE_GO"
 pre_echoed() { wait "$PRE_PID" && grep -qx pre "$TB_DIR/pre.out"; }
 check "a socket made before psvd started gets its echo" pre_echoed
@@ -134,6 +148,8 @@ check "uid 4242's flow is not virtualized (no entry)" [ "$(app_of 44001)" = null
 apps=$(psv_ctl apps --json)
 check "apps --json lists the rules' applications" \
 	holds 'map(.name) as $n | all("web", "resolver", "jailed", "user", "plain"; IN($n[]))' <<<"$apps"
+check "ftp's control and data connection share its identity" \
+	holds '[.[] | select(.name == "ftp")][0] | .flows >= 2 and (.identities | length) == 1' <<<"$apps"
 check "web has granularity app, 2 sockets, none open" \
 	holds 'any(.[]; .name == "web" and .granularity == "app" and .sockets == 2 and .open_sockets == 0)' <<<"$apps"
 check "plain has granularity host" holds 'any(.[]; .name == "plain" and .granularity == "host")' <<<"$apps"

@@ -1,0 +1,14 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Hooks of tests/bench/run.sh for socket attribution (sourced by run.sh).
+
+# What the cgroup socket hooks add to a program's socket calls: a UDP
+# socket's lifecycle (socket, connect, close) and an unconnected sendto,
+# in ns per call (build/bench/sock_churn); B0 and B1 run without hooks.
+hook_attribution_cost() {
+	local j
+	j=$(tb_host "$PSV_BUILD/bench/sock_churn" "$SRV" 20000) ||
+		{ bench_log "$1: sock_churn failed"; return 1; }
+	sample "$1" "$2" sock_lifecycle_ns "$(jq .lifecycle_ns <<<"$j")"
+	sample "$1" "$2" udp_sendto_ns "$(jq .sendto_ns <<<"$j")"
+}

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_attribution.c - the cgroup socket hooks (bpf/attribution.bpf.c)
+ * with loader/attribution.c, for real: the test loads them with their maps
+ * pinned on a bpffs of a private mount namespace, attaches them to a
+ * cgroup of its own (never the root: the machine's sockets stay out of
+ * it), moves itself into a cgroup below that one, in a network namespace
+ * of its own, and reads what its sockets got from the socket storage and
+ * psv_apps.  Rules come from psv.conf text through config.c, so every
+ * match kind is resolved the way psvd resolves it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "check.h"
+#include "attribution.h"
+#include "attribution.skel.h"
+#include "config.h"
+#include "log.h"
+#include "psv.h"
+
+static char base[] = "/tmp/psv-attr-test.XXXXXX";
+static char pin_dir[PATH_MAX], exe[PATH_MAX];
+static char cg_name[64];	/* below the cgroup root */
+static int root_fd = -1;	/* the cgroup v2 root */
+static struct attribution at;
+static int config_fd, sockets_fd, stats_fd;
+static __u64 netns;
+
+/* Leaves and removes the test's cgroups; the namespaces go by themselves. */
+static void cleanup(void)
+{
+	char path[128];
+	int fd;
+
+	if (root_fd < 0)
+		return;
+	fd = openat(root_fd, "cgroup.procs", O_WRONLY);
+	if (fd >= 0) {
+		dprintf(fd, "%d\n", getpid());
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/inner", cg_name);
+	unlinkat(root_fd, path, AT_REMOVEDIR);
+	unlinkat(root_fd, cg_name, AT_REMOVEDIR);
+}
+
+static void on_signal(int sig)
+{
+	cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int write_config(__u8 granularity, __u64 cookie)
+{
+	struct psv_config cfg = { .enabled = 1, .granularity = granularity,
+				  .netns_cookie = cookie };
+	__u32 key = 0;
+
+	return bpf_map_update_elem(config_fd, &key, &cfg, BPF_ANY);
+}
+
+/* Rules from psv.conf text: "[app ...]" sections only. */
+static int set_rules(const char *text)
+{
+	static struct psv_conf conf;
+	char err[256];
+
+	if (psv_conf_parse_string(text, "rules.conf", &conf, err, sizeof(err))) {
+		printf("# %s\n", err);
+		return -1;
+	}
+	return attribution_set_rules(&at, &conf);
+}
+
+static int sock_info(int fd, struct psv_sock *s)
+{
+	memset(s, 0, sizeof(*s));
+	return bpf_map_lookup_elem(sockets_fd, &fd, s);
+}
+
+static int app_info(const struct psv_app_key *k, struct psv_app *a)
+{
+	memset(a, 0, sizeof(*a));
+	return bpf_map_lookup_elem(at.apps_fd, k, a);
+}
+
+static __u64 stat_sum(__u32 idx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 vals[ncpu > 0 ? ncpu : 1], sum = 0;
+
+	if (ncpu <= 0 || bpf_map_lookup_elem(stats_fd, &idx, vals))
+		return ~0ULL;
+	for (int i = 0; i < ncpu; i++)
+		sum += vals[i];
+	return sum;
+}
+
+static void comm_of_self(char comm[16])
+{
+	memset(comm, 0, 16);
+	prctl(PR_GET_NAME, comm);
+}
+
+static int setup(void)
+{
+	char path[PATH_MAX], bpffs[64];
+	int fd, n;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0 || !mkdtemp(base))
+		return -1;
+	exe[n] = '\0';
+	snprintf(bpffs, sizeof(bpffs), "%s/bpf", base);
+	snprintf(pin_dir, sizeof(pin_dir), "%s/psv", bpffs);
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mkdir(bpffs, 0700) || mount("bpf", bpffs, "bpf", 0, "mode=0700") ||
+	    mkdir(pin_dir, 0700)) {
+		printf("# setup of %s: %s\n", base, strerror(errno));
+		return -1;
+	}
+	root_fd = attribution_cgroup_open();
+	if (root_fd < 0)
+		return -1;
+	snprintf(cg_name, sizeof(cg_name), "psv-unit-%d", getpid());
+	snprintf(path, sizeof(path), "%s/inner", cg_name);
+	if (mkdirat(root_fd, cg_name, 0755) || mkdirat(root_fd, path, 0755)) {
+		printf("# cannot create cgroup %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	atexit(cleanup);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGSEGV, on_signal);
+	signal(SIGABRT, on_signal);
+	snprintf(path, sizeof(path), "%s/inner/cgroup.procs", cg_name);
+	fd = openat(root_fd, path, O_WRONLY);
+	if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0) {
+		printf("# cannot move into cgroup %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	if (attribution_netns_cookie(&netns) || attribution_load(&at, pin_dir))
+		return -1;
+	config_fd = bpf_map__fd(at.skel->maps.psv_config);
+	sockets_fd = bpf_map__fd(at.skel->maps.psv_sockets);
+	stats_fd = bpf_map__fd(at.skel->maps.psv_stats);
+	return 0;
+}
+
+/* Attaches to the test's outer cgroup: the hooks see only this test. */
+static int attach(void)
+{
+	int fd = openat(root_fd, cg_name, O_RDONLY | O_DIRECTORY);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = attribution_attach(&at, fd);
+	close(fd);
+	return err;
+}
+
+static void test_unmatched(void)
+{
+	struct psv_app_key own = {};
+	struct psv_app a, b;
+	struct psv_sock s;
+	char comm[16];
+	struct stat st;
+	int fd;
+
+	CHECK_EQ(stat(exe, &st), 0, "stat our executable");
+	own.ino = st.st_ino;
+	own.dev = major(st.st_dev) << 20 | minor(st.st_dev);
+	comm_of_self(comm);
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK_EQ(sock_info(fd, &s), 0, "a new TCP socket has storage");
+	CHECK(!memcmp(&s.app_key, &own, sizeof(own)),
+	      "no rule: its application is our executable (ino %llu)",
+	      (unsigned long long)own.ino);
+	CHECK_EQ(s.granularity, PSV_GRAN_FLOW, "... with policy.default's granularity");
+	CHECK_EQ(s.uid, getuid(), "... and our uid");
+	CHECK_EQ(app_info(&own, &a), 0, "psv_apps has the executable");
+	CHECK_EQ(a.id, s.app, "... under the socket's app id");
+	CHECK(a.id != 0, "... which is not 0");
+	CHECK(!strncmp(a.name, comm, 16), "... named by our comm (%.16s)", a.name);
+	CHECK(!strncmp(a.comm, comm, 16), "... comm is ours");
+	CHECK_EQ(a.pid, getpid(), "... pid is ours");
+	CHECK_EQ(a.sockets, 1, "... one socket");
+	CHECK_EQ(a.open, 1, "... open");
+	close(fd);
+	app_info(&own, &a);
+	CHECK_EQ(a.open, 0, "close: none open");
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	sock_info(fd, &s);
+	app_info(&own, &b);
+	CHECK_EQ(s.app, a.id, "a second socket: the same application");
+	CHECK_EQ(b.sockets, 2, "... two sockets");
+	close(fd);
+
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(sock_info(fd, &s) != 0, "a unix socket is not attributed");
+	close(fd);
+}
+
+/* Each match kind, first match wins, and what a rule's socket gets. */
+static void test_rules(void)
+{
+	char text[PATH_MAX + 512], comm[16];
+	struct psv_app_key k = {};
+	struct psv_sock s;
+	struct psv_app a;
+	int fd;
+
+	comm_of_self(comm);
+	snprintf(text, sizeof(text),
+		 "[app \"other-comm\"]\nmatch = comm=no-such-comm\n"
+		 "[app \"other-uid\"]\nmatch = uid=4242\n"
+		 "[app \"other-exe\"]\nmatch = exe=/nonexistent/psv\n"
+		 "[app \"other-cg\"]\nmatch = cgroup=/%s-sibling\n"
+		 "[app \"by-comm\"]\nmatch = comm=%s\ngranularity = uid\n",
+		 cg_name, comm);
+	CHECK_EQ(set_rules(text), 0, "rules: four that miss, then comm=%s", comm);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	sock_info(fd, &s);
+	CHECK_EQ(s.app_key.rule, 5, "comm= matches (rule 5)");
+	CHECK(s.app_key.ino == 0 && s.app_key.dev == 0, "... a rule's key has no executable");
+	CHECK_EQ(s.granularity, PSV_GRAN_UID, "... the rule's granularity");
+	k.rule = 5;
+	CHECK_EQ(app_info(&k, &a), 0, "... psv_apps has the rule's application");
+	CHECK(!strcmp(a.name, "by-comm"), "... named by the section (%.32s)", a.name);
+	CHECK_EQ(a.granularity, PSV_GRAN_UID, "... with its granularity");
+	close(fd);
+
+	snprintf(text, sizeof(text),
+		 "[app \"by-exe\"]\nmatch = exe=%s\ngranularity = host\n"
+		 "[app \"by-comm\"]\nmatch = comm=%s\n", exe, comm);
+	set_rules(text);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	sock_info(fd, &s);
+	CHECK_EQ(s.app_key.rule, 1, "exe= matches before a later comm=");
+	CHECK_EQ(s.granularity, PSV_GRAN_HOST, "... granularity host");
+	close(fd);
+
+	snprintf(text, sizeof(text),
+		 "[app \"by-uid\"]\nmatch = uid=%u\n", getuid());
+	set_rules(text);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sock_info(fd, &s);
+	CHECK_EQ(s.app_key.rule, 1, "uid= matches");
+	CHECK_EQ(s.granularity, PSV_GRAN_APP, "... granularity app by default");
+	close(fd);
+
+	/* The outer cgroup matches from the inner one; inner itself too. */
+	snprintf(text, sizeof(text),
+		 "[app \"outer\"]\nmatch = cgroup=/%s/\n", cg_name);
+	set_rules(text);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sock_info(fd, &s);
+	CHECK_EQ(s.app_key.rule, 1, "cgroup= matches a task in a cgroup below it");
+	close(fd);
+	snprintf(text, sizeof(text),
+		 "[app \"missing\"]\nmatch = cgroup=/%s/inner/nope\n"
+		 "[app \"inner\"]\nmatch = cgroup=/%s/inner\n", cg_name, cg_name);
+	set_rules(text);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sock_info(fd, &s);
+	CHECK_EQ(s.app_key.rule, 2, "a missing cgroup matches nothing; the task's own does");
+	close(fd);
+}
+
+/* A rule that changes starts a new application; the others keep theirs. */
+static void test_reload(void)
+{
+	struct psv_sock s1, s2, s3, t1;
+	int fd1, fd2, fd3;
+	char text[512];
+	struct psv_app_key k = { .rule = 1 };
+	struct psv_app a;
+
+	snprintf(text, sizeof(text),
+		 "[app \"keep\"]\nmatch = uid=%u\n[app \"x\"]\nmatch = comm=x\n",
+		 getuid());
+	set_rules(text);
+	fd1 = socket(AF_INET, SOCK_DGRAM, 0);
+	sock_info(fd1, &s1);
+	set_rules(text);
+	fd2 = socket(AF_INET, SOCK_DGRAM, 0);
+	sock_info(fd2, &s2);
+	CHECK(s1.app && s1.app == s2.app, "the same rules again: the same application");
+
+	snprintf(text, sizeof(text),
+		 "[app \"keep\"]\nmatch = uid=%u\ngranularity = flow\n", getuid());
+	set_rules(text);
+	fd3 = socket(AF_INET, SOCK_DGRAM, 0);
+	sock_info(fd3, &s3);
+	CHECK(s3.app > s2.app, "a changed rule: a new application, a higher id (%u > %u)",
+	      s3.app, s2.app);
+	CHECK_EQ(s3.granularity, PSV_GRAN_FLOW, "... with the new granularity");
+	sock_info(fd1, &t1);
+	CHECK(t1.app == s1.app && t1.granularity == PSV_GRAN_APP,
+	      "a socket made before keeps its attribution");
+	CHECK_EQ(app_info(&k, &a), 0, "psv_apps has the new application");
+	CHECK_EQ(a.id, s3.app, "... under the new id");
+	close(fd1);
+	close(fd2);
+	app_info(&k, &a);
+	CHECK_EQ(a.open, 1, "closing sockets of the forgotten one leaves the new count alone");
+	close(fd3);
+	app_info(&k, &a);
+	CHECK_EQ(a.open, 0, "... and its own close counts");
+}
+
+/* Sockets made before the hooks: attributed at connect or sendmsg. */
+static void test_late(int before_tcp, int before_udp)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct psv_sock s;
+
+	CHECK(sock_info(before_tcp, &s) != 0, "a socket made before attach has no storage");
+	connect(before_tcp, (struct sockaddr *)&sin, sizeof(sin));
+	CHECK_EQ(sock_info(before_tcp, &s), 0, "connect attributes it");
+	CHECK(s.app != 0, "... to an application");
+	sendto(before_udp, "x", 1, 0, (struct sockaddr *)&sin, sizeof(sin));
+	CHECK_EQ(sock_info(before_udp, &s), 0, "sendto on an unconnected UDP socket attributes it");
+	close(before_tcp);
+	close(before_udp);
+}
+
+/* Sockets of another network namespace are not psvd's business. */
+static void test_other_netns(void)
+{
+	__u64 before = stat_sum(PSV_STAT_SK_ATTRIBUTED);
+	struct psv_sock s;
+	int fd;
+
+	write_config(PSV_GRAN_FLOW, netns + 1);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(sock_info(fd, &s) != 0, "another namespace's socket: no storage");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_ATTRIBUTED), before, "... nothing counted");
+	close(fd);
+	write_config(PSV_GRAN_FLOW, netns);
+}
+
+/* A full psv_apps: the socket is attributed, without an application. */
+static void test_apps_full(void)
+{
+	__u64 full = stat_sum(PSV_STAT_SK_APPS_FULL);
+	struct psv_app_key k = { .ino = 1 };
+	struct psv_app a = { .id = 1000000 };
+	char text[64], comm[16];
+	struct psv_sock s;
+	int fd, n = 0;
+
+	/* A rule that changed: its application is new. */
+	comm_of_self(comm);
+	snprintf(text, sizeof(text), "[app \"full\"]\nmatch = comm=%s\n", comm);
+	set_rules(text);
+	for (__u32 dev = 1; !bpf_map_update_elem(at.apps_fd, &k, &a, BPF_NOEXIST);
+	     k.dev = ++dev)
+		n++;
+	CHECK(n > 0 && errno == E2BIG, "filled psv_apps with %d entries", n);
+	write_config(PSV_GRAN_APP, netns);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK_EQ(sock_info(fd, &s), 0, "a socket still gets storage");
+	CHECK_EQ(s.app, 0, "... without an application");
+	CHECK_EQ(s.granularity, PSV_GRAN_APP, "... with its granularity (egress keeps its flows apart)");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_APPS_FULL), full + 1, "sock_apps_full counted");
+	close(fd);
+	write_config(PSV_GRAN_FLOW, netns);
+}
+
+static void test_rule_resolution(void)
+{
+	struct psv_conf_app app = { .name = "t", .granularity = PSV_GRAN_APP };
+	struct psv_app_rule r;
+
+	app.match = PSV_MATCH_COMM;
+	strcpy(app.value, "abcdefghijklmno");
+	attribution_rule(&app, -1, &r);
+	CHECK(!memcmp(r.comm, "abcdefghijklmno\0", 16), "comm: 15 bytes and a NUL");
+	app.match = PSV_MATCH_CGROUP;
+	strcpy(app.value, "/a//b/c/");
+	attribution_rule(&app, -1, &r);
+	CHECK(r.ino == 0, "cgroup= without a cgroup tree matches nothing");
+	CHECK_EQ(r.cgroup_level, 3, "cgroup /a//b/c/ is at level 3");
+	strcpy(app.value, "/");
+	attribution_rule(&app, root_fd, &r);
+	CHECK_EQ(r.cgroup_level, 0, "cgroup / is at level 0");
+	CHECK_EQ(r.ino, 1, "... the root's id is 1");
+	app.match = PSV_MATCH_EXE;
+	strcpy(app.value, "/nonexistent");
+	attribution_rule(&app, root_fd, &r);
+	CHECK(r.match == PSV_MATCH_EXE && r.ino == 0,
+	      "a missing exe stays a rule that matches nothing");
+}
+
+static __u32 hooks_attached(enum bpf_attach_type type)
+{
+	int fd = openat(root_fd, cg_name, O_RDONLY | O_DIRECTORY);
+	__u32 ids[8], n = 8;
+
+	if (fd < 0 || bpf_prog_query(fd, type, 0, NULL, ids, &n))
+		n = ~0U;
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+/* A restarted psvd takes the pinned links over: no hook twice. */
+static void test_takeover(void)
+{
+	CHECK_EQ(hooks_attached(BPF_CGROUP_INET_SOCK_CREATE), 1, "one sock_create hook");
+	attribution_close(&at);
+	CHECK_EQ(hooks_attached(BPF_CGROUP_INET4_CONNECT), 1,
+		 "psvd gone: the pinned connect4 hook stays");
+	CHECK_EQ(attribution_load(&at, pin_dir), 0, "load again (a restart)");
+	CHECK_EQ(attach(), 0, "attach again");
+	CHECK_EQ(hooks_attached(BPF_CGROUP_INET_SOCK_CREATE), 1, "still one sock_create hook");
+	CHECK_EQ(hooks_attached(BPF_CGROUP_INET4_CONNECT), 1, "one connect4 hook");
+	CHECK_EQ(hooks_attached(BPF_CGROUP_UDP4_SENDMSG), 1, "one sendmsg4 hook");
+	CHECK_EQ(hooks_attached(BPF_CGROUP_INET_SOCK_RELEASE), 1, "one sock_release hook");
+}
+
+static void test_detach(void)
+{
+	struct psv_sock s;
+	int fd;
+
+	attribution_detach(&at);
+	CHECK_EQ(hooks_attached(BPF_CGROUP_INET_SOCK_CREATE), 0, "detached: no hook left");
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(sock_info(fd, &s) != 0, "... a new socket has no storage");
+	close(fd);
+}
+
+int main(void)
+{
+	int before_tcp, before_udp;
+
+	log_init("test_attribution", false, LOG_LVL_ERROR);
+	if (setup()) {
+		CHECK(0, "setup");
+		return check_exit();
+	}
+	CHECK_EQ(write_config(PSV_GRAN_FLOW, netns), 0, "write psv_config");
+	before_tcp = socket(AF_INET, SOCK_STREAM, 0);
+	before_udp = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK_EQ(attach(), 0, "attach the hooks to the test's cgroup");
+	test_unmatched();
+	test_rules();
+	test_reload();
+	test_late(before_tcp, before_udp);
+	test_other_netns();
+	test_rule_resolution();
+	test_apps_full();
+	test_takeover();
+	test_detach();
+	attribution_close(&at);
+	return check_exit();
+}
