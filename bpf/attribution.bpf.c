@@ -38,7 +38,12 @@ static __always_inline void creator_get(struct creator *c)
 	c->dev = BPF_CORE_READ(exe, i_sb, s_dev);
 	c->uid = (__u32)bpf_get_current_uid_gid();
 	c->pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(c->comm, sizeof(c->comm));
+	/*
+	 * The process's name, as ps shows it: programs name their threads
+	 * (dig's "isc-net-0000", Firefox's "Socket Thread") and open
+	 * sockets from them.
+	 */
+	BPF_CORE_READ_STR_INTO(&c->comm, task, group_leader, comm);
 }
 
 /* Both NUL-padded to 16 bytes (the kernel pads comm). */
@@ -117,7 +122,7 @@ static __always_inline void attribute(struct psv_sock *s,
 {
 	const struct psv_app_rule *rule;
 	struct psv_app_key key = {};
-	struct creator c;
+	struct creator c = {};	/* comm_eq reads the padding */
 	struct psv_app *a;
 	__u32 idx = 0;
 

@@ -90,6 +90,8 @@ conf() {
 	granularity = uid
 	[app "ftp"]
 	match = comm=lftp
+	[app "dns"]
+	match = comm=dig
 	EOF
 }
 
@@ -108,6 +110,12 @@ check "mydig srv1.psv.test (resolver)" \
 	[ "$(tb_host "$BIN/mydig" +short +time=2 +tries=1 -b 0.0.0.0#42001 @192.0.2.1 srv1.psv.test)" = $SRV1 ]
 check "mydig srv2.psv.test (resolver)" \
 	[ "$(tb_host "$BIN/mydig" +short +time=2 +tries=1 -b 0.0.0.0#42002 @192.0.2.1 srv2.psv.test)" = $SRV2 ]
+# dig opens its sockets from a thread named isc-net-0000: comm= matches
+# the process.
+check "dig srv1.psv.test (dns)" \
+	[ "$(tb_host dig +short +time=2 +tries=1 -b 0.0.0.0#48001 @192.0.2.1 srv1.psv.test)" = $SRV1 ]
+check "dig srv2.psv.test (dns)" \
+	[ "$(tb_host dig +short +time=2 +tries=1 -b 0.0.0.0#48002 @192.0.2.1 srv2.psv.test)" = $SRV2 ]
 jailed() { # a shell moved into the cgroup, then socat from it
 	bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$CG" \
 		ip netns exec "$TB_HOST" bash -c \
@@ -139,6 +147,7 @@ flows=$(psv_ctl flows --json)
 app_of() { jq -r --argjson p "$1" '[.[] | select(.local_port == $p)][0].app' <<<"$flows"; }
 check "flows name curl's app web" [ "$(app_of 41001)" = web ]
 check "flows name mydig's app resolver" [ "$(app_of 42002)" = resolver ]
+check "flows name dig's app dns" [ "$(app_of 48001)" = dns ]
 check "flows name the cgroup's app jailed" [ "$(app_of 43001)" = jailed ]
 check "flows name uid 4243's app user" [ "$(app_of 45002)" = user ]
 check "flows name an unmatched socat by its comm" [ "$(app_of 46001)" = socat ]
@@ -172,11 +181,12 @@ apart() { virtual "$(who "$1")" && virtual "$(who "$2")" && [ "$(who "$1")" != "
 check "web's two connections share one identity" shared 41001 41002
 check "resolver's two lookups share one identity" shared 42001 42002
 check "jailed's two flows share one identity" shared 43001 43002
+check "dns's two lookups share one identity" shared 48001 48002
 check "uid 4243's two flows share one identity" shared 45001 45002
 check "unmatched flows have identities of their own" apart 46001 46002
-ids="$(who 41001)|$(who 42001)|$(who 43001)|$(who 45001)|$(who 46001)|$(who 46002)|$(who 47001)"
+ids="$(who 41001)|$(who 42001)|$(who 43001)|$(who 45001)|$(who 46001)|$(who 46002)|$(who 47001)|$(who 48001)"
 check "every virtualized application has its own identity, none the host's" \
-	bash -c 'IFS="|" read -ra a <<<"$1"; [ $(printf "%s\n" "${a[@]}" | sort -u | wc -l) = 7 ] &&
+	bash -c 'IFS="|" read -ra a <<<"$1"; [ $(printf "%s\n" "${a[@]}" | sort -u | wc -l) = 8 ] &&
 		! printf "%s\n" "${a[@]}" | grep -qx -e "$2" -e "none.*"' _ "$ids" "$real"
 check "uid 4242 (granularity host) left on the host's identity" [ "$(who 44001)" = "$real" ]
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -291,6 +292,33 @@ static void test_rules(void)
 	close(fd);
 }
 
+static void *thread_socket(void *arg)
+{
+	prctl(PR_SET_NAME, "psv-worker");
+	*(int *)arg = socket(AF_INET, SOCK_DGRAM, 0);
+	return NULL;
+}
+
+/* comm= names the process: a thread of its own name opens the socket. */
+static void test_thread_comm(void)
+{
+	char text[128], comm[16];
+	struct psv_sock s;
+	pthread_t t;
+	int fd = -1;
+
+	comm_of_self(comm);
+	snprintf(text, sizeof(text), "[app \"proc\"]\nmatch = comm=%s\n", comm);
+	set_rules(text);
+	if (pthread_create(&t, NULL, thread_socket, &fd) || pthread_join(t, NULL)) {
+		CHECK(0, "start a thread");
+		return;
+	}
+	CHECK_EQ(sock_info(fd, &s), 0, "a socket from a thread named psv-worker");
+	CHECK_EQ(s.app_key.rule, 1, "... matches comm=%s, the process's name", comm);
+	close(fd);
+}
+
 /* A rule that changes starts a new application; the others keep theirs. */
 static void test_reload(void)
 {
@@ -472,6 +500,7 @@ int main(void)
 	CHECK_EQ(attach(), 0, "attach the hooks to the test's cgroup");
 	test_unmatched();
 	test_rules();
+	test_thread_comm();
 	test_reload();
 	test_late(before_tcp, before_udp);
 	test_other_netns();
