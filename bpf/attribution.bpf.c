@@ -30,12 +30,16 @@ struct creator {
 
 static __always_inline void creator_get(struct creator *c)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct inode *exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inode *exe = task->mm->exe_file->f_inode;
+	const __u64 *comm;
 
-	/* A failed read (no mm: a kernel thread) leaves zeros. */
-	c->ino = BPF_CORE_READ(exe, i_ino);
-	c->dev = BPF_CORE_READ(exe, i_sb, s_dev);
+	/*
+	 * Direct loads through BTF pointers: a NULL on the way (a kernel
+	 * thread has no mm) reads as 0, and none costs a helper call.
+	 */
+	c->ino = exe->i_ino;
+	c->dev = exe->i_sb->s_dev;
 	c->uid = (__u32)bpf_get_current_uid_gid();
 	c->pid = bpf_get_current_pid_tgid() >> 32;
 	/*
@@ -43,7 +47,9 @@ static __always_inline void creator_get(struct creator *c)
 	 * (dig's "isc-net-0000", Firefox's "Socket Thread") and open
 	 * sockets from them.
 	 */
-	BPF_CORE_READ_STR_INTO(&c->comm, task, group_leader, comm);
+	comm = (const void *)task->group_leader->comm;
+	((__u64 *)c->comm)[0] = comm[0];
+	((__u64 *)c->comm)[1] = comm[1];
 }
 
 /* Both NUL-padded to 16 bytes (the kernel pads comm). */
@@ -148,7 +154,7 @@ static __always_inline void attribute(struct psv_sock *s,
 	s->app = a->id;
 	a->uid = c.uid;
 	a->pid = c.pid;
-	a->last_ns = bpf_ktime_get_ns();
+	a->last_ns = bpf_ktime_get_coarse_ns();
 	__builtin_memcpy(a->comm, c.comm, sizeof(a->comm));
 	__sync_fetch_and_add(&a->sockets, 1);
 	__sync_fetch_and_add(&a->open, 1);

@@ -209,7 +209,7 @@ struct psv_app {
 	__u8 pad[3];
 	__u64 sockets;		/* sockets attributed, ever */
 	__s64 open;		/* of which not yet closed */
-	__u64 last_ns;		/* bpf_ktime_get_ns() of the last socket */
+	__u64 last_ns;		/* of the last socket, bpf_ktime_get_coarse_ns() */
 	char comm[16];		/* of the last socket's creator */
 	char name[32];		/* the rule's name, or comm */
 };
