@@ -34,14 +34,10 @@ static bool expired(uint64_t last_ns, uint64_t now_ns, unsigned int timeout_s)
 	return now_ns > last_ns && now_ns - last_ns > timeout_s * NSEC_PER_SEC;
 }
 
-/* Walks a hash map deleting as it goes; get_next_key from a deleted key
- * restarts at the beginning, so remember the last key that stays. */
-#define MAP_WALK(fd, key, next, prev) \
-	for (prev = NULL; !bpf_map_get_next_key(fd, prev, &next); )
-
-struct group_set {
-	struct psv_group_key *keys;
-	size_t n, cap;
+/* A sorted set of fixed-size keys: the groups and apps in use. */
+struct key_set {
+	unsigned char *keys;
+	size_t size, n, cap;
 };
 
 static int group_cmp(const void *a, const void *b)
@@ -49,106 +45,151 @@ static int group_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct psv_group_key));
 }
 
-static void group_set_add(struct group_set *set, const struct psv_group_key *k)
+static int u32_cmp(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void set_add(struct key_set *set, const void *k)
 {
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 1024;
-		void *p = realloc(set->keys, cap * sizeof(*set->keys));
+		void *p = realloc(set->keys, cap * set->size);
 
+		/* Its group or app may go; the next flow recreates it. */
 		if (!p)
-			return;	/* its group may go; the next flow recreates it */
+			return;
 		set->keys = p;
 		set->cap = cap;
 	}
-	set->keys[set->n++] = *k;
+	memcpy(set->keys + set->n++ * set->size, k, set->size);
 }
 
-static unsigned int expire_conns(struct dataplane *dp, uint64_t now_ns,
-				 void (*live)(void *, const struct psv_conn *),
-				 void *ctx, unsigned int *alive,
-				 struct group_set *used)
+static bool set_has(const struct key_set *set, const void *k,
+		    int (*cmp)(const void *, const void *))
 {
-	struct psv_conn_key key, next, *prev;
-	struct psv_conn c;
-	unsigned int n = 0;
-
-	MAP_WALK(dp->conns_fd, key, next, prev) {
-		if (bpf_map_lookup_elem(dp->conns_fd, &next, &c))
-			break;
-		if (expired(c.last_seen_ns, now_ns, ct_timeout(&next, &c))) {
-			bpf_map_delete_elem(dp->conns_fd, &next);
-			n++;
-			continue;
-		}
-		key = next;
-		prev = &key;
-		(*alive)++;
-		group_set_add(used, &c.group);
-		if (live)
-			live(ctx, &c);
-	}
-	return n;
+	return set->n && bsearch(k, set->keys, set->n, set->size, cmp);
 }
 
-/* A group lives while one of its connections does. */
-static unsigned int expire_groups(struct dataplane *dp, uint64_t now_ns,
-				  unsigned int *alive, struct group_set *used)
-{
-	struct psv_group_key key, next, *prev;
-	struct psv_group g;
-	unsigned int n = 0;
+struct walk {
+	uint64_t now_ns;
+	void (*live)(void *ctx, const struct psv_conn *c);
+	void *ctx;
+	struct key_set groups, apps;	/* of the live connections */
+};
 
-	qsort(used->keys, used->n, sizeof(*used->keys), group_cmp);
-	MAP_WALK(dp->groups_fd, key, next, prev) {
-		if (bpf_map_lookup_elem(dp->groups_fd, &next, &g))
+/* Whether an entry stays (a walk deletes those that do not). */
+typedef bool (*keep_fn)(struct walk *w, const void *key, const void *val);
+
+#define WALK_KEY_MAX 16
+#define WALK_VAL_MAX 96
+_Static_assert(sizeof(struct psv_conn_key) <= WALK_KEY_MAX &&
+	       sizeof(struct psv_group_key) <= WALK_KEY_MAX &&
+	       sizeof(struct psv_app_key) <= WALK_KEY_MAX, "walk key buffer");
+_Static_assert(sizeof(struct psv_conn) <= WALK_VAL_MAX &&
+	       sizeof(struct psv_group) <= WALK_VAL_MAX &&
+	       sizeof(struct psv_app) <= WALK_VAL_MAX, "walk value buffer");
+
+/*
+ * One pass over a hash map, deleting what keep() refuses; returns how
+ * many entries stay and adds the deleted ones to *expired.  get_next_key
+ * from a deleted key restarts at the beginning, so the walk goes on from
+ * the last key that stays.
+ */
+static unsigned int walk_map(int fd, size_t key_size, keep_fn keep,
+			     struct walk *w, unsigned int *expired)
+{
+	unsigned char key[WALK_KEY_MAX], next[WALK_KEY_MAX], val[WALK_VAL_MAX];
+	unsigned int alive = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (bpf_map_lookup_elem(fd, next, val))
 			break;
-		/* A group younger than a second may not have its
-		 * connection yet (egress inserts the group first). */
-		if (!bsearch(&next, used->keys, used->n, sizeof(*used->keys),
-			     group_cmp) && expired(g.created_ns, now_ns, 1)) {
-			bpf_map_delete_elem(dp->groups_fd, &next);
-			n++;
+		if (!keep(w, next, val)) {
+			bpf_map_delete_elem(fd, next);
+			(*expired)++;
 			continue;
 		}
-		key = next;
-		prev = &key;
-		(*alive)++;
+		memcpy(key, next, key_size);
+		prev = key;
+		alive++;
 	}
-	return n;
+	return alive;
 }
 
-static unsigned int expire_host_conns(struct dataplane *dp, uint64_t now_ns,
-				      unsigned int *alive)
+static bool keep_conn(struct walk *w, const void *key, const void *val)
 {
-	struct psv_conn_key key, next, *prev;
-	struct psv_conn probe = { 0 };
-	uint64_t last;
-	unsigned int n = 0;
+	const struct psv_conn *c = val;
 
-	MAP_WALK(dp->host_conns_fd, key, next, prev) {
-		if (bpf_map_lookup_elem(dp->host_conns_fd, &next, &last))
-			break;
-		if (expired(last, now_ns, ct_timeout(&next, &probe))) {
-			bpf_map_delete_elem(dp->host_conns_fd, &next);
-			n++;
-			continue;
-		}
-		key = next;
-		prev = &key;
-		(*alive)++;
-	}
-	return n;
+	if (expired(c->last_seen_ns, w->now_ns, ct_timeout(key, c)))
+		return false;
+	set_add(&w->groups, &c->group);
+	if (c->app)
+		set_add(&w->apps, &c->app);
+	if (w->live)
+		w->live(w->ctx, c);
+	return true;
+}
+
+/*
+ * A group lives while one of its connections does.  One younger than a
+ * second may not have its connection yet (egress inserts the group
+ * first).
+ */
+static bool keep_group(struct walk *w, const void *key, const void *val)
+{
+	const struct psv_group *g = val;
+
+	return set_has(&w->groups, key, group_cmp) ||
+	       !expired(g->created_ns, w->now_ns, 1);
+}
+
+static bool keep_host_conn(struct walk *w, const void *key, const void *val)
+{
+	const struct psv_conn probe = { 0 };
+
+	return !expired(*(const uint64_t *)val, w->now_ns,
+			ct_timeout(key, &probe));
+}
+
+/*
+ * An application stays while it has a socket open or a connection, and
+ * for CT_TIMEOUT_APP after its last socket; then a new id (and so a new
+ * identity) awaits its next socket.
+ */
+static bool keep_app(struct walk *w, const void *key, const void *val)
+{
+	const struct psv_app *a = val;
+
+	(void)key;
+	return a->open > 0 || set_has(&w->apps, &a->id, u32_cmp) ||
+	       !expired(a->last_ns, w->now_ns, CT_TIMEOUT_APP);
 }
 
 void ct_expire(struct dataplane *dp, uint64_t now_ns,
 	       void (*live)(void *ctx, const struct psv_conn *c), void *ctx,
 	       struct ct_stats *st)
 {
-	struct group_set used = { 0 };
+	struct walk w = {
+		.now_ns = now_ns, .live = live, .ctx = ctx,
+		.groups = { .size = sizeof(struct psv_group_key) },
+		.apps = { .size = sizeof(__u32) },
+	};
 
 	memset(st, 0, sizeof(*st));
-	st->expired = expire_conns(dp, now_ns, live, ctx, &st->conns, &used);
-	st->expired += expire_groups(dp, now_ns, &st->groups, &used);
-	free(used.keys);
-	st->expired += expire_host_conns(dp, now_ns, &st->host_conns);
+	st->conns = walk_map(dp->conns_fd, sizeof(struct psv_conn_key),
+			     keep_conn, &w, &st->expired);
+	qsort(w.groups.keys, w.groups.n, w.groups.size, group_cmp);
+	qsort(w.apps.keys, w.apps.n, w.apps.size, u32_cmp);
+	st->groups = walk_map(dp->groups_fd, sizeof(struct psv_group_key),
+			      keep_group, &w, &st->expired);
+	st->host_conns = walk_map(dp->host_conns_fd, sizeof(struct psv_conn_key),
+				  keep_host_conn, &w, &st->expired);
+	st->apps = walk_map(dp->apps_fd, sizeof(struct psv_app_key), keep_app,
+			    &w, &st->expired);
+	free(w.groups.keys);
+	free(w.apps.keys);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * conntrack.h - expiry of the dataplane's connection, group and host
- * connection entries.  BPF creates them; only psvd deletes them, so a
+ * conntrack.h - expiry of the dataplane's connection, group, host
+ * connection and application entries.  BPF creates them; only psvd deletes them, so a
  * full table drops new flows instead of evicting a live one (which would
  * then continue on the real identity).
  */
@@ -20,9 +20,12 @@ struct dataplane;
 #define CT_TIMEOUT_TCP_EST (5 * 24 * 3600)
 #define CT_TIMEOUT_UDP 180
 #define CT_TIMEOUT_ICMP 60
+/* An application without open sockets or connections, after its last
+ * socket. */
+#define CT_TIMEOUT_APP 600
 
 struct ct_stats {
-	unsigned int conns, groups, host_conns;	/* live after the pass */
+	unsigned int conns, groups, host_conns, apps;	/* live after the pass */
 	unsigned int expired;
 };
 

@@ -139,6 +139,7 @@ int dataplane_load(struct dataplane *dp, const struct netdev *dev,
 	dp->frags_fd = bpf_map__fd(dp->eg->maps.psv_frags);
 	dp->stats_fd = bpf_map__fd(dp->eg->maps.psv_stats);
 	dp->events_fd = bpf_map__fd(dp->eg->maps.psv_events);
+	dp->apps_fd = bpf_map__fd(dp->eg->maps.psv_apps);
 	log_info("%s: BPF objects loaded, maps %s in %s", dev->name,
 		 dp->adopted ? "adopted" : "created", dp->pin_dir);
 	return 0;

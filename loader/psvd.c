@@ -158,8 +158,9 @@ static void scan(struct psvd *d, uint64_t now)
 	update_reuse_vip(d);
 	if (st.expired)
 		log_debug("expired %u entries; %u connections, %u groups, "
-			  "%u host connections live", st.expired, st.conns,
-			  st.groups, st.host_conns);
+			  "%u host connections, %u applications live",
+			  st.expired, st.conns, st.groups, st.host_conns,
+			  st.apps);
 }
 
 static int handle_event(void *ctx, void *data, size_t len)
