@@ -771,8 +771,23 @@ static void test_granularity(void)
 	if (!bpf_map_get_next_key(fx.groups, NULL, &gk) &&
 	    !bpf_map_lookup_elem(fx.groups, &gk, &g))
 		CHECK(!gk.daddr && !gk.proto && !gk.sport && !gk.dport &&
-		      ntohl(g.vip) == w.vip[0],
-		      "%s: group keyed by owner only", what);
+		      gk.kind == PSV_GRAN_UID && ntohl(g.vip) == w.vip[0],
+		      "%s: group keyed by kind uid and owner only", what);
+
+	/*
+	 * A socket no cgroup hook attributed (a test run's socket has no
+	 * storage): app granularity falls back to the flow keys, counted.
+	 */
+	what = "granularity app, socket not attributed";
+	c.granularity = PSV_GRAN_APP;
+	if (fx_setup(&fx, &w, 2) || fx_set_config(&fx, &c))
+		return;
+	in = tcp_frame(40000, 80, PKT_TCP_SYN);
+	out = as_identity(&in, 0);
+	e = translated(&out, true, true);
+	e.moved |= FX_S(EG_UNATTRIBUTED);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, group_key(PKT_IP_PROTO_TCP, 0, 80), 0);
 }
 
 static void test_conns_full(void)
