@@ -323,6 +323,7 @@ static int on_offer(struct dhcp_client *c, uint64_t now_ms,
 	c->state = DHCP_REQUESTING;
 	c->tries = 0;
 	c->request_sent_ms = now_ms;
+	c->ops->event(c->ctx, c, DHCP_EV_REQUESTING);
 	resend(c, now_ms);
 	return 0;
 }
@@ -481,7 +482,8 @@ int dhcp_client_resume(struct dhcp_client *c, const struct dhcp_lease *l)
 	c->yiaddr = l->yiaddr;
 	c->server_id = l->server_id;
 	memcpy(c->server_mac, l->server_mac, 6);
-	c->have_server_mac = true;
+	/* Unknown (all zero) for an acquisition stored before its ACK. */
+	c->have_server_mac = memcmp(l->server_mac, "\0\0\0\0\0", 6) != 0;
 	c->request_sent_ms = l->start_ms;
 	set_lease_times(c, l->lease_s, l->t1_s, l->t2_s);
 	/* No event: the identity is already in use.  A lease past T1 (or
@@ -499,6 +501,8 @@ int dhcp_client_release(struct dhcp_client *c, uint64_t now_ms)
 	switch (c->state) {
 	case DHCP_RETIRED:
 		return 0;
+	/* The server may have sent its ACK already: release what it gave. */
+	case DHCP_REQUESTING:
 	case DHCP_PROBING:
 	case DHCP_BOUND:
 	case DHCP_RENEWING:

@@ -7,14 +7,16 @@
  * feeds received payloads and ARP frames in, and gets messages and events
  * out through struct dhcp_ops (tests and the fuzzer supply their own).
  *
- *   STOPPED --start--> SELECTING --OFFER--> REQUESTING --ACK--> PROBING
+ *   STOPPED --start--> SELECTING --OFFER--> REQUESTING (REQUESTING)
+ *   REQUESTING --ACK--> PROBING
  *   PROBING --no conflict--> BOUND --T1--> RENEWING --T2--> REBINDING
  *   RENEWING/REBINDING --ACK--> BOUND (RENEWED)
  *   REQUESTING/RENEWING/REBINDING --NAK--> RETIRED (LOST)
  *   PROBING --ARP conflict (RFC 5227)--> DECLINE, RETIRED (LOST)
  *   SELECTING/REQUESTING --no reply after max_tries--> RETIRED (LOST)
  *   REBINDING --lease expiry--> RETIRED (LOST)
- *   any --dhcp_client_release()--> RELEASE if leased, RETIRED (no event)
+ *   any --dhcp_client_release()--> RELEASE if an offer was taken (the ACK
+ *       may be on its way) or leased, RETIRED (no event)
  *
  * At BOUND the address has passed the RFC 5227 probe; announcing it
  * (dhcp_socket_send_arp() with sender = target = the address) and
@@ -46,6 +48,8 @@ enum dhcp_state {
 };
 
 enum dhcp_event {
+	DHCP_EV_REQUESTING,	/* an offer taken (yiaddr, server_id): the
+				 * REQUEST leaves right after the event */
 	DHCP_EV_BOUND,		/* lease usable: yiaddr, server_id, expire_ms */
 	DHCP_EV_RENEWED,	/* lease extended: new expire_ms */
 	DHCP_EV_LOST,		/* retire the identity; see retire_reason */

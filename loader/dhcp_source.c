@@ -101,9 +101,10 @@ static void save(struct dhcp_source *src)
 		const struct identity *id = pool->ids[i];
 		const struct dhcp_client *c = id->source_state;
 
-		if (!c || c->state < DHCP_BOUND || c->state == DHCP_RETIRED)
+		if (!c || c->state < DHCP_REQUESTING || c->state == DHCP_RETIRED)
 			continue;
 		r = &f.leases[f.count++];
+		r->pending = c->state < DHCP_BOUND;
 		r->id = id->id;
 		memcpy(r->mac, id->mac, 6);
 		memcpy(r->server_mac, c->server_mac, 6);
@@ -128,6 +129,10 @@ static void op_event(void *ctx, struct dhcp_client *c, enum dhcp_event ev)
 
 	inet_ntop(AF_INET, &c->yiaddr, ip, sizeof(ip));
 	switch (ev) {
+	case DHCP_EV_REQUESTING:
+		/* Stored before the REQUEST leaves: see dhcp_source_resume(). */
+		save(src);
+		return;
 	case DHCP_EV_BOUND:
 		id->server = c->server_id;
 		id->lease_expires = wall_s(c->expire_ms);
@@ -281,6 +286,33 @@ const struct pool_source_ops dhcp_source_ops = {
 	.announce = dhcp_announce,
 };
 
+/*
+ * An acquisition the previous psvd had in flight when it died: the server
+ * may have leased the address since.  Its identity never entered the
+ * maps, so the lease is released and the id stays unused.
+ */
+static void release_pending(struct dhcp_source *src,
+			    const struct lease_record *r, uint64_t now)
+{
+	struct dhcp_lease l = { .yiaddr = r->ip, .server_id = r->server,
+				.start_ms = now };
+	char ip[INET_ADDRSTRLEN];
+	struct dhcp_client c;
+	int err;
+
+	inet_ntop(AF_INET, &r->ip, ip, sizeof(ip));
+	memcpy(l.server_mac, r->server_mac, 6);
+	dhcp_client_init(&c, r->mac, &src->params, &client_ops, src);
+	err = dhcp_client_resume(&c, &l) ?: dhcp_client_release(&c, now);
+	if (err)
+		log_warn("identity %u: cannot release %s, offered to a psvd "
+			 "that died acquiring it: %s", r->id, ip, strerror(-err));
+	else
+		log_info("identity %u: released %s, offered to a psvd that "
+			 "died acquiring it", r->id, ip);
+	src->dirty = true;
+}
+
 int dhcp_source_resume(struct dhcp_source *src, uint64_t now)
 {
 	struct identity_pool *pool = src->pool;
@@ -299,7 +331,8 @@ int dhcp_source_resume(struct dhcp_source *src, uint64_t now)
 		struct dhcp_lease l;
 
 		for (size_t j = 0; j < f.count; j++)
-			if (!memcmp(f.leases[j].mac, id->mac, 6) &&
+			if (!f.leases[j].pending &&
+			    !memcmp(f.leases[j].mac, id->mac, 6) &&
 			    f.leases[j].ip == id->ip)
 				r = &f.leases[j];
 		if (!r) {
@@ -324,6 +357,9 @@ int dhcp_source_resume(struct dhcp_source *src, uint64_t now)
 		id->server = r->server;
 		id->lease_expires = wall_s(lc->c.expire_ms);
 	}
+	for (size_t j = 0; j < f.count; j++)
+		if (f.leases[j].pending)
+			release_pending(src, &f.leases[j], now);
 	log_info("resumed %zu stored leases", f.count);
 	lease_store_free(&f);
 	return 0;

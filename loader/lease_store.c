@@ -40,6 +40,7 @@ static struct json_object *record_json(const struct lease_record *r)
 	char buf[INET_ADDRSTRLEN > 18 ? INET_ADDRSTRLEN : 18];
 
 	json_object_object_add(o, "id", json_object_new_int64(r->id));
+	json_object_object_add(o, "pending", json_object_new_boolean(r->pending));
 	mac_str(buf, r->mac);
 	add_str(o, "mac", buf);
 	mac_str(buf, r->server_mac);
@@ -167,6 +168,12 @@ static int parse_record(struct json_object *o, struct lease_record *r)
 	    !json_object_is_type(x, json_type_int))
 		return -1;
 	r->leased_at = json_object_get_int64(x);
+	/* Optional: files written before it existed have none pending. */
+	if (json_object_object_get_ex(o, "pending", &x)) {
+		if (!json_object_is_type(x, json_type_boolean))
+			return -1;
+		r->pending = json_object_get_boolean(x);
+	}
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #ifndef PSV_LEASE_STORE_H
 #define PSV_LEASE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,12 @@ struct lease_record {
 	uint32_t server;	/* network order */
 	int64_t leased_at;	/* unix seconds: when the lease time counts from */
 	uint32_t lease_s, t1_s, t2_s;
+	/*
+	 * An acquisition in flight (REQUEST sent, or ACKed and still ARP
+	 * probing): its identity is in no map yet, and a psvd that dies now
+	 * leaves a lease at the server that the next one releases.
+	 */
+	bool pending;
 };
 
 struct lease_file {

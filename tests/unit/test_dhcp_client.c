@@ -29,8 +29,10 @@ struct fake {
 	int nsent;
 	uint32_t probes[8];
 	int nprobes;
-	enum dhcp_event events[8];
+	enum dhcp_event events[8];	/* all but REQUESTING */
 	int nevents;
+	int nrequesting;		/* REQUESTING events */
+	int sent_at_requesting;		/* nsent when the last one came */
 	uint64_t rng;		/* xorshift64 state */
 	int send_err;		/* what send returns */
 };
@@ -73,8 +75,12 @@ static void fake_event(void *ctx, struct dhcp_client *c, enum dhcp_event ev)
 	struct fake *f = ctx;
 
 	(void)c;
-	if (f->nevents < 8)
+	if (ev == DHCP_EV_REQUESTING) {
+		f->nrequesting++;
+		f->sent_at_requesting = f->nsent;
+	} else if (f->nevents < 8) {
 		f->events[f->nevents++] = ev;
+	}
 }
 
 static void fake_random(void *ctx, void *buf, size_t len)
@@ -239,6 +245,8 @@ static void test_dora_probe(void)
 		      s->dst_ip == htonl(INADDR_BROADCAST) && !s->dst_mac_set &&
 		      s->buf[DHCP_MSG_OFF_FLAGS] == 0x80,
 	      "REQUEST: same xid as DISCOVER, broadcast, broadcast flag");
+	CHECK(fk.nrequesting == 1 && fk.sent_at_requesting == 1,
+	      "OFFER: a REQUESTING event, before the REQUEST left (psvd stores it)");
 
 	CHECK_EQ(feed(&c, 1020, DHCP_ACK), 0, "ACK accepted");
 	CHECK(c.state == DHCP_PROBING && fk.nevents == 0,
@@ -726,6 +734,22 @@ static void test_release(void)
 	dhcp_client_release(&c, 10);
 	CHECK(fk.nsent == 1 && c.state == DHCP_RETIRED,
 	      "release while SELECTING sends nothing (no lease)");
+
+	/* The ACK may be on its way: what was requested is released. */
+	reset(19);
+	dhcp_client_init(&c, mac, &p, &fake_ops, &fk);
+	dhcp_client_start(&c, 0);
+	feed(&c, 10, DHCP_OFFER);
+	dhcp_client_release(&c, 20);
+	s = last();
+	CHECK(fk.nsent == 3 && msg_type(s) == DHCP_RELEASE &&
+		      field32(s, DHCP_MSG_OFF_CIADDR) == ip("192.0.2.134") &&
+		      opt_addr(s, DHCP_OPT_SERVER_ID) == ip("192.0.2.1") &&
+		      s->dst_ip == ip("192.0.2.1") && !s->dst_mac_set,
+	      "release while REQUESTING: RELEASE of the offered address to the "
+	      "server's IP (its MAC is not known yet)");
+	CHECK(c.state == DHCP_RETIRED && fk.nevents == 0,
+	      "... RETIRED, no event");
 }
 
 /* A lease stored by an earlier psvd: BOUND without an event, renewing at
@@ -756,6 +780,17 @@ static void test_resume(void)
 	      "at T1 the resumed lease renews by unicast to its server");
 	CHECK_EQ(dhcp_client_resume(&c, &l), -EINVAL,
 		 "resume refused unless STOPPED");
+
+	/* An acquisition stored before its ACK has no server MAC. */
+	reset(14);
+	dhcp_client_init(&c, mac, &p, &fake_ops, &fk);
+	memset(l.server_mac, 0, 6);
+	dhcp_client_resume(&c, &l);
+	dhcp_client_release(&c, 1000001);
+	CHECK(fk.nsent == 1 && msg_type(last()) == DHCP_RELEASE &&
+		      last()->dst_ip == ip("192.0.2.1") && !last()->dst_mac_set,
+	      "a lease stored without server MAC is released to the broadcast MAC");
+	memcpy(l.server_mac, server_mac, 6);
 
 	reset(12);
 	dhcp_client_init(&c, mac, &p, &fake_ops, &fk);
