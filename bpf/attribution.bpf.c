@@ -152,6 +152,9 @@ static __always_inline void attribute(struct psv_sock *s,
 		return;
 	}
 	s->app = a->id;
+	/* policy.default may have changed since (SIGHUP). */
+	if (a->granularity != s->granularity)
+		a->granularity = s->granularity;
 	a->uid = c.uid;
 	a->pid = c.pid;
 	a->last_ns = bpf_ktime_get_coarse_ns();
