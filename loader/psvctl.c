@@ -1128,6 +1128,26 @@ static void print_json(struct json_object *doc)
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+#define COLS(c) (c), sizeof(c) / sizeof((c)[0])
+
+/*
+ * The end of every command: doc as JSON, or for people as a table of
+ * cols (print NULL) or by print; then doc is freed.
+ */
+static int emit(const struct ctl *ctl, struct json_object *doc,
+		void (*print)(struct json_object *doc),
+		const struct column *cols, size_t ncols)
+{
+	if (ctl->json)
+		print_json(doc);
+	else if (print)
+		print(doc);
+	else
+		print_rows(doc, cols, ncols);
+	json_object_put(doc);
+	return 0;
+}
+
 static int cmd_identities(struct ctl *ctl)
 {
 	static const struct column cols[] = {
@@ -1136,19 +1156,11 @@ static int cmd_identities(struct ctl *ctl)
 		{ "FLOWS", "flows", COL_VALUE },
 		{ "LEASE", "lease_expires", COL_EXPIRES },
 	};
-	struct json_object *doc;
-
 	if (load_tables(ctl))
 		return EXIT_RUNTIME;
 	psvd_query(ctl);
 	merge_leases(ctl);
-	doc = build_identities(ctl);
-	if (ctl->json)
-		print_json(doc);
-	else
-		print_rows(doc, cols, sizeof(cols) / sizeof(cols[0]));
-	json_object_put(doc);
-	return 0;
+	return emit(ctl, build_identities(ctl), NULL, COLS(cols));
 }
 
 static int cmd_flows(struct ctl *ctl)
@@ -1163,17 +1175,9 @@ static int cmd_flows(struct ctl *ctl)
 		{ "IDLE", "idle_seconds", COL_SECONDS },
 		{ "APP", "app", COL_VALUE },
 	};
-	struct json_object *doc;
-
 	if (load_tables(ctl) || load_apps(ctl))
 		return EXIT_RUNTIME;
-	doc = build_flows(ctl);
-	if (ctl->json)
-		print_json(doc);
-	else
-		print_rows(doc, cols, sizeof(cols) / sizeof(cols[0]));
-	json_object_put(doc);
-	return 0;
+	return emit(ctl, build_flows(ctl), NULL, COLS(cols));
 }
 
 /* psvd's own counters (DHCP, the packet socket), when it answers. */
@@ -1198,12 +1202,7 @@ static int cmd_stats(struct ctl *ctl)
 		return EXIT_RUNTIME;
 	psvd_query(ctl);
 	merge_daemon_counters(ctl, doc);
-	if (ctl->json)
-		print_json(doc);
-	else
-		print_stats(doc);
-	json_object_put(doc);
-	return 0;
+	return emit(ctl, doc, print_stats, NULL, 0);
 }
 
 static int cmd_status(struct ctl *ctl)
@@ -1212,12 +1211,7 @@ static int cmd_status(struct ctl *ctl)
 
 	if (build_status(ctl, &doc))
 		return EXIT_RUNTIME;
-	if (ctl->json)
-		print_json(doc);
-	else
-		print_status(doc);
-	json_object_put(doc);
-	return 0;
+	return emit(ctl, doc, print_status, NULL, 0);
 }
 
 static int cmd_apps(struct ctl *ctl)
@@ -1234,20 +1228,12 @@ static int cmd_apps(struct ctl *ctl)
 		{ "IDENTITIES", "identities", COL_LIST },
 		{ "IDLE", "idle_seconds", COL_SECONDS },
 	};
-	struct json_object *doc;
-
 	if (load_apps(ctl) ||
 	    map_walk(ctl, PSV_MAP_APP_RULES, BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 		     sizeof(struct psv_app_rule), add_rule) ||
 	    load_conns(ctl))
 		return EXIT_RUNTIME;
-	doc = build_apps(ctl);
-	if (ctl->json)
-		print_json(doc);
-	else
-		print_rows(doc, cols, sizeof(cols) / sizeof(cols[0]));
-	json_object_put(doc);
-	return 0;
+	return emit(ctl, build_apps(ctl), NULL, COLS(cols));
 }
 
 static const struct command {
