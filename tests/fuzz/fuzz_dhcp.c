@@ -39,8 +39,10 @@ static int stub_probe(void *ctx, struct dhcp_client *c, uint32_t ip)
 
 static void stub_event(void *ctx, struct dhcp_client *c, enum dhcp_event ev)
 {
-	(void)ctx, (void)ev;
-	if (ev != DHCP_EV_LOST && (c->state != DHCP_BOUND || !c->yiaddr))
+	(void)ctx;
+	if (ev == DHCP_EV_REQUESTING ?
+	    c->state != DHCP_REQUESTING || !c->yiaddr || !c->server_id :
+	    ev != DHCP_EV_LOST && (c->state != DHCP_BOUND || !c->yiaddr))
 		__builtin_trap();
 }
 
