@@ -174,20 +174,25 @@ static __always_inline const struct psv_config *config_here(__u64 netns)
 	return cfg && cfg->netns_cookie == netns ? cfg : NULL;
 }
 
-SEC("cgroup/sock_create")
-int psv_sock_create(struct bpf_sock *ctx)
+/* Gives sk its storage and attributes it. */
+static __always_inline void attribute_new(void *sk, const struct psv_config *cfg)
 {
-	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
-	struct psv_sock *s;
+	struct psv_sock *s = bpf_sk_storage_get(&psv_sockets, sk, NULL,
+						BPF_SK_STORAGE_GET_F_CREATE);
 
-	if (!cfg)
-		return SK_ALLOW;
-	s = bpf_sk_storage_get(&psv_sockets, ctx, NULL,
-			       BPF_SK_STORAGE_GET_F_CREATE);
 	if (s)
 		attribute(s, cfg);
 	else
 		stat_inc(PSV_STAT_SK_NO_STORAGE);
+}
+
+SEC("cgroup/sock_create")
+int psv_sock_create(struct bpf_sock *ctx)
+{
+	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
+
+	if (cfg)
+		attribute_new(ctx, cfg);
 	return SK_ALLOW;
 }
 
@@ -196,16 +201,9 @@ static __always_inline void attribute_late(struct bpf_sock_addr *ctx)
 {
 	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
 	struct bpf_sock *sk = ctx->sk;
-	struct psv_sock *s;
 
-	if (!cfg || !sk || bpf_sk_storage_get(&psv_sockets, sk, NULL, 0))
-		return;
-	s = bpf_sk_storage_get(&psv_sockets, sk, NULL,
-			       BPF_SK_STORAGE_GET_F_CREATE);
-	if (s)
-		attribute(s, cfg);
-	else
-		stat_inc(PSV_STAT_SK_NO_STORAGE);
+	if (cfg && sk && !bpf_sk_storage_get(&psv_sockets, sk, NULL, 0))
+		attribute_new(sk, cfg);
 }
 
 SEC("cgroup/connect4")

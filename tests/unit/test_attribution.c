@@ -97,6 +97,17 @@ static int sock_info(int fd, struct psv_sock *s)
 	return bpf_map_lookup_elem(sockets_fd, &fd, s);
 }
 
+/* What a new socket of type gets from the hooks; the socket is closed. */
+static struct psv_sock new_socket(int type)
+{
+	int fd = socket(AF_INET, type, 0);
+	struct psv_sock s;
+
+	sock_info(fd, &s);
+	close(fd);
+	return s;
+}
+
 static int app_info(const struct psv_app_key *k, struct psv_app *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -259,37 +270,29 @@ static void test_rules(void)
 		 "[app \"by-exe\"]\nmatch = exe=%s\ngranularity = host\n"
 		 "[app \"by-comm\"]\nmatch = comm=%s\n", exe, comm);
 	set_rules(text);
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	sock_info(fd, &s);
+	s = new_socket(SOCK_DGRAM);
 	CHECK_EQ(s.app_key.rule, 1, "exe= matches before a later comm=");
 	CHECK_EQ(s.granularity, PSV_GRAN_HOST, "... granularity host");
-	close(fd);
 
 	snprintf(text, sizeof(text),
 		 "[app \"by-uid\"]\nmatch = uid=%u\n", getuid());
 	set_rules(text);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	sock_info(fd, &s);
+	s = new_socket(SOCK_STREAM);
 	CHECK_EQ(s.app_key.rule, 1, "uid= matches");
 	CHECK_EQ(s.granularity, PSV_GRAN_APP, "... granularity app by default");
-	close(fd);
 
 	/* The outer cgroup matches from the inner one; inner itself too. */
 	snprintf(text, sizeof(text),
 		 "[app \"outer\"]\nmatch = cgroup=/%s/\n", cg_name);
 	set_rules(text);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	sock_info(fd, &s);
-	CHECK_EQ(s.app_key.rule, 1, "cgroup= matches a task in a cgroup below it");
-	close(fd);
+	CHECK_EQ(new_socket(SOCK_STREAM).app_key.rule, 1,
+		 "cgroup= matches a task in a cgroup below it");
 	snprintf(text, sizeof(text),
 		 "[app \"missing\"]\nmatch = cgroup=/%s/inner/nope\n"
 		 "[app \"inner\"]\nmatch = cgroup=/%s/inner\n", cg_name, cg_name);
 	set_rules(text);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	sock_info(fd, &s);
-	CHECK_EQ(s.app_key.rule, 2, "a missing cgroup matches nothing; the task's own does");
-	close(fd);
+	CHECK_EQ(new_socket(SOCK_STREAM).app_key.rule, 2,
+		 "a missing cgroup matches nothing; the task's own does");
 }
 
 static void *thread_socket(void *arg)
