@@ -95,7 +95,7 @@ conf() {
 	EOF
 }
 
-tb_capture_start
+tb_capture_start 128	# headers are all the checks read; the FTP transfer is 1 MB
 check "psvd starts with five [app] rules" psv_start "$(conf app)"
 
 # Applications, each on local ports of its own.
@@ -198,7 +198,7 @@ check "four hooks on the cgroup root" [ "$(hooks)" = 4 ]
 sed -i '0,/^granularity = app/s//granularity = flow/' "$TB_DIR/psv.conf"
 kill -HUP "$PSV_PID"
 sleep 0.5
-tb_capture_start
+tb_capture_start 128
 check "curl srv1 after SIGHUP" tb_host curl -sf -o /dev/null --local-port 41011 http://$SRV1/
 check "curl srv2 after SIGHUP" tb_host curl -sf -o /dev/null --local-port 41012 http://$SRV2/
 check "apps shows web's new granularity" \
