@@ -235,6 +235,12 @@ static void test_unmatched(void)
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	CHECK(sock_info(fd, &s) != 0, "a unix socket is not attributed");
 	close(fd);
+
+	/* A dual-stack socket sends IPv4 (v4-mapped) through egress too. */
+	fd = socket(AF_INET6, SOCK_STREAM, 0);
+	CHECK(fd >= 0 && !sock_info(fd, &s) && s.app == a.id,
+	      "an IPv6 socket is attributed to the same application");
+	close(fd);
 }
 
 /* Each match kind, first match wins, and what a rule's socket gets. */
