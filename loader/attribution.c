@@ -194,27 +194,31 @@ int attribution_attach(struct attribution *at, int cgroup_fd)
 	return 0;
 }
 
-void attribution_detach(struct attribution *at)
+/* Closes our link fds: a link still pinned stays attached. */
+static void close_links(struct attribution *at)
 {
-	char path[PATH_MAX];
-
 	for (int i = 0; i < ATTRIBUTION_HOOKS; i++) {
-		/* Also the pins of a psvd that crashed before we took over. */
-		snprintf(path, sizeof(path), "%s/%s", at->pin_dir, link_pins[i]);
-		if (unlink(path) && errno != ENOENT)
-			log_warn("cannot remove %s: %s", path, strerror(errno));
 		bpf_link__destroy(at->links[i]);
 		at->links[i] = NULL;
 	}
 }
 
+void attribution_detach(struct attribution *at)
+{
+	char path[PATH_MAX];
+
+	/* Also the pins of a psvd that crashed before we took over. */
+	for (int i = 0; i < ATTRIBUTION_HOOKS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", at->pin_dir, link_pins[i]);
+		if (unlink(path) && errno != ENOENT)
+			log_warn("cannot remove %s: %s", path, strerror(errno));
+	}
+	close_links(at);
+}
+
 void attribution_close(struct attribution *at)
 {
-	/* Pinned links stay attached when their fds close. */
-	for (int i = 0; i < ATTRIBUTION_HOOKS; i++) {
-		bpf_link__destroy(at->links[i]);
-		at->links[i] = NULL;
-	}
+	close_links(at);
 	attribution_bpf__destroy(at->skel);
 	at->skel = NULL;
 }
