@@ -24,6 +24,7 @@
 #define PSV_MAX_FRAGS 4096
 #define PSV_MAX_APP_RULES 64	/* [app] sections (config.h: PSV_CONF_MAX_APPS) */
 #define PSV_MAX_APPS 4096	/* applications attributed at once */
+#define PSV_MAX_ROUTES 4096	/* IPv4 routes of the main table mirrored */
 #define PSV_EVENTS_BYTES (256 * 1024)
 
 /* What egress does with a new flow when the ready queue is empty. */
@@ -67,7 +68,8 @@ struct psv_config {
 	__be32 reuse_vip;	/* least recently used identity, for REUSE */
 	__u32 ifindex;		/* for the TC ingress ARP reply redirect */
 	__u32 enabled;		/* 0: psv attached but passes everything */
-	__u32 pad;
+	__u8 stopping;		/* psvd is ending the virtualized flows */
+	__u8 pad[3];
 	/*
 	 * psvd's network namespace: the cgroup hooks see every socket of
 	 * the cgroup tree, and attribute only those that can use this
@@ -140,6 +142,13 @@ enum psv_tcp_state {
 
 #define PSV_CONN_FIN_OUT 0x01	/* psv_conn.flags: FIN seen leaving */
 #define PSV_CONN_FIN_IN 0x02	/* FIN seen arriving */
+/*
+ * The flow's socket uses the identity's address itself: nothing to
+ * translate, the entry only admits the replies (unconnected UDP, whose
+ * socket is not bound to the identity, and ICMP echo, which has no
+ * socket lookup).  Its key's local port is then the identity's.
+ */
+#define PSV_CONN_BOUND 0x04
 
 /* Map psv_conns (HASH, virtualized flows only; created by egress). */
 struct psv_conn {
@@ -171,8 +180,23 @@ struct psv_frag_key {
 
 struct psv_frag {
 	__be32 vip;
-	__u32 pad;
+	__u8 bound;		/* a socket of vip's own: MAC only, no NAT */
+	__u8 pad[3];
 };
+
+/*
+ * Map psv_routes (LPM_TRIE): the main routing table's IPv4 routes, as
+ * psvd mirrors them.  A socket is bound to an identity only if its
+ * destination leaves through psv's interface: an identity's address on
+ * another interface (a VPN, a container bridge) would break the flow.
+ */
+struct psv_route_key {
+	__u32 prefixlen;	/* LPM trie: bits of addr that count */
+	__be32 addr;
+};
+
+#define PSV_ROUTE_OTHER 0	/* psv_routes value: another interface */
+#define PSV_ROUTE_IFACE 1	/* through psv's interface */
 
 /*
  * Socket attribution (bpf/attribution.bpf.c, cgroup hooks).  An
@@ -226,6 +250,13 @@ struct psv_sock {
 };
 
 /*
+ * Socket path (cgroup connect4/sendmsg4): a socket gets its identity's
+ * address, so the kernel picks ports, ISN, timestamps and IP IDs for
+ * that address.  What cannot be bound is translated at egress (NAT
+ * fallback); every outcome is a counter below.
+ */
+
+/*
  * Per-CPU counters (map psv_stats, PERCPU_ARRAY of __u64 indexed by enum
  * psv_stat).  One list so the names psvctl prints cannot drift from the
  * indexes BPF counts.
@@ -256,7 +287,20 @@ struct psv_sock {
 	X(SK_ATTRIBUTED, "sock_attributed")				\
 	X(SK_APPS_FULL, "sock_apps_full")				\
 	X(SK_NO_STORAGE, "sock_no_storage")				\
-	X(EG_UNATTRIBUTED, "egress_unattributed")
+	X(EG_UNATTRIBUTED, "egress_unattributed")			\
+	X(SK_BOUND, "sock_bound")					\
+	X(SK_SRC_SET, "sock_src_set")					\
+	X(SK_UNBOUND_PORT, "sock_unbound_port")				\
+	X(SK_UNBOUND_ROUTE, "sock_unbound_route")			\
+	X(SK_UNBOUND_LOCAL, "sock_unbound_local")			\
+	X(SK_BIND_FAILED, "sock_bind_failed")				\
+	X(EG_IDENTITY_MAC, "egress_identity_mac")			\
+	X(EG_ARP_IDENTITY, "egress_arp_identity")			\
+	X(EG_NAT_UNHOOKED, "egress_nat_unhooked")			\
+	X(EG_NAT_UNBOUND, "egress_nat_unbound")				\
+	X(EG_DROP_STOPPING, "egress_drop_stopping")			\
+	X(IN_IDENTITY_MAC, "ingress_identity_mac")			\
+	X(IN_ARP_DROPPED, "ingress_arp_dropped")
 
 #define PSV_STAT_ENUM(id, name) PSV_STAT_##id,
 enum psv_stat {
@@ -292,6 +336,7 @@ struct psv_event {
 #define PSV_MAP_APPS "psv_apps"
 #define PSV_MAP_APP_SEQ "psv_app_seq"
 #define PSV_MAP_SOCKETS "psv_sockets"
+#define PSV_MAP_ROUTES "psv_routes"
 
 _Static_assert(sizeof(struct psv_config) == 40, "psv_config layout");
 _Static_assert(sizeof(struct psv_identity) == 12, "psv_identity layout");
@@ -305,5 +350,6 @@ _Static_assert(sizeof(struct psv_app_rule) == 72, "psv_app_rule layout");
 _Static_assert(sizeof(struct psv_app_key) == 16, "psv_app_key layout");
 _Static_assert(sizeof(struct psv_app) == 88, "psv_app layout");
 _Static_assert(sizeof(struct psv_sock) == 32, "psv_sock layout");
+_Static_assert(sizeof(struct psv_route_key) == 8, "psv_route_key layout");
 
 #endif /* PSV_H */

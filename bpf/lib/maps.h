@@ -116,6 +116,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } psv_sockets SEC(".maps");
 
+/* Mirrored by psvd from the main table (psv.h); value PSV_ROUTE_*. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, PSV_MAX_ROUTES);
+	__type(key, struct psv_route_key);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_routes SEC(".maps");
+
 /* psvd's configuration, or NULL while psv is attached but disabled. */
 static __always_inline struct psv_config *config_get(void)
 {
