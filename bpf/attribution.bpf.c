@@ -234,6 +234,7 @@ static __always_inline int route_check(const struct psv_config *cfg,
 	__u8 *via;
 
 	if (not_unicast(cfg, daddr) || daddr == cfg->host_ip ||
+	    (daddr & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000) ||
 	    bpf_map_lookup_elem(&psv_identities, &daddr))
 		return PSV_REASON(PSV_PASS, SK_UNBOUND_LOCAL);
 	via = bpf_map_lookup_elem(&psv_routes, &k);
@@ -256,7 +257,6 @@ static __always_inline int sock_identity(struct bpf_sock_addr *ctx,
 	struct psv_new_flow f = {
 		.daddr = ctx->user_ip4, .dport = (__be16)ctx->user_port,
 		.uid = (__u32)bpf_get_current_uid_gid(),
-		.sock_id = (__u32)bpf_get_socket_cookie(ctx),
 		.proto = ctx->protocol,
 	};
 	const struct psv_sock *s;

@@ -15,7 +15,6 @@ struct psv_new_flow {
 	__be16 sport;		/* UDP */
 	__be16 dport;		/* TCP, UDP */
 	__u32 uid;		/* the sender's, for a socket the hooks missed */
-	__u32 sock_id;		/* UDP not yet bound to a port: stands in for it */
 	__u8 proto;
 };
 
@@ -62,12 +61,15 @@ static __always_inline __u8 group_key(const struct psv_config *cfg,
 	gk->daddr = f->daddr;
 	if (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP)
 		gk->dport = f->dport;
-	if (f->proto == IPPROTO_UDP) {
+	/*
+	 * A UDP socket being connected has no port yet (connect4 runs before
+	 * autobind): it is grouped like TCP, by destination.  A port-keyed
+	 * group would spend an identity per socket, and route probes
+	 * (getaddrinfo's address sorting, ping's source probe) connect UDP
+	 * sockets that never send.
+	 */
+	if (f->proto == IPPROTO_UDP)
 		gk->sport = f->sport;
-		/* Every unbound UDP socket gets a fresh port of its own. */
-		if (!f->sport)
-			gk->owner = f->sock_id;
-	}
 	return PSV_GRAN_FLOW;
 }
 
