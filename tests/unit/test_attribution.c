@@ -718,7 +718,11 @@ static void test_bind(void)
 	close(pfd);
 }
 
-/* ICMP ping sockets pass connect4 too (the kernel runs it for them). */
+/*
+ * ICMP ping sockets pass connect4 too (the kernel runs it for them).  An
+ * unconnected ping socket's sendto (iputils ping) passes no hook (6.18
+ * runs sendmsg4 for UDP only): the NAT fallback translates it.
+ */
 static void test_bind_ping(void)
 {
 	char buf[INET_ADDRSTRLEN];
@@ -738,10 +742,6 @@ static void test_bind_ping(void)
 	CHECK_STR(local_addr(fd, buf), BIND_VIP1,
 		  "a connected ping socket has the identity's address");
 	close(fd);
-	/*
-	 * An unconnected ping socket's sendto (iputils ping) passes no hook
-	 * (6.18 runs sendmsg4 for UDP only): the NAT fallback translates it.
-	 */
 }
 
 int main(void)
