@@ -113,7 +113,8 @@ static int collect_route(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	if (rtm->rtm_family != AF_INET || rtm->rtm_type != RTN_LOCAL ||
 	    rtm->rtm_protocol != PSV_RTPROT || rtm->rtm_dst_len != 32 ||
-	    !tb[RTA_DST] || nl_route_table(nlh, tb[RTA_TABLE]) != RT_TABLE_LOCAL)
+	    !tb[RTA_DST] ||
+	    nl_route_table(nlh, tb[RTA_TABLE]) != RT_TABLE_LOCAL)
 		return MNL_CB_OK;
 	ip = mnl_attr_get_u32(tb[RTA_DST]);
 	return nl_vec_push(data, &ip) ? MNL_CB_ERROR : MNL_CB_OK;

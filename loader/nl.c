@@ -42,7 +42,13 @@ int nl_request(struct mnl_socket *nl, struct nlmsghdr *req, mnl_cb_t cb,
 	ssize_t n;
 	int ret;
 
-	/* Answers to an earlier request of a reused socket do not match. */
+	/*
+	 * The rest of a dump cut short by an error would be read as answers
+	 * to this request: drop it.  Sequence numbers differ from a
+	 * previous run's, for the same reason.
+	 */
+	while (recv(mnl_socket_get_fd(nl), buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
 	if (!seq)
 		seq = time(NULL);
 	req->nlmsg_seq = ++seq;

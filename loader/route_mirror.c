@@ -163,8 +163,8 @@ static int write_map(int map_fd, const struct route *r, size_t n)
 		if (bpf_map_update_elem(map_fd, &r[i].key, &r[i].value,
 					BPF_ANY)) {
 			err = -errno;
-			log_err("cannot write route %zu of %zu to %s: %s", i + 1,
-				n, PSV_MAP_ROUTES, strerror(-err));
+			log_err("cannot write route %zu of %zu to %s: %s",
+				i + 1, n, PSV_MAP_ROUTES, strerror(-err));
 			return err;
 		}
 	}
@@ -278,16 +278,17 @@ static int check_rules(struct route_mirror *rm)
 	frh->family = AF_INET;
 	err = nl_request(rm->dump, nlh, hash_rule, &r);
 	if (err) {
-		log_err("cannot dump the IPv4 routing rules: %s", strerror(-err));
+		log_err("cannot dump the IPv4 routing rules: %s",
+			strerror(-err));
 		return err;
 	}
 	sig = r.others ? r.hash | 1 : 0;	/* 0: the defaults only */
 	if (sig != rm->rules && r.others)
-		log_warn("%d IPv4 routing rule(s) besides the defaults (ip rule): "
-			 "sockets are bound to identities by the main table "
-			 "only, so flows other rules route elsewhere (a VPN's) "
-			 "may be bound to an identity's address",
-			 r.others);
+		log_warn("%d IPv4 routing rule(s) besides the defaults "
+			 "(ip rule): sockets are bound to identities by the "
+			 "main table only, so flows other rules route "
+			 "elsewhere (a VPN's) may be bound to an identity's "
+			 "address", r.others);
 	else if (sig != rm->rules)
 		log_info("the IPv4 routing rules are the defaults again");
 	rm->rules = sig;
@@ -384,7 +385,8 @@ int route_mirror_read(struct route_mirror *rm)
 			return err;
 		}
 		/* A datagram that does not parse may have been anything. */
-		if (n > 0 && mnl_cb_run(buf, n, 0, 0, note_change, &changed) < 0)
+		if (n > 0 &&
+		    mnl_cb_run(buf, n, 0, 0, note_change, &changed) < 0)
 			changed = true;
 	}
 	return changed ? sync_routes(rm) : 0;

@@ -13,10 +13,10 @@
 
 struct route_mirror {
 	struct mnl_socket *events;	/* notifications only, non-blocking */
-	struct mnl_socket *dump;	/* requests: no notification interleaved */
+	struct mnl_socket *dump;	/* requests, no notification between */
 	int map_fd;
 	int ifindex;			/* psv's interface */
-	uint32_t rules;			/* signature of the non-default ip rules */
+	uint32_t rules;			/* the non-default ip rules' hash */
 };
 
 /*
@@ -33,8 +33,8 @@ int route_mirror_open(struct route_mirror *rm, int map_fd, int ifindex);
 int route_mirror_fd(const struct route_mirror *rm);
 /*
  * Reads the pending notifications; if one concerned the main table, a
- * rule, an address or a link, or some were lost, mirrors the table again.  0 or -errno,
- * logged; after an error the next change retries.
+ * rule, an address or a link, or some were lost, mirrors the table
+ * again.  0 or -errno, logged; after an error the next change retries.
  */
 int route_mirror_read(struct route_mirror *rm);
 void route_mirror_close(struct route_mirror *rm);

@@ -48,7 +48,8 @@ static int collect_sock(const struct nlmsghdr *nlh, void *data)
 	s.lport = m->id.idiag_sport;
 	s.rport = m->id.idiag_dport;
 	s.ifindex = m->id.idiag_if;
-	s.cookie = (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
+	s.cookie = (uint64_t)m->id.idiag_cookie[1] << 32 |
+		   m->id.idiag_cookie[0];
 	return nl_vec_push(&d->socks, &s) ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
@@ -73,7 +74,8 @@ static int dump_sockets(struct mnl_socket *nl, uint8_t family, struct dump *d)
 	req->idiag_states = ~0u;	/* TIME_WAIT and listeners too */
 	err = nl_request(nl, nlh, collect_sock, d);
 	if (err)
-		log_err("cannot list the %s %s sockets: %s", proto_name(d->proto),
+		log_err("cannot list the %s %s sockets: %s",
+			proto_name(d->proto),
 			family == AF_INET ? "IPv4" : "IPv6", strerror(-err));
 	return err;
 }
@@ -113,7 +115,8 @@ static void diag_addr(__be32 out[4], uint8_t family, uint32_t ip)
 
 int sockets_destroy(const struct inet4_sock *s)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE], l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct inet_diag_req_v2 *req;
 	struct mnl_socket *nl;

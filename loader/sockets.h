@@ -16,7 +16,7 @@
  * IPv6 listener accepted on an identity's address, for instance.
  */
 struct inet4_sock {
-	uint8_t family;		/* AF_INET or AF_INET6 (mapped addresses) */
+	uint8_t family;		/* AF_INET, or AF_INET6 (mapped addresses) */
 	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	/*
 	 * TCP_ESTABLISHED... of netinet/tcp.h, also for UDP (connected:
@@ -24,7 +24,7 @@ struct inet4_sock {
 	 * connection not yet accepted.
 	 */
 	uint8_t state;
-	uint32_t laddr, raddr;	/* network order; raddr 0 if unconnected */
+	uint32_t laddr, raddr;	/* network order; raddr 0: unconnected */
 	uint16_t lport, rport;	/* network order */
 	uint32_t ifindex;	/* SO_BINDTODEVICE, 0 if none */
 	uint64_t cookie;	/* the kernel's socket cookie */
