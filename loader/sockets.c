@@ -16,11 +16,42 @@
 struct dump {
 	struct nl_vec socks;
 	uint8_t proto;
+	int storage_fd;		/* -1: none asked for */
 };
 
 static bool v4_mapped(const __be32 a[4])
 {
 	return !a[0] && !a[1] && a[2] == htonl(0xffff);
+}
+
+/*
+ * The one storage value asked for: INET_DIAG_SK_BPF_STORAGES holds an
+ * SK_DIAG_BPF_STORAGE per map, with the map's id and its value.  The
+ * kernel (6.18) adds it to TCP sockets only, not to UDP ones.
+ */
+static void storage_of(const struct nlmsghdr *nlh, struct inet4_sock *s)
+{
+	const struct nlattr *a, *st, *f;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct inet_diag_msg)) {
+		if (mnl_attr_get_type(a) != INET_DIAG_SK_BPF_STORAGES)
+			continue;
+		mnl_attr_for_each_nested(st, a) {
+			if (mnl_attr_get_type(st) != SK_DIAG_BPF_STORAGE)
+				continue;
+			mnl_attr_for_each_nested(f, st) {
+				uint16_t len = mnl_attr_get_payload_len(f);
+
+				if (mnl_attr_get_type(f) !=
+					    SK_DIAG_BPF_STORAGE_MAP_VALUE ||
+				    len > sizeof(s->storage))
+					continue;
+				memcpy(s->storage, mnl_attr_get_payload(f), len);
+				s->storage_len = len;
+				return;
+			}
+		}
+	}
 }
 
 static int collect_sock(const struct nlmsghdr *nlh, void *data)
@@ -50,6 +81,7 @@ static int collect_sock(const struct nlmsghdr *nlh, void *data)
 	s.ifindex = m->id.idiag_if;
 	s.cookie = (uint64_t)m->id.idiag_cookie[1] << 32 |
 		   m->id.idiag_cookie[0];
+	storage_of(nlh, &s);
 	return nl_vec_push(&d->socks, &s) ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
@@ -72,6 +104,14 @@ static int dump_sockets(struct mnl_socket *nl, uint8_t family, struct dump *d)
 	req->sdiag_family = family;
 	req->sdiag_protocol = d->proto;
 	req->idiag_states = ~0u;	/* TIME_WAIT and listeners too */
+	if (d->storage_fd >= 0) {
+		struct nlattr *nest;
+
+		nest = mnl_attr_nest_start(nlh, INET_DIAG_REQ_SK_BPF_STORAGES);
+		mnl_attr_put_u32(nlh, SK_DIAG_BPF_STORAGE_REQ_MAP_FD,
+				 d->storage_fd);
+		mnl_attr_nest_end(nlh, nest);
+	}
 	err = nl_request(nl, nlh, collect_sock, d);
 	if (err)
 		log_err("cannot list the %s %s sockets: %s",
@@ -82,9 +122,17 @@ static int dump_sockets(struct mnl_socket *nl, uint8_t family, struct dump *d)
 
 int sockets_walk(int (*cb)(void *ctx, const struct inet4_sock *s), void *ctx)
 {
+	return sockets_walk_storage(-1, cb, ctx);
+}
+
+int sockets_walk_storage(int map_fd,
+			 int (*cb)(void *ctx, const struct inet4_sock *s),
+			 void *ctx)
+{
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
 	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP };
-	struct dump d = { .socks.size = sizeof(struct inet4_sock) };
+	struct dump d = { .socks.size = sizeof(struct inet4_sock),
+			  .storage_fd = map_fd };
 	struct mnl_socket *nl;
 	int err;
 

@@ -15,6 +15,8 @@
  * whose local address is IPv4-mapped (::ffff:a.b.c.d) - a connection an
  * IPv6 listener accepted on an identity's address, for instance.
  */
+#define SOCKETS_STORAGE_MAX 64
+
 struct inet4_sock {
 	uint8_t family;		/* AF_INET, or AF_INET6 (mapped addresses) */
 	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
@@ -28,6 +30,10 @@ struct inet4_sock {
 	uint16_t lport, rport;	/* network order */
 	uint32_t ifindex;	/* SO_BINDTODEVICE, 0 if none */
 	uint64_t cookie;	/* the kernel's socket cookie */
+	/* Its value in the socket storage map sockets_walk_storage asked
+	 * for; storage_len 0: none (or larger than SOCKETS_STORAGE_MAX). */
+	uint32_t storage_len;
+	uint8_t storage[SOCKETS_STORAGE_MAX];
 };
 
 /*
@@ -39,6 +45,11 @@ struct inet4_sock {
  */
 int sockets_walk(int (*cb)(void *ctx, const struct inet4_sock *s),
 		 void *ctx);
+/* The same, with each TCP socket's value in the BPF_MAP_TYPE_SK_STORAGE
+ * map map_fd (needs CAP_SYS_ADMIN; the kernel reports none for UDP). */
+int sockets_walk_storage(int map_fd,
+			 int (*cb)(void *ctx, const struct inet4_sock *s),
+			 void *ctx);
 
 /*
  * Destroys s (SOCK_DESTROY, needs CAP_NET_ADMIN): a TCP socket is aborted

@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "netns.h"
 #include "sockets.h"
@@ -253,6 +255,60 @@ static int stop_at_first(void *ctx, const struct inet4_sock *s)
 	return 7;
 }
 
+/* A socket's value in a socket storage map comes with the walk. */
+static int storage_map(void)
+{
+	/* Socket storage maps need BTF: an int key, a 24-byte struct. */
+	struct btf *btf = btf__new_empty();
+	int key, byte, arr, val, fd;
+
+	if (!btf)
+		return -1;
+	key = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	byte = btf__add_int(btf, "unsigned char", 1, 0);
+	arr = btf__add_array(btf, key, byte, 24);
+	val = btf__add_struct(btf, "val", 24);
+	if (key < 0 || byte < 0 || arr < 0 || val < 0 ||
+	    btf__add_field(btf, "b", arr, 0, 0) ||
+	    btf__load_into_kernel(btf)) {
+		btf__free(btf);
+		return -1;
+	}
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC,
+		    .btf_fd = btf__fd(btf), .btf_key_type_id = key,
+		    .btf_value_type_id = val);
+	fd = bpf_map_create(BPF_MAP_TYPE_SK_STORAGE, "test_sk", 4, 24, 0, &o);
+	btf__free(btf);
+	return fd;
+}
+
+static void test_storage(void)
+{
+	int map = storage_map();
+	uint8_t val[24] = { 1, 2, 3, [23] = 9 };
+	struct found f = { 0 };
+	const struct inet4_sock *with, *without;
+	uint16_t p1, p2;
+	int u1 = bound(SOCK_STREAM, "127.0.0.1", &p1);
+	int u2 = bound(SOCK_STREAM, "127.0.0.1", &p2);
+
+	CHECK(map >= 0 && u1 >= 0 && u2 >= 0 && !listen(u1, 1) &&
+	      !listen(u2, 1) && !bpf_map_update_elem(map, &u1, val, BPF_ANY),
+	      "a socket storage map, one of two TCP sockets has a value");
+	CHECK_EQ(sockets_walk_storage(map, collect, &f), 0,
+		 "sockets walked with the map's values");
+	with = find(&f, IPPROTO_TCP, ip4("127.0.0.1"), p1, TCP_LISTEN);
+	without = find(&f, IPPROTO_TCP, ip4("127.0.0.1"), p2, TCP_LISTEN);
+	CHECK(with && with->storage_len == sizeof(val) &&
+	      !memcmp(with->storage, val, sizeof(val)),
+	      "the socket with a value has it, all %zu bytes", sizeof(val));
+	CHECK(without && without->storage_len == 0,
+	      "the socket without one has none");
+	close(u1);
+	close(u2);
+	close(map);
+}
+
 int main(void)
 {
 	uint16_t port;
@@ -263,6 +319,7 @@ int main(void)
 	test_tcp();
 	test_udp();
 	test_dual_stack();
+	test_storage();
 	u1 = bound(SOCK_DGRAM, "127.0.0.1", &port);
 	u2 = bound(SOCK_DGRAM, "127.0.0.1", &port);
 	CHECK(u1 >= 0 && u2 >= 0 && sockets_walk(stop_at_first, &calls) == 7 &&
