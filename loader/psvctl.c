@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <bpf/bpf.h>
@@ -27,6 +29,7 @@
 #include "control.h"
 #include "pins.h"
 #include "psv.h"
+#include "sockets.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
@@ -326,6 +329,78 @@ static int load_apps(struct ctl *ctl)
 	return err;
 }
 
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	/* bpf_ktime_get_ns() counts CLOCK_MONOTONIC. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* A socket's TCP state (netinet/tcp.h) as far as psvctl shows it. */
+static __u8 tcp_state_of(__u8 state)
+{
+	switch (state) {
+	case TCP_ESTABLISHED:
+		return PSV_TCP_ESTABLISHED;
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECV:
+		return PSV_TCP_SYN_SENT;
+	case TCP_TIME_WAIT:
+	case TCP_CLOSE:
+		return PSV_TCP_CLOSED;
+	default:
+		return PSV_TCP_FIN_WAIT;
+	}
+}
+
+struct sock_walk {
+	struct ctl *ctl;
+	__u64 now;
+};
+
+/*
+ * A socket bound to an identity's address is a flow of it (the socket
+ * path): the kernel's own connection, with no entry in psv_conns unless
+ * egress or sendmsg4 noted it (then it is listed once).
+ */
+static int add_bound_socket(void *ctx, const struct inet4_sock *s)
+{
+	struct sock_walk *w = ctx;
+	struct psv_conn_key k = { .raddr = s->raddr, .lport = s->lport,
+				  .rport = s->rport, .proto = s->proto };
+	struct psv_conn v = { .vip = s->laddr, .flags = PSV_CONN_BOUND,
+			      .last_seen_ns = w->now };
+	const struct psv_sock *ps = (const void *)s->storage;
+
+	if (!s->raddr || !find_ident(w->ctl, s->laddr))
+		return 0;	/* a listener, an unconnected socket */
+	for (size_t i = 0; i < w->ctl->n_conns; i++)
+		if (!memcmp(&w->ctl->conns[i].k, &k, sizeof(k)) &&
+		    w->ctl->conns[i].v.vip == v.vip)
+			return 0;
+	if (s->proto == IPPROTO_TCP)
+		v.tcp_state = tcp_state_of(s->state);
+	if (s->storage_len == sizeof(*ps))
+		v.app = ps->app;
+	return add_conn(w->ctl, &k, &v);
+}
+
+/* The bound sockets, with what the hooks stored of each (TCP only). */
+static int load_bound_sockets(struct ctl *ctl)
+{
+	struct sock_walk w = { .ctl = ctl, .now = monotonic_ns() };
+	char err[PATH_MAX + 256];
+	int fd, rc;
+
+	fd = psv_pin_open_map(ctl->ifname, PSV_MAP_SOCKETS, err, sizeof(err));
+	rc = sockets_walk_storage(fd, add_bound_socket, &w);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 /* Identities and connections, each connection linked to its identity. */
 static int load_tables(struct ctl *ctl)
 {
@@ -338,6 +413,9 @@ static int load_tables(struct ctl *ctl)
 	if (err)
 		return err;
 	qsort(ctl->ids, ctl->n_ids, sizeof(*ctl->ids), cmp_vip);
+	err = load_bound_sockets(ctl);
+	if (err)
+		return err;
 	for (size_t i = 0; i < ctl->n_conns; i++) {
 		struct ident *id = find_ident(ctl, ctl->conns[i].v.vip);
 
@@ -640,15 +718,6 @@ static int cmp_conn(const void *a, const void *b)
 	return ntohs(x->k.lport) - ntohs(y->k.lport);
 }
 
-static __u64 monotonic_ns(void)
-{
-	struct timespec ts;
-
-	/* bpf_ktime_get_ns() counts CLOCK_MONOTONIC. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static struct json_object *json_idle(__u64 now, __u64 last_ns)
 {
 	return json_object_new_int64(now > last_ns ?
@@ -682,6 +751,10 @@ static struct json_object *build_flows(struct ctl *ctl)
 		json_object_object_add(o, "ipv4", json_ip(c->v.vip));
 		json_object_object_add(o, "app", !a ? NULL :
 				       json_name(a->v.name, sizeof(a->v.name)));
+		/* socket: the kernel uses the identity's address itself;
+		 * nat: egress translates the host's. */
+		json_object_object_add(o, "path", json_object_new_string(
+			c->v.flags & PSV_CONN_BOUND ? "socket" : "nat"));
 		json_object_object_add(o, "state",
 			ts && ts < sizeof(tcp_state_names) /
 				   sizeof(tcp_state_names[0]) ?
