@@ -72,7 +72,10 @@ Subcommands (each prints a table, or JSON with --json):
           pairs of connections (or every pair, if fewer exist), one of
           each identity, have offsets within --ts-tolerance ms (default
           100; by chance 201/2^32 per pair).  One offset per host and
-          server (Linux since 4.10: a hash of saddr and daddr) then shows.
+          server (Linux 4.10 to 6.x: a hash of saddr and daddr) then shows.
+          The testbed's 6.18 kernel was measured to draw a new offset per
+          connection (the hash takes the ports too): one stack shows no
+          relation there, and the relation stays for other kernels.
         tcp_isn (per server address): the same with the SYN's ISN -
           capture time in ns / 64 (Linux's ISN clock), tolerance 2^14
           units (1 ms).  Linux hashes the ports into the ISN, so even one
