@@ -46,8 +46,9 @@ check "srv1 received more than 1 MB of it" \
 size=$((10 * 1024 * 1024))
 code=$(tb_host timeout 60 curl -s -r 0-$((size - 1)) -o "$TB_DIR/big.part" \
 	-w '%{http_code}' http://$SRV1/big.bin)
-check "a 10 MB HTTP download from srv1 completes (HTTP $code)" \
-	[ "$code" = 206 ] && [ "$(stat -c %s "$TB_DIR/big.part" 2>/dev/null)" = $size ]
+got=$(stat -c %s "$TB_DIR/big.part" 2>/dev/null)
+check "a 10 MB HTTP download from srv1 completes (HTTP $code, $got bytes)" \
+	[ "$code.$got" = "206.$size" ]
 rm -f "$TB_DIR/big.part"
 
 tb_host timeout 60 tracepath -n $SRV1 >"$TB_DIR/tracepath.out" 2>&1
@@ -66,9 +67,12 @@ ferr=$(tshark -n -r "$TB_PCAP" -Y "icmp.type == 3 && icmp.code == 4 && ip.src ==
 	-T fields -e frame.number -e ip.dst -e icmp.mtu -e eth.dst 2>/dev/null)
 printf '%s\n' "$ferr" | head -n 3 | sed 's/^/#   frag needed (frame, to, mtu, eth.dst): /'
 first=$(head -n 1 <<<"$ferr" | cut -f1)
-check "the gateway sent fragmentation needed (MTU $MTU) for the upload to an identity" \
+frag_to_identity() {
 	[ -n "$first" ] && ! grep -q -e "$TB_HOST_IP" -e "$TB_HOST_MAC" <<<"$ferr" &&
-	grep -q "	$MTU	" <<<"$ferr"
+		grep -q "	$MTU	" <<<"$ferr"
+}
+check "the gateway sent fragmentation needed (MTU $MTU) for the upload to an identity" \
+	frag_to_identity
 # Segments in flight when the error came were sent at the old size;
 # the rest of the upload must fit the path MTU.
 big_after=$(awk -v f="${first:-0}" -v m=$((MTU + 14)) '$1 > f && $2 > m' <<<"$up" | wc -l)

@@ -124,8 +124,8 @@ echo "# apptwo left as: $(echo $two)"
 real="$TB_HOST_MAC $TB_HOST_IP"
 check "appone used exactly one identity" [ "$(grep -c . <<<"$one")" = 1 ]
 check "apptwo used exactly one identity" [ "$(grep -c . <<<"$two")" = 1 ]
-check "the two applications used two identities" \
-	[ -n "$one" ] && [ -n "$two" ] && [ "$one" != "$two" ]
+two_ids() { [ -n "$one" ] && [ -n "$two" ] && [ "$one" != "$two" ]; }
+check "the two applications used two identities" two_ids
 check "neither is the host's real identity" \
 	bash -c '! grep -qxF -e "$1" <<<"$2"' _ "$real" "$one
 $two"
