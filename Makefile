@@ -36,13 +36,17 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+# The bench's own BPF objects (prog_bench's floor programs).
+BENCH_BPF_SRCS := $(wildcard tests/bench/*.bpf.c)
+BENCH_BPF_OBJS := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(BENCH_BPF_SRCS))
+BENCH_SKELS := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.skel.h,$(BENCH_BPF_SRCS))
 
 .DELETE_ON_ERROR:
 # Objects and skeletons are made by chained pattern rules: keep them, or
 # every make would rebuild them.
-.SECONDARY: $(BPF_OBJS) $(SKELS)
+.SECONDARY: $(BPF_OBJS) $(SKELS) $(BENCH_BPF_OBJS) $(BENCH_SKELS)
 .PHONY: all deps test unit fuzz bench demo install clean
 all: $(BUILD)/psvd $(BUILD)/psvctl
 
@@ -60,6 +64,10 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 # v3 code for egress does not pass the verifier (R1 !read_ok).
 $(BUILD)/attribution.bpf.o: BPF_CFLAGS += -mcpu=v3
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h include/psv.h $(wildcard bpf/lib/*.h)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -84,7 +92,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(SKELS) tests/unit/check.h | $(BUI
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
 
-$(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS) $(SKELS) | $(BUILD)/bench
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS) $(SKELS) $(BENCH_SKELS) | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
 

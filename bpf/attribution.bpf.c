@@ -1,23 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * attribution.bpf.c - cgroup socket hooks: which application owns a
- * socket, and so how egress groups its flows.  A socket is attributed
- * once, when it is created (a socket older than psv: at its first
- * connect or sendmsg), to the first [app] rule that matches the task
- * creating it, else to that task's executable.  The decision lives in
- * the socket's storage, where egress reads it for a new flow; it never
- * waits for psvd.  The hooks never refuse a socket.
+ * socket, and which identity's address its flows use.  A socket is
+ * attributed once, when it is created (a socket older than psv: at its
+ * first connect or sendmsg), to the first [app] rule that matches the
+ * task creating it, else to that task's executable.  The decision lives
+ * in the socket's storage.  At connect() the socket's new flow joins its
+ * group (lib/group.h) and the socket is bound to the group's identity
+ * (bpf_bind, port 0), so the kernel picks the source port, ISN,
+ * timestamps and IP IDs from the identity's own address; an unconnected
+ * datagram gets the identity's address as its source.  What cannot be
+ * bound is left to egress's NAT fallback, counted by why.  Nothing here
+ * waits for psvd, and the hooks never refuse a socket.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include "psv.h"
 #include "lib/maps.h"
 #include "lib/stats.h"
+#include "lib/parse.h"
+#include "lib/flow.h"
+#include "lib/pool.h"
+#include "lib/group.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define SK_ALLOW 1
+#define AF_INET 2
 
 /* The task a socket is attributed to. */
 struct creator {
@@ -174,8 +185,9 @@ static __always_inline const struct psv_config *config_here(__u64 netns)
 	return cfg && cfg->netns_cookie == netns ? cfg : NULL;
 }
 
-/* Gives sk its storage and attributes it. */
-static __always_inline void attribute_new(void *sk, const struct psv_config *cfg)
+/* Gives sk its storage and attributes it; returns the storage. */
+static __always_inline struct psv_sock *attribute_new(void *sk,
+						      const struct psv_config *cfg)
 {
 	struct psv_sock *s = bpf_sk_storage_get(&psv_sockets, sk, NULL,
 						BPF_SK_STORAGE_GET_F_CREATE);
@@ -184,6 +196,7 @@ static __always_inline void attribute_new(void *sk, const struct psv_config *cfg
 		attribute(s, cfg);
 	else
 		stat_inc(PSV_STAT_SK_NO_STORAGE);
+	return s;
 }
 
 SEC("cgroup/sock_create")
@@ -196,28 +209,151 @@ int psv_sock_create(struct bpf_sock *ctx)
 	return SK_ALLOW;
 }
 
-/* A socket psv has not seen created: attributed to who uses it first. */
-static __always_inline void attribute_late(struct bpf_sock_addr *ctx)
+/*
+ * The socket's storage; a socket psv has not seen created is attributed
+ * to who uses it first.
+ */
+static __always_inline struct psv_sock *sock_get(struct bpf_sock *sk,
+						 const struct psv_config *cfg)
 {
-	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
-	struct bpf_sock *sk = ctx->sk;
+	struct psv_sock *s = bpf_sk_storage_get(&psv_sockets, sk, NULL, 0);
 
-	if (cfg && sk && !bpf_sk_storage_get(&psv_sockets, sk, NULL, 0))
-		attribute_new(sk, cfg);
+	return s ?: attribute_new(sk, cfg);
+}
+
+/*
+ * Whether a flow to daddr may leave from an identity's address: only
+ * unicast that leaves through psv's interface.  Loopback, the host's
+ * own and the identities' addresses, or a route through another
+ * interface (a VPN, a bridge) keep the kernel's choice.
+ */
+static __always_inline int route_check(const struct psv_config *cfg,
+				       __be32 daddr)
+{
+	struct psv_route_key k = { .prefixlen = 32, .addr = daddr };
+	__u8 *via;
+
+	if (not_unicast(cfg, daddr) || daddr == cfg->host_ip ||
+	    (daddr & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000) ||
+	    bpf_map_lookup_elem(&psv_identities, &daddr))
+		return PSV_REASON(PSV_PASS, SK_UNBOUND_LOCAL);
+	via = bpf_map_lookup_elem(&psv_routes, &k);
+	if (!via || *via != PSV_ROUTE_IFACE)
+		return PSV_REASON(PSV_PASS, SK_UNBOUND_ROUTE);
+	return 0;
+}
+
+/*
+ * The identity a new flow of the socket to ctx's destination wears, in
+ * *vip, with its group in *gk; else a reason.  A socket with an address
+ * or port of its own (bind(), IP_PKTINFO) keeps it: rebinding is not
+ * possible, and the NAT fallback translates it.
+ */
+static __always_inline int sock_identity(struct bpf_sock_addr *ctx,
+					 const struct psv_config *cfg,
+					 struct psv_group_key *gk, __be32 *vip)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct psv_new_flow f = {
+		.daddr = ctx->user_ip4, .dport = (__be16)ctx->user_port,
+		.uid = (__u32)bpf_get_current_uid_gid(),
+		.proto = ctx->protocol,
+	};
+	const struct psv_sock *s;
+	int err;
+
+	if (!sk)
+		return PSV_REASON(PSV_PASS, SK_BIND_FAILED);
+	if (f.proto != IPPROTO_TCP && f.proto != IPPROTO_UDP &&
+	    f.proto != IPPROTO_ICMP)
+		return PSV_REASON(PSV_PASS, SK_UNBOUND_PORT);
+	s = sock_get(sk, cfg);
+	/* connect4 runs before autobind: a UDP socket may have no port. */
+	f.sport = bpf_htons(sk->src_port);
+	err = route_check(cfg, f.daddr);
+	if (err)
+		return err;
+	if (group_key(cfg, s, &f, gk) == PSV_GRAN_HOST)
+		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
+	return group_identity(cfg, gk, vip);
+}
+
+/* The outcomes egress counts when the flow's first packet leaves. */
+static __always_inline void sock_count(int err)
+{
+	__u32 stat = reason_stat(err);
+
+	if (stat >= PSV_STAT_SK_BOUND && stat <= PSV_STAT_SK_BIND_FAILED)
+		stat_inc(stat);
 }
 
 SEC("cgroup/connect4")
 int psv_connect4(struct bpf_sock_addr *ctx)
 {
-	attribute_late(ctx);
+	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct bpf_sock *sk = ctx->sk;
+	struct psv_group_key gk;
+	__be32 vip;
+	int err;
+
+	if (!cfg || !sk)
+		return SK_ALLOW;
+	if (sk->src_ip4 || sk->src_port) {
+		sock_get(sk, cfg);
+		stat_inc(PSV_STAT_SK_UNBOUND_PORT);
+		return SK_ALLOW;
+	}
+	err = sock_identity(ctx, cfg, &gk, &vip);
+	if (err) {
+		sock_count(err);
+		return SK_ALLOW;
+	}
+	/* Port 0: the kernel picks it at connect, from vip's hash state. */
+	sin.sin_addr.s_addr = vip;
+	if (bpf_bind(ctx, (struct sockaddr *)&sin, sizeof(sin)))
+		stat_inc(PSV_STAT_SK_BIND_FAILED);
+	else
+		stat_inc(PSV_STAT_SK_BOUND);
 	return SK_ALLOW;
 }
 
-/* Unconnected UDP (sendto) passes here, not through connect4. */
+/*
+ * Unconnected UDP (sendto) passes here, not through connect4: this
+ * datagram leaves from the identity's address, and its flow is noted so
+ * the replies reach the socket, which is bound to no address.
+ */
 SEC("cgroup/sendmsg4")
 int psv_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	attribute_late(ctx);
+	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
+	struct bpf_sock *sk = ctx->sk;
+	const struct psv_sock *s;
+	struct psv_group_key gk;
+	struct psv_conn_key k;
+	__be32 vip;
+	int err;
+
+	if (!cfg || !sk)
+		return SK_ALLOW;
+	if (ctx->msg_src_ip4 || sk->src_ip4) {
+		sock_get(sk, cfg);
+		stat_inc(PSV_STAT_SK_UNBOUND_PORT);
+		return SK_ALLOW;
+	}
+	err = sock_identity(ctx, cfg, &gk, &vip);
+	if (err) {
+		sock_count(err);
+		return SK_ALLOW;
+	}
+	ctx->msg_src_ip4 = vip;
+	if (ctx->protocol == IPPROTO_UDP) {
+		s = bpf_sk_storage_get(&psv_sockets, sk, NULL, 0);
+		conn_key_fill(&k, IPPROTO_UDP, ctx->user_ip4,
+			      bpf_htons(sk->src_port), (__be16)ctx->user_port);
+		conn_note_bound(&k, vip, &gk, s ? s->app : 0);
+	}
+	stat_inc(PSV_STAT_SK_SRC_SET);
 	return SK_ALLOW;
 }
 

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * egress.bpf.c - TC egress: give each flow the host sends its own
- * identity.  A known connection keeps its identity; a new one gets its
+ * identity.  A frame whose source address is an identity's comes from a
+ * socket the cgroup hooks bound to it (the socket path) and gets that
+ * identity's MAC, nothing else; so does an ARP frame the kernel sends in
+ * an identity's name.  A frame from the host's real address is the NAT
+ * fallback: a known connection keeps its identity; a new one gets its
  * group's, or a fresh one from the ready queue; then the source MAC and
  * IPv4 address are rewritten with their checksums.  When in doubt about
  * a frame from the host, drop it: a virtualized flow must never leave on
@@ -18,16 +22,10 @@
 #include "lib/nat.h"
 #include "lib/flow.h"
 #include "lib/pool.h"
+#include "lib/group.h"
+#include "lib/arp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-/* Limited and subnet broadcast, and multicast (224.0.0.0/4). */
-static __always_inline bool eg_not_unicast(const struct psv_config *cfg,
-					   __be32 daddr)
-{
-	return daddr == 0xffffffff || daddr == (cfg->host_ip | ~cfg->netmask) ||
-	       (daddr & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000);
-}
 
 /* Source MAC and address become those of identity vip. */
 static __always_inline int eg_to_identity(const struct psv_config *cfg,
@@ -55,46 +53,9 @@ static __always_inline const struct psv_sock *eg_sock(struct __sk_buff *skb)
 }
 
 /*
- * The group a new flow joins, by its socket's policy (or policy.default
- * for a socket the hooks did not see); returns the granularity used.
+ * A first SYN, a UDP datagram or an echo request with no connection, of
+ * a socket no hook could bind: counted by why, then translated.
  */
-static __always_inline __u8 eg_group_key(struct __sk_buff *skb,
-					 const struct psv_config *cfg,
-					 const struct psv_pkt *p,
-					 const struct psv_sock *s,
-					 struct psv_group_key *gk)
-{
-	__u8 gran = s ? s->granularity : cfg->granularity;
-
-	__builtin_memset(gk, 0, sizeof(*gk));
-	switch (gran) {
-	case PSV_GRAN_HOST:
-		return gran;
-	case PSV_GRAN_UID:
-		gk->kind = gran;
-		gk->owner = s ? s->uid : bpf_get_socket_uid(skb);
-		return gran;
-	case PSV_GRAN_APP:
-		if (s && s->app) {
-			gk->kind = gran;
-			gk->owner = s->app;
-			return gran;
-		}
-		/* No application known: flows kept apart link nothing. */
-		stat_inc(PSV_STAT_EG_UNATTRIBUTED);
-		break;
-	}
-	/* FLOW, the paper's keys. */
-	gk->proto = p->proto;
-	gk->daddr = p->daddr;
-	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
-		gk->dport = p->dport;
-	if (p->proto == IPPROTO_UDP)
-		gk->sport = p->sport;
-	return PSV_GRAN_FLOW;
-}
-
-/* A first SYN, a UDP datagram or an echo request with no connection. */
 static __always_inline int eg_new_conn(struct __sk_buff *skb,
 				       const struct psv_config *cfg,
 				       const struct psv_pkt *p,
@@ -102,29 +63,31 @@ static __always_inline int eg_new_conn(struct __sk_buff *skb,
 				       struct psv_rewrite *rw)
 {
 	const struct psv_sock *s = eg_sock(skb);
+	struct psv_new_flow f = {
+		.daddr = p->daddr, .sport = p->sport, .dport = p->dport,
+		.uid = bpf_get_socket_uid(skb), .proto = p->proto,
+	};
 	struct psv_conn c = {};
 	struct psv_conn *theirs;
-	struct psv_identity *id;
 	__be32 vip;
 	int err;
 
-	if (eg_group_key(skb, cfg, p, s, &c.group) == PSV_GRAN_HOST)
+	if (group_key(cfg, s, &f, &c.group) == PSV_GRAN_HOST)
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
+	/* psvd is ending the virtualized flows before it detaches. */
+	if (cfg->stopping)
+		return PSV_REASON(PSV_DROP, EG_DROP_STOPPING);
 	c.app = s ? s->app : 0;
-	err = pool_take(cfg, &c.group, &vip);
+	err = group_identity(cfg, &c.group, &vip);
 	if (err)
 		return err;
-	id = bpf_map_lookup_elem(&psv_identities, &vip);
-	if (!id || id->state == PSV_ID_RETIRED)
-		return PSV_REASON(PSV_DROP, EG_DROP_NO_IDENTITY);
-	if (id->state != PSV_ID_ACTIVE)
-		id->state = PSV_ID_ACTIVE;
 	c.vip = vip;
 	c.tcp_state = p->proto == IPPROTO_TCP ? PSV_TCP_SYN_SENT : PSV_TCP_NONE;
 	c.last_seen_ns = flow_now();
 	err = bpf_map_update_elem(&psv_conns, k, &c, BPF_NOEXIST);
 	if (!err) {
 		stat_inc(PSV_STAT_EG_NEW_CONN);
+		stat_inc(s ? PSV_STAT_EG_NAT_UNBOUND : PSV_STAT_EG_NAT_UNHOOKED);
 	} else {
 		/* Another CPU created it first: follow its choice. */
 		theirs = err == -EEXIST ? bpf_map_lookup_elem(&psv_conns, k) :
@@ -234,12 +197,62 @@ static __always_inline int eg_frag(const struct psv_config *cfg,
 	return err ?: PSV_REASON(PSV_REWRITE, EG_TRANSLATED);
 }
 
+/*
+ * The socket path: the kernel sent this from identity id's address, so
+ * only the source MAC is the host's.  Every frame of the address gets
+ * it, whatever its protocol or fragment.  An echo request is noted: no
+ * socket lookup finds the ping socket its reply is for.
+ */
+static __always_inline int eg_from_identity(struct __sk_buff *skb,
+					    const struct psv_pkt *p, bool parsed,
+					    const struct psv_identity *id,
+					    struct psv_rewrite *rw)
+{
+	const struct psv_sock *s;
+	struct psv_conn_key k;
+
+	if (id->state == PSV_ID_RETIRED)
+		return PSV_REASON(PSV_DROP, EG_DROP_NO_IDENTITY);
+	if (parsed && p->proto == IPPROTO_ICMP && p->frag != PSV_FRAG_LATER &&
+	    p->icmp_type == ICMP_ECHO) {
+		s = eg_sock(skb);
+		conn_key_egress(&k, p);
+		conn_note_bound(&k, p->saddr, NULL, s ? s->app : 0);
+	}
+	nat_prepare_mac(rw, ETH_ALEN, id->mac);
+	return PSV_REASON(PSV_REWRITE, EG_IDENTITY_MAC);
+}
+
+/*
+ * The kernel's own ARP (a request for an on-link peer, a reply) in the
+ * name of an identity address that a bound socket made it use: sender
+ * and source MAC become the identity's.
+ */
+static __always_inline int eg_arp(void *data, void *data_end,
+				  struct psv_rewrite *rw)
+{
+	struct psv_arp *arp = pkt_ptr(data, data_end, ETH_HLEN, sizeof(*arp));
+	struct psv_identity *id;
+	__be32 spa;
+
+	if (!arp || !arp_is_ipv4(arp))
+		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
+	__builtin_memcpy(&spa, arp->spa, sizeof(spa));
+	id = bpf_map_lookup_elem(&psv_identities, &spa);
+	if (!id)
+		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
+	nat_prepare_mac(rw, ETH_ALEN, id->mac);
+	rw->mac2_off = ETH_HLEN + offsetof(struct psv_arp, sha);
+	return PSV_REASON(PSV_REWRITE, EG_ARP_IDENTITY);
+}
+
 static __always_inline int egress_decide(struct __sk_buff *skb,
 					 const struct psv_config *cfg,
 					 struct psv_rewrite *rw)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
+	struct psv_identity *id;
 	struct psv_pkt p = {};
 	struct ethhdr *eth;
 	int r;
@@ -249,18 +262,23 @@ static __always_inline int egress_decide(struct __sk_buff *skb,
 	 * (an offloaded tag, or one in the frame) are other L2 networks.
 	 */
 	eth = pkt_ptr(data, data_end, 0, sizeof(*eth));
-	if (!eth || skb->vlan_present ||
-	    !mac_eq(eth->h_source, cfg->host_mac) ||
-	    eth->h_proto != bpf_htons(ETH_P_IP))
+	if (!eth || skb->vlan_present || !mac_eq(eth->h_source, cfg->host_mac))
+		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
+	if (eth->h_proto == bpf_htons(ETH_P_ARP))
+		return eg_arp(data, data_end, rw);
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
 		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
 	r = parse_ipv4(data, data_end, skb->len, &p);
 	if (r == -PSV_E_SHORT)
 		return PSV_REASON(PSV_DROP, EG_DROP_PARSE);
+	id = bpf_map_lookup_elem(&psv_identities, &p.saddr);
+	if (id)
+		return eg_from_identity(skb, &p, !r, id, rw);
 	if (p.saddr != cfg->host_ip)
 		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
 	if (r)
 		return PSV_REASON(PSV_DROP, EG_DROP_PARSE);
-	if (eg_not_unicast(cfg, p.daddr) ||
+	if (not_unicast(cfg, p.daddr) ||
 	    (p.proto != IPPROTO_TCP && p.proto != IPPROTO_UDP &&
 	     p.proto != IPPROTO_ICMP))
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
@@ -271,9 +289,9 @@ static __always_inline int egress_decide(struct __sk_buff *skb,
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
 	r = eg_flow(skb, cfg, &p, rw);
 	if (reason_what(r) == PSV_REWRITE)
-		frag_note(&p, PSV_DIR_EGRESS, rw->new_addr);
+		frag_note(&p, PSV_DIR_EGRESS, rw->new_addr, false);
 	else if (reason_what(r) == PSV_PASS)
-		frag_note(&p, PSV_DIR_EGRESS, 0);
+		frag_note(&p, PSV_DIR_EGRESS, 0, false);
 	return r;
 }
 

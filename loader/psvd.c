@@ -56,6 +56,10 @@ struct psvd {
 	time_t started;
 	uint64_t next_scan_ms;
 	uint64_t pool_empty_logged_ms;
+	/* What egress falls back on under on_exhausted = reuse: runtime
+	 * state, so every write of psv_config carries it (a SIGHUP must not
+	 * leave reuse without an identity until the next scan). */
+	__be32 reuse_vip;
 	bool stop;
 };
 
@@ -116,17 +120,20 @@ static void fill_bpf_config(struct psvd *d, struct psv_config *cfg)
 	cfg->on_exhausted = d->conf.on_exhausted;
 	cfg->granularity = d->conf.granularity;
 	cfg->netns_cookie = d->netns_cookie;
+	cfg->reuse_vip = d->reuse_vip;
 	cfg->enabled = 1;
 }
 
-/* The identity egress falls back on under on_exhausted = reuse. */
+/*
+ * The identity egress falls back on under on_exhausted = reuse: the least
+ * recently used one in use.  Chosen whatever the mode, so a reload that
+ * switches to reuse finds one; written only under reuse.
+ */
 static void update_reuse_vip(struct psvd *d)
 {
 	struct identity *best = NULL;
 	struct psv_config cfg;
 
-	if (d->conf.on_exhausted != PSV_EXHAUSTED_REUSE)
-		return;
 	for (unsigned int i = 0; i < d->pool.count; i++) {
 		struct identity *id = d->pool.ids[i];
 
@@ -135,8 +142,10 @@ static void update_reuse_vip(struct psvd *d)
 		if (!best || id->last_seen_ns < best->last_seen_ns)
 			best = id;
 	}
+	d->reuse_vip = best ? best->ip : 0;
+	if (d->conf.on_exhausted != PSV_EXHAUSTED_REUSE)
+		return;
 	fill_bpf_config(d, &cfg);
-	cfg.reuse_vip = best ? best->ip : 0;
 	dataplane_set_config(&d->dp, &cfg);
 }
 

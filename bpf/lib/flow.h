@@ -53,14 +53,16 @@ static __always_inline void frag_key_fill(struct psv_frag_key *k,
 
 /*
  * A first fragment notes which identity its datagram got (vip 0: the
- * host's own), so the later ones, which carry no ports, follow it.
+ * host's own) and whether its socket has the identity's address
+ * (bound: nothing to translate), so the later ones, which carry no
+ * ports, follow it.
  * LRU: a lost entry only drops the rest of that datagram.
  */
 static __always_inline void frag_note(const struct psv_pkt *p, __u8 dir,
-				      __be32 vip)
+				      __be32 vip, bool bound)
 {
 	struct psv_frag_key k;
-	struct psv_frag f = { .vip = vip };
+	struct psv_frag f = { .vip = vip, .bound = bound };
 
 	if (p->frag != PSV_FRAG_FIRST)
 		return;
@@ -96,6 +98,35 @@ static __always_inline void touch(__u64 *last_seen, __u64 now)
 {
 	if (now - *last_seen >= NSEC_PER_SEC)
 		*last_seen = now;
+}
+
+/*
+ * A flow of a socket that sends from its identity's address, noted so
+ * ingress admits its replies where no socket lookup can tell
+ * (unconnected UDP, ICMP echo).  Nothing to translate: PSV_CONN_BOUND.
+ */
+static __always_inline void conn_note_bound(const struct psv_conn_key *k,
+					    __be32 vip,
+					    const struct psv_group_key *gk,
+					    __u32 app)
+{
+	struct psv_conn *c = bpf_map_lookup_elem(&psv_conns, k);
+	struct psv_conn fresh = {};
+	__u64 now = flow_now();
+
+	if (c && c->vip == vip) {
+		touch(&c->last_seen_ns, now);
+		return;
+	}
+	fresh.vip = vip;
+	fresh.app = app;
+	fresh.last_seen_ns = now;
+	fresh.flags = PSV_CONN_BOUND;
+	if (gk)
+		fresh.group = *gk;
+	/* Full table: the replies are dropped, nothing leaks. */
+	if (bpf_map_update_elem(&psv_conns, k, &fresh, BPF_ANY))
+		stat_inc(PSV_STAT_EG_DROP_TABLE_FULL);
 }
 
 /*

@@ -16,17 +16,82 @@ static __always_inline int in_to_host(const struct psv_config *cfg,
 {
 	nat_prepare(rw, p, 0, cfg->host_mac, IPV4_DADDR_OFF, p->daddr,
 		    cfg->host_ip);
-	frag_note(p, PSV_DIR_INGRESS, p->daddr);
+	frag_note(p, PSV_DIR_INGRESS, p->daddr, false);
 	return PSV_REASON(PSV_REWRITE, IN_TRANSLATED);
+}
+
+/* To a socket of the identity's own: only the MAC is the identity's. */
+static __always_inline int in_to_socket(const struct psv_config *cfg,
+					const struct psv_pkt *p,
+					struct psv_rewrite *rw)
+{
+	nat_prepare_mac(rw, 0, cfg->host_mac);
+	frag_note(p, PSV_DIR_INGRESS, p->daddr, true);
+	return PSV_REASON(PSV_REWRITE, IN_IDENTITY_MAC);
+}
+
+/*
+ * Whether the socket found for t has the identity's address vip: a
+ * connection (any state, TIME_WAIT too) or a listener bound to exactly
+ * vip.  A wildcard socket (sshd on 0.0.0.0) is the host's: reaching it
+ * through an identity would link the two.  One function per protocol,
+ * not inlined: clang would otherwise merge the two reads of src_ip4,
+ * and the verifier refuses one load through two kinds of pointer.
+ */
+static __noinline bool tcp_socket_of(void *ctx, struct bpf_sock_tuple *t,
+				     __be32 vip)
+{
+	struct bpf_sock *sk = bpf_skc_lookup_tcp(ctx, t, sizeof(t->ipv4),
+						 BPF_F_CURRENT_NETNS, 0);
+	bool ours;
+
+	if (!sk)
+		return false;
+	ours = sk->src_ip4 == vip;
+	bpf_sk_release(sk);
+	return ours;
+}
+
+static __noinline bool udp_socket_of(void *ctx, struct bpf_sock_tuple *t,
+				     __be32 vip)
+{
+	struct bpf_sock *sk = bpf_sk_lookup_udp(ctx, t, sizeof(t->ipv4),
+						BPF_F_CURRENT_NETNS, 0);
+	bool ours;
+
+	if (!sk)
+		return false;
+	ours = sk->src_ip4 == vip;
+	bpf_sk_release(sk);
+	return ours;
+}
+
+/* A socket of vip's own for a TCP or UDP packet raddr:rport -> vip:lport. */
+static __always_inline bool in_socket_of(void *ctx, __u8 proto, __be32 raddr,
+					 __be16 rport, __be32 vip,
+					 __be16 lport)
+{
+	struct bpf_sock_tuple t = {
+		.ipv4 = { .saddr = raddr, .daddr = vip,
+			  .sport = rport, .dport = lport },
+	};
+
+	if (proto == IPPROTO_TCP)
+		return tcp_socket_of(ctx, &t, vip);
+	if (proto == IPPROTO_UDP)
+		return udp_socket_of(ctx, &t, vip);
+	return false;
 }
 
 /*
  * An ICMP error about a packet we sent (a router's time exceeded for
- * traceroute, a port unreachable): the quote holds our outbound packet,
- * from the virtual address, so its source goes back to the host's too.
- * The outer source may be any router, not the peer.
+ * traceroute, a port unreachable, a PMTU error): the quote holds our
+ * outbound packet, from the virtual address.  A translated flow's
+ * quote goes back to the host's address too; a bound socket's needs
+ * nothing.  The outer source may be any router, not the peer.
  */
-static __always_inline int in_icmp_error(void *data, void *data_end,
+static __always_inline int in_icmp_error(void *ctx, void *data,
+					 void *data_end,
 					 const struct psv_config *cfg,
 					 const struct psv_pkt *p,
 					 struct psv_rewrite *rw)
@@ -37,18 +102,26 @@ static __always_inline int in_icmp_error(void *data, void *data_end,
 
 	if (parse_quote(data, data_end, p, &q) || q.saddr != p->daddr)
 		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	if (in_socket_of(ctx, q.proto, q.daddr, q.dport, q.saddr, q.sport))
+		return in_to_socket(cfg, p, rw);
 	conn_key_egress(&k, &q);
 	c = bpf_map_lookup_elem(&psv_conns, &k);
 	if (!c || c->vip != p->daddr)
 		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	if (c->flags & PSV_CONN_BOUND)
+		return in_to_socket(cfg, p, rw);
 	nat_prepare(rw, p, 0, cfg->host_mac, IPV4_DADDR_OFF, p->daddr,
 		    cfg->host_ip);
 	nat_prepare_quote(rw, p, &q, q.l3_off + offsetof(struct iphdr, saddr));
 	return PSV_REASON(PSV_REWRITE, IN_ICMP_ERROR);
 }
 
-/* Traffic to a virtual address: only flows psv made get through. */
-static __always_inline int in_virtual(void *data, void *data_end,
+/*
+ * Traffic to a virtual address: only flows of its sockets, or flows
+ * psv translated, get through; everything else is dropped the same way
+ * for every identity address.
+ */
+static __always_inline int in_virtual(void *ctx, void *data, void *data_end,
 				      const struct psv_config *cfg,
 				      const struct psv_pkt *p,
 				      struct psv_rewrite *rw)
@@ -61,19 +134,24 @@ static __always_inline int in_virtual(void *data, void *data_end,
 		f = frag_find(p, PSV_DIR_INGRESS);
 		if (!f || f->vip != p->daddr)
 			return PSV_REASON(PSV_DROP, IN_DROP_FRAG);
-		return in_to_host(cfg, p, rw);
+		return f->bound ? in_to_socket(cfg, p, rw) :
+				  in_to_host(cfg, p, rw);
 	}
 	if (p->proto == IPPROTO_ICMP && is_icmp_error(p->icmp_type))
-		return in_icmp_error(data, data_end, cfg, p, rw);
+		return in_icmp_error(ctx, data, data_end, cfg, p, rw);
 	if ((p->proto == IPPROTO_ICMP && p->icmp_type != ICMP_ECHOREPLY) ||
 	    (p->proto != IPPROTO_ICMP && p->proto != IPPROTO_TCP &&
 	     p->proto != IPPROTO_UDP))
 		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	if (in_socket_of(ctx, p->proto, p->saddr, p->sport, p->daddr, p->dport))
+		return in_to_socket(cfg, p, rw);
 	conn_key_ingress(&k, p);
 	c = bpf_map_lookup_elem(&psv_conns, &k);
 	if (!c || c->vip != p->daddr)
 		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
 	conn_seen(c, p, false, flow_now());
+	if (c->flags & PSV_CONN_BOUND)
+		return in_to_socket(cfg, p, rw);
 	return in_to_host(cfg, p, rw);
 }
 
@@ -157,14 +235,14 @@ static __always_inline int ingress_decide(void *ctx,
 {
 	struct psv_pkt p = {};
 	struct ethhdr *eth;
-	void *id;
+	struct psv_identity *id;
 	int err;
 
 	eth = pkt_ptr(data, data_end, 0, sizeof(*eth));
 	if (!eth)
 		return PSV_REASON(PSV_PASS, IN_PASS);
 	if (eth->h_proto == bpf_htons(ETH_P_ARP))
-		return arp_decide(data, data_end, rw);
+		return arp_decide(cfg, eth, data, data_end, rw);
 	/* VLAN-tagged frames belong to other L2 networks: out of scope. */
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
 		return PSV_REASON(PSV_PASS, IN_PASS);
@@ -179,8 +257,14 @@ static __always_inline int ingress_decide(void *ctx,
 	/* DHCP replies reach psvd's AF_PACKET sockets, virtual MACs too. */
 	if (is_udp_ports(&p, DHCP_SERVER_PORT, DHCP_CLIENT_PORT))
 		return PSV_REASON(PSV_PASS, IN_PASS);
+	/*
+	 * Sent to the identity's address but not to its MAC (the host's
+	 * own, say): admitting it would link the two.
+	 */
+	if (id && !mac_eq(eth->h_dest, id->mac))
+		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
 	if (id)
-		return in_virtual(data, data_end, cfg, &p, rw);
+		return in_virtual(ctx, data, data_end, cfg, &p, rw);
 	if (p.daddr == cfg->host_ip)
 		return in_host(ctx, data, data_end, &p);
 	return PSV_REASON(PSV_PASS, IN_PASS);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * nat.h - the rewrite a decision asks for, and the two ways to apply
- * it.  A rewrite swaps one IPv4 address (the host's real one for a
- * virtual one on egress, back on ingress) and one MAC address, and
- * fixes every checksum the swap touches.  For ICMP errors it also swaps
+ * it.  A rewrite swaps one MAC address and, for the NAT fallback, one
+ * IPv4 address (the host's real one for a virtual one on egress, back
+ * on ingress) with every checksum the swap touches.  A socket bound to
+ * its identity's address needs the MAC alone: no L3/L4 change at all.  For ICMP errors it also swaps
  * the same address inside the quoted packet.  Nothing is ever recomputed
  * from scratch: every checksum is updated incrementally.
  */
@@ -17,7 +18,8 @@ struct psv_rewrite {
 	__u8 mac_off;		/* 0: Ethernet destination, ETH_ALEN: source */
 	__u8 l4_flags;		/* BPF_F_PSEUDO_HDR, BPF_F_MARK_MANGLED_0 */
 	/* Frame offsets, __u32 so clang never masks them (see pkt_ptr). */
-	__u32 addr_off;		/* the IPv4 address field */
+	__u32 mac2_off;		/* the same MAC again (ARP sender); 0: none */
+	__u32 addr_off;		/* the IPv4 address field; 0: MAC only */
 	__u32 l4_csum_off;	/* TCP/UDP checksum; 0: none */
 	/* ICMP error: the same swap inside the quoted packet. */
 	__u32 icmp_csum_off;	/* 0: no quote to rewrite */
@@ -30,6 +32,15 @@ struct psv_rewrite {
 	__u16 in_l4_csum_new;
 };
 
+/* Only the MAC at mac_off changes. */
+static __always_inline void nat_prepare_mac(struct psv_rewrite *rw,
+					    __u32 mac_off, const __u8 *mac)
+{
+	__builtin_memset(rw, 0, sizeof(*rw));
+	__builtin_memcpy(rw->mac, mac, ETH_ALEN);
+	rw->mac_off = mac_off;
+}
+
 /*
  * Swap the address at addr_off from old to new and the MAC at mac_off.
  * A later fragment has no L4 header; ICMP has no pseudo-header, so an
@@ -41,11 +52,9 @@ static __always_inline void nat_prepare(struct psv_rewrite *rw,
 					__u32 addr_off, __be32 old_addr,
 					__be32 new_addr)
 {
-	__builtin_memset(rw, 0, sizeof(*rw));
+	nat_prepare_mac(rw, mac_off, mac);
 	rw->old_addr = old_addr;
 	rw->new_addr = new_addr;
-	__builtin_memcpy(rw->mac, mac, ETH_ALEN);
-	rw->mac_off = mac_off;
 	rw->addr_off = addr_off;
 	if (p->frag == PSV_FRAG_LATER)
 		return;
@@ -92,12 +101,23 @@ static __always_inline int nat_write(void *data, void *data_end,
 				     const struct psv_rewrite *rw)
 {
 	__u8 *mac = pkt_ptr(data, data_end, rw->mac_off, ETH_ALEN);
-	__be32 *addr = pkt_ptr(data, data_end, rw->addr_off, 4);
 	__u16 *in_ip_csum, *in_l4_csum;
+	__be32 *addr;
 
-	if (!mac || !addr)
+	if (!mac)
 		return -1;
 	__builtin_memcpy(mac, rw->mac, ETH_ALEN);
+	if (rw->mac2_off) {
+		mac = pkt_ptr(data, data_end, rw->mac2_off, ETH_ALEN);
+		if (!mac)
+			return -1;
+		__builtin_memcpy(mac, rw->mac, ETH_ALEN);
+	}
+	if (!rw->addr_off)
+		return 0;
+	addr = pkt_ptr(data, data_end, rw->addr_off, 4);
+	if (!addr)
+		return -1;
 	*addr = rw->new_addr;
 	if (!rw->icmp_csum_off)
 		return 0;
@@ -140,8 +160,11 @@ static __always_inline int nat_apply_tc(struct __sk_buff *skb,
 	if (rw->mac_off == 0 && bpf_skb_change_type(skb, PACKET_HOST))
 		return -1;
 	if (nat_write((void *)(long)skb->data, (void *)(long)skb->data_end,
-		      rw) ||
-	    bpf_l3_csum_replace(skb, IPV4_CSUM_OFF, rw->old_addr,
+		      rw))
+		return -1;
+	if (!rw->addr_off)
+		return 0;
+	if (bpf_l3_csum_replace(skb, IPV4_CSUM_OFF, rw->old_addr,
 				rw->new_addr, 4))
 		return -1;
 	if (rw->l4_csum_off &&
@@ -167,11 +190,15 @@ static __always_inline int nat_apply_xdp(struct xdp_md *ctx,
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u16 *ip_csum = pkt_ptr(data, data_end, IPV4_CSUM_OFF, 2);
-	__u16 *csum;
+	__u16 *ip_csum, *csum;
 	__u16 sum;
 
-	if (!ip_csum || nat_write(data, data_end, rw))
+	if (nat_write(data, data_end, rw))
+		return -1;
+	if (!rw->addr_off)
+		return 0;
+	ip_csum = pkt_ptr(data, data_end, IPV4_CSUM_OFF, 2);
+	if (!ip_csum)
 		return -1;
 	*ip_csum = csum_replace4(*ip_csum, rw->old_addr, rw->new_addr);
 	if (rw->l4_csum_off) {

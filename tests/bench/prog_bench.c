@@ -30,14 +30,25 @@
  * Every case is checked to take the path it names: the counter of that
  * path must move exactly once per timed run, or the case is reported
  * invalid and the exit status is 1.
+ *
+ * Nanoseconds differ threefold between machines, so every case is also
+ * judged against its hook's floor: a bare program of the same type
+ * (floor.bpf.c: TC egress and TC ingress return TC_ACT_OK, XDP returns
+ * XDP_PASS) measured right after the case, the same way (same frame,
+ * method, repeat and timer correction).  Each case reports its ns, the
+ * floor's, the difference and the ratio.
+ *
+ * The cases are one table, one row each (bench_cases[]): a new case is a
+ * frame function and a row.
  */
 #include <getopt.h>
+#include <math.h>
 
 #include "bpf_fixture.h"
+#include "bench/floor.skel.h"
 
 #define BENCH_ROUNDS 5
 #define BENCH_POOL 230		/* identities 192.0.2.20 .. 192.0.2.249 */
-#define BENCH_CASES 12
 
 enum bench_method {
 	BENCH_REPEAT,		/* unchanged frame: one call, many runs */
@@ -45,40 +56,68 @@ enum bench_method {
 	BENCH_NEW_FLOW,		/* a new group per run */
 };
 
+/* Which of psv's paths a case measures, for report.py's goals. */
+enum bench_path {
+	BENCH_OTHER,
+	BENCH_NAT,		/* L2+L3+L4 rewrite (NAT fallback) */
+	BENCH_SOCKET,		/* socket bound to an identity: MAC only */
+};
+
+static const char *const path_names[] = {
+	[BENCH_OTHER] = "other",
+	[BENCH_NAT] = "nat",
+	[BENCH_SOCKET] = "socket",
+};
+
 struct bench_case {
 	const char *metric;
-	const char *what;
 	enum fx_prog prog;
-	enum bench_method method;
+	struct pkt_frame (*frame)(void); /* unused by BENCH_NEW_FLOW */
 	enum fx_verdict verdict;
 	enum psv_stat stat;	/* the counter of the path measured */
-	struct pkt_frame frame;
+	enum bench_method method;
+	enum bench_path path;
 	bool self;		/* the flow's identity is the host's own */
+	const char *what;
 };
 
 struct bench_result {
 	double ns;		/* per packet, timer overhead removed */
 	double raw;		/* repeat-1 mean before the correction */
+	double floor;		/* the hook's bare program, measured alike */
 	bool valid;
 };
 
 static struct fx fx;
+static struct floor_bpf *floor_skel;
+static int floor_prog[3];	/* by enum fx_prog: the same hook, bare */
+/* The fixed cost of a repeat-1 call (see bench_calibrate), by program. */
+static double overhead[3], floor_overhead[3];
 static struct fx_world w;
 static struct fx_result res;
 static __u8 frame_buf[PKT_MAX];
 
-/* One test run of prog on frame; duration and retval out. */
-static int bench_call(enum fx_prog prog, const __u8 *frame, size_t len,
-		      int repeat, __u32 *duration, __u32 *retval)
+static const char *const hook_names[] = {
+	[FX_EGRESS] = "tc_egress",
+	[FX_INGRESS_XDP] = "xdp",
+	[FX_INGRESS_TC] = "tc_ingress",
+};
+
+/* One test run of program fd on frame; duration and retval out. */
+static int bench_call(int fd, const __u8 *frame, size_t len, int repeat,
+		      __u32 *duration, __u32 *retval)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
 		    .data_size_in = (__u32)len, .repeat = repeat);
+	struct bpf_prog_info info = {};
+	__u32 info_len = sizeof(info);
 	int err;
 
-	err = bpf_prog_test_run_opts(fx.prog[prog], &opts);
+	err = bpf_prog_test_run_opts(fd, &opts);
 	if (err) {
 		err = -errno;
-		fprintf(stderr, "test run of %s: %s\n", fx_prog_names[prog],
+		bpf_obj_get_info_by_fd(fd, &info, &info_len);
+		fprintf(stderr, "test run of %s: %s\n", info.name,
 			strerror(-err));
 		return err;
 	}
@@ -95,14 +134,14 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* Median over BENCH_ROUNDS calls of repeat runs each. */
-static int bench_repeat(enum fx_prog prog, const __u8 *frame, size_t len,
-			int repeat, double *ns)
+static int bench_repeat(int fd, const __u8 *frame, size_t len, int repeat,
+			double *ns)
 {
 	__u32 d[BENCH_ROUNDS], retval;
 	int i, err;
 
 	for (i = 0; i < BENCH_ROUNDS; i++) {
-		err = bench_call(prog, frame, len, repeat, &d[i], &retval);
+		err = bench_call(fd, frame, len, repeat, &d[i], &retval);
 		if (err)
 			return err;
 	}
@@ -112,8 +151,8 @@ static int bench_repeat(enum fx_prog prog, const __u8 *frame, size_t len,
 }
 
 /* Mean over runs calls of one run each. */
-static int bench_single(enum fx_prog prog, const __u8 *frame, size_t len,
-			long runs, double *ns)
+static int bench_single(int fd, const __u8 *frame, size_t len, long runs,
+			double *ns)
 {
 	__u32 d, retval;
 	double sum = 0;
@@ -121,7 +160,7 @@ static int bench_single(enum fx_prog prog, const __u8 *frame, size_t len,
 	int err;
 
 	for (i = 0; i < runs; i++) {
-		err = bench_call(prog, frame, len, 1, &d, &retval);
+		err = bench_call(fd, frame, len, 1, &d, &retval);
 		if (err)
 			return err;
 		sum += d;
@@ -195,7 +234,7 @@ static struct pkt_frame new_flow_frame(int i)
 	return f;
 }
 
-static int bench_new_flow(long runs, double *ns)
+static int bench_new_flow(int fd, long runs, double *ns)
 {
 	static __u8 frames[BENCH_POOL][128];
 	size_t lens[BENCH_POOL];
@@ -214,7 +253,7 @@ static int bench_new_flow(long runs, double *ns)
 		if (err)
 			return err;
 		for (i = 0; i < BENCH_POOL && done < runs; i++, done++) {
-			err = bench_call(FX_EGRESS, frames[i], lens[i], 1, &d,
+			err = bench_call(fd, frames[i], lens[i], 1, &d,
 					 &retval);
 			if (err)
 				return err;
@@ -232,16 +271,33 @@ static __u64 stat_now(enum psv_stat s)
 	return fx_read_stats(&fx, v) ? 0 : v[s];
 }
 
+/* ns per run of program fd on frame_buf (len), by method, uncorrected. */
+static int bench_measure(int fd, enum bench_method method, size_t len,
+			 long runs, int repeat, double *ns)
+{
+	switch (method) {
+	case BENCH_REPEAT:
+		return bench_repeat(fd, frame_buf, len, repeat, ns);
+	case BENCH_SINGLE:
+		return bench_single(fd, frame_buf, len, runs, ns);
+	default:
+		return bench_new_flow(fd, runs, ns);
+	}
+}
+
 /*
  * One validation run (verdict and counter), then the measurement, then
- * the counter again: it must have moved once per timed run.
+ * the counter again: it must have moved once per timed run.  Then the
+ * hook's floor, on the same frame the same way, with the same correction.
  */
 static int bench_one(const struct bench_case *c, long runs, int repeat,
-		     const double *overhead, struct bench_result *out)
+		     struct bench_result *out)
 {
+	bool timed_once = c->method != BENCH_REPEAT;
+	__u64 before, expect = c->method == BENCH_REPEAT ?
+			       (__u64)repeat * BENCH_ROUNDS : (__u64)runs;
+	struct pkt_frame f;
 	size_t len = 0;
-	__u64 before, expect;
-	double ns = 0;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -250,7 +306,8 @@ static int bench_one(const struct bench_case *c, long runs, int repeat,
 	if (err)
 		return err;
 	if (c->method != BENCH_NEW_FLOW) {
-		len = pkt_build(&c->frame, frame_buf, sizeof(frame_buf));
+		f = c->frame();
+		len = pkt_build(&f, frame_buf, sizeof(frame_buf));
 		err = fx_run(&fx, c->prog, frame_buf, len, 1, &res);
 		if (err)
 			return err;
@@ -272,26 +329,8 @@ static int bench_one(const struct bench_case *c, long runs, int repeat,
 		}
 	}
 	before = stat_now(c->stat);
-	switch (c->method) {
-	case BENCH_REPEAT:
-		err = bench_repeat(c->prog, frame_buf, len, repeat, &ns);
-		expect = (__u64)repeat * BENCH_ROUNDS;
-		out->raw = ns;
-		out->ns = ns;
-		break;
-	case BENCH_SINGLE:
-		err = bench_single(c->prog, frame_buf, len, runs, &ns);
-		expect = (__u64)runs;
-		out->raw = ns;
-		out->ns = ns - overhead[c->prog];
-		break;
-	default:
-		err = bench_new_flow(runs, &ns);
-		expect = (__u64)runs;
-		out->raw = ns;
-		out->ns = ns - overhead[c->prog];
-		break;
-	}
+	err = bench_measure(fx.prog[c->prog], c->method, len, runs, repeat,
+			    &out->raw);
 	if (err)
 		return err;
 	out->valid = stat_now(c->stat) - before == expect;
@@ -300,14 +339,18 @@ static int bench_one(const struct bench_case *c, long runs, int repeat,
 			fx_prog_names[c->prog], c->what, fx_stat_names[c->stat],
 			(unsigned long long)(stat_now(c->stat) - before),
 			(unsigned long long)expect);
-	return 0;
+	err = bench_measure(floor_prog[c->prog], c->method, len, runs, repeat,
+			    &out->floor);
+	out->ns = out->raw - (timed_once ? overhead[c->prog] : 0);
+	out->floor -= timed_once ? floor_overhead[c->prog] : 0;
+	return err;
 }
 
 /*
  * Runs prog on an unchanged frame for about a second: the first numbers
  * of a run measured a cold CPU (egress 101 ns where a warm one takes 56).
  */
-static int bench_warm_up(enum fx_prog prog, const struct pkt_frame *f)
+static int bench_warm_up(int fd, const struct pkt_frame *f)
 {
 	size_t len = pkt_build(f, frame_buf, sizeof(frame_buf));
 	__u32 ns, retval;
@@ -315,7 +358,7 @@ static int bench_warm_up(enum fx_prog prog, const struct pkt_frame *f)
 	int err = 0;
 
 	while (!err && total < 1000000000ULL) {
-		err = bench_call(prog, frame_buf, len, 1000000, &ns, &retval);
+		err = bench_call(fd, frame_buf, len, 1000000, &ns, &retval);
 		total += (__u64)ns * 1000000;
 	}
 	return err;
@@ -324,43 +367,22 @@ static int bench_warm_up(enum fx_prog prog, const struct pkt_frame *f)
 /*
  * The fixed cost a repeat-1 duration carries, per program: the same
  * unchanged frame, passed at the program's first check, timed both ways.
+ * For psv's program (fd fx.prog[prog]) and its hook's floor alike, each
+ * corrected by its own: a floor corrected by psv's would go below zero.
  */
-static int bench_calibrate(enum fx_prog prog, const struct pkt_frame *f,
-			   long runs, int repeat, double *overhead)
+static int bench_calibrate(int fd, const struct pkt_frame *f, long runs,
+			   int repeat, double *overhead)
 {
 	size_t len = pkt_build(f, frame_buf, sizeof(frame_buf));
 	double one, many;
 	int err;
 
 	err = bench_setup(false) ?:
-	      bench_single(prog, frame_buf, len, runs, &one) ?:
-	      bench_repeat(prog, frame_buf, len, repeat, &many);
+	      bench_single(fd, frame_buf, len, runs, &one) ?:
+	      bench_repeat(fd, frame_buf, len, repeat, &many);
 	if (err)
 		return err;
 	*overhead = one - many;
-	return 0;
-}
-
-/*
- * Whether repeats share the buffer for skb programs too: with repeat 2
- * an egress rewrite must translate once and then see a frame that is no
- * longer the host's.
- */
-static int bench_check_reuse(const struct pkt_frame *f, FILE *note)
-{
-	size_t len = pkt_build(f, frame_buf, sizeof(frame_buf));
-	int err;
-
-	err = bench_setup(false) ?:
-	      fx_run(&fx, FX_EGRESS, frame_buf, len, 2, &res);
-	if (err)
-		return err;
-	fprintf(note, "# TC repeat 2 of an egress rewrite: %llu translated, "
-		"%llu passed as not the host's: repeats %s one buffer\n",
-		(unsigned long long)res.delta[PSV_STAT_EG_TRANSLATED],
-		(unsigned long long)res.delta[PSV_STAT_EG_PASS_NOT_OURS],
-		res.delta[PSV_STAT_EG_TRANSLATED] == 1 ? "share" :
-		"do not share");
 	return 0;
 }
 
@@ -419,11 +441,180 @@ static struct pkt_frame ipv6_frame(bool from_host)
 	return f;
 }
 
+/* The frames of the cases, by what they are; w holds the addresses. */
+static struct pkt_frame fr_flow_ack(void)	/* the flow of bench_setup */
+{
+	return host_tcp(40000, PKT_TCP_ACK);
+}
+
+static struct pkt_frame fr_unknown_ack(void)
+{
+	return host_tcp(40001, PKT_TCP_ACK);
+}
+
+static struct pkt_frame fr_reply_self(void)	/* to the host-mapped identity */
+{
+	return remote_tcp(40000, PKT_TCP_ACK, true);
+}
+
+static struct pkt_frame fr_reply(void)		/* to identity 0 */
+{
+	return remote_tcp(40000, PKT_TCP_ACK, false);
+}
+
+static struct pkt_frame fr_arp_request(void)	/* who has identity 1? */
+{
+	return arp_who_has(w.vip[1]);
+}
+
+static struct pkt_frame fr_unsolicited_syn(void)
+{
+	struct pkt_frame f = remote_tcp(22, PKT_TCP_SYN, false);
+
+	f.ip.sport = 40000;
+	return f;
+}
+
+/*
+ * Whether repeats share the buffer for skb programs too: with repeat 2
+ * an egress rewrite must translate once and then see a frame that is no
+ * longer the host's.
+ */
+static int bench_check_reuse(FILE *note)
+{
+	struct pkt_frame f = fr_flow_ack();
+	size_t len = pkt_build(&f, frame_buf, sizeof(frame_buf));
+	int err;
+
+	err = bench_setup(false) ?:
+	      fx_run(&fx, FX_EGRESS, frame_buf, len, 2, &res);
+	if (err)
+		return err;
+	fprintf(note, "# TC repeat 2 of an egress rewrite: %llu translated, "
+		"%llu passed as not the host's: repeats %s one buffer\n",
+		(unsigned long long)res.delta[PSV_STAT_EG_TRANSLATED],
+		(unsigned long long)res.delta[PSV_STAT_EG_PASS_NOT_OURS],
+		res.delta[PSV_STAT_EG_TRANSLATED] == 1 ? "share" :
+		"do not share");
+	return 0;
+}
+
+#define REPEAT BENCH_REPEAT
+#define SINGLE BENCH_SINGLE
+#define NEW_FLOW BENCH_NEW_FLOW
+#define NAT BENCH_NAT
+#define SOCKET BENCH_SOCKET
+#define OTHER BENCH_OTHER
+#define SELF true
+
+/*
+ * One row per case: metric, program, frame, expected verdict, the
+ * counter of its path, method, path (what report.py judges against the
+ * floor: socket <= 1.5x, NAT beside it), whether the flow's identity is
+ * the host's own (so a rewrite leaves the frame unchanged for repeats),
+ * and what it is, in words.
+ */
+static const struct bench_case bench_cases[] = {
+	{ "egress_existing_flow", FX_EGRESS, fr_flow_ack, FX_PASS,
+	  PSV_STAT_EG_TRANSLATED, REPEAT, NAT, SELF, "existing flow (rewrite)" },
+	{ "egress_existing_flow_repeat1", FX_EGRESS, fr_flow_ack, FX_PASS,
+	  PSV_STAT_EG_TRANSLATED, SINGLE, NAT, 0, "existing flow (rewrite)" },
+	{ "egress_new_flow", FX_EGRESS, NULL, FX_PASS,
+	  PSV_STAT_EG_NEW_GROUP, NEW_FLOW, OTHER, 0, "new flow (group+conn)" },
+	{ "egress_pass_host", FX_EGRESS, fr_unknown_ack, FX_PASS,
+	  PSV_STAT_EG_PASS_HOST, REPEAT, OTHER, 0, "unknown TCP ACK (pass)" },
+	{ "ingress_xdp_reverse_nat", FX_INGRESS_XDP, fr_reply_self, FX_PASS,
+	  PSV_STAT_IN_TRANSLATED, REPEAT, NAT, SELF, "reverse NAT" },
+	{ "ingress_xdp_reverse_nat_repeat1", FX_INGRESS_XDP, fr_reply, FX_PASS,
+	  PSV_STAT_IN_TRANSLATED, SINGLE, NAT, 0, "reverse NAT" },
+	{ "ingress_xdp_arp_reply", FX_INGRESS_XDP, fr_arp_request, FX_TX,
+	  PSV_STAT_IN_ARP_REPLIED, SINGLE, OTHER, 0, "ARP reply" },
+	{ "ingress_xdp_unsolicited_drop", FX_INGRESS_XDP, fr_unsolicited_syn,
+	  FX_DROP, PSV_STAT_IN_DROP_UNSOLICITED, REPEAT, OTHER, 0,
+	  "unsolicited drop" },
+	{ "ingress_tc_reverse_nat", FX_INGRESS_TC, fr_reply_self, FX_PASS,
+	  PSV_STAT_IN_TRANSLATED, REPEAT, NAT, SELF, "reverse NAT" },
+	{ "ingress_tc_reverse_nat_repeat1", FX_INGRESS_TC, fr_reply, FX_PASS,
+	  PSV_STAT_IN_TRANSLATED, SINGLE, NAT, 0, "reverse NAT" },
+	{ "ingress_tc_arp_reply", FX_INGRESS_TC, fr_arp_request, FX_TX,
+	  PSV_STAT_IN_ARP_REPLIED, SINGLE, OTHER, 0, "ARP reply" },
+	{ "ingress_tc_unsolicited_drop", FX_INGRESS_TC, fr_unsolicited_syn,
+	  FX_DROP, PSV_STAT_IN_DROP_UNSOLICITED, REPEAT, OTHER, 0,
+	  "unsolicited drop" },
+};
+#define BENCH_CASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
+
 static const char *const method_names[] = {
 	[BENCH_REPEAT] = "repeat",
 	[BENCH_SINGLE] = "calls of repeat 1",
 	[BENCH_NEW_FLOW] = "new groups, repeat 1",
 };
+
+/* The bare program of each hook (floor.bpf.c), for floor_prog[]. */
+static int floor_open(void)
+{
+	int err;
+
+	floor_skel = floor_bpf__open_and_load();
+	if (!floor_skel) {
+		err = -errno;
+		fprintf(stderr, "load floor.bpf.o: %s\n", strerror(-err));
+		return err;
+	}
+	floor_prog[FX_EGRESS] =
+		bpf_program__fd(floor_skel->progs.floor_tc_egress);
+	floor_prog[FX_INGRESS_XDP] =
+		bpf_program__fd(floor_skel->progs.floor_xdp);
+	floor_prog[FX_INGRESS_TC] =
+		bpf_program__fd(floor_skel->progs.floor_tc_ingress);
+	return 0;
+}
+
+/* Above a floor this small a ratio says nothing: JSON null, "-". */
+static double floor_ratio(const struct bench_result *r)
+{
+	return r->floor >= 0.5 ? r->ns / r->floor : NAN;
+}
+
+static void print_json(const struct bench_case *c,
+		       const struct bench_result *r)
+{
+	double x = floor_ratio(r);
+	char ratio[32];
+
+	if (isnan(x))
+		snprintf(ratio, sizeof(ratio), "null");
+	else
+		snprintf(ratio, sizeof(ratio), "%.2f", x);
+	printf("{\"metric\": \"%s\", \"value\": %.1f, \"unit\": \"ns\", "
+	       "\"program\": \"%s\", \"hook\": \"%s\", \"path\": \"%s\", "
+	       "\"method\": \"%s\", \"floor\": %.1f, \"above_floor\": %.1f, "
+	       "\"floor_ratio\": %s}\n", c->metric, r->ns,
+	       fx_prog_names[c->prog], hook_names[c->prog],
+	       path_names[c->path], method_names[c->method], r->floor,
+	       r->ns - r->floor, ratio);
+}
+
+static void print_row(const struct bench_case *c,
+		      const struct bench_result *r, long runs, int repeat)
+{
+	double x = floor_ratio(r);
+	char ratio[16] = "-";
+
+	if (!isnan(x))
+		snprintf(ratio, sizeof(ratio), "%.1f", x);
+	printf("%-12s %-26s %7.1f %6.1f %6.1f %6s  %-6s ",
+	       fx_prog_names[c->prog], c->what, r->ns, r->floor,
+	       r->ns - r->floor, ratio, path_names[c->path]);
+	if (c->method == BENCH_REPEAT)
+		printf("%s %d, median of %d%s\n", method_names[c->method],
+		       repeat, BENCH_ROUNDS,
+		       c->self ? ", host-mapped identity" : "");
+	else
+		printf("%ld %s (raw %.1f - timer %.1f; floor's %.1f), "
+		       "upper bound\n", runs, method_names[c->method], r->raw,
+		       overhead[c->prog], floor_overhead[c->prog]);
+}
 
 static void usage(const char *prog)
 {
@@ -431,7 +622,8 @@ static void usage(const char *prog)
 		"usage: %s [--json] [--runs N] [--repeat N]\n"
 		"  --runs N    repeat-1 calls for rewriting cases (1000000)\n"
 		"  --repeat N  runs per call for unchanged frames (1000000)\n"
-		"  --json      JSON lines {\"metric\", \"value\", \"unit\"}\n",
+		"  --json      JSON lines {\"metric\", \"value\", \"unit\", "
+		"\"floor\", ...}\n",
 		prog);
 }
 
@@ -444,13 +636,13 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct pkt_frame v6_out, v6_in;
-	struct bench_case cases[BENCH_CASES];
 	struct bench_result br[BENCH_CASES];
-	double overhead[3] = { 0 }, load[1];
+	struct pkt_frame v6_out, v6_in;
+	double load[1];
 	long runs = 1000000;
 	int repeat = 1000000, opt, i, failed = 0;
 	bool json = false;
+	size_t n;
 	FILE *note;
 
 	while ((opt = getopt_long(argc, argv, "jn:r:h", opts, NULL)) != -1) {
@@ -475,68 +667,32 @@ int main(int argc, char **argv)
 	}
 
 	fx_world_init(&w);
-	cases[0] = (struct bench_case){ "egress_existing_flow",
-		"existing flow (rewrite)", FX_EGRESS, BENCH_REPEAT, FX_PASS,
-		PSV_STAT_EG_TRANSLATED, host_tcp(40000, PKT_TCP_ACK), true };
-	cases[1] = cases[0];
-	cases[1].metric = "egress_existing_flow_repeat1";
-	cases[1].method = BENCH_SINGLE;
-	cases[1].self = false;
-	cases[2] = (struct bench_case){ "egress_new_flow",
-		"new flow (group+conn)", FX_EGRESS, BENCH_NEW_FLOW, FX_PASS,
-		PSV_STAT_EG_NEW_GROUP, { .proto = 0 }, false };
-	cases[3] = (struct bench_case){ "egress_pass_host",
-		"unknown TCP ACK (pass)", FX_EGRESS, BENCH_REPEAT, FX_PASS,
-		PSV_STAT_EG_PASS_HOST, host_tcp(40001, PKT_TCP_ACK), false };
-	for (i = 0; i < 2; i++) {
-		enum fx_prog p = i ? FX_INGRESS_TC : FX_INGRESS_XDP;
-		int k = 4 + 4 * i;
-
-		cases[k] = (struct bench_case){ i ? "ingress_tc_reverse_nat" :
-			"ingress_xdp_reverse_nat", "reverse NAT", p,
-			BENCH_REPEAT, FX_PASS, PSV_STAT_IN_TRANSLATED,
-			remote_tcp(40000, PKT_TCP_ACK, true), true };
-		cases[k + 1] = (struct bench_case){ i ?
-			"ingress_tc_reverse_nat_repeat1" :
-			"ingress_xdp_reverse_nat_repeat1", "reverse NAT", p,
-			BENCH_SINGLE, FX_PASS, PSV_STAT_IN_TRANSLATED,
-			remote_tcp(40000, PKT_TCP_ACK, false), false };
-		cases[k + 2] = (struct bench_case){ i ? "ingress_tc_arp_reply" :
-			"ingress_xdp_arp_reply", "ARP reply", p, BENCH_SINGLE,
-			FX_TX, PSV_STAT_IN_ARP_REPLIED, arp_who_has(w.vip[1]),
-			false };
-		cases[k + 3] = (struct bench_case){ i ?
-			"ingress_tc_unsolicited_drop" :
-			"ingress_xdp_unsolicited_drop", "unsolicited drop", p,
-			BENCH_REPEAT, FX_DROP, PSV_STAT_IN_DROP_UNSOLICITED,
-			remote_tcp(22, PKT_TCP_SYN, false), false };
-		cases[k + 3].frame.ip.sport = 40000;
-	}
-
 	/* JSON lines only on stdout with --json: notes go to stderr. */
 	note = json ? stderr : stdout;
 	v6_out = ipv6_frame(true);
 	v6_in = ipv6_frame(false);
-	if (fx_open(&fx, 0)) {
-		fprintf(stderr, "cannot load the psv objects\n");
-		return 1;
-	}
-	if (bench_warm_up(FX_EGRESS, &v6_out) ||
-	    bench_warm_up(FX_INGRESS_XDP, &v6_in) ||
-	    bench_warm_up(FX_INGRESS_TC, &v6_in) ||
-	    bench_check_reuse(&cases[0].frame, note) ||
-	    bench_calibrate(FX_EGRESS, &v6_out, runs, repeat,
-			    &overhead[FX_EGRESS]) ||
-	    bench_calibrate(FX_INGRESS_XDP, &v6_in, runs, repeat,
-			    &overhead[FX_INGRESS_XDP]) ||
-	    bench_calibrate(FX_INGRESS_TC, &v6_in, runs, repeat,
-			    &overhead[FX_INGRESS_TC]))
+	if (fx_open(&fx, 0) || floor_open()) {
+		fprintf(stderr, "cannot load the psv or floor objects\n");
 		goto fail;
-	for (i = 0; i < BENCH_CASES; i++) {
-		if (bench_one(&cases[i], runs, repeat, overhead, &br[i]))
-			goto fail;
-		failed += !br[i].valid;
 	}
+	for (i = 0; i < 3; i++)
+		if (bench_warm_up(fx.prog[i], i ? &v6_in : &v6_out) ||
+		    bench_warm_up(floor_prog[i], i ? &v6_in : &v6_out))
+			goto fail;
+	if (bench_check_reuse(note))
+		goto fail;
+	for (i = 0; i < 3; i++)
+		if (bench_calibrate(fx.prog[i], i ? &v6_in : &v6_out, runs,
+				    repeat, &overhead[i]) ||
+		    bench_calibrate(floor_prog[i], i ? &v6_in : &v6_out, runs,
+				    repeat, &floor_overhead[i]))
+			goto fail;
+	for (n = 0; n < BENCH_CASES; n++) {
+		if (bench_one(&bench_cases[n], runs, repeat, &br[n]))
+			goto fail;
+		failed += !br[n].valid;
+	}
+	floor_bpf__destroy(floor_skel);
 	fx_close(&fx);
 
 	/* Other work on the machine shows up in every number. */
@@ -544,31 +700,21 @@ int main(int argc, char **argv)
 		fprintf(note, "# load average %.2f on %ld CPUs\n", load[0],
 		       sysconf(_SC_NPROCESSORS_ONLN));
 	if (!json)
-		printf("%-12s %-26s %8s  %s\n", "program", "case", "ns/pkt",
+		printf("%-12s %-26s %7s %6s %6s %6s  %-6s %s\n", "program",
+		       "case", "ns/pkt", "floor", "above", "x", "path",
 		       "method");
-	for (i = 0; i < BENCH_CASES; i++) {
-		const struct bench_case *c = &cases[i];
-
-		if (!br[i].valid)
+	for (n = 0; n < BENCH_CASES; n++) {
+		if (!br[n].valid)
 			fprintf(note, "# %s: invalid, not reported\n",
-				c->metric);
+				bench_cases[n].metric);
 		else if (json)
-			printf("{\"metric\": \"%s\", \"value\": %.1f, "
-			       "\"unit\": \"ns\"}\n", c->metric, br[i].ns);
-		else if (c->method == BENCH_REPEAT)
-			printf("%-12s %-26s %8.1f  %s %d, median of %d%s\n",
-			       fx_prog_names[c->prog], c->what, br[i].ns,
-			       method_names[c->method], repeat, BENCH_ROUNDS,
-			       c->self ? ", host-mapped identity" : "");
+			print_json(&bench_cases[n], &br[n]);
 		else
-			printf("%-12s %-26s %8.1f  %ld %s (raw %.1f - "
-			       "timer %.1f), upper bound\n",
-			       fx_prog_names[c->prog], c->what, br[i].ns, runs,
-			       method_names[c->method], br[i].raw,
-			       overhead[c->prog]);
+			print_row(&bench_cases[n], &br[n], runs, repeat);
 	}
 	return failed ? 1 : 0;
 fail:
+	floor_bpf__destroy(floor_skel);
 	fx_close(&fx);
 	return 1;
 }

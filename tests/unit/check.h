@@ -8,6 +8,7 @@
 #define PSV_CHECK_H
 
 #include <stdio.h>
+#include <string.h>
 
 static int check_failures;
 
@@ -38,6 +39,17 @@ static int check_failures;
 			printf("#   got %lld (0x%llx), want %lld (0x%llx)\n", \
 			       _a, (unsigned long long)_a, _b,		\
 			       (unsigned long long)_b);			\
+	} while (0)
+
+/* String equality with both strings printed on failure. */
+#define CHECK_STR(a, b, ...)						\
+	do {								\
+		const char *_a = (a), *_b = (b);			\
+		int _eq = _a && _b && !strcmp(_a, _b);			\
+		CHECK(_eq, __VA_ARGS__);				\
+		if (!_eq)						\
+			printf("#   got \"%s\", want \"%s\"\n",	\
+			       _a ? _a : "(null)", _b ? _b : "(null)");	\
 	} while (0)
 
 static inline int check_exit(void)

@@ -19,7 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <linux/if_packet.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -494,6 +496,254 @@ static void test_detach(void)
 	close(fd);
 }
 
+/*
+ * The socket path's world, in the test's network namespace: psv's
+ * interface psv0 (192.0.2.10/24, default route via .1, whose MAC is
+ * known so frames leave at once) with a peer psv1 to capture on, an
+ * interface psvo0 for 203.0.113.0/24, local routes for two identities,
+ * psv_routes as psvd mirrors them, both identities ready.
+ */
+#define BIND_HOST "192.0.2.10"
+#define BIND_VIP1 "192.0.2.200"
+#define BIND_VIP2 "192.0.2.201"
+#define BIND_SERVER "198.51.100.10"
+
+static int pinned(const char *name)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+	return bpf_obj_get(path);
+}
+
+static int route_entry(int fd, const char *prefix, __u32 len, __u8 via)
+{
+	struct psv_route_key k = { .prefixlen = len };
+
+	inet_pton(AF_INET, prefix, &k.addr);
+	return bpf_map_update_elem(fd, &k, &via, BPF_ANY);
+}
+
+static int bind_world(void)
+{
+	static const char *const cmds[] = {
+		"ip link add psv0 type veth peer name psv1",
+		"ip link add psvo0 type veth peer name psvo1",
+		"ip addr add " BIND_HOST "/24 dev psv0",
+		"ip addr add 203.0.113.10/24 dev psvo0",
+		"ip link set psv0 up", "ip link set psv1 up",
+		"ip link set psvo0 up", "ip link set psvo1 up",
+		"ip link set lo up",
+		"ip route add default via 192.0.2.1",
+		"ip neigh add 192.0.2.1 lladdr 02:00:00:00:00:fe dev psv0",
+		"ip route add local " BIND_VIP1 "/32 dev lo",
+		"ip route add local " BIND_VIP2 "/32 dev lo",
+		"sysctl -qw net.ipv4.ping_group_range='0 2147483647'",
+	};
+	struct psv_config cfg = { .enabled = 1, .granularity = PSV_GRAN_FLOW,
+				  .netns_cookie = netns,
+				  .on_exhausted = PSV_EXHAUSTED_DROP };
+	struct psv_identity id = { .state = PSV_ID_READY, .mac = { 2, 1 } };
+	int ids = pinned(PSV_MAP_IDENTITIES), ready = pinned(PSV_MAP_READY);
+	int routes = pinned(PSV_MAP_ROUTES);
+	const char *vips[] = { BIND_VIP1, BIND_VIP2 };
+	__u32 key = 0, vip;
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (system(cmds[i])) {
+			printf("# failed: %s\n", cmds[i]);
+			return -1;
+		}
+	inet_pton(AF_INET, BIND_HOST, &cfg.host_ip);
+	cfg.netmask = htonl(0xffffff00);
+	if (ids < 0 || ready < 0 || routes < 0 ||
+	    bpf_map_update_elem(config_fd, &key, &cfg, BPF_ANY) ||
+	    route_entry(routes, "0.0.0.0", 0, PSV_ROUTE_IFACE) ||
+	    route_entry(routes, "192.0.2.0", 24, PSV_ROUTE_IFACE) ||
+	    route_entry(routes, "203.0.113.0", 24, PSV_ROUTE_OTHER))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		inet_pton(AF_INET, vips[i], &vip);
+		id.id = i + 1;
+		if (bpf_map_update_elem(ids, &vip, &id, BPF_ANY) ||
+		    bpf_map_update_elem(ready, NULL, &vip, BPF_ANY))
+			return -1;
+	}
+	close(ids);
+	close(ready);
+	close(routes);
+	return 0;
+}
+
+/* The local address the kernel gave fd, as text. */
+static const char *local_addr(int fd, char buf[INET_ADDRSTRLEN])
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	if (getsockname(fd, (struct sockaddr *)&a, &len))
+		return "(getsockname failed)";
+	return inet_ntop(AF_INET, &a.sin_addr, buf, INET_ADDRSTRLEN);
+}
+
+/* A non-blocking socket of type and protocol, connected to dst:port. */
+static int connected(int type, int proto, const char *dst, __u16 port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+	int fd = socket(AF_INET, type | SOCK_NONBLOCK, proto);
+
+	inet_pton(AF_INET, dst, &a.sin_addr);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    errno != EINPROGRESS) {
+		printf("# connect to %s:%u: %s\n", dst, port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The source address of the next IPv4 frame of protocol proto on psv1. */
+static const char *wire_source(int pfd, __u8 proto, char buf[INET_ADDRSTRLEN])
+{
+	unsigned char f[256];
+
+	for (int i = 0; i < 50; i++) {
+		ssize_t n = recv(pfd, f, sizeof(f), MSG_DONTWAIT);
+
+		if (n >= 34 && f[12] == 0x08 && f[13] == 0 && f[23] == proto)
+			return inet_ntop(AF_INET, f + 26, buf, INET_ADDRSTRLEN);
+		if (n < 0)
+			usleep(10000);
+	}
+	return "(nothing on the wire)";
+}
+
+/*
+ * The socket path: connect() binds a socket to its group's identity, so
+ * its packets leave from the identity's address as the kernel made
+ * them; sendto() gives one datagram that address.  What cannot or must
+ * not be bound keeps the kernel's choice, counted by why.
+ */
+static void test_bind(void)
+{
+	__u64 bound = stat_sum(PSV_STAT_SK_BOUND);
+	__u64 src_set = stat_sum(PSV_STAT_SK_SRC_SET);
+	__u64 route = stat_sum(PSV_STAT_SK_UNBOUND_ROUTE);
+	__u64 local = stat_sum(PSV_STAT_SK_UNBOUND_LOCAL);
+	__u64 port = stat_sum(PSV_STAT_SK_UNBOUND_PORT);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(53) };
+	char buf[INET_ADDRSTRLEN], buf2[INET_ADDRSTRLEN];
+	int pfd, t1, t2, u, other, lo, own, fixed, conns;
+	struct psv_conn_key k = { .proto = IPPROTO_UDP, .rport = htons(53) };
+	struct psv_conn c;
+	socklen_t len = sizeof(a);
+
+	if (bind_world()) {
+		CHECK(0, "the socket path's world (veths, routes, maps)");
+		return;
+	}
+	pfd = socket(AF_PACKET, SOCK_RAW, htons(0x0800));
+	{
+		struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+					  .sll_protocol = htons(0x0800),
+					  .sll_ifindex = if_nametoindex("psv1") };
+
+		if (pfd < 0 || bind(pfd, (struct sockaddr *)&ll, sizeof(ll)))
+			CHECK(0, "capture on psv1: %s", strerror(errno));
+	}
+
+	t1 = connected(SOCK_STREAM, 0, BIND_SERVER, 80);
+	CHECK_STR(local_addr(t1, buf), BIND_VIP1,
+		  "connect: the TCP socket has the identity's address");
+	CHECK_STR(wire_source(pfd, IPPROTO_TCP, buf), BIND_VIP1,
+		  "... and its SYN leaves from it, as the kernel made it");
+	t2 = connected(SOCK_STREAM, 0, BIND_SERVER, 80);
+	CHECK_STR(local_addr(t2, buf), BIND_VIP1,
+		  "a second connection of the group: the same identity");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_BOUND) - bound, 2, "sock_bound counts both");
+
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	inet_pton(AF_INET, BIND_SERVER, &a.sin_addr);
+	CHECK_EQ(sendto(u, "q", 1, 0, (struct sockaddr *)&a, sizeof(a)), 1,
+		 "sendto on an unconnected UDP socket");
+	CHECK_STR(wire_source(pfd, IPPROTO_UDP, buf), BIND_VIP2,
+		  "... leaves from the next identity (a group of its own)");
+	CHECK_STR(local_addr(u, buf2), "0.0.0.0",
+		  "... while the socket stays bound to no address");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_SRC_SET) - src_set, 1, "sock_src_set counts it");
+	getsockname(u, (struct sockaddr *)&a, &len);
+	inet_pton(AF_INET, BIND_SERVER, &k.raddr);
+	k.lport = a.sin_port;
+	conns = pinned(PSV_MAP_CONNS);
+	CHECK(!bpf_map_lookup_elem(conns, &k, &c) &&
+	      (c.flags & PSV_CONN_BOUND) && c.vip == inet_addr(BIND_VIP2),
+	      "... and its flow is noted for the replies, untranslated");
+	close(conns);
+
+	other = connected(SOCK_STREAM, 0, "203.0.113.5", 80);
+	CHECK_STR(local_addr(other, buf), "203.0.113.10",
+		  "a destination through another interface: not bound");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_UNBOUND_ROUTE) - route, 1,
+		 "sock_unbound_route counts it");
+	lo = connected(SOCK_STREAM, 0, "127.0.0.1", 9);
+	CHECK_STR(local_addr(lo, buf), "127.0.0.1", "loopback: not bound");
+	own = connected(SOCK_STREAM, 0, BIND_VIP1, 9);
+	CHECK_STR(local_addr(own, buf), BIND_VIP1,
+		  "an identity's own address as destination: the kernel's choice");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_UNBOUND_LOCAL) - local, 2,
+		 "sock_unbound_local counts both");
+
+	fixed = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	a = (struct sockaddr_in){ .sin_family = AF_INET,
+				  .sin_port = htons(40999) };
+	bind(fixed, (struct sockaddr *)&a, sizeof(a));
+	inet_pton(AF_INET, BIND_SERVER, &a.sin_addr);
+	a.sin_port = htons(80);
+	connect(fixed, (struct sockaddr *)&a, sizeof(a));
+	CHECK_STR(local_addr(fixed, buf), BIND_HOST,
+		  "a socket bound to a port first keeps the kernel's address "
+		  "(the NAT fallback translates it)");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_UNBOUND_PORT) - port, 1,
+		 "sock_unbound_port counts it");
+
+	close(t1);
+	close(t2);
+	close(u);
+	close(other);
+	close(lo);
+	close(own);
+	close(fixed);
+	close(pfd);
+}
+
+/*
+ * ICMP ping sockets pass connect4 too (the kernel runs it for them).  An
+ * unconnected ping socket's sendto (iputils ping) passes no hook (6.18
+ * runs sendmsg4 for UDP only): the NAT fallback translates it.
+ */
+static void test_bind_ping(void)
+{
+	char buf[INET_ADDRSTRLEN];
+	int fd = connected(SOCK_DGRAM, IPPROTO_ICMP, BIND_SERVER, 0);
+
+	CHECK(fd >= 0, "a ping socket connects");
+	/* The queue is empty now: refill one identity for its group. */
+	{
+		int ready = pinned(PSV_MAP_READY);
+		__u32 vip = inet_addr(BIND_VIP1);
+
+		close(fd);
+		bpf_map_update_elem(ready, NULL, &vip, BPF_ANY);
+		close(ready);
+		fd = connected(SOCK_DGRAM, IPPROTO_ICMP, BIND_SERVER, 0);
+	}
+	CHECK_STR(local_addr(fd, buf), BIND_VIP1,
+		  "a connected ping socket has the identity's address");
+	close(fd);
+}
+
 int main(void)
 {
 	int before_tcp, before_udp;
@@ -515,6 +765,8 @@ int main(void)
 	test_other_netns();
 	test_rule_resolution();
 	test_apps_full();
+	test_bind();
+	test_bind_ping();
 	test_takeover();
 	test_detach();
 	attribution_close(&at);

@@ -98,8 +98,9 @@ static struct fx_expect translated(const struct pkt_frame *out, bool group,
 
 	if (group)
 		e.moved |= FX_S(EG_NEW_GROUP);
+	/* The test runs have no socket: no hook saw one. */
 	if (conn)
-		e.moved |= FX_S(EG_NEW_CONN);
+		e.moved |= FX_S(EG_NEW_CONN) | FX_S(EG_NAT_UNHOOKED);
 	return e;
 }
 
@@ -500,7 +501,8 @@ static void test_exhausted(void)
 					 FX_S(EG_TRANSLATED),
 				.ignore = FX_S(EG_POOL_EMPTY) |
 					  FX_S(EG_NEW_GROUP) |
-					  FX_S(EG_NEW_CONN) };
+					  FX_S(EG_NEW_CONN) |
+					  FX_S(EG_NAT_UNHOOKED) };
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 	check_conn(what, conn_key(PKT_IP_PROTO_TCP, 40002, 82), 0, -1);
 
@@ -816,6 +818,165 @@ static void test_conns_full(void)
 	fx_close(&small);
 }
 
+/* A frame a socket bound to identity i sends: its address, the host MAC. */
+static struct pkt_frame bound_frame(__u8 proto, int i)
+{
+	struct pkt_frame f = host_frame(proto, 40000, 80);
+
+	f.ip.saddr = w.vip[i];
+	if (proto == PKT_IP_PROTO_ICMP) {
+		f.ip.icmp_type = PKT_ICMP_ECHO;
+		f.ip.icmp_id = 0x2345;
+		f.ip.icmp_seq = 1;
+	}
+	return f;
+}
+
+/* The kernel's ARP request for the gateway, in the name of address spa. */
+static struct pkt_frame kernel_arp(__u32 spa)
+{
+	struct pkt_frame f = { .proto = PKT_ETH_P_ARP };
+
+	memset(f.dst, 0xff, 6);
+	memcpy(f.src, w.host_mac, 6);
+	f.arp.op = 1;
+	memcpy(f.arp.sha, w.host_mac, 6);
+	f.arp.spa = spa;
+	f.arp.tpa = w.gw_ip;
+	return f;
+}
+
+/*
+ * The socket path: a frame from an identity's address gets the
+ * identity's MAC and nothing else, whatever it carries; so does the
+ * kernel's ARP in its name.  A fixture table: input, verdict, output.
+ */
+static void test_socket_path(void)
+{
+	struct sp_case {
+		const char *desc;
+		struct pkt_frame in, out;
+		enum fx_verdict verdict;
+		__u64 moved;
+	} cases[10];
+	const __u64 mac_only = FX_S(EG_IDENTITY_MAC);
+	struct pkt_frame f;
+	struct fx_expect e;
+	size_t n = 0, i;
+
+	f = bound_frame(PKT_IP_PROTO_TCP, 0);
+	cases[n++] = (struct sp_case){ "TCP SYN of a bound socket", f, f,
+				       FX_PASS, mac_only };
+	f = bound_frame(PKT_IP_PROTO_TCP, 0);
+	f.ip.tcp_flags = PKT_TCP_ACK | PKT_TCP_PSH;
+	f.ip.payload_len = 1400;
+	cases[n++] = (struct sp_case){ "TCP data of a bound socket", f, f,
+				       FX_PASS, mac_only };
+	f = bound_frame(PKT_IP_PROTO_UDP, 1);
+	cases[n++] = (struct sp_case){ "UDP from a ready identity's address",
+				       f, f, FX_PASS, mac_only };
+	f = bound_frame(PKT_IP_PROTO_UDP, 0);
+	f.ip.frag_off = 16;
+	cases[n++] = (struct sp_case){ "a later UDP fragment", f, f, FX_PASS,
+				       mac_only };
+	f = bound_frame(PKT_IP_PROTO_UDP, 0);
+	f.ip.proto = 47;	/* GRE from a raw socket bound to it */
+	cases[n++] = (struct sp_case){ "another IP protocol", f, f, FX_PASS,
+				       mac_only };
+	f = bound_frame(PKT_IP_PROTO_ICMP, 0);
+	cases[n++] = (struct sp_case){ "ICMP echo of a bound ping socket", f,
+				       f, FX_PASS, mac_only };
+	f = kernel_arp(w.vip[0]);
+	cases[n] = (struct sp_case){ "the kernel's ARP in an identity's name",
+				     f, f, FX_PASS, FX_S(EG_ARP_IDENTITY) };
+	memcpy(cases[n++].out.arp.sha, w.vmac[0], 6);
+	f = kernel_arp(w.host_ip);
+	cases[n++] = (struct sp_case){ "the kernel's ARP for the host", f, f,
+				       FX_PASS, 0 };
+	f = bound_frame(PKT_IP_PROTO_TCP, 0);
+	memcpy(f.src, w.vmac[1], 6);
+	cases[n++] = (struct sp_case){ "a frame not from the host's MAC", f, f,
+				       FX_PASS, 0 };
+	f = bound_frame(PKT_IP_PROTO_TCP, 0);
+	f.ip.saddr = PKT_IP4(192, 0, 2, 99);
+	cases[n++] = (struct sp_case){ "from another address of the host", f,
+				       f, FX_PASS, 0 };
+
+	if (fx_setup(&fx, &w, 2) ||
+	    fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_ACTIVE, 1))
+		return;
+	for (i = 0; i < n; i++) {
+		if (cases[i].moved & (mac_only | FX_S(EG_ARP_IDENTITY))) {
+			int id = cases[i].in.ip.saddr == w.vip[1] ? 1 : 0;
+
+			memcpy(cases[i].out.src, w.vmac[id], 6);
+		}
+		e = (struct fx_expect){ .verdict = cases[i].verdict,
+					.out = &cases[i].out,
+					.moved = cases[i].moved };
+		fx_case(&fx, FX_EGRESS, cases[i].desc, &cases[i].in, &e, &r);
+	}
+	/* Nothing translated: no group, no connection, no identity taken. */
+	CHECK_EQ(fx_map_count(fx.groups), 0, "socket path: no group made");
+	CHECK_EQ(fx_map_count(fx.conns), 1,
+		 "socket path: only the echo is noted");
+	check_untouched("socket path", 0);
+	{
+		struct psv_conn_key k = conn_key(PKT_IP_PROTO_ICMP, 0x2345, 0);
+		struct psv_conn c;
+
+		CHECK(!bpf_map_lookup_elem(fx.conns, &k, &c) &&
+		      c.vip == htonl(w.vip[0]) && (c.flags & PSV_CONN_BOUND),
+		      "socket path: the echo's reply will be admitted, "
+		      "untranslated");
+	}
+
+	/* An identity address being retired sends nothing. */
+	if (fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_RETIRED, 1))
+		return;
+	f = bound_frame(PKT_IP_PROTO_TCP, 0);
+	e = (struct fx_expect){ .verdict = FX_DROP,
+				.moved = FX_S(EG_DROP_NO_IDENTITY) };
+	fx_case(&fx, FX_EGRESS, "TCP from a retired identity's address", &f,
+		&e, &r);
+}
+
+/* psvd ends the virtualized flows before detaching: no new ones start. */
+static void test_stopping(void)
+{
+	struct psv_config c;
+	struct pkt_frame in, out;
+	struct fx_expect e = { .verdict = FX_DROP,
+			       .moved = FX_S(EG_DROP_STOPPING) };
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	in = tcp_frame(40000, 80, PKT_TCP_SYN);
+	out = as_identity(&in, 0);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, "TCP SYN before stopping", &in, &e, &r);
+	fx_world_config(&w, &c);
+	c.stopping = 1;
+	if (fx_set_config(&fx, &c))
+		return;
+	in = tcp_frame(40000, 80, PKT_TCP_ACK);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, false);
+	fx_case(&fx, FX_EGRESS, "its segments while stopping (RST included)",
+		&in, &e, &r);
+	in = tcp_frame(40001, 81, PKT_TCP_SYN);
+	e = (struct fx_expect){ .verdict = FX_DROP,
+				.moved = FX_S(EG_DROP_STOPPING) };
+	fx_case(&fx, FX_EGRESS, "a new flow while stopping", &in, &e, &r);
+	in = bound_frame(PKT_IP_PROTO_TCP, 0);
+	out = in;
+	memcpy(out.src, w.vmac[0], 6);
+	e = (struct fx_expect){ .verdict = FX_PASS, .out = &out,
+				.moved = FX_S(EG_IDENTITY_MAC) };
+	fx_case(&fx, FX_EGRESS, "a bound socket's RST while stopping", &in, &e,
+		&r);
+}
+
 int main(void)
 {
 	fx_world_init(&w);
@@ -833,6 +994,8 @@ int main(void)
 	test_malformed();
 	test_fragments();
 	test_conns_full();
+	test_socket_path();
+	test_stopping();
 	fx_close(&fx);
 	return check_exit();
 }

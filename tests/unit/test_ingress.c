@@ -6,6 +6,7 @@
  * check, like test_egress; one scenario also runs egress to check that
  * flows recorded by ingress keep the host's identity on the way out.
  */
+#include <sched.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -158,6 +159,10 @@ static void test_arp(enum fx_prog p)
 			       .out = &out };
 	const struct fx_expect parse = { .verdict = FX_PASS,
 					 .moved = FX_S(IN_DROP_PARSE) };
+	const struct fx_expect arp_dropped = { .verdict = FX_DROP,
+					       .moved = FX_S(IN_ARP_DROPPED) };
+	const struct fx_expect to_host = { .verdict = FX_PASS, .out = &out,
+					   .moved = FX_S(IN_IDENTITY_MAC) };
 	__u32 probe = PKT_IP4(192, 0, 2, 202);
 	int i;
 
@@ -180,15 +185,22 @@ static void test_arp(enum fx_prog p)
 	in = arp_request(w.host_ip);
 	fx_case(&fx, p, "ARP who-has the host address", &in, &pass, &r);
 
-	/* psv.h: only READY and ACTIVE identities answer ARP. */
+	/*
+	 * psv.h: only READY and ACTIVE identities answer ARP.  The others
+	 * are local addresses too (their routes): the kernel must not
+	 * answer for them with the real MAC either.
+	 */
 	if (fx_set_identity(&fx, htonl(probe), w.vmac[1], PSV_ID_ACQUIRING, 3))
 		return;
 	in = arp_request(probe);
-	fx_case(&fx, p, "ARP who-has an acquiring identity", &in, &pass, &r);
+	fx_case(&fx, p, "ARP who-has an acquiring identity", &in, &arp_dropped,
+		&r);
 	if (fx_set_identity(&fx, htonl(probe), w.vmac[1], PSV_ID_RETIRED, 3))
 		return;
-	fx_case(&fx, p, "ARP who-has a retired identity", &in, &pass, &r);
+	fx_case(&fx, p, "ARP who-has a retired identity", &in, &arp_dropped,
+		&r);
 
+	/* The kernel asked in an identity's name: its answer reaches it. */
 	in = arp_reply(&in, 0);
 	memcpy(in.dst, w.vmac[0], 6);
 	in.arp.op = 2;
@@ -196,7 +208,12 @@ static void test_arp(enum fx_prog p)
 	in.arp.spa = w.gw_ip;
 	memcpy(in.arp.tha, w.vmac[0], 6);
 	in.arp.tpa = w.vip[0];
-	fx_case(&fx, p, "ARP reply to an identity", &in, &pass, &r);
+	out = in;
+	memcpy(out.dst, w.host_mac, 6);
+	fx_case(&fx, p, "ARP reply to an identity", &in, &to_host, &r);
+	in.dst[5] ^= 1;
+	fx_case(&fx, p, "ARP reply to an identity's address, another MAC", &in,
+		&pass, &r);
 
 	/* RFC 5227 2.3: someone else announcing .200 is a conflict psvd sees. */
 	in = arp_request(w.vip[0]);
@@ -515,7 +532,8 @@ static void test_host_flows(enum fx_prog p)
 	struct fx_expect e = { .verdict = FX_PASS, .out = &out,
 			       .moved = FX_S(EG_TRANSLATED) |
 					FX_S(EG_NEW_GROUP) |
-					FX_S(EG_NEW_CONN) };
+					FX_S(EG_NEW_CONN) |
+					FX_S(EG_NAT_UNHOOKED) };
 	struct psv_conn_key k;
 	__u16 lport = 0;
 	__u64 seen;
@@ -819,12 +837,208 @@ static void test_disabled(enum fx_prog p)
 	fx_case(&fx, p, "TCP SYN to .200 while disabled", &in, &pass, &r);
 }
 
+/* `ip route add local ADDR/32 dev lo`, in the test's own namespace. */
+static int local_route(__u32 addr)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "ip route add local %u.%u.%u.%u/32 dev lo",
+		 addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
+		 addr & 0xff);
+	return system(cmd) ? -1 : 0;
+}
+
+/* A socket of type on addr:port (host order), listening if TCP. */
+static int bound_socket(int type, __u32 addr, __u16 port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(addr),
+				 .sin_port = htons(port) };
+	int fd = socket(AF_INET, type, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    (type == SOCK_STREAM && listen(fd, 4))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Identity 0's socket on vip:lport connected to the remote's listener on
+ * rport (both addresses local here); the client closes first when told,
+ * so its side ends in TIME_WAIT.  Returns the client's fd.
+ */
+static int bound_connection(__u16 lport, __u16 rport, int *listener,
+			    int *server)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(w.vip[0]),
+				 .sin_port = htons(lport) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	*listener = bound_socket(SOCK_STREAM, w.remote, rport);
+	if (fd < 0 || *listener < 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	a.sin_addr.s_addr = htonl(w.remote);
+	a.sin_port = htons(rport);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	*server = accept(*listener, NULL, NULL);
+	return *server < 0 ? -1 : fd;
+}
+
+/*
+ * The socket path: traffic to an identity's address reaches the kernel
+ * (destination MAC the host's, nothing else changed) only for a socket
+ * of that address; every other probe is dropped alike.  Real sockets
+ * in the test's namespace, where the programs' socket lookups look.
+ */
+static void test_sockets(enum fx_prog p)
+{
+	const struct fx_expect drop = { .verdict = FX_DROP,
+					.moved = FX_S(IN_DROP_UNSOLICITED) };
+	struct pkt_frame in, out;
+	struct fx_expect e = { .verdict = FX_PASS, .out = &out,
+			       .moved = FX_S(IN_IDENTITY_MAC) };
+	/* Ports of their own for each program: TIME_WAIT outlives a run. */
+	const __u16 lport = 41000 + 10 * p, rport = 8000 + 10 * p;
+	struct pkt_ipv4 quoted = { .proto = PKT_IP_PROTO_TCP, .sport = lport,
+				   .dport = rport, .df = true,
+				   .tcp_flags = PKT_TCP_ACK };
+	int lis, wild, udp, udp_wild, cli, lfd = -1, sfd = -1;
+	struct psv_conn_key k;
+	struct psv_conn c = { .flags = PSV_CONN_BOUND };
+
+	if (fx_setup(&fx, &w, 0))
+		return;
+	lis = bound_socket(SOCK_STREAM, w.vip[0], 8080);
+	wild = bound_socket(SOCK_STREAM, 0, 8081);
+	udp = bound_socket(SOCK_DGRAM, w.vip[0], 5353);
+	udp_wild = bound_socket(SOCK_DGRAM, 0, 5354);
+	cli = bound_connection(lport, rport, &lfd, &sfd);
+	CHECK(lis >= 0 && wild >= 0 && udp >= 0 && udp_wild >= 0 && cli >= 0,
+	      "%s sockets on an identity's address and wildcard ones",
+	      fx_prog_names[p]);
+
+	in = tcp_in(5000, 8080, PKT_TCP_SYN, 0);
+	out = in;
+	memcpy(out.dst, w.host_mac, 6);
+	fx_case(&fx, p, "TCP SYN to a listener bound to the identity", &in, &e,
+		&r);
+	in = tcp_in(5000, 8081, PKT_TCP_SYN, 0);
+	fx_case(&fx, p, "TCP SYN to a wildcard listener", &in, &drop, &r);
+	in = tcp_in(5000, 8082, PKT_TCP_SYN, 0);
+	fx_case(&fx, p, "TCP SYN to a closed port", &in, &drop, &r);
+	in = tcp_in(5000, 8082, PKT_TCP_SYN, 1);
+	fx_case(&fx, p, "TCP SYN to another identity's closed port", &in,
+		&drop, &r);
+	in = tcp_in(rport, lport, PKT_TCP_ACK, 0);
+	out = in;
+	memcpy(out.dst, w.host_mac, 6);
+	fx_case(&fx, p, "TCP segment of a connection of the identity", &in, &e,
+		&r);
+	in = tcp_in(rport, lport, PKT_TCP_ACK, 1);
+	fx_case(&fx, p, "the same segment to another identity", &in, &drop,
+		&r);
+	in = tcp_in(rport, lport, PKT_TCP_ACK, 0);
+	memcpy(in.dst, w.host_mac, 6);
+	fx_case(&fx, p, "the same segment to the host's MAC", &in, &drop, &r);
+
+	/* A router's error about that connection, quote left as it is. */
+	quoted.saddr = w.vip[0];
+	quoted.daddr = w.remote;
+	in = echo_in(PKT_ICMP_UNREACH, 0, 0);
+	in.ip.icmp_code = 4;	/* fragmentation needed: PMTU */
+	in.ip.saddr = w.router;
+	in.ip.icmp_seq = 0;
+	in.ip.payload_len = 0;
+	in.ip.inner = &quoted;
+	out = in;
+	memcpy(out.dst, w.host_mac, 6);
+	fx_case(&fx, p, "ICMP PMTU error quoting the connection", &in, &e, &r);
+	quoted.sport = lport + 1;
+	fx_case(&fx, p, "ICMP error quoting no socket", &in, &drop, &r);
+
+	in = remote_frame(PKT_IP_PROTO_UDP, 53, 5353, 0);
+	out = in;
+	memcpy(out.dst, w.host_mac, 6);
+	fx_case(&fx, p, "UDP to a socket bound to the identity", &in, &e, &r);
+	in = remote_frame(PKT_IP_PROTO_UDP, 53, 5354, 0);
+	fx_case(&fx, p, "UDP to a wildcard socket", &in, &drop, &r);
+	/* What sendmsg4 notes when that socket sends from the identity. */
+	k = conn_key(PKT_IP_PROTO_UDP, 5354, 53);
+	c.vip = htonl(w.vip[0]);
+	CHECK(!bpf_map_update_elem(fx.conns, &k, &c, BPF_ANY),
+	      "%s note an unconnected UDP flow", fx_prog_names[p]);
+	out = in;
+	memcpy(out.dst, w.host_mac, 6);
+	fx_case(&fx, p, "UDP reply of that flow", &in, &e, &r);
+	in.ip.frag_len = 16;
+	in.ip.mf = true;
+	in.ip.payload_len = 64;
+	out = in;
+	memcpy(out.dst, w.host_mac, 6);
+	fx_case(&fx, p, "its first fragment", &in, &e, &r);
+	in.ip.mf = false;
+	in.ip.frag_len = 0;
+	in.ip.frag_off = 24;
+	out = in;
+	memcpy(out.dst, w.host_mac, 6);
+	fx_case(&fx, p, "its last fragment", &in, &e, &r);
+
+	k = conn_key(PKT_IP_PROTO_ICMP, 0x2345, 0);
+	CHECK(!bpf_map_update_elem(fx.conns, &k, &c, BPF_ANY),
+	      "%s note a bound ping", fx_prog_names[p]);
+	in = echo_in(PKT_ICMP_ECHOREPLY, 0x2345, 0);
+	out = in;
+	memcpy(out.dst, w.host_mac, 6);
+	fx_case(&fx, p, "echo reply of a bound ping socket", &in, &e, &r);
+	in = echo_in(PKT_ICMP_ECHO, 0x2345, 0);
+	fx_case(&fx, p, "echo request to the identity", &in, &drop, &r);
+
+	/* The client closes first: its side waits in TIME_WAIT. */
+	close(cli);
+	usleep(20000);
+	close(sfd);
+	usleep(20000);
+	in = tcp_in(rport, lport, PKT_TCP_FIN | PKT_TCP_ACK, 0);
+	out = in;
+	memcpy(out.dst, w.host_mac, 6);
+	fx_case(&fx, p, "a retransmitted FIN to a TIME_WAIT socket", &in, &e,
+		&r);
+	close(lis);
+	close(wild);
+	close(udp);
+	close(udp_wild);
+	close(lfd);
+}
+
+/* A private network namespace: the tests' routes and sockets stay in it. */
+static int netns_private(void)
+{
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return -1;
+	}
+	return system("ip link set lo up") ? -1 : 0;
+}
+
 int main(void)
 {
 	static const enum fx_prog progs[] = { FX_INGRESS_XDP, FX_INGRESS_TC };
 	size_t i;
 
 	fx_world_init(&w);
+	if (netns_private() || local_route(w.vip[0]) || local_route(w.vip[1]) ||
+	    local_route(w.remote)) {
+		CHECK(0, "a network namespace with the identities' routes");
+		return check_exit();
+	}
 	if (fx_open(&fx, 0)) {
 		CHECK(0, "load egress and ingress objects");
 		return check_exit();
@@ -842,6 +1056,7 @@ int main(void)
 		test_fragments(progs[i]);
 		test_large(progs[i]);
 		test_disabled(progs[i]);
+		test_sockets(progs[i]);
 	}
 	fx_close(&fx);
 	return check_exit();

@@ -6,6 +6,12 @@
  * the namespace), and against a fake psvd on a control socket
  * (PSV_CONTROL_DIR).  Checks the JSON the contract names, the tables, the
  * exit codes and the errors.
+ *
+ * Idle times are CLOCK_MONOTONIC minus a timestamp, and a timestamp older
+ * than the clock's start cannot exist: on a machine up for less than the
+ * idlest fixture (two hours), "now - 7200 s" would wrap.  So the test and
+ * every psvctl it runs live in a time namespace whose CLOCK_MONOTONIC is
+ * CLOCK_OFFSET_S ahead: the fixtures fit whatever the uptime.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +37,7 @@
 #include "psv.h"
 
 #define IFNAME "veth-t0"
+#define CLOCK_OFFSET_S (30 * 86400)	/* far beyond the idlest fixture */
 
 static char base[] = "/tmp/psvctl-test.XXXXXX";
 /* Short paths under base: a socket path must fit in 108 bytes. */
@@ -107,12 +114,45 @@ static int make_map(const char *name, enum bpf_map_type type, __u32 ksz,
 	return fd;
 }
 
+/*
+ * Moves this process, and so every child, into a new time namespace whose
+ * CLOCK_MONOTONIC reads CLOCK_OFFSET_S more.  Offsets can only be written
+ * before a process lives in the namespace, and unshare() moves only the
+ * children, hence the setns() (allowed: we have no threads).
+ */
+static int enter_old_clock(void)
+{
+	char offsets[64];
+	int fd, len, ok;
+
+	if (unshare(CLONE_NEWTIME)) {
+		printf("# unshare(CLONE_NEWTIME): %s (CONFIG_TIME_NS?)\n",
+		       strerror(errno));
+		return -1;
+	}
+	len = snprintf(offsets, sizeof(offsets), "monotonic %d 0\n",
+		       CLOCK_OFFSET_S);
+	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	ok = fd >= 0 && write(fd, offsets, len) == len;
+	if (fd >= 0)
+		close(fd);
+	fd = ok ? open("/proc/self/ns/time_for_children",
+		       O_RDONLY | O_CLOEXEC) : -1;
+	ok = fd >= 0 && !setns(fd, CLONE_NEWTIME);
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		printf("# time namespace %+d s: %s\n", CLOCK_OFFSET_S,
+		       strerror(errno));
+	return ok ? 0 : -1;
+}
+
 /* A private bpffs under base, invisible outside this process tree. */
 static int setup(void)
 {
 	char root[80];
 
-	if (!mkdtemp(base))
+	if (enter_old_clock() || !mkdtemp(base))
 		return -1;
 	snprintf(bpffs, sizeof(bpffs), "%s/bpf", base);
 	snprintf(rundir, sizeof(rundir), "%s/run", base);
@@ -203,12 +243,14 @@ static int fill_rules(int fd)
  * Applications, not in id order: two by rule with flows (5) and without
  * (9), one by executable (2), one whose rule slot is now unused (11), one
  * whose name fills its field and whose comm holds an escape (12), one by
- * cgroup (13).  The conns name them, and app 77 that is not here.
+ * cgroup (13).  The conns name them, and app 77 that is not here.  App 13
+ * was last seen 5 s ahead of psvctl's clock (as a psvctl in a time
+ * namespace behind the host's would see it): idle 0, not a wrapped count.
  */
 static const struct test_app {
 	__u32 id, rule, dev, uid, pid;
-	__u64 ino, sockets, idle_s;
-	__s64 open;
+	__u64 ino, sockets;
+	__s64 open, idle_s;
 	__u8 gran;
 	const char *name, *comm;
 } apps[] = {
@@ -226,7 +268,7 @@ static const struct test_app {
 	{ .id = 11, .rule = 40, .uid = 7, .pid = 600, .sockets = 2,
 	  .idle_s = 1, .gran = PSV_GRAN_APP, .name = "old", .comm = "old" },
 	{ .id = 13, .rule = 4, .uid = 0, .pid = 700, .sockets = 4,
-	  .open = 4, .idle_s = 0, .gran = PSV_GRAN_HOST, .name = "svc",
+	  .open = 4, .idle_s = -5, .gran = PSV_GRAN_HOST, .name = "svc",
 	  .comm = "svcd" },
 };
 #define N_APPS (sizeof(apps) / sizeof(apps[0]))
@@ -242,7 +284,7 @@ static int fill_apps(int fd, __u64 now)
 			.id = apps[i].id, .uid = apps[i].uid,
 			.pid = apps[i].pid, .granularity = apps[i].gran,
 			.sockets = apps[i].sockets, .open = apps[i].open,
-			.last_ns = now - apps[i].idle_s * 1000000000ULL,
+			.last_ns = now - apps[i].idle_s * 1000000000LL,
 		};
 
 		SET_NAME(v.name, apps[i].name);
@@ -682,6 +724,7 @@ static void test_apps_table(void)
 	      "identities as the first and +N more; the rule's match");
 	CHECK(!strchr(out, '\x1b') && strstr(out, " ?[31mevil "),
 	      "an escape in a comm is shown as ?");
+	CHECK(strstr(out, " 2h00m\n") != NULL, "an app idle two hours: 2h00m");
 }
 
 /* A psv_apps pin missing, then empty. */
