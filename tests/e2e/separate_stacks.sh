@@ -104,6 +104,9 @@ for ((i = 0; i < ROUNDS; i++)); do
 	app apptwo udp || fails=$((fails + 1))
 done
 check "appone and apptwo get $ROUNDS UDP echoes each (no DF), taking turns" is "fails == 0"
+# How the socket path fared (sockets bound, or left to the NAT, and why).
+psv_ctl stats --json | jq -r 'to_entries | map(select(.key | test("^sock_|_nat_|identity_mac"))) |
+	map("\(.key)=\(.value)") | "#   stats: " + join(" ")' 2>/dev/null
 apps=$(psv_ctl apps --json)
 check "psvctl apps shows one identity for each of one and two" \
 	holds '[.[] | select(.name == "one" or .name == "two") | .identities | length] == [1, 1]' <<<"$apps"
