@@ -7,7 +7,7 @@ PREFIX ?= /usr/local
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CLANG ?= clang
 BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
-PKGS := libbpf libxdp libelf zlib inih json-c
+PKGS := libbpf libxdp libelf zlib inih json-c libmnl
 
 ifeq ($(V),1)
 Q :=

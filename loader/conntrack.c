@@ -75,8 +75,7 @@ static bool set_has(const struct key_set *set, const void *k,
 
 struct walk {
 	uint64_t now_ns;
-	void (*live)(void *ctx, const struct psv_conn *c);
-	void *ctx;
+	const struct ct_observer *obs;
 	struct key_set groups, apps;	/* of the live connections */
 };
 
@@ -129,22 +128,23 @@ static bool keep_conn(struct walk *w, const void *key, const void *val)
 	set_add(&w->groups, &c->group);
 	if (c->app)
 		set_add(&w->apps, &c->app);
-	if (w->live)
-		w->live(w->ctx, c);
+	if (w->obs && w->obs->live)
+		w->obs->live(w->obs->ctx, c);
 	return true;
 }
 
 /*
- * A group lives while one of its connections does.  One younger than a
- * second may not have its connection yet (egress inserts the group
- * first).
+ * A group lives while one of its connections does, or a socket bound to
+ * its identity.  One younger than a second may not have either yet
+ * (the group is inserted first).
  */
 static bool keep_group(struct walk *w, const void *key, const void *val)
 {
 	const struct psv_group *g = val;
 
 	return set_has(&w->groups, key, group_cmp) ||
-	       !expired(g->created_ns, w->now_ns, 1);
+	       !expired(g->created_ns, w->now_ns, 1) ||
+	       (w->obs && w->obs->in_use && w->obs->in_use(w->obs->ctx, g->vip));
 }
 
 static bool keep_host_conn(struct walk *w, const void *key, const void *val)
@@ -170,11 +170,10 @@ static bool keep_app(struct walk *w, const void *key, const void *val)
 }
 
 void ct_expire(struct dataplane *dp, uint64_t now_ns,
-	       void (*live)(void *ctx, const struct psv_conn *c), void *ctx,
-	       struct ct_stats *st)
+	       const struct ct_observer *obs, struct ct_stats *st)
 {
 	struct walk w = {
-		.now_ns = now_ns, .live = live, .ctx = ctx,
+		.now_ns = now_ns, .obs = obs,
 		.groups = { .size = sizeof(struct psv_group_key) },
 		.apps = { .size = sizeof(__u32) },
 	};

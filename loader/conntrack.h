@@ -8,6 +8,7 @@
 #ifndef PSV_CONNTRACK_H
 #define PSV_CONNTRACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "psv.h"
@@ -32,10 +33,18 @@ struct ct_stats {
 /* Returns the idle timeout in seconds for a connection. */
 unsigned int ct_timeout(const struct psv_conn_key *key, const struct psv_conn *c);
 
-/* One expiry pass at monotonic time now_ns.  live() is called for every
- * connection that stays. */
+/* What an expiry pass tells its caller, and asks it. */
+struct ct_observer {
+	/* Called for every connection that stays (may be NULL). */
+	void (*live)(void *ctx, const struct psv_conn *c);
+	/* Whether sockets still use identity vip (may be NULL): a socket
+	 * bound to it keeps its groups, though it has no entry here. */
+	bool (*in_use)(void *ctx, __be32 vip);
+	void *ctx;
+};
+
+/* One expiry pass at monotonic time now_ns; obs may be NULL. */
 void ct_expire(struct dataplane *dp, uint64_t now_ns,
-	       void (*live)(void *ctx, const struct psv_conn *c), void *ctx,
-	       struct ct_stats *st);
+	       const struct ct_observer *obs, struct ct_stats *st);
 
 #endif

@@ -140,6 +140,7 @@ int dataplane_load(struct dataplane *dp, const struct netdev *dev,
 	dp->stats_fd = bpf_map__fd(dp->eg->maps.psv_stats);
 	dp->events_fd = bpf_map__fd(dp->eg->maps.psv_events);
 	dp->apps_fd = bpf_map__fd(dp->eg->maps.psv_apps);
+	dp->routes_fd = bpf_map__fd(dp->eg->maps.psv_routes);
 	log_info("%s: BPF objects loaded, maps %s in %s", dev->name,
 		 dp->adopted ? "adopted" : "created", dp->pin_dir);
 	return 0;

@@ -38,7 +38,7 @@ struct dataplane {
 	bool attached;			/* dataplane_attach() ran */
 	/* Map fds, owned by the skeletons. */
 	int config_fd, identities_fd, ready_fd, groups_fd, conns_fd;
-	int host_conns_fd, frags_fd, stats_fd, events_fd, apps_fd;
+	int host_conns_fd, frags_fd, stats_fd, events_fd, apps_fd, routes_fd;
 };
 
 /* Opens, sizes and loads both objects with maps pinned in pin_dir. */

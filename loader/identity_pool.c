@@ -10,7 +10,9 @@
 
 #include "dataplane.h"
 #include "identity_pool.h"
+#include "local_routes.h"
 #include "log.h"
+#include "sockets.h"
 
 static const char *const state_names[] = {
 	[PSV_ID_ACQUIRING] = "acquiring", [PSV_ID_READY] = "ready",
@@ -198,7 +200,8 @@ int pool_identity_bound(struct identity_pool *pool, struct identity *id,
 
 	id->ip = ip;
 	id->state = PSV_ID_READY;
-	err = map_put_identity(pool, id);
+	/* Local before any socket is bound to it: its route first. */
+	err = local_route_add(ip) ?: map_put_identity(pool, id);
 	if (err)
 		return err;
 	if (bpf_map_update_elem(pool->dp->ready_fd, NULL, &id->ip, BPF_ANY)) {
@@ -246,6 +249,27 @@ static void unqueue(struct identity_pool *pool, uint32_t vip)
 		bpf_map_update_elem(pool->dp->ready_fd, NULL, &q[i], BPF_ANY);
 }
 
+static int destroy_if_on(void *ctx, const struct inet4_sock *s)
+{
+	if (s->laddr == *(const uint32_t *)ctx)
+		sockets_destroy(s);
+	return 0;
+}
+
+/*
+ * Ends the sockets bound to ip (after a NAK or a conflict the address is
+ * someone else's; idle identities have none), then removes its route, so
+ * nothing can send from it any more, and only then its identity: a
+ * frame from an address egress does not know leaves untouched, with the
+ * real MAC.
+ */
+static void unlocal(struct identity_pool *pool, uint32_t ip)
+{
+	sockets_walk(destroy_if_on, &ip);
+	local_route_del(ip);
+	bpf_map_delete_elem(pool->dp->identities_fd, &ip);
+}
+
 void pool_retire(struct identity_pool *pool, struct identity *id,
 		 const char *why)
 {
@@ -256,8 +280,8 @@ void pool_retire(struct identity_pool *pool, struct identity *id,
 	if (id->ip) {
 		if (id->state == PSV_ID_READY)
 			unqueue(pool, id->ip);
-		bpf_map_delete_elem(pool->dp->identities_fd, &id->ip);
 		delete_groups_of(pool, id->ip);
+		unlocal(pool, id->ip);
 	}
 	id->state = PSV_ID_RETIRED;
 	pool->ops->release(pool, id);
@@ -295,16 +319,30 @@ void pool_flows_reset(struct identity_pool *pool)
 	qsort(pool->by_ip, pool->count, sizeof(*pool->by_ip), by_ip_cmp);
 }
 
-void pool_flow_seen(struct identity_pool *pool, uint32_t vip,
-		    uint64_t last_seen_ns)
+/* An identity by address, during a scan (after pool_flows_reset). */
+static struct identity *scan_find(struct identity_pool *pool, uint32_t vip)
 {
-	struct identity key = { .ip = vip }, *kp = &key, **found, *id;
+	struct identity key = { .ip = vip }, *kp = &key, **found;
 
 	found = bsearch(&kp, pool->by_ip, pool->count, sizeof(*pool->by_ip),
 			by_ip_cmp);
-	if (!found)
+	return found ? *found : NULL;
+}
+
+bool pool_in_use(struct identity_pool *pool, uint32_t vip)
+{
+	struct identity *id = scan_find(pool, vip);
+
+	return id && id->flows;
+}
+
+void pool_flow_seen(struct identity_pool *pool, uint32_t vip,
+		    uint64_t last_seen_ns)
+{
+	struct identity *id = scan_find(pool, vip);
+
+	if (!id)
 		return;
-	id = *found;
 	id->flows++;
 	if (last_seen_ns > id->last_seen_ns)
 		id->last_seen_ns = last_seen_ns;
@@ -364,6 +402,8 @@ int pool_adopt(struct identity_pool *pool)
 				pool->params.max);
 			return -E2BIG;
 		}
+		/* The crashed psvd's route stays; made sure of all the same. */
+		local_route_add(key);
 		memcpy(id->mac, v.mac, 6);
 		id->id = v.id;
 		id->ip = key;

@@ -84,11 +84,14 @@ void pool_retire(struct identity_pool *pool, struct identity *id,
 		 const char *why);
 /* egress took a ready identity (ringbuf event). */
 void pool_identity_taken(struct identity_pool *pool, uint32_t vip);
-/* A conntrack scan counts each identity's flows: reset, then one
- * pool_flow_seen per live connection, then pool_retire_idle. */
+/* A scan counts each identity's flows: reset, then one pool_flow_seen
+ * per socket bound to it and per live connection, then
+ * pool_retire_idle.  An identity is retired only when none is left. */
 void pool_flows_reset(struct identity_pool *pool);
 void pool_flow_seen(struct identity_pool *pool, uint32_t vip,
 		    uint64_t last_seen_ns);
+/* Whether the scan so far saw a flow of vip. */
+bool pool_in_use(struct identity_pool *pool, uint32_t vip);
 void pool_retire_idle(struct identity_pool *pool, uint64_t now_ms);
 /* Drops every identity: releases leases, empties the maps. */
 void pool_release_all(struct identity_pool *pool);

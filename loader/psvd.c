@@ -21,6 +21,7 @@
 #include <sys/statfs.h>
 #include <sys/timerfd.h>
 #include <linux/magic.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
@@ -31,8 +32,11 @@
 #include "dataplane.h"
 #include "dhcp_source.h"
 #include "identity_pool.h"
+#include "local_routes.h"
 #include "log.h"
 #include "netdev.h"
+#include "route_mirror.h"
+#include "sockets.h"
 #include "static_source.h"
 
 #define SCAN_INTERVAL_MS 2000
@@ -50,6 +54,7 @@ struct psvd {
 	struct static_source static_src;
 	struct dhcp_source dhcp_src;
 	struct ring_buffer *events;
+	struct route_mirror routes;
 	bool promisc;
 	int epfd, sigfd, timerfd, ctlfd;
 	char ctl_path[108];
@@ -154,15 +159,41 @@ static void count_flow(void *ctx, const struct psv_conn *c)
 	pool_flow_seen(ctx, c->vip, c->last_seen_ns);
 }
 
+static bool identity_in_use(void *ctx, __be32 vip)
+{
+	return pool_in_use(ctx, vip);
+}
+
+struct socket_count {
+	struct identity_pool *pool;
+	uint64_t now_ns;
+};
+
+/* A socket on an identity's address (TIME_WAIT too) is a flow of it. */
+static int count_socket(void *ctx, const struct inet4_sock *s)
+{
+	struct socket_count *sc = ctx;
+
+	pool_flow_seen(sc->pool, s->laddr, sc->now_ns);
+	return 0;
+}
+
 static void scan(struct psvd *d, uint64_t now)
 {
+	struct ct_observer obs = { .live = count_flow,
+				   .in_use = identity_in_use,
+				   .ctx = &d->pool };
+	struct socket_count sc = { .pool = &d->pool };
 	struct timespec ts;
 	struct ct_stats st;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sc.now_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	pool_flows_reset(&d->pool);
-	ct_expire(&d->dp, ts.tv_sec * 1000000000ULL + ts.tv_nsec, count_flow,
-		  &d->pool, &st);
+	/* A failed walk counts no socket: then the idle timer still waits. */
+	if (sockets_walk(count_socket, &sc))
+		return;
+	ct_expire(&d->dp, sc.now_ns, &obs, &st);
 	pool_retire_idle(&d->pool, now);
 	update_reuse_vip(d);
 	if (st.expired)
@@ -318,6 +349,7 @@ static int setup_loop(struct psvd *d)
 	return epoll_add(d, d->sigfd) ?: epoll_add(d, d->timerfd) ?:
 	       epoll_add(d, ring_buffer__epoll_fd(d->events)) ?:
 	       epoll_add(d, d->ctlfd) ?:
+	       epoll_add(d, route_mirror_fd(&d->routes)) ?:
 	       epoll_add(d, dhcp_socket_fd(&d->dhcp_src.sock));
 }
 
@@ -423,6 +455,8 @@ static int run(struct psvd *d)
 					log_err("read timerfd: %s", strerror(errno));
 			} else if (fd == d->ctlfd) {
 				control_serve(fd, control_reply, d);
+			} else if (fd == route_mirror_fd(&d->routes)) {
+				route_mirror_read(&d->routes);
 			} else if (fd == dhcp_socket_fd(&d->dhcp_src.sock)) {
 				dhcp_socket_read(&d->dhcp_src.sock, now_ms());
 			} else {
@@ -563,6 +597,67 @@ static int load_config(struct psvd *d)
 	return 0;
 }
 
+/*
+ * Whether s carries a virtualized flow: bound to an identity's address,
+ * or translated by egress (a connection of the host's address that psv
+ * made, not one the hooks merely noted).
+ */
+static bool virtualized(struct psvd *d, const struct inet4_sock *s)
+{
+	struct psv_conn_key k = { .raddr = s->raddr, .lport = s->lport,
+				  .rport = s->rport, .proto = s->proto };
+	struct psv_conn c;
+
+	if (pool_find_ip(&d->pool, s->laddr))
+		return true;
+	return s->laddr == d->dev.ip && s->raddr &&
+	       !bpf_map_lookup_elem(d->dp.conns_fd, &k, &c) &&
+	       !(c.flags & PSV_CONN_BOUND);
+}
+
+struct ending {
+	struct psvd *d;
+	unsigned int n;
+};
+
+static int end_if_virtualized(void *ctx, const struct inet4_sock *s)
+{
+	struct ending *e = ctx;
+
+	if (virtualized(e->d, s) && !sockets_destroy(s))
+		e->n++;
+	return 0;
+}
+
+/*
+ * Before the dataplane goes, its flows end: once detached, a flow that
+ * went on would leave with the real MAC and address and tie its
+ * identity to the host.  Egress, still attached, starts no new
+ * translated flow meanwhile and gives the RSTs of the ended ones their
+ * identities.  (Ping and raw sockets cannot be ended this way; their
+ * next packets after the detach are the host's.)
+ */
+static void end_virtualized_flows(struct psvd *d)
+{
+	struct ending e = { .d = d };
+	struct psv_config cfg;
+
+	fill_bpf_config(d, &cfg);
+	cfg.stopping = 1;
+	dataplane_set_config(&d->dp, &cfg);
+	sockets_walk(end_if_virtualized, &e);
+	log_info("%s: ended %u virtualized connections", d->ifname, e.n);
+	/* The RSTs are sent as the sockets end; let any queue drain. */
+	usleep(50 * 1000);
+}
+
+/* A local route of psv's whose identity is gone (a crash meanwhile). */
+static void drop_stray_route(void *ctx, uint32_t ip)
+{
+	if (!pool_find_ip(ctx, ip))
+		local_route_del(ip);
+}
+
 static void shutdown_daemon(struct psvd *d)
 {
 	if (d->keep_attached) {
@@ -570,6 +665,7 @@ static void shutdown_daemon(struct psvd *d)
 			 "(--keep-attached)", d->ifname);
 	} else {
 		attribution_detach(&d->at);
+		end_virtualized_flows(d);
 		dataplane_detach(&d->dp);
 		pool_release_all(&d->pool);
 		dataplane_unpin(&d->dp);
@@ -578,6 +674,7 @@ static void shutdown_daemon(struct psvd *d)
 		log_info("%s: detached, leases released, pins removed", d->ifname);
 	}
 	control_close(d->ctlfd, d->ctl_path);
+	route_mirror_close(&d->routes);
 	ring_buffer__free(d->events);
 	/* Leases left or released: the store says which. */
 	dhcp_source_run(&d->dhcp_src, now_ms());
@@ -639,8 +736,10 @@ int main(int argc, char **argv)
 		err = netdev_set_promisc(d.ifname, true);
 		d.promisc = !err;
 	}
-	err = err ?: setup_pool(&d) ?: dataplane_attach(&d.dp) ?:
-	      attach_hooks(&d) ?: setup_loop(&d);
+	err = err ?: setup_pool(&d) ?:
+	      route_mirror_open(&d.routes, d.dp.routes_fd, d.dev.ifindex) ?:
+	      local_routes_list(drop_stray_route, &d.pool) ?:
+	      dataplane_attach(&d.dp) ?: attach_hooks(&d) ?: setup_loop(&d);
 	if (err) {
 		log_err("%s: start-up failed: %s", d.ifname, strerror(-err));
 		/* Adopted state stays pinned for the next try; fresh state goes. */
@@ -650,6 +749,7 @@ int main(int argc, char **argv)
 				dataplane_detach(&d.dp);
 			dataplane_unpin(&d.dp);
 		}
+		route_mirror_close(&d.routes);
 		attribution_close(&d.at);
 		dataplane_close(&d.dp);
 		return 1;

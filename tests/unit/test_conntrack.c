@@ -38,6 +38,15 @@ static void count_live(void *ctx, const struct psv_conn *c)
 	n_live++;
 }
 
+/* Sockets are bound to identity 77 only. */
+#define VIP_WITH_SOCKETS 77
+
+static bool sockets_on(void *ctx, __be32 vip)
+{
+	(void)ctx;
+	return vip == VIP_WITH_SOCKETS;
+}
+
 static struct psv_conn_key ckey(__u8 proto, __u16 lport)
 {
 	struct psv_conn_key k = { .raddr = htonl(0xc6336401), .lport = htons(lport),
@@ -147,6 +156,13 @@ static void test_one_pass(void)
 	add_group(IPPROTO_UDP, 2, 3600000);
 	add_group(IPPROTO_TCP, 99, 500);
 	add_group(IPPROTO_TCP, 98, 1500);
+	{
+		struct psv_group_key k = gkey(IPPROTO_TCP, 97);
+		struct psv_group g = { .vip = VIP_WITH_SOCKETS,
+				       .created_ns = NOW - 3600 * SEC };
+
+		bpf_map_update_elem(dp.groups_fd, &k, &g, BPF_ANY);
+	}
 
 	/* Applications: 7 has a live connection, 8 only an expired one. */
 	add_app(1, 7, 0, 3600);
@@ -161,7 +177,10 @@ static void test_one_pass(void)
 	add_host_conn(IPPROTO_TCP, 3, 86400);
 
 	n_live = 0;
-	ct_expire(&dp, NOW, count_live, NULL, &st);
+	ct_expire(&dp, NOW,
+		  &(struct ct_observer){ .live = count_live,
+					 .in_use = sockets_on },
+		  &st);
 
 	CHECK(has_conn(IPPROTO_UDP, 1) && !has_conn(IPPROTO_UDP, 2),
 	      "UDP: 179 s idle stays, 181 s goes");
@@ -181,7 +200,14 @@ static void test_one_pass(void)
 	CHECK(!has_group(IPPROTO_UDP, 2), "an expired connection's group goes");
 	CHECK(has_group(IPPROTO_TCP, 99), "a group younger than a second stays");
 	CHECK(!has_group(IPPROTO_TCP, 98), "a group of 1.5 s without connection goes");
-	CHECK_EQ(st.groups, 2, "2 groups live");
+	CHECK(has_group(IPPROTO_TCP, 97),
+	      "a group whose identity has sockets (and no connection) stays");
+	{
+		struct psv_group_key k = gkey(IPPROTO_TCP, 97);
+
+		bpf_map_delete_elem(dp.groups_fd, &k);	/* test_many counts */
+	}
+	CHECK_EQ(st.groups, 3, "3 groups live");
 
 	CHECK(has_app(1), "an application with a live connection stays");
 	CHECK(!has_app(2), "one whose connections expired goes (after 600 s)");
@@ -207,7 +233,7 @@ static void test_many(void)
 
 	for (__u16 i = 0; i < 5000; i++)
 		add_conn(IPPROTO_UDP, 1000 + i, PSV_TCP_NONE, i % 2 ? 200 : 10, 1, 0);
-	ct_expire(&dp, NOW, NULL, NULL, &st);
+	ct_expire(&dp, NOW, NULL, &st);
 	while (!bpf_map_get_next_key(dp.conns_fd, prev, &next)) {
 		bpf_map_lookup_elem(dp.conns_fd, &next, &c);
 		left++;
