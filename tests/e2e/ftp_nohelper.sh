@@ -22,6 +22,10 @@
 # data connection can only leave from it.  The test accepts either
 # outcome if it is consistent (same identity and file intact, or another
 # identity and refused), says which, and checks nothing leaked.
+# Seen with main at fddcfef: lftp bound its data socket to the control
+# connection's identity address (strace: bind(192.0.2.200:0)), yet the SYN
+# left on another identity (egress took it for a new flow and translated
+# it), and vsftpd refused it.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/testbed/testbed.sh
