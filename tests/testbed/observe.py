@@ -42,7 +42,68 @@ Subcommands (each prints a table, or JSON with --json):
       JSON: {"frames", "eth", "ip", "inner_ip", "arp", "first_frames",
       "flows": [flow records as above, built from the offending frames]}
 
-Exit status: 0, or 2 on a usage or tshark error.
+  link PCAP [--mac M] [--ip I] [--exclude IP]... [--lan CIDR]...
+            [--port-range LO-HI] [--ts-tolerance MS]
+      Whether the identities' own headers link them: the counters and
+      clocks of a network stack that two identities share.  An identity
+      is a distinct (Ethernet source, IP source) pair of frames sent from
+      a --lan address (default 192.0.2.0/24; IPv6 works the same with a
+      v6 --lan), leaving out the real --mac/--ip and --exclude addresses
+      (the gateway, the observer).  For every pair of identities that
+      sent to a common destination address ("server") it judges:
+        tcp_ports (per server address and port): SYNs without ACK of the
+          two identities, retransmissions counted once, merged in capture
+          order.  A "switch" is a SYN of one identity right after one of
+          the other; its step is the forward distance between the two
+          source ports, modulo --port-range (Linux's default 32768-60999)
+          when both are in it, else modulo 65536.  LINKED if there are at
+          least 3 switches and at least 75% of them are small forward
+          steps (1..1023): one counter hands out increasing ports to both.
+          Two independent counters (random offsets d apart) alternate
+          steps of about +d and -d, so at most about half of the switches
+          can be small forward steps; random ports make one with
+          probability 1023/28232 (3.6%).  Two counters closer together
+          than either grows between two switches (0 < d < growth) cannot
+          be told from one: for ports (growth about 2 per connection) that
+          takes d of a few ports, chance about 1e-4 per pair.
+        tcp_ts (per server address): for each TCP connection (source and
+          destination port) the median of TSval - capture time in ms,
+          modulo 2^32 (the TS clock is 1 kHz).  LINKED if at least 2
+          pairs of connections (or every pair, if fewer exist), one of
+          each identity, have offsets within --ts-tolerance ms (default
+          100; by chance 201/2^32 per pair).  One offset per host and
+          server (Linux 4.10 to 6.x: a hash of saddr and daddr) then shows.
+          The testbed's 6.18 kernel was measured to draw a new offset per
+          connection (the hash takes the ports too): one stack shows no
+          relation there, and the relation stays for other kernels.
+        tcp_isn (per server address): the same with the SYN's ISN -
+          capture time in ns / 64 (Linux's ISN clock), tolerance 2^14
+          units (1 ms).  Linux hashes the ports into the ISN, so even one
+          stack shows no relation here; a stack without that would.
+        ip_id (IPv4, per server address and protocol): IP IDs of packets
+          without DF (UDP sent with IP_PMTUDISC_DONT, ICMP, fragments
+          counted once), merged in capture order, judged like tcp_ports
+          with steps modulo 65536.  Linux draws them from a counter per
+          (daddr, saddr, proto) bucket that also grows by a random amount
+          up to the jiffies since its last use: alternate sends should be
+          less than about a second apart.  Two buckets closer than their
+          growth between switches look like one (about growth/65536 per
+          pair, under 0.1% at a few sends a second).  IPv6 has no IP ID:
+          skipped.
+      A relation with too little data (fewer than 3 switches, no
+      connection with timestamps) is reported with "enough": false and
+      is never LINKED; a test should require enough data.
+      JSON: {"identities": [{"mac", "ip", "frames", "servers"}],
+      "pairs": [{"a": {"mac", "ip"}, "b": {...}, "common_servers",
+      "linked": [relation names], "relations": [{"relation", "server",
+      "linked", "enough", and for tcp_ports/ip_id "events", "switches",
+      "small_steps", "examples" ([from, to] values of small steps); for
+      tcp_ts/tcp_isn "connections" ([n_a, n_b]), "pairs", "matches",
+      "closest" (smallest offset distance), "examples"}]}],
+      "linked_pairs", "linked_relations"}
+
+Exit status: 0, 1 if `link` found a relation, or 2 on a usage or tshark
+error.
 """
 
 import argparse
@@ -59,6 +120,10 @@ FIELDS = [
     "udp.checksum.status", "icmp.type", "icmp.ident", "icmp.checksum.status",
     "arp.opcode", "arp.src.hw_mac", "arp.src.proto_ipv4", "arp.dst.hw_mac",
     "arp.dst.proto_ipv4",
+    # For `link`: the counters and clocks a stack puts in its headers.
+    "ipv6.src", "ipv6.dst", "ipv6.nxt", "ip.id", "ip.flags.df",
+    "tcp.flags.syn", "tcp.flags.ack", "tcp.seq_raw",
+    "tcp.options.timestamp.tsval",
 ]
 PROTO = {1: "icmp", 6: "tcp", 17: "udp"}
 ICMP_ERRORS = {3, 4, 5, 11, 12}
@@ -504,6 +569,265 @@ def cmd_leaks(args):
     return None
 
 
+# ---- link: what the stack's counters and clocks tell an observer ----------
+#
+# Each criterion below is documented in the module docstring (`link`).
+
+LINK_PORT_RANGE = (32768, 60999)  # Linux's default ip_local_port_range
+LINK_SMALL_STEP = 1024       # a "small forward step" is 1..1023
+LINK_MIN_SWITCHES = 3        # identity changes needed to judge a sequence
+LINK_SMALL_SHARE = 0.75      # share of switches that must be small steps
+LINK_TS_TOLERANCE_MS = 100   # TSval offsets this close are one clock
+LINK_ISN_TOLERANCE = 1 << 14  # ISN offsets (64 ns units, ~1 ms) this close
+LINK_MIN_MATCHES = 2         # matching connection pairs needed (or all)
+
+
+def is_true(v):
+    return v in ("1", "True", "true")
+
+
+def epoch_ns(s):
+    """frame.time_epoch ("1764516000.123456000") as integer nanoseconds:
+    a float loses the ISN clock's 64 ns units at today's epoch."""
+    whole, _, frac = s.partition(".")
+    return int(whole) * 10**9 + int((frac + "000000000")[:9])
+
+
+def signed32(v):
+    v &= 0xffffffff
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
+class Sent:
+    """One IPv4 or IPv6 frame, with the fields `link` reads."""
+
+    def __init__(self, fr):
+        self.num = first(fr, "frame.number", int)
+        self.ns = epoch_ns(fr["frame.time_epoch"][0])
+        self.mac = first(fr, "eth.src")
+        if fr["ip.src"]:
+            self.v6 = False
+            self.src, self.dst = fr["ip.src"][0], fr["ip.dst"][0]
+            self.proto = int(fr["ip.proto"][0])
+            ipid = first(fr, "ip.id")
+            self.ipid = int(ipid, 0) if ipid else None
+            self.df = is_true(first(fr, "ip.flags.df"))
+        else:
+            self.v6 = True
+            self.src, self.dst = fr["ipv6.src"][0], fr["ipv6.dst"][0]
+            nxt = int(fr["ipv6.nxt"][0]) if fr["ipv6.nxt"] else None
+            if nxt not in (6, 17, 58):
+                # An extension header first: the transport tshark found.
+                nxt = 6 if fr["tcp.srcport"] else 17 if fr["udp.srcport"] \
+                    else nxt
+            self.proto = nxt
+            self.ipid, self.df = None, True
+        self.sport = self.dport = None
+        self.syn = self.ack = False
+        self.seq = self.tsval = None
+        # The outer header only: inside an ICMP error the TCP fields are
+        # the quoted segment's.
+        if self.proto == 6 and fr["tcp.srcport"]:
+            self.sport = first(fr, "tcp.srcport", int)
+            self.dport = first(fr, "tcp.dstport", int)
+            self.syn = is_true(first(fr, "tcp.flags.syn"))
+            self.ack = is_true(first(fr, "tcp.flags.ack"))
+            self.seq = first(fr, "tcp.seq_raw", int)
+            self.tsval = first(fr, "tcp.options.timestamp.tsval", int)
+        elif self.proto == 17 and fr["udp.srcport"]:
+            self.sport = first(fr, "udp.srcport", int)
+            self.dport = first(fr, "udp.dstport", int)
+
+
+def ident_str(ident):
+    return f"{ident[1]} ({ident[0]})"
+
+
+def port_step(a, b, lo, hi):
+    """Forward distance from port a to port b, modulo the port range when
+    both are in it (the kernel's counter wraps there), else modulo 2^16."""
+    if lo <= a <= hi and lo <= b <= hi:
+        return (b - a) % (hi - lo + 1)
+    return (b - a) % 65536
+
+
+def judge_sequence(events, step):
+    """events: (frame, identity, value) of two identities in capture order.
+    Counts identity switches and how many of them are small forward steps."""
+    switches, small, examples = 0, 0, []
+    for (_, i1, v1), (_, i2, v2) in zip(events, events[1:]):
+        if i1 == i2:
+            continue
+        switches += 1
+        s = step(v1, v2)
+        if 0 < s < LINK_SMALL_STEP:
+            small += 1
+            if len(examples) < 8:
+                examples.append([v1, v2])
+    enough = switches >= LINK_MIN_SWITCHES
+    return {"events": len(events), "switches": switches,
+            "small_steps": small, "examples": examples, "enough": enough,
+            "linked": enough and small >= LINK_SMALL_SHARE * switches}
+
+
+def judge_offsets(conns_a, conns_b, modulus, tolerance):
+    """conns_x: {connection: offset}.  Pairs of connections (one of each
+    identity) whose offsets agree within tolerance (modular distance)."""
+    matches, closest, examples = 0, None, []
+    for ca, oa in conns_a.items():
+        for cb, ob in conns_b.items():
+            d = (oa - ob) % modulus
+            d = min(d, modulus - d)
+            closest = d if closest is None else min(closest, d)
+            if d <= tolerance:
+                matches += 1
+                if len(examples) < 8:
+                    examples.append([list(ca), list(cb), d])
+    pairs = len(conns_a) * len(conns_b)
+    return {"connections": [len(conns_a), len(conns_b)], "pairs": pairs,
+            "matches": matches, "closest": closest, "examples": examples,
+            "enough": pairs > 0,
+            "linked": pairs > 0 and matches >= min(LINK_MIN_MATCHES, pairs)}
+
+
+def median(vals):
+    vals = sorted(vals)
+    return vals[len(vals) // 2]
+
+
+def cmd_link(args):
+    lans = args.lan or [ipaddress.ip_network("192.0.2.0/24")]
+    real_macs = {m.lower() for m in args.mac}
+    real_ips = set(args.ip) | set(args.exclude)
+    lo, hi = args.port_range
+    ids = {}            # identity -> frames sent
+    syns = {}           # (dst, dport) -> [(frame, identity, sport)]
+    seen_syn = set()    # (identity, sport, isn): retransmissions
+    ts = {}             # (identity, dst) -> {(sport, dport): [offset]}
+    isn = {}            # (identity, dst) -> {(sport, dport): offset}
+    ipids = {}          # (dst, proto) -> [(frame, identity, ip id)]
+    servers = {}        # identity -> set of dst
+    for fr in frames(args.pcap):
+        if not (fr["ip.src"] or fr["ipv6.src"]) or not fr["eth.src"]:
+            continue
+        p = Sent(fr)
+        if not any(in_net(p.src, n) for n in lans):
+            continue
+        if p.mac.lower() in real_macs or p.src in real_ips:
+            continue
+        ident = (p.mac.lower(), p.src)
+        ids[ident] = ids.get(ident, 0) + 1
+        servers.setdefault(ident, set()).add(p.dst)
+        if p.proto == 6 and p.sport is not None:
+            conn = (p.sport, p.dport)
+            if p.syn and not p.ack and (ident, p.sport, p.seq) not in seen_syn:
+                seen_syn.add((ident, p.sport, p.seq))
+                syns.setdefault((p.dst, p.dport), []).append(
+                    (p.num, ident, p.sport))
+                off = (p.seq - p.ns // 64) % (1 << 32)
+                isn.setdefault((ident, p.dst), {}).setdefault(conn, off)
+            if p.tsval is not None:
+                off = (p.tsval - p.ns // 10**6) % (1 << 32)
+                ts.setdefault((ident, p.dst), {}).setdefault(
+                    conn, []).append(off)
+        if not p.v6 and not p.df and p.ipid is not None:
+            seq = ipids.setdefault((p.dst, p.proto), [])
+            # Fragments of one datagram share an ID: count it once.
+            if not (seq and seq[-1][1] == ident and seq[-1][2] == p.ipid):
+                seq.append((p.num, ident, p.ipid))
+
+    def ts_conns(ident, dst):
+        # An offset per connection: its median (the clock ticks at 1 kHz,
+        # the capture's timestamps do not tick with it).
+        return {c: median(v) for c, v in ts.get((ident, dst), {}).items()}
+
+    order = sorted(ids, key=lambda i: (ip_sort(i[1]), i[0]))
+    pairs = []
+    for x, a in enumerate(order):
+        for b in order[x + 1:]:
+            common = sorted(servers[a] & servers[b], key=ip_sort)
+            if not common:
+                continue
+            rels = []
+            for dst in common:
+                for (d, dport), evs in sorted(syns.items(), key=str):
+                    if d != dst:
+                        continue
+                    evs = [e for e in evs if e[1] in (a, b)]
+                    if {e[1] for e in evs} != {a, b}:
+                        continue
+                    r = judge_sequence(
+                        evs, lambda u, v: port_step(u, v, lo, hi))
+                    rels.append(dict(relation="tcp_ports",
+                                     server=f"{dst}:{dport}", **r))
+                ca, cb = ts_conns(a, dst), ts_conns(b, dst)
+                if ca and cb:
+                    r = judge_offsets(ca, cb, 1 << 32, args.ts_tolerance)
+                    rels.append(dict(relation="tcp_ts", server=dst, **r))
+                ca, cb = isn.get((a, dst), {}), isn.get((b, dst), {})
+                if ca and cb:
+                    r = judge_offsets(ca, cb, 1 << 32, LINK_ISN_TOLERANCE)
+                    rels.append(dict(relation="tcp_isn", server=dst, **r))
+                for (d, proto), evs in sorted(ipids.items(), key=str):
+                    if d != dst:
+                        continue
+                    evs = [e for e in evs if e[1] in (a, b)]
+                    if {e[1] for e in evs} != {a, b}:
+                        continue
+                    r = judge_sequence(evs, lambda u, v: (v - u) % 65536)
+                    rels.append(dict(relation="ip_id",
+                                     server=f"{dst} {PROTO.get(proto, proto)}",
+                                     **r))
+            pairs.append({
+                "a": {"mac": a[0], "ip": a[1]}, "b": {"mac": b[0], "ip": b[1]},
+                "common_servers": common, "relations": rels,
+                "linked": sorted({r["relation"] for r in rels
+                                  if r["linked"]})})
+    res = {
+        "identities": [{"mac": i[0], "ip": i[1], "frames": ids[i],
+                        "servers": sorted(servers[i], key=ip_sort)}
+                       for i in order],
+        "pairs": pairs,
+        "linked_pairs": sum(bool(p["linked"]) for p in pairs),
+        "linked_relations": sum(r["linked"] for p in pairs
+                                for r in p["relations"]),
+    }
+    args.rc = 1 if res["linked_relations"] else 0
+    if args.json:
+        return res
+    print(f"{len(order)} identities (real MAC/IP and --exclude left out):")
+    for i in res["identities"]:
+        print(f"  {i['ip']} {i['mac']}: {i['frames']} frames, servers "
+              f"{' '.join(i['servers'])}")
+    for p in pairs:
+        a = (p["a"]["mac"], p["a"]["ip"])
+        b = (p["b"]["mac"], p["b"]["ip"])
+        verdict = ("LINKED by " + ", ".join(p["linked"])) if p["linked"] \
+            else "no relation"
+        print(f"{ident_str(a)} ~ {ident_str(b)}: {verdict}")
+        for r in p["relations"]:
+            print("  " + fmt_relation(r, args.ts_tolerance))
+    print(f"{res['linked_relations']} relations link "
+          f"{res['linked_pairs']} of {len(pairs)} pairs")
+    return None
+
+
+def fmt_relation(r, ts_tol):
+    v = "LINKED" if r["linked"] else \
+        ("not linked" if r["enough"] else "too little data")
+    head = f"{r['relation']} {r['server']}: "
+    if r["relation"] in ("tcp_ports", "ip_id"):
+        ex = " ".join(f"{u}->{w}" for u, w in r["examples"][:4])
+        return (head + f"{r['events']} values, {r['switches']} identity "
+                f"switches, {r['small_steps']} small forward steps "
+                f"(< {LINK_SMALL_STEP}){' e.g. ' + ex if ex else ''}: {v}")
+    unit = f"{ts_tol} ms" if r["relation"] == "tcp_ts" else \
+        f"{LINK_ISN_TOLERANCE} x 64 ns"
+    return (head + f"{r['connections'][0]} x {r['connections'][1]} "
+            f"connections, {r['matches']} of {r['pairs']} pairs within "
+            f"{unit} (closest {r['closest']}): {v}")
+
+
 def main():
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -531,11 +855,40 @@ def main():
     p.add_argument("--ip", action="append", default=[])
     p.add_argument("--no-arp", action="store_true")
     p.add_argument("--no-dhcp", action="store_true")
+    p = add("link", cmd_link)
+    p.add_argument("--mac", action="append", default=[],
+                   help="the host's real MAC (not an identity)")
+    p.add_argument("--ip", action="append", default=[],
+                   help="the host's real address (not an identity)")
+    p.add_argument("--exclude", action="append", default=[],
+                   help="a LAN address that is no identity (gateway, ...)")
+    p.add_argument("--lan", action="append", type=ipaddress.ip_network,
+                   help="identities' network (default 192.0.2.0/24; "
+                   "repeat for IPv6)")
+    p.add_argument("--port-range", type=port_range,
+                   default=LINK_PORT_RANGE, help="ephemeral ports, LO-HI "
+                   "(default 32768-60999)")
+    p.add_argument("--ts-tolerance", type=int, default=LINK_TS_TOLERANCE_MS,
+                   help="ms within which TSval offsets are one clock "
+                   "(default 100)")
     args = ap.parse_args()
+    args.rc = 0
     res = args.fn(args)
     if args.json:
         json.dump(res, sys.stdout, indent=1)
         print()
+    sys.exit(args.rc)
+
+
+def port_range(s):
+    lo, _, hi = s.partition("-")
+    try:
+        lo, hi = int(lo), int(hi)
+    except ValueError:
+        raise argparse.ArgumentTypeError("want LO-HI")
+    if not 0 < lo <= hi < 65536:
+        raise argparse.ArgumentTypeError("want 0 < LO <= HI < 65536")
+    return (lo, hi)
 
 
 if __name__ == "__main__":

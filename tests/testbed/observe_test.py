@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 from scapy.all import (ARP, BOOTP, DHCP, ICMP, IP, TCP, UDP, Ether, IPerror,
-                       Raw, wrpcap)
+                       IPv6, Raw, wrpcap)
 
 OBS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "observe.py")
 HOST_MAC, HOST_IP = "02:00:00:00:00:01", "192.0.2.50"
@@ -211,6 +211,172 @@ def test_arp_macs_checksums(pcap):
           {b["frame"] for b in res["bad_frames"]} == {19, 20})
 
 
+# ---- link: synthetic captures of one shared stack and of separate ones ----
+
+T0 = 1764500000  # capture time of the first frame (epoch seconds)
+V6_1, V6_2, SRV1_6 = "2001:db8::201", "2001:db8::202", "2001:db8:1::10"
+
+
+def stamp(pkt, t):
+    pkt.time = t
+    return pkt
+
+
+class Stack:
+    """The counters and clocks of one network stack, as Linux keeps them:
+    a source-port counter per destination, a TS offset per (saddr, daddr)
+    (or per host, when shared), an ISN clock, IP IDs of a bucket."""
+
+    def __init__(self, port, ts_off, isn_off, ipid):
+        self.port, self.ts_off, self.isn_off, self.ipid = \
+            port, ts_off, isn_off, ipid
+
+    def syn(self, mac, ip, dst, t, v6=False):
+        self.port += 2
+        tsval = (int(t * 1000) + self.ts_off) % (1 << 32)
+        isn = (int(t * 10**9) // 64 + self.isn_off) % (1 << 32)
+        l3 = IPv6(src=ip, dst=dst) if v6 else IP(src=ip, dst=dst, flags="DF")
+        syn = Ether(src=mac, dst=GW_MAC) / l3 / TCP(
+            sport=self.port, dport=80, flags="S", seq=isn,
+            options=[("Timestamp", (tsval, 0))])
+        # The next segment of that connection, 10 ms later, with its TS.
+        ack = Ether(src=mac, dst=GW_MAC) / l3 / TCP(
+            sport=self.port, dport=80, flags="A", seq=isn + 1, ack=1,
+            options=[("Timestamp", ((tsval + 10) % (1 << 32), 1))])
+        return [stamp(syn, t), stamp(ack, t + 0.010)]
+
+    def udp(self, mac, ip, dst, t):
+        self.ipid = (self.ipid + 3) % 65536
+        return [stamp(Ether(src=mac, dst=GW_MAC) /
+                      IP(src=ip, dst=dst, id=self.ipid, flags=0) /
+                      UDP(sport=47000, dport=7) / Raw(b"psv"), t)]
+
+    def ping(self, mac, ip, dst, t):
+        self.ipid = (self.ipid + 1) % 65536
+        return [stamp(Ether(src=mac, dst=GW_MAC) /
+                      IP(src=ip, dst=dst, id=self.ipid, flags=0) /
+                      ICMP(type=8, id=9, seq=self.ipid), t)]
+
+
+def link_capture(a, b, rounds=6, v6=False):
+    """V1 (stack a) and V2 (stack b) take turns: a SYN to srv1:80, a UDP
+    datagram and a ping without DF; the host's real identity and the
+    gateway (excluded) talk to srv1 in between.  a is b: one stack."""
+    f, t = [], T0 + 0.5
+    v1, v2 = ((V6_1, V6_2) if v6 else (V1_IP, V2_IP))
+    dst = SRV1_6 if v6 else SRV1
+    for _ in range(rounds):
+        for st, mac, ip in ((a, V1_MAC, v1), (b, V2_MAC, v2)):
+            f += st.syn(mac, ip, dst, t, v6)
+            if not v6:
+                f += st.udp(mac, ip, dst, t + 0.02)
+                f += st.ping(mac, ip, dst, t + 0.04)
+            t += 0.1
+        # The real identity's connections (excluded) from the same stack.
+        if not v6:
+            f += a.syn(HOST_MAC, HOST_IP, SRV1, t)
+            f += [stamp(out(GW_MAC, GW_IP, SRV1, flags=0, id=7) /
+                        UDP(sport=53, dport=7), t + 0.001)]
+        t += 0.1
+    f.sort(key=lambda p: p.time)
+    return f
+
+
+def link(pcap, *extra):
+    cmd = [OBS, "link", pcap, "--mac", HOST_MAC, "--ip", HOST_IP,
+           "--exclude", GW_IP, "--json", *extra]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode not in (0, 1):
+        check(f"observe.py link runs ({res.stderr.strip()})", False)
+        return None, None
+    return json.loads(res.stdout), res.returncode
+
+
+def relations(res):
+    """{relation name: record} of the one pair of identities."""
+    if res is None or len(res["pairs"]) != 1:
+        return {}
+    return {r["relation"]: r for r in res["pairs"][0]["relations"]}
+
+
+def test_link(d):
+    # One stack behind a NAT: every counter and clock shared.
+    one = Stack(port=40000, ts_off=123456789, isn_off=987654321, ipid=100)
+    pcap = os.path.join(d, "one-stack.pcap")
+    wrpcap(pcap, link_capture(one, one))
+    res, rc = link(pcap)
+    rel = relations(res)
+    check("link: two identities found, the real one and the gateway left out",
+          res is not None and sorted(i["ip"] for i in res["identities"])
+          == [V1_IP, V2_IP])
+    check("link: one stack links them by source ports (11 switches, all small)",
+          rel.get("tcp_ports", {}).get("linked") is True and
+          rel["tcp_ports"]["switches"] == 11 and
+          rel["tcp_ports"]["small_steps"] == 11)
+    check("link: one stack links them by TCP timestamps (36 of 36 pairs)",
+          rel.get("tcp_ts", {}).get("linked") is True and
+          rel["tcp_ts"]["matches"] == 36)
+    check("link: one stack links them by ISN",
+          rel.get("tcp_isn", {}).get("linked") is True)
+    ipid = [r for r in res["pairs"][0]["relations"]
+            if r["relation"] == "ip_id"] if rel else []
+    check("link: one stack links them by IP IDs of UDP and of ICMP",
+          sorted(r["server"] for r in ipid if r["linked"]) ==
+          [f"{SRV1} icmp", f"{SRV1} udp"])
+    check("link: a linked capture exits 1", rc == 1 and
+          res["linked_relations"] == 5 and res["linked_pairs"] == 1)
+
+    # Separate stacks: each identity its own counters, offsets far apart.
+    a = Stack(port=33000, ts_off=11111111, isn_off=5555, ipid=1000)
+    b = Stack(port=50000, ts_off=2222222222, isn_off=3000000000, ipid=40000)
+    pcap = os.path.join(d, "two-stacks.pcap")
+    wrpcap(pcap, link_capture(a, b))
+    res, rc = link(pcap)
+    rel = relations(res)
+    check("link: separate stacks, no relation, exit 0",
+          rc == 0 and res["linked_relations"] == 0 and
+          set(rel) == {"tcp_ports", "tcp_ts", "tcp_isn", "ip_id"} and
+          all(r["enough"] for r in res["pairs"][0]["relations"]))
+    # Close to the worst case for the step criterion: two port counters 10
+    # apart, two IP ID buckets 10 apart (each grows by 4 a turn): about
+    # every other switch is a small step.  (Counters less apart than they
+    # grow in a turn cannot be told from one; see observe.py's link.)
+    a = Stack(port=40000, ts_off=1, isn_off=0, ipid=500)
+    b = Stack(port=40010, ts_off=1000, isn_off=1 << 20, ipid=510)
+    pcap = os.path.join(d, "close-stacks.pcap")
+    wrpcap(pcap, link_capture(a, b))
+    res, rc = link(pcap)
+    rel = relations(res)
+    check("link: counters close together alternate +d/-d: not linked",
+          rc == 0 and rel.get("tcp_ports", {}).get("small_steps") == 6 and
+          rel["tcp_ports"]["switches"] == 11 and
+          not any(r["linked"] for r in res["pairs"][0]["relations"]))
+    check("link: TS offsets 1 s apart are not one clock (tolerance 100)",
+          rel.get("tcp_ts", {}).get("linked") is False and
+          998 <= rel["tcp_ts"]["closest"] <= 1000)
+    res, rc = link(pcap, "--ts-tolerance", "1000")
+    check("link: ... but are with --ts-tolerance 1000",
+          rc == 1 and relations(res)["tcp_ts"]["linked"] is True)
+
+    # Too little data: one round is one switch.
+    pcap = os.path.join(d, "short.pcap")
+    wrpcap(pcap, link_capture(one, one, rounds=1))
+    res, rc = link(pcap)
+    rel = relations(res)
+    check("link: one switch is too little data for ports, never linked",
+          rel.get("tcp_ports", {}).get("enough") is False and
+          rel["tcp_ports"]["linked"] is False)
+
+    # IPv6: ports, timestamps and ISN apply, there is no IP ID.
+    pcap = os.path.join(d, "v6.pcap")
+    wrpcap(pcap, link_capture(one, one, v6=True))
+    res, rc = link(pcap, "--lan", "2001:db8::/64")
+    rel = relations(res)
+    check("link: IPv6 identities of one stack linked by ports, TS, ISN",
+          rc == 1 and set(rel) == {"tcp_ports", "tcp_ts", "tcp_isn"} and
+          all(r["linked"] for r in rel.values()))
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         pcap = os.path.join(d, "crafted.pcap")
@@ -218,6 +384,7 @@ def main():
         test_flows(pcap)
         test_leaks(pcap)
         test_arp_macs_checksums(pcap)
+        test_link(d)
         res = subprocess.run([OBS, "flows", os.path.join(d, "missing")],
                              capture_output=True, text=True)
         check("a missing capture is an error (exit 2)",

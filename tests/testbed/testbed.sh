@@ -10,7 +10,7 @@
 #   tests/testbed/testbed.sh status
 #
 # Library API (names are a contract, see tests/testbed/README.md):
-#   tb_up [--lease SECS] [--ping] [--csum-offload]
+#   tb_up [--lease SECS] [--ping] [--csum-offload] [--transit-mtu MTU]
 #	builds everything, verifies every server answers, exports TB_* and
 #	installs `trap tb_down EXIT` (plus INT and TERM).  A caller that needs
 #	its own EXIT trap must call tb_down from it.  On failure it says what
@@ -31,7 +31,8 @@
 #                      outside the range), DNS for *.psv.test, no upstream
 #     obs  192.0.2.3   passive observer (tcpdump), can also send probes
 #     host DHCP        the psv host: eth0, busybox udhcpc
-#   transit 203.0.113.0/24: gw 203.0.113.1 <-> r2 203.0.113.2
+#   transit 203.0.113.0/24: gw 203.0.113.1 <-> r2 203.0.113.2 (MTU 1500,
+#     or --transit-mtu: a path MTU below the LAN's)
 #   remote 198.51.100.0/24 behind r2 (198.51.100.1):
 #     srv1 198.51.100.10  nginx, UDP echo :7, vsftpd (active+passive), iperf3
 #     srv2 198.51.100.20  nginx (other content), UDP echo :7, iperf3
@@ -332,6 +333,12 @@ tb__links() {
 
 	tb__addr "$TB_GW" lan "$TB_LAN_NET.1/24" || return 1
 	tb__addr "$TB_GW" wan 203.0.113.1/24 || return 1
+	if [ "$TB_TRANSIT_MTU" != 1500 ]; then
+		tb__do "MTU $TB_TRANSIT_MTU on $TB_GW:wan" ip -n "$TB_GW" link \
+			set wan mtu "$TB_TRANSIT_MTU" || return 1
+		tb__do "MTU $TB_TRANSIT_MTU on $TB_R2:wan" ip -n "$TB_R2" link \
+			set wan mtu "$TB_TRANSIT_MTU" || return 1
+	fi
 	tb__route "$TB_GW" 198.51.100.0/24 via 203.0.113.2 || return 1
 	tb__addr "$TB_R2" wan 203.0.113.2/24 || return 1
 	tb__addr "$TB_R2" br0 198.51.100.1/24 || return 1
@@ -663,6 +670,7 @@ tb_up() {
 	TB_LEASE=120
 	TB_PING=0
 	TB_CSUM_OFFLOAD=0
+	TB_TRANSIT_MTU=1500
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--lease)
@@ -670,6 +678,9 @@ tb_up() {
 			shift ;;
 		--ping) TB_PING=1 ;;
 		--csum-offload) TB_CSUM_OFFLOAD=1 ;;
+		--transit-mtu)
+			TB_TRANSIT_MTU=${2:-}
+			shift ;;
 		*)
 			tb__log "tb_up: unknown option $1"
 			return 2 ;;
@@ -678,6 +689,11 @@ tb_up() {
 	done
 	if ! [[ $TB_LEASE =~ ^[0-9]+$ ]] || [ "$TB_LEASE" -lt 120 ]; then
 		tb__log "--lease wants seconds >= 120 (dnsmasq's minimum)"
+		return 2
+	fi
+	if ! [[ $TB_TRANSIT_MTU =~ ^[0-9]+$ ]] || [ "$TB_TRANSIT_MTU" -lt 576 ] ||
+	   [ "$TB_TRANSIT_MTU" -gt 1500 ]; then
+		tb__log "--transit-mtu wants 576..1500"
 		return 2
 	fi
 	trap tb_down EXIT
@@ -731,6 +747,7 @@ tb__main() {
 	status) tb__status ;;
 	*)
 		echo "usage: $0 up [--lease SECS] [--ping] [--csum-offload]" \
+			"[--transit-mtu MTU]" \
 			"| down PREFIX | status" >&2
 		exit 2 ;;
 	esac
