@@ -224,12 +224,46 @@ static __always_inline int eg_from_identity(struct __sk_buff *skb,
 }
 
 /*
- * The kernel's own ARP (a request for an on-link peer, a reply) in the
- * name of an identity address that a bound socket made it use: sender
- * and source MAC become the identity's.
+ * The host's own ARP request (the kernel resolving the gateway for a
+ * translated flow, or for one of the host's own) would name the host
+ * right before the flow's first packet.  It goes out in the name of the
+ * identity a new flow takes next (the ready queue's head: most often
+ * the very flow that waits for the answer), or of the one psvd reuses;
+ * the reply reaches the kernel through ingress, which learns the
+ * gateway's MAC all the same.  With neither, it is dropped and the
+ * kernel asks again.  Announcements of the host's address stay its own.
  */
-static __always_inline int eg_arp(void *data, void *data_end,
-				  struct psv_rewrite *rw)
+static __always_inline int eg_arp_host(const struct psv_config *cfg,
+				       struct psv_arp *arp, __be32 spa,
+				       struct psv_rewrite *rw)
+{
+	struct psv_identity *id;
+	__be32 tpa, vip;
+
+	__builtin_memcpy(&tpa, arp->tpa, sizeof(tpa));
+	if (spa != cfg->host_ip || tpa == spa ||
+	    arp->op != bpf_htons(ARPOP_REQUEST))
+		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
+	if (bpf_map_peek_elem(&psv_ready, &vip))
+		vip = cfg->reuse_vip;
+	id = vip ? bpf_map_lookup_elem(&psv_identities, &vip) : NULL;
+	if (!id || id->state == PSV_ID_RETIRED)
+		return PSV_REASON(PSV_DROP, EG_DROP_ARP);
+	nat_prepare_mac(rw, ETH_ALEN, id->mac);
+	rw->mac2_off = ETH_HLEN + offsetof(struct psv_arp, sha);
+	rw->addr_off = ETH_HLEN + offsetof(struct psv_arp, spa);
+	rw->new_addr = vip;
+	rw->arp = 1;
+	return PSV_REASON(PSV_REWRITE, EG_ARP_HOST);
+}
+
+/*
+ * The kernel's own ARP: in the name of an identity address that a bound
+ * socket made it use (a request for an on-link peer, a reply), sender
+ * and source MAC become the identity's; in the host's name, see above.
+ */
+static __always_inline int eg_arp(const struct psv_config *cfg, void *data,
+				  void *data_end, struct psv_rewrite *rw)
 {
 	struct psv_arp *arp = pkt_ptr(data, data_end, ETH_HLEN, sizeof(*arp));
 	struct psv_identity *id;
@@ -240,7 +274,7 @@ static __always_inline int eg_arp(void *data, void *data_end,
 	__builtin_memcpy(&spa, arp->spa, sizeof(spa));
 	id = bpf_map_lookup_elem(&psv_identities, &spa);
 	if (!id)
-		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
+		return eg_arp_host(cfg, arp, spa, rw);
 	nat_prepare_mac(rw, ETH_ALEN, id->mac);
 	rw->mac2_off = ETH_HLEN + offsetof(struct psv_arp, sha);
 	return PSV_REASON(PSV_REWRITE, EG_ARP_IDENTITY);
@@ -265,7 +299,7 @@ static __always_inline int egress_decide(struct __sk_buff *skb,
 	if (!eth || skb->vlan_present || !mac_eq(eth->h_source, cfg->host_mac))
 		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
 	if (eth->h_proto == bpf_htons(ETH_P_ARP))
-		return eg_arp(data, data_end, rw);
+		return eg_arp(cfg, data, data_end, rw);
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
 		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
 	r = parse_ipv4(data, data_end, skb->len, &p);

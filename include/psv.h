@@ -296,6 +296,8 @@ struct psv_sock {
 	X(SK_BIND_FAILED, "sock_bind_failed")				\
 	X(EG_IDENTITY_MAC, "egress_identity_mac")			\
 	X(EG_ARP_IDENTITY, "egress_arp_identity")			\
+	X(EG_ARP_HOST, "egress_arp_host")				\
+	X(EG_DROP_ARP, "egress_drop_arp")				\
 	X(EG_NAT_UNHOOKED, "egress_nat_unhooked")			\
 	X(EG_NAT_UNBOUND, "egress_nat_unbound")				\
 	X(EG_DROP_STOPPING, "egress_drop_stopping")			\

@@ -17,6 +17,7 @@ struct psv_rewrite {
 	__u8 mac[ETH_ALEN];
 	__u8 mac_off;		/* 0: Ethernet destination, ETH_ALEN: source */
 	__u8 l4_flags;		/* BPF_F_PSEUDO_HDR, BPF_F_MARK_MANGLED_0 */
+	__u8 arp;		/* an ARP packet: no checksum covers it */
 	/* Frame offsets, __u32 so clang never masks them (see pkt_ptr). */
 	__u32 mac2_off;		/* the same MAC again (ARP sender); 0: none */
 	__u32 addr_off;		/* the IPv4 address field; 0: MAC only */
@@ -162,7 +163,7 @@ static __always_inline int nat_apply_tc(struct __sk_buff *skb,
 	if (nat_write((void *)(long)skb->data, (void *)(long)skb->data_end,
 		      rw))
 		return -1;
-	if (!rw->addr_off)
+	if (!rw->addr_off || rw->arp)
 		return 0;
 	if (bpf_l3_csum_replace(skb, IPV4_CSUM_OFF, rw->old_addr,
 				rw->new_addr, 4))
@@ -195,7 +196,7 @@ static __always_inline int nat_apply_xdp(struct xdp_md *ctx,
 
 	if (nat_write(data, data_end, rw))
 		return -1;
-	if (!rw->addr_off)
+	if (!rw->addr_off || rw->arp)
 		return 0;
 	ip_csum = pkt_ptr(data, data_end, IPV4_CSUM_OFF, 2);
 	if (!ip_csum)

@@ -541,7 +541,7 @@ static void test_passthrough(void)
 	static const __u8 mdns[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
 	struct pkt_frame f[11];
 	const char *names[11] = {
-		"ARP request from the host",
+		"ARP reply from the host (someone asked for it)",
 		"IPv6",
 		"VLAN-tagged TCP SYN",
 		"frame from an identity's MAC (psvd's own)",
@@ -560,7 +560,7 @@ static void test_passthrough(void)
 		f[i] = tcp_frame(40000, 80, PKT_TCP_SYN);
 	f[0].proto = PKT_ETH_P_ARP;
 	memcpy(f[0].dst, bcast, 6);
-	f[0].arp = (struct pkt_arp){ .op = 1, .spa = w.host_ip,
+	f[0].arp = (struct pkt_arp){ .op = 2, .spa = w.host_ip,
 				     .tpa = w.gw_ip };
 	memcpy(f[0].arp.sha, w.host_mac, 6);
 	f[1].proto = PKT_ETH_P_IPV6;
@@ -858,7 +858,7 @@ static void test_socket_path(void)
 		struct pkt_frame in, out;
 		enum fx_verdict verdict;
 		__u64 moved;
-	} cases[10];
+	} cases[9];
 	const __u64 mac_only = FX_S(EG_IDENTITY_MAC);
 	struct pkt_frame f;
 	struct fx_expect e;
@@ -890,9 +890,6 @@ static void test_socket_path(void)
 	cases[n] = (struct sp_case){ "the kernel's ARP in an identity's name",
 				     f, f, FX_PASS, FX_S(EG_ARP_IDENTITY) };
 	memcpy(cases[n++].out.arp.sha, w.vmac[0], 6);
-	f = kernel_arp(w.host_ip);
-	cases[n++] = (struct sp_case){ "the kernel's ARP for the host", f, f,
-				       FX_PASS, 0 };
 	f = bound_frame(PKT_IP_PROTO_TCP, 0);
 	memcpy(f.src, w.vmac[1], 6);
 	cases[n++] = (struct sp_case){ "a frame not from the host's MAC", f, f,
@@ -939,6 +936,51 @@ static void test_socket_path(void)
 				.moved = FX_S(EG_DROP_NO_IDENTITY) };
 	fx_case(&fx, FX_EGRESS, "TCP from a retired identity's address", &f,
 		&e, &r);
+}
+
+/*
+ * The kernel's ARP request in the host's own name goes out in the name
+ * of the identity the next new flow takes (the ready queue's head), or
+ * of the one psvd reuses; with neither it is dropped.  The host's
+ * announcement of its own address stays its own.
+ */
+static void test_arp_host(void)
+{
+	struct pkt_frame in = kernel_arp(w.host_ip), out;
+	struct fx_expect e = { .verdict = FX_PASS, .out = &out,
+			       .moved = FX_S(EG_ARP_HOST) };
+	const struct fx_expect dropped = { .verdict = FX_DROP,
+					   .moved = FX_S(EG_DROP_ARP) };
+	struct psv_config c;
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	out = in;
+	memcpy(out.src, w.vmac[0], 6);
+	memcpy(out.arp.sha, w.vmac[0], 6);
+	out.arp.spa = w.vip[0];
+	fx_case(&fx, FX_EGRESS, "the host's ARP request, identities ready",
+		&in, &e, &r);
+	CHECK_EQ(fx_queue_len(&fx), 2, "... the identity stays in the queue");
+
+	if (fx_setup(&fx, &w, 0))
+		return;
+	fx_case(&fx, FX_EGRESS, "the host's ARP request, none ready or reused",
+		&in, &dropped, &r);
+	fx_world_config(&w, &c);
+	c.reuse_vip = htonl(w.vip[1]);
+	if (fx_set_config(&fx, &c))
+		return;
+	out = in;
+	memcpy(out.src, w.vmac[1], 6);
+	memcpy(out.arp.sha, w.vmac[1], 6);
+	out.arp.spa = w.vip[1];
+	fx_case(&fx, FX_EGRESS, "the host's ARP request, none ready, one reused",
+		&in, &e, &r);
+
+	in.arp.tpa = w.host_ip;
+	fx_case(&fx, FX_EGRESS, "the host announcing its own address", &in,
+		&pass, &r);
 }
 
 /* psvd ends the virtualized flows before detaching: no new ones start. */
@@ -995,6 +1037,7 @@ int main(void)
 	test_fragments();
 	test_conns_full();
 	test_socket_path();
+	test_arp_host();
 	test_stopping();
 	fx_close(&fx);
 	return check_exit();
