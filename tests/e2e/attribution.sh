@@ -159,8 +159,6 @@ check "uid 4242's flow is not virtualized (no entry)" [ "$(app_of 44001)" = null
 apps=$(psv_ctl apps --json)
 check "apps --json lists the rules' applications" \
 	holds 'map(.name) as $n | all("web", "resolver", "jailed", "user", "plain"; IN($n[]))' <<<"$apps"
-check "ftp's control and data connection share its identity" \
-	holds '[.[] | select(.name == "ftp")][0] | .flows >= 2 and (.identities | length) == 1' <<<"$apps"
 check "web has granularity app, 2 sockets, none open" \
 	holds 'any(.[]; .name == "web" and .granularity == "app" and .sockets == 2 and .open_sockets == 0)' <<<"$apps"
 check "plain has granularity host" holds 'any(.[]; .name == "plain" and .granularity == "host")' <<<"$apps"
@@ -186,6 +184,17 @@ check "jailed's two flows share one identity" shared 43001 43002
 check "dns's two lookups share one identity" shared 48001 48002
 check "uid 4243's two flows share one identity" shared 45001 45002
 check "unmatched flows have identities of their own" apart 46001 46002
+# lftp's control connection (srv1:21) and its passive data connection
+# (vsftpd's ports 30000-30099): bound sockets, gone from psvctl once
+# closed, so judged from the capture.
+ftp_ids() {
+	jq -r --arg s "$SRV1" '[.flows[] | select(.remote_ip == $s and .proto == "tcp" and
+		(.remote_port == 21 or (.remote_port >= 30000 and .remote_port < 30100))) |
+		"\(.remote_port == 21) \(.mac) \(.ip)"] | unique | .[]' <<<"$seen"
+}
+check "ftp's control and data connection share its identity" \
+	bash -c '[ "$(cut -d" " -f2- <<<"$1" | sort -u | wc -l)" = 1 ] &&
+		[ "$(cut -d" " -f1 <<<"$1" | sort -u | wc -l)" = 2 ]' _ "$(ftp_ids)"
 ids="$(who 41001)|$(who 42001)|$(who 43001)|$(who 45001)|$(who 46001)|$(who 46002)|$(who 47001)|$(who 48001)"
 check "every virtualized application has its own identity, none the host's" \
 	bash -c 'IFS="|" read -ra a <<<"$1"; [ $(printf "%s\n" "${a[@]}" | sort -u | wc -l) = 8 ] &&
