@@ -78,7 +78,7 @@ struct psv_config {
 	__u64 netns_cookie;
 };
 
-/* Identity lifecycle (DESIGN.md); only READY and ACTIVE answer ARP. */
+/* Identity lifecycle (docs/ARCHITECTURE.md); only READY and ACTIVE answer ARP. */
 enum psv_id_state {
 	PSV_ID_ACQUIRING = 1,
 	PSV_ID_READY = 2,

@@ -32,7 +32,7 @@ uint32_t netdev_parse_gateway(const char *route_text, const char *ifname);
 /* The same, reading /proc/net/route (of psvd's network namespace). */
 uint32_t netdev_default_gateway(const char *ifname);
 
-/* Whether a veth: plain veths need TC ingress (see DESIGN.md facts). */
+/* Whether a veth: plain veths need TC ingress (docs/ARCHITECTURE.md, facts). */
 bool netdev_is_veth(const struct netdev *dev);
 
 #endif

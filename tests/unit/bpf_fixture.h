@@ -472,7 +472,7 @@ static inline int fx_run(struct fx *fx, enum fx_prog prog, const __u8 *frame,
 }
 
 /*
- * The test world (DESIGN.md's LAN): the host, its gateway, a remote
+ * The test world (the testbed's LAN): the host, its gateway, a remote
  * server, a router, and two identities with random locally administered
  * unicast MACs.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_config.c - psv.conf parsing: the DESIGN.md example, defaults, every
+ * test_config.c - psv.conf parsing: the documented example, defaults, every
  * class of error at the line it is on, whitespace and comments, and that a
  * failed load (a SIGHUP reload) leaves the previous config untouched.
  */
@@ -68,7 +68,7 @@ static void test_example(void)
 	int ret;
 
 	ret = psv_conf_parse_string(example, "psv.conf", &c, err, sizeof(err));
-	CHECK_EQ(ret, 0, "the DESIGN.md example parses (%s)", err);
+	CHECK_EQ(ret, 0, "the documented example parses (%s)", err);
 	CHECK(c.source == PSV_SOURCE_DHCP, "example: source dhcp");
 	CHECK(c.static_first == ADDR_150 && c.static_last == ADDR_199,
 	      "example: static range 192.0.2.150-192.0.2.199");

@@ -214,7 +214,7 @@ static void test_tcp(void)
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 	check_untouched(what, 1);
 
-	/* DESIGN.md: kernel-made replies keep the connection's identity. */
+	/* Kernel-made replies keep the connection's identity. */
 	what = "TCP RST of a known connection";
 	in = tcp_frame(40001, 80, PKT_TCP_RST | PKT_TCP_ACK);
 	out = as_identity(&in, 0);
@@ -264,7 +264,7 @@ static void test_tcp(void)
 	check_conn(what, conn_key(PKT_IP_PROTO_TCP, 40011, 80), 0, -1);
 	check_untouched(what, 1);
 
-	/* DESIGN.md: on-link unicast is virtualized like the rest. */
+	/* On-link unicast is virtualized like the rest. */
 	what = "UDP to an on-link peer";
 	in = host_frame(PKT_IP_PROTO_UDP, 40020, 53);
 	in.ip.daddr = w.gw_ip;
