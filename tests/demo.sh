@@ -48,6 +48,11 @@ state_dir = $TB_DIR/state
 ; (the FTP server checks that they come from one address).
 [app \"ftp\"]
 match = comm=lftp
+granularity = app
+; curl, one identity for all its flows: beside socat's per-flow ones,
+; two identities talk to srv1:80 at once.
+[app \"web\"]
+match = comm=curl
 granularity = app" || exit 1
 	printf 'host$ psvctl identities\n'
 	psv_ctl identities | sed 's/^/    /'
@@ -68,11 +73,11 @@ demo_stop_psv() {
 # this counts the frames that carried its real address either way.
 demo_summary() {
 	local total real
-	total=$(tshark -n -r "$TB_PCAP" -Y 'ip and not udp.port == 67' \
+	total=$(tshark -n -r "$TB_PCAP" -Y '(ip or arp) and not udp.port == 67' \
 		2>/dev/null | wc -l)
 	real=$("$OBS" leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" \
-		--no-arp --no-dhcp --json | jq .frames)
-	say "$real of $total IPv4 frames carried the host's real MAC" \
+		--no-dhcp --json | jq .frames)
+	say "$real of $total IPv4 and ARP frames carried the host's real MAC" \
 		"$TB_HOST_MAC or IP $TB_HOST_IP"
 }
 
@@ -99,6 +104,13 @@ echo hello | tb_host socat -T 2 - UDP4:198.51.100.20:7 | sed 's/^/    /'
 host lftp -c "set net:max-retries 1; set net:timeout 5; set ftp:passive-mode on; open ftp://198.51.100.10; cls -1"
 host iperf3 -c 198.51.100.10 -t 2 -b 100M --format m |
 	grep -E 'sender|receiver'
+say "curl (app web) and socat (per flow) fetch from srv1:80 in turn, 6 times"
+for i in 1 2 3 4 5 6; do
+	tb_host curl -s -o /dev/null http://198.51.100.10/
+	printf 'GET / HTTP/1.0\r\n\r\n' |
+		tb_host socat -T 2 - TCP4:198.51.100.10:80 >/dev/null
+done
+echo "    done"
 tb_capture_stop || exit 1
 demo_stop_psv
 
@@ -106,5 +118,9 @@ say "what the observer on the LAN saw (observe.py flows)"
 "$OBS" flows "$TB_PCAP"
 say "addresses seen on the LAN (observe.py macs)"
 "$OBS" macs "$TB_PCAP"
+# Each identity is a stack of its own: source ports, TCP timestamps and IP
+# IDs relate no two of them (without psv there is one identity, the host).
+say "can the observer link identities by what the kernel chose? (observe.py link)"
+"$OBS" link "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --exclude 192.0.2.1
 demo_summary
 tb_down
