@@ -278,7 +278,11 @@ static __always_inline int sock_identity(struct bpf_sock_addr *ctx,
 	return group_identity(cfg, gk, vip);
 }
 
-/* The outcomes egress counts when the flow's first packet leaves. */
+/*
+ * Counts why a socket was not bound: its own reasons (sock_unbound_*).
+ * A policy or pool outcome (host, no identity ready) is counted by
+ * egress, which decides again when the flow's first packet leaves.
+ */
 static __always_inline void sock_count(int err)
 {
 	__u32 stat = reason_stat(err);

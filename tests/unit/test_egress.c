@@ -858,7 +858,7 @@ static void test_socket_path(void)
 		struct pkt_frame in, out;
 		enum fx_verdict verdict;
 		__u64 moved;
-	} cases[9];
+	} cases[10];
 	const __u64 mac_only = FX_S(EG_IDENTITY_MAC);
 	struct pkt_frame f;
 	struct fx_expect e;
@@ -886,6 +886,13 @@ static void test_socket_path(void)
 	f = bound_frame(PKT_IP_PROTO_ICMP, 0);
 	cases[n++] = (struct sp_case){ "ICMP echo of a bound ping socket", f,
 				       f, FX_PASS, mac_only };
+	f = bound_frame(PKT_IP_PROTO_ICMP, 0);
+	f.ip.icmp_type = PKT_ICMP_TIME_EXCEEDED;	/* reassembly timed out */
+	f.ip.icmp_id = 0;
+	f.ip.icmp_seq = 0;
+	cases[n++] = (struct sp_case){ "the kernel's ICMP error about a flow "
+				       "to the identity", f, f, FX_PASS,
+				       mac_only };
 	f = kernel_arp(w.vip[0]);
 	cases[n] = (struct sp_case){ "the kernel's ARP in an identity's name",
 				     f, f, FX_PASS, FX_S(EG_ARP_IDENTITY) };
