@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
@@ -169,12 +171,17 @@ struct socket_count {
 	uint64_t now_ns;
 };
 
-/* A socket on an identity's address (TIME_WAIT too) is a flow of it. */
+/*
+ * A socket on an identity's address is a flow of it; a TCP connection in
+ * TIME_WAIT is over (the identity retires all the same, the socket is
+ * destroyed before the address's route goes).
+ */
 static int count_socket(void *ctx, const struct inet4_sock *s)
 {
 	struct socket_count *sc = ctx;
 
-	pool_flow_seen(sc->pool, s->laddr, sc->now_ns);
+	if (s->proto != IPPROTO_TCP || s->state != TCP_TIME_WAIT)
+		pool_flow_seen(sc->pool, s->laddr, sc->now_ns);
 	return 0;
 }
 

@@ -38,8 +38,12 @@ Subcommands (each prints a table, or JSON with --json):
       Frames whose Ethernet source/destination is M, or whose IPv4
       source/destination (outer, or inner in an ICMP error) is I, or an ARP
       frame naming M or I.  --no-arp and --no-dhcp (UDP 67/68) leave those
-      out; --remote/--proto restrict the check to matching flows.
-      JSON: {"frames", "eth", "ip", "inner_ip", "arp", "first_frames",
+      out; --remote/--proto restrict the check to matching flows.  ARP
+      about I itself (a peer asking who has I, the host answering for I)
+      is the host's own presence, like its DHCP: counted as own_arp, not
+      as a leak.  An ARP request the host sends in its own name is a leak
+      (it names the host right before the flow that made it ask).
+      JSON: {"frames", "eth", "ip", "inner_ip", "arp", "own_arp", "first_frames",
       "flows": [flow records as above, built from the offending frames]}
 
   link PCAP [--mac M] [--ip I] [--exclude IP]... [--lan CIDR]...
@@ -518,6 +522,15 @@ def is_dhcp(fr):
     return bool(ports & {"67", "68"}) and len(fr["ip.src"]) == 1
 
 
+def own_arp(fr, ips):
+    """ARP about one of ips only: a peer asks for it, or it answers."""
+    op = first(fr, "arp.opcode", int)
+    sip = first(fr, "arp.src.proto_ipv4")
+    tip = first(fr, "arp.dst.proto_ipv4")
+    return ((op == 1 and tip in ips and sip not in ips) or
+            (op == 2 and sip in ips and tip not in ips))
+
+
 def cmd_leaks(args):
     if not args.mac and not args.ip:
         die("leaks wants at least one --mac or --ip")
@@ -526,10 +539,13 @@ def cmd_leaks(args):
     remote = parse_remote(args.remote)
     flows = Flows(args.lan)
     res = {"frames": 0, "eth": 0, "ip": 0, "inner_ip": 0, "arp": 0,
-           "first_frames": [], "flows": []}
+           "own_arp": 0, "first_frames": [], "flows": []}
     for fr, pkt in ipv4_packets(args.pcap):
         is_arp = bool(fr["arp.opcode"])
         if is_arp and args.no_arp:
+            continue
+        if is_arp and own_arp(fr, ips):
+            res["own_arp"] += 1
             continue
         if args.no_dhcp and is_dhcp(fr):
             continue
@@ -563,7 +579,8 @@ def cmd_leaks(args):
         return res
     print(f"{res['frames']} frames carry {', '.join(sorted(macs | ips))}: "
           f"{res['eth']} by Ethernet address, {res['ip']} by IPv4 address, "
-          f"{res['inner_ip']} inside ICMP errors, {res['arp']} ARP")
+          f"{res['inner_ip']} inside ICMP errors, {res['arp']} ARP "
+          f"({res['own_arp']} ARP about the host's own address not counted)")
     if res["flows"]:
         print_flows(res["flows"])
     return None

@@ -377,12 +377,29 @@ def test_link(d):
           all(r["linked"] for r in rel.values()))
 
 
+def test_own_arp(d):
+    """ARP about the host's own address is its presence, not a leak."""
+    pcap = os.path.join(d, "own_arp.pcap")
+    wrpcap(pcap, [
+        Ether(src=GW_MAC, dst=HOST_MAC) /
+        ARP(op=1, hwsrc=GW_MAC, psrc=GW_IP, pdst=HOST_IP),
+        Ether(src=HOST_MAC, dst=GW_MAC) /
+        ARP(op=2, hwsrc=HOST_MAC, psrc=HOST_IP, hwdst=GW_MAC, pdst=GW_IP),
+        Ether(src=HOST_MAC, dst="ff:ff:ff:ff:ff:ff") /
+        ARP(op=1, hwsrc=HOST_MAC, psrc=HOST_IP, pdst=GW_IP)])
+    res = observe("leaks", pcap, "--mac", HOST_MAC, "--ip", HOST_IP)
+    check("leaks: a peer asking for the host and its answer are its own "
+          "presence; the host asking in its own name is a leak",
+          res["own_arp"] == 2 and res["frames"] == 1 and res["arp"] == 1)
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         pcap = os.path.join(d, "crafted.pcap")
         wrpcap(pcap, capture())
         test_flows(pcap)
         test_leaks(pcap)
+        test_own_arp(d)
         test_arp_macs_checksums(pcap)
         test_link(d)
         res = subprocess.run([OBS, "flows", os.path.join(d, "missing")],
