@@ -39,6 +39,19 @@ ROUND_METRICS = [
     ("fresh_flow_median_us", "us", "UDP new flow transaction"),
     ("fresh_flow_lost", "flows", "UDP new flows unanswered"),
 ]
+# Which path the bench's own flows took under psv (run.sh m_paths).
+PATH_METRICS = [
+    ("path_sock_bound", "sockets", "socket path: sockets bound (sock_bound)"),
+    ("path_sock_src_set", "datagrams",
+     "socket path: unconnected datagrams given a source (sock_src_set)"),
+    ("path_nat_new", "flows",
+     "NAT fallback: new flows (egress_nat_unbound + _unhooked)"),
+    ("path_socket_share", "ratio",
+     "socket path share (bound + src_set) / (+ NAT new flows)"),
+    ("path_nat_tcp_flows", "flows", "NAT flows at the end: TCP"),
+    ("path_nat_udp_flows", "flows", "NAT flows at the end: UDP"),
+    ("path_nat_icmp_flows", "flows", "NAT flows at the end: ICMP (ping)"),
+]
 RATIO_METRICS = ["tcp_up_1_gbps", "tcp_up_4_gbps", "tcp_down_1_gbps",
                  "udp64_kpps"]
 # Units of metrics the catalogue above does not know (run.sh's hooks), by
@@ -197,8 +210,24 @@ class Report:
         self.add(name, label + " / B0", "ratio", per, goal,
                  verdicts(per, check))
 
+    def flow_paths(self):
+        """The bench's own flows under psv: TCP and UDP should all take
+        the socket path (goal), pings take NAT by design."""
+        for name, unit, label in PATH_METRICS:
+            per = {c: summary(name, c, unit, self.s[(c, name)])
+                   for c in PSV if self.s.get((c, name))}
+            goal = verdict = ""
+            if name in ("path_nat_tcp_flows", "path_nat_udp_flows"):
+                goal = "0: all on the socket path"
+                verdict = verdicts(per, lambda c: None if
+                                   per[c]["spread"]["max"] == 0 else
+                                   "%s NAT flows" % fmt(per[c]["spread"]["max"]))
+                for c in per:
+                    per[c]["goal"] = goal
+            self.add(name, label, unit, per, goal, verdict)
+
     def hook_metrics(self):
-        known = {m for m, _, _ in ROUND_METRICS}
+        known = {m for m, _, _ in ROUND_METRICS + PATH_METRICS}
         names = sorted({m for (c, m) in self.s if c in CONFIGS and
                         m not in known and not m.startswith("insitu_")})
         for name in names:
@@ -379,6 +408,7 @@ def main():
             rep.rtt_added(name, "ping RTT p99", None)
         elif name in RATIO_METRICS:
             rep.ratio(name, label)
+    rep.flow_paths()
     rep.hook_metrics()
     rep.prog_bench(raw)
     rep.insitu()
