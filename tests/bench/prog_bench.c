@@ -9,11 +9,18 @@
  * rewrite translates once, then sees its own output).  So:
  *  - frames a program leaves unchanged (a drop, a pass) are measured
  *    with one call of --repeat runs (default 1,000,000), median of 5;
- *  - the translation of a known flow is measured the same way on a flow
- *    whose identity is the host itself (virtual address = host_ip,
- *    virtual MAC = host MAC): the program takes the very same path (the
- *    same lookups, helper calls and checksum updates) but writes back
- *    the values it read, so every repeat sees the original frame;
+ *  - the socket path and ingress's reverse NAT are measured the same
+ *    way with an identity that is the host itself (virtual address =
+ *    host_ip, virtual MAC = host MAC): the program takes the very same
+ *    path (the same lookups, helper calls and checksum updates) but
+ *    writes back the values it read, so every repeat sees the original
+ *    frame.  For egress such a frame (from an identity's address) is the
+ *    socket path, so egress NAT has no repeat case, only repeat 1.  The
+ *    socket path of ingress needs a socket of the identity's address:
+ *    prog_bench runs in a network namespace of its own (socket lookups
+ *    of BPF_PROG_TEST_RUN look in the caller's), with host_ip and the
+ *    remote's address as local routes, a connection host_ip:41000 ->
+ *    remote:8080 and a listener on host_ip:8443;
  *  - as a cross-check, and for the ARP reply (which turns the request
  *    into a reply), --runs calls of repeat 1 on a real identity
  *    (default 1,000,000), each on the original frame.  A repeat-1
@@ -43,6 +50,9 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <sched.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "bpf_fixture.h"
 #include "bench/floor.skel.h"
@@ -425,6 +435,71 @@ static struct pkt_frame arp_who_has(__u32 tpa)
 	return f;
 }
 
+/*
+ * The ingress socket path's world: a network namespace of prog_bench's
+ * own, host_ip and the remote's address local in it, a connection of the
+ * host-mapped identity (host_ip:41000 -> remote:8080) and a listener on
+ * host_ip:8443.  The fds stay open until exit.
+ */
+#define SOCK_CONN_PORT 41000
+#define SOCK_PEER_PORT 8080
+#define SOCK_LISTEN_PORT 8443
+
+static int local_route(__u32 addr)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "ip route add local %u.%u.%u.%u/32 dev lo",
+		 addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
+		 addr & 0xff);
+	return system(cmd) ? -1 : 0;
+}
+
+static int tcp_socket(__u32 addr, __u16 port, bool listening)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(addr),
+				 .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    (listening && listen(fd, 4))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int bench_net(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(w.remote),
+				 .sin_port = htons(SOCK_PEER_PORT) };
+	int peer, cli, srv, lis;
+
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return -1;
+	}
+	if (system("ip link set lo up") || local_route(w.host_ip) ||
+	    local_route(w.remote))
+		return -1;
+	peer = tcp_socket(w.remote, SOCK_PEER_PORT, true);
+	cli = tcp_socket(w.host_ip, SOCK_CONN_PORT, false);
+	lis = tcp_socket(w.host_ip, SOCK_LISTEN_PORT, true);
+	if (peer < 0 || cli < 0 || lis < 0 ||
+	    connect(cli, (struct sockaddr *)&a, sizeof(a)) ||
+	    (srv = accept(peer, NULL, NULL)) < 0) {
+		fprintf(stderr, "sockets of the host-mapped identity: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* IPv6 (UDP, 8 bytes): every psv program passes it at its first check. */
 static struct pkt_frame ipv6_frame(bool from_host)
 {
@@ -455,6 +530,23 @@ static struct pkt_frame fr_unknown_ack(void)
 static struct pkt_frame fr_reply_self(void)	/* to the host-mapped identity */
 {
 	return remote_tcp(40000, PKT_TCP_ACK, true);
+}
+
+/* The socket path: to the connection of bench_net, and to its listener. */
+static struct pkt_frame fr_to_socket_conn(void)
+{
+	struct pkt_frame f = remote_tcp(SOCK_CONN_PORT, PKT_TCP_ACK, true);
+
+	f.ip.sport = SOCK_PEER_PORT;
+	return f;
+}
+
+static struct pkt_frame fr_to_socket_listener(void)
+{
+	struct pkt_frame f = remote_tcp(SOCK_LISTEN_PORT, PKT_TCP_SYN, true);
+
+	f.ip.sport = 50000;
+	return f;
 }
 
 static struct pkt_frame fr_reply(void)		/* to identity 0 */
@@ -515,14 +607,26 @@ static int bench_check_reuse(FILE *note)
  * and what it is, in words.
  */
 static const struct bench_case bench_cases[] = {
-	{ "egress_existing_flow", FX_EGRESS, fr_flow_ack, FX_PASS,
-	  PSV_STAT_EG_TRANSLATED, REPEAT, NAT, SELF, "existing flow (rewrite)" },
+	/* From an identity's address (the host's own): MAC only. */
+	{ "egress_socket_path", FX_EGRESS, fr_flow_ack, FX_PASS,
+	  PSV_STAT_EG_IDENTITY_MAC, REPEAT, SOCKET, SELF,
+	  "socket path (MAC only)" },
+	{ "egress_socket_path_repeat1", FX_EGRESS, fr_flow_ack, FX_PASS,
+	  PSV_STAT_EG_IDENTITY_MAC, SINGLE, SOCKET, SELF,
+	  "socket path (MAC only)" },
+	/* Only repeat 1: a self frame would take the socket path. */
 	{ "egress_existing_flow_repeat1", FX_EGRESS, fr_flow_ack, FX_PASS,
-	  PSV_STAT_EG_TRANSLATED, SINGLE, NAT, 0, "existing flow (rewrite)" },
+	  PSV_STAT_EG_TRANSLATED, SINGLE, NAT, 0, "existing flow (NAT)" },
 	{ "egress_new_flow", FX_EGRESS, NULL, FX_PASS,
 	  PSV_STAT_EG_NEW_GROUP, NEW_FLOW, OTHER, 0, "new flow (group+conn)" },
 	{ "egress_pass_host", FX_EGRESS, fr_unknown_ack, FX_PASS,
 	  PSV_STAT_EG_PASS_HOST, REPEAT, OTHER, 0, "unknown TCP ACK (pass)" },
+	{ "ingress_xdp_socket_conn", FX_INGRESS_XDP, fr_to_socket_conn,
+	  FX_PASS, PSV_STAT_IN_IDENTITY_MAC, REPEAT, SOCKET, SELF,
+	  "socket path, connection" },
+	{ "ingress_xdp_socket_listener", FX_INGRESS_XDP, fr_to_socket_listener,
+	  FX_PASS, PSV_STAT_IN_IDENTITY_MAC, REPEAT, SOCKET, SELF,
+	  "socket path, listener" },
 	{ "ingress_xdp_reverse_nat", FX_INGRESS_XDP, fr_reply_self, FX_PASS,
 	  PSV_STAT_IN_TRANSLATED, REPEAT, NAT, SELF, "reverse NAT" },
 	{ "ingress_xdp_reverse_nat_repeat1", FX_INGRESS_XDP, fr_reply, FX_PASS,
@@ -532,6 +636,12 @@ static const struct bench_case bench_cases[] = {
 	{ "ingress_xdp_unsolicited_drop", FX_INGRESS_XDP, fr_unsolicited_syn,
 	  FX_DROP, PSV_STAT_IN_DROP_UNSOLICITED, REPEAT, OTHER, 0,
 	  "unsolicited drop" },
+	{ "ingress_tc_socket_conn", FX_INGRESS_TC, fr_to_socket_conn,
+	  FX_PASS, PSV_STAT_IN_IDENTITY_MAC, REPEAT, SOCKET, SELF,
+	  "socket path, connection" },
+	{ "ingress_tc_socket_listener", FX_INGRESS_TC, fr_to_socket_listener,
+	  FX_PASS, PSV_STAT_IN_IDENTITY_MAC, REPEAT, SOCKET, SELF,
+	  "socket path, listener" },
 	{ "ingress_tc_reverse_nat", FX_INGRESS_TC, fr_reply_self, FX_PASS,
 	  PSV_STAT_IN_TRANSLATED, REPEAT, NAT, SELF, "reverse NAT" },
 	{ "ingress_tc_reverse_nat_repeat1", FX_INGRESS_TC, fr_reply, FX_PASS,
@@ -669,6 +779,10 @@ int main(int argc, char **argv)
 	fx_world_init(&w);
 	/* JSON lines only on stdout with --json: notes go to stderr. */
 	note = json ? stderr : stdout;
+	if (bench_net()) {
+		fprintf(stderr, "cannot set up the socket path's namespace\n");
+		return 1;
+	}
 	v6_out = ipv6_frame(true);
 	v6_in = ipv6_frame(false);
 	if (fx_open(&fx, 0) || floor_open()) {

@@ -326,6 +326,38 @@ m_fresh() {
 	sample "$cfg" "$r" fresh_flow_lost "$(jq .lost <<<"$j")"
 }
 
+# Which path the bench's own flows took under psv (B2, B2x), read right
+# after the traffic above and before the hooks (sock_churn would add its
+# 140,000 sockets): sockets the cgroup hooks bound (sock_bound) and
+# unconnected datagrams they gave an identity's source (sock_src_set,
+# one per sendto) against new flows of the NAT fallback
+# (egress_nat_unbound + egress_nat_unhooked), and the NAT flows still in
+# psv_conns by protocol (pings take NAT by design: an unconnected ICMP
+# socket passes no cgroup hook).
+m_paths() {
+	local cfg=$1 r=$2 st fl
+	case $cfg in
+	B2*) ;;
+	*) return 0 ;;
+	esac
+	st=$(psv_ctl stats --json) || { bench_log "$cfg: psvctl stats failed"; return 1; }
+	fl=$(psv_ctl flows --json) || { bench_log "$cfg: psvctl flows failed"; return 1; }
+	printf '%s\n' "$st" >"$RAW/stats-$cfg-$r.json"
+	printf '%s\n' "$fl" >"$RAW/flows-$cfg-$r.json"
+	sample "$cfg" "$r" path_sock_bound "$(jq '.sock_bound' <<<"$st")"
+	sample "$cfg" "$r" path_sock_src_set "$(jq '.sock_src_set' <<<"$st")"
+	sample "$cfg" "$r" path_nat_new "$(jq '.egress_nat_unbound + .egress_nat_unhooked' <<<"$st")"
+	sample "$cfg" "$r" path_socket_share "$(jq '(.sock_bound + .sock_src_set) as $s |
+		($s + .egress_nat_unbound + .egress_nat_unhooked) as $t |
+		if $t > 0 then $s / $t else 0 end' <<<"$st")"
+	for p in tcp udp icmp; do
+		sample "$cfg" "$r" "path_nat_${p}_flows" "$(jq --arg p "$p" \
+			'(if type == "array" then . else .flows end) |
+			[.[] | select(.path == "nat" and (.proto | ascii_downcase) == $p)] | length' \
+			<<<"$fl")"
+	done
+}
+
 # Hooks for later issues.  Define hook_NAME CFG ROUND (in a file sourced
 # below, or here) to measure it; it records with `sample`.  Until then the
 # report lists the metric as not measured.
@@ -359,6 +391,7 @@ measure() {
 	step "$cfg" "$r" "udp 64" m_udp64 "$cfg" "$r"
 	step "$cfg" "$r" http m_http "$cfg" "$r"
 	step "$cfg" "$r" "fresh flows" m_fresh "$cfg" "$r"
+	m_paths "$cfg" "$r"
 	m_later_hooks "$cfg" "$r"
 }
 
