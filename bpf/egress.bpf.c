@@ -329,6 +329,36 @@ static __always_inline int egress_decide(struct __sk_buff *skb,
 	return r;
 }
 
+/*
+ * The socket path's common case, ahead of any parsing: an IPv4 frame from
+ * the host's MAC whose source is an identity's address gets the
+ * identity's MAC, and that is all.  What it does not settle (ICMP, whose
+ * echo requests are noted; headers not linear; anything else) takes the
+ * full decision, which would do the same for such a frame.
+ */
+static __always_inline bool eg_identity_fast(struct __sk_buff *skb,
+					     const struct psv_config *cfg)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + ETH_HLEN;
+	struct psv_identity *id;
+	__be32 saddr;
+
+	if ((void *)(ip + 1) > data_end || skb->vlan_present ||
+	    eth->h_proto != bpf_htons(ETH_P_IP) || ip->protocol == IPPROTO_ICMP ||
+	    !mac_eq(eth->h_source, cfg->host_mac))
+		return false;
+	saddr = ip->saddr;
+	id = bpf_map_lookup_elem(&psv_identities, &saddr);
+	if (!id || id->state == PSV_ID_RETIRED)
+		return false;
+	__builtin_memcpy(eth->h_source, id->mac, ETH_ALEN);
+	stat_inc(PSV_STAT_EG_IDENTITY_MAC);
+	return true;
+}
+
 SEC("tc")
 int psv_egress(struct __sk_buff *skb)
 {
@@ -342,6 +372,8 @@ int psv_egress(struct __sk_buff *skb)
 		stat_inc(PSV_STAT_EG_PASS_NOT_OURS);
 		return TC_ACT_OK;
 	}
+	if (eg_identity_fast(skb, cfg))
+		return TC_ACT_OK;
 	tc_pull_headers(skb);
 	barrier_var(skb);
 	r = egress_decide(skb, cfg, &rw);
