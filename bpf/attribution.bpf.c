@@ -24,10 +24,12 @@
 #include "lib/flow.h"
 #include "lib/pool.h"
 #include "lib/group.h"
+#include "lib/ipv6.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define SK_ALLOW 1
+#define SK_REFUSE 0	/* connect() and sendmsg() fail with EPERM */
 #define AF_INET 2
 
 /* The task a socket is attributed to. */
@@ -359,6 +361,44 @@ int psv_sendmsg4(struct bpf_sock_addr *ctx)
 	}
 	stat_inc(PSV_STAT_SK_SRC_SET);
 	return SK_ALLOW;
+}
+
+/*
+ * IPv6: identities have no IPv6 addresses yet.  A virtualized socket is
+ * refused at once, so the application falls back to IPv4 (Happy
+ * Eyeballs) instead of waiting for a SYN egress drops; what stays on the
+ * host (loopback, multicast, IPv4-mapped, policy host) goes on.
+ */
+static __always_inline int ipv6_decide(struct bpf_sock_addr *ctx)
+{
+	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
+	const struct psv_sock *s;
+	__u32 daddr[4];
+
+	if (!cfg || !ctx->sk || cfg->ipv6 == PSV_IPV6_HOST)
+		return SK_ALLOW;
+	daddr[0] = ctx->user_ip6[0];
+	daddr[1] = ctx->user_ip6[1];
+	daddr[2] = ctx->user_ip6[2];
+	daddr[3] = ctx->user_ip6[3];
+	s = sock_get(ctx->sk, cfg);
+	if (ipv6_not_virtualized(daddr) ||
+	    (s ? s->granularity : cfg->granularity) == PSV_GRAN_HOST)
+		return SK_ALLOW;
+	stat_inc(PSV_STAT_SK_IPV6_REFUSED);
+	return SK_REFUSE;
+}
+
+SEC("cgroup/connect6")
+int psv_connect6(struct bpf_sock_addr *ctx)
+{
+	return ipv6_decide(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int psv_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return ipv6_decide(ctx);
 }
 
 SEC("cgroup/sock_release")

@@ -24,6 +24,7 @@
 #include "lib/pool.h"
 #include "lib/group.h"
 #include "lib/arp.h"
+#include "lib/ipv6.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -280,6 +281,27 @@ static __always_inline int eg_arp(const struct psv_config *cfg, void *data,
 	return PSV_REASON(PSV_REWRITE, EG_ARP_IDENTITY);
 }
 
+/*
+ * IPv6 from the host: identities have no IPv6 addresses yet, so only
+ * what is the host's own leaves (policy host, ipv6 = host, its neighbour
+ * discovery and MLD, connections older than psv); a virtualized flow's
+ * frame is dropped (connect6/sendmsg6 refuse most before they start).
+ */
+static __always_inline int eg_ipv6(struct __sk_buff *skb,
+				   const struct psv_config *cfg, void *data,
+				   void *data_end)
+{
+	const struct psv_sock *s;
+
+	if (cfg->ipv6 == PSV_IPV6_HOST || ipv6_host_presence(data, data_end))
+		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
+	s = eg_sock(skb);
+	if (s ? s->granularity == PSV_GRAN_HOST :
+		ipv6_tcp_not_syn(data, data_end))
+		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
+	return PSV_REASON(PSV_DROP, EG_DROP_IPV6);
+}
+
 static __always_inline int egress_decide(struct __sk_buff *skb,
 					 const struct psv_config *cfg,
 					 struct psv_rewrite *rw)
@@ -300,6 +322,8 @@ static __always_inline int egress_decide(struct __sk_buff *skb,
 		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
 	if (eth->h_proto == bpf_htons(ETH_P_ARP))
 		return eg_arp(cfg, data, data_end, rw);
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6))
+		return eg_ipv6(skb, cfg, data, data_end);
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
 		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
 	r = parse_ipv4(data, data_end, skb->len, &p);

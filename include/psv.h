@@ -51,6 +51,17 @@ enum psv_app_match {
 	PSV_MATCH_CGROUP = 4,	/* a cgroup v2 and everything below it */
 };
 
+/*
+ * IPv6 (config: ipv6 = virtualize|block|host).  Identities have no IPv6
+ * addresses yet: VIRTUALIZE blocks like BLOCK, so no virtualized flow
+ * leaves over IPv6 with the real MAC or the host's own address.
+ */
+enum psv_ipv6 {
+	PSV_IPV6_VIRTUALIZE = 0,
+	PSV_IPV6_BLOCK = 1,
+	PSV_IPV6_HOST = 2,	/* IPv6 is the host's: psv leaves it alone */
+};
+
 /* Reverse path attachment (config: ingress = auto|xdp|tc). */
 enum psv_ingress_mode {
 	PSV_INGRESS_AUTO = 0,
@@ -69,7 +80,8 @@ struct psv_config {
 	__u32 ifindex;		/* for the TC ingress ARP reply redirect */
 	__u32 enabled;		/* 0: psv attached but passes everything */
 	__u8 stopping;		/* psvd is ending the virtualized flows */
-	__u8 pad[3];
+	__u8 ipv6;		/* enum psv_ipv6 */
+	__u8 pad[2];
 	/*
 	 * psvd's network namespace: the cgroup hooks see every socket of
 	 * the cgroup tree, and attribute only those that can use this
@@ -302,7 +314,9 @@ struct psv_sock {
 	X(EG_NAT_UNBOUND, "egress_nat_unbound")				\
 	X(EG_DROP_STOPPING, "egress_drop_stopping")			\
 	X(IN_IDENTITY_MAC, "ingress_identity_mac")			\
-	X(IN_ARP_DROPPED, "ingress_arp_dropped")
+	X(IN_ARP_DROPPED, "ingress_arp_dropped")			\
+	X(SK_IPV6_REFUSED, "sock_ipv6_refused")				\
+	X(EG_DROP_IPV6, "egress_drop_ipv6")
 
 #define PSV_STAT_ENUM(id, name) PSV_STAT_##id,
 enum psv_stat {

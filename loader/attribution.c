@@ -31,7 +31,7 @@ static const char *const cgroup2_places[] = {
 
 static const char *const link_pins[ATTRIBUTION_HOOKS] = {
 	"link_sock_create", "link_connect4", "link_sendmsg4",
-	"link_sock_release",
+	"link_connect6", "link_sendmsg6", "link_sock_release",
 };
 
 static bool is_cgroup2(const char *path)
@@ -183,7 +183,8 @@ int attribution_attach(struct attribution *at, int cgroup_fd)
 {
 	struct bpf_program *progs[ATTRIBUTION_HOOKS] = {
 		at->skel->progs.psv_sock_create, at->skel->progs.psv_connect4,
-		at->skel->progs.psv_sendmsg4, at->skel->progs.psv_sock_release,
+		at->skel->progs.psv_sendmsg4, at->skel->progs.psv_connect6,
+		at->skel->progs.psv_sendmsg6, at->skel->progs.psv_sock_release,
 	};
 
 	for (int i = 0; i < ATTRIBUTION_HOOKS; i++) {

@@ -16,7 +16,7 @@
 struct attribution_bpf;
 struct bpf_link;
 
-#define ATTRIBUTION_HOOKS 4
+#define ATTRIBUTION_HOOKS 6
 
 struct attribution {
 	struct attribution_bpf *skel;

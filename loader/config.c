@@ -52,18 +52,21 @@ static const char *const source_names[] = { "dhcp", "static", NULL };
 static const char *const gran_names[] = { "flow", "app", "uid", "host", NULL };
 static const char *const exhausted_names[] = { "drop", "reuse", "host", NULL };
 static const char *const ingress_names[] = { "auto", "xdp", "tc", NULL };
+static const char *const ipv6_names[] = { "virtualize", "block", "host", NULL };
 /* Indexed by enum psv_app_match. */
 static const char *const match_names[] = { "", "comm", "exe", "uid", "cgroup",
 					   NULL };
 
 _Static_assert(PSV_SOURCE_STATIC == 1 && PSV_GRAN_HOST == 3 &&
 	       PSV_EXHAUSTED_HOST == 2 && PSV_INGRESS_TC == 2 &&
+	       PSV_IPV6_HOST == 2 &&
 	       PSV_MATCH_CGROUP == 4, "name tables follow the enums");
 /* T_ENUM stores through an unsigned int pointer. */
 _Static_assert(sizeof(enum psv_granularity) == sizeof(unsigned int) &&
 	       sizeof(enum psv_pool_source) == sizeof(unsigned int) &&
 	       sizeof(enum psv_exhausted) == sizeof(unsigned int) &&
-	       sizeof(enum psv_ingress_mode) == sizeof(unsigned int),
+	       sizeof(enum psv_ingress_mode) == sizeof(unsigned int) &&
+	       sizeof(enum psv_ipv6) == sizeof(unsigned int),
 	       "enums are unsigned int sized");
 
 struct conf_key {
@@ -96,6 +99,7 @@ static const struct conf_key conf_keys[] = {
 		 .names = gran_names),
 	CONF_KEY(SEC_POLICY, "on_exhausted", T_ENUM, on_exhausted,
 		 .names = exhausted_names),
+	CONF_KEY(SEC_POLICY, "ipv6", T_ENUM, ipv6, .names = ipv6_names),
 	CONF_KEY(SEC_DATAPLANE, "ingress", T_ENUM, ingress,
 		 .names = ingress_names),
 	CONF_KEY(SEC_DATAPLANE, "max_flows", T_U32, max_flows, .min = 1024,
@@ -152,6 +156,12 @@ const char *psv_conf_exhausted_name(unsigned int on_exhausted)
 {
 	return conf_name(exhausted_names, sizeof(exhausted_names) /
 			 sizeof(exhausted_names[0]), on_exhausted);
+}
+
+const char *psv_conf_ipv6_name(unsigned int ipv6)
+{
+	return conf_name(ipv6_names, sizeof(ipv6_names) /
+			 sizeof(ipv6_names[0]), ipv6);
 }
 
 void psv_conf_defaults(struct psv_conf *conf)

@@ -50,6 +50,7 @@ struct psv_conf {
 	/* [policy] */
 	enum psv_granularity granularity;	/* policy.default */
 	enum psv_exhausted on_exhausted;
+	enum psv_ipv6 ipv6;		/* default VIRTUALIZE (blocks for now) */
 	/* [dataplane] */
 	enum psv_ingress_mode ingress;
 	uint32_t max_flows;		/* psv_conns size, 1024..1000000 */
@@ -70,6 +71,7 @@ struct psv_conf {
 /* Names as psv.conf spells them (for logs and psvctl); "?" if out of range. */
 const char *psv_conf_granularity_name(unsigned int granularity);
 const char *psv_conf_exhausted_name(unsigned int on_exhausted);
+const char *psv_conf_ipv6_name(unsigned int ipv6);
 
 /* The built-in values, also what a key left out of the file keeps. */
 void psv_conf_defaults(struct psv_conf *conf);

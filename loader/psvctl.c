@@ -979,6 +979,10 @@ static int build_status(struct ctl *ctl, struct json_object **out)
 		psv_conf_granularity_name(cfg.granularity)));
 	json_object_object_add(o, "on_exhausted", json_object_new_string(
 		psv_conf_exhausted_name(cfg.on_exhausted)));
+	/* virtualize blocks for now: identities have no IPv6 addresses. */
+	json_object_object_add(o, "ipv6", json_object_new_string(
+		cfg.ipv6 == PSV_IPV6_HOST ? "host (not protected)" :
+					     "blocked"));
 	json_object_object_add(o, "programs", pinned_programs(ctl));
 	ids = json_object_new_object();
 	json_object_object_add(ids, "total", json_object_new_int64(ctl->n_ids));
@@ -1168,12 +1172,13 @@ static void print_status(struct json_object *st)
 	else
 		table_add(&t, "not answering (%s)", GET(p, "error"));
 	table_add(&t, "dataplane");
-	table_add(&t, "%s, host %s %s, policy %s, on_exhausted %s",
+	table_add(&t, "%s, host %s %s, policy %s, on_exhausted %s, ipv6 %s",
 		  json_object_get_boolean(json_object_object_get(st,
 								 "enabled")) ?
 		  "enabled" : "disabled (passes everything)",
 		  GET(st, "host_mac"), GET(st, "host_ip"),
-		  GET(st, "granularity"), GET(st, "on_exhausted"));
+		  GET(st, "granularity"), GET(st, "on_exhausted"),
+		  GET(st, "ipv6"));
 	table_add(&t, "programs");
 	if (!json_object_array_length(progs))
 		table_add(&t, "none pinned");

@@ -126,6 +126,7 @@ static void fill_bpf_config(struct psvd *d, struct psv_config *cfg)
 	cfg->ifindex = d->dev.ifindex;
 	cfg->on_exhausted = d->conf.on_exhausted;
 	cfg->granularity = d->conf.granularity;
+	cfg->ipv6 = d->conf.ipv6;
 	cfg->netns_cookie = d->netns_cookie;
 	cfg->reuse_vip = d->reuse_vip;
 	cfg->enabled = 1;
@@ -765,6 +766,13 @@ int main(int argc, char **argv)
 		 inet_ntoa((struct in_addr){ d.dev.ip }),
 		 d.conf.source == PSV_SOURCE_STATIC ? "static" : "dhcp",
 		 d.conf.ready, d.conf.max);
+	if (d.conf.ipv6 == PSV_IPV6_HOST)
+		log_info("%s: ipv6 = host: IPv6 flows use the host's real MAC "
+			 "and address", d.ifname);
+	else
+		log_info("%s: IPv6 is blocked for virtualized flows (identities "
+			 "have no IPv6 addresses yet): applications fall back "
+			 "to IPv4", d.ifname);
 	err = run(&d);
 	shutdown_daemon(&d);
 	return err ? 1 : 0;

@@ -201,9 +201,9 @@ check "every virtualized application has its own identity, none the host's" \
 		! printf "%s\n" "${a[@]}" | grep -qx -e "$2" -e "none.*"' _ "$ids" "$real"
 check "uid 4242 (granularity host) left on the host's identity" [ "$(who 44001)" = "$real" ]
 
-# The hooks are attached once each, to the cgroup root.
+# The six hooks are attached once each, to the cgroup root.
 hooks() { bpftool cgroup show "$CG_MNT" 2>/dev/null | grep -c " psv_"; }
-check "four hooks on the cgroup root" [ "$(hooks)" = 4 ]
+check "six hooks on the cgroup root" [ "$(hooks)" = 6 ]
 
 # A reload changes web to per-flow: its next connections split.
 sed -i '0,/^granularity = app/s//granularity = flow/' "$TB_DIR/psv.conf"
@@ -222,7 +222,7 @@ check "apps shows web's new granularity" \
 psv_stop KILL
 check "curl srv1 while psvd is down" tb_host curl -sf -o /dev/null --local-port 41021 http://$SRV1/
 check "psvd restarts" psv_start "$(conf app)"
-check "still four hooks after the restart" [ "$(hooks)" = 4 ]
+check "still six hooks after the restart" [ "$(hooks)" = 6 ]
 check "curl srv1 after the restart" tb_host curl -sf -o /dev/null --local-port 41031 http://$SRV1/
 check "curl srv2 after the restart" tb_host curl -sf -o /dev/null --local-port 41032 http://$SRV2/
 check "the observer's second capture is complete" tb_capture_stop

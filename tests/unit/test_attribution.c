@@ -481,6 +481,8 @@ static void test_takeover(void)
 	CHECK_EQ(hooks_attached(BPF_CGROUP_INET_SOCK_CREATE), 1, "still one sock_create hook");
 	CHECK_EQ(hooks_attached(BPF_CGROUP_INET4_CONNECT), 1, "one connect4 hook");
 	CHECK_EQ(hooks_attached(BPF_CGROUP_UDP4_SENDMSG), 1, "one sendmsg4 hook");
+	CHECK_EQ(hooks_attached(BPF_CGROUP_INET6_CONNECT), 1, "one connect6 hook");
+	CHECK_EQ(hooks_attached(BPF_CGROUP_UDP6_SENDMSG), 1, "one sendmsg6 hook");
 	CHECK_EQ(hooks_attached(BPF_CGROUP_INET_SOCK_RELEASE), 1, "one sock_release hook");
 }
 
@@ -744,6 +746,57 @@ static void test_bind_ping(void)
 	close(fd);
 }
 
+/* errno of a non-blocking connect() (or sendto) of a fresh socket to addr. */
+static int v6_errno(int type, const char *addr, bool send)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+				  .sin6_port = htons(80) };
+	int fd = socket(AF_INET6, type | SOCK_NONBLOCK, 0), rc;
+
+	inet_pton(AF_INET6, addr, &a.sin6_addr);
+	rc = send ? sendto(fd, "x", 1, 0, (struct sockaddr *)&a, sizeof(a)) :
+		    connect(fd, (struct sockaddr *)&a, sizeof(a));
+	rc = rc < 0 ? errno : 0;
+	close(fd);
+	return rc;
+}
+
+/*
+ * IPv6: identities have no IPv6 addresses yet, so a virtualized socket
+ * is refused at connect() and sendto() (EPERM: applications fall back to
+ * IPv4 at once); loopback, IPv4-mapped and multicast go on, and so does
+ * everything with ipv6 = host.
+ */
+static void test_ipv6(void)
+{
+	__u64 refused = stat_sum(PSV_STAT_SK_IPV6_REFUSED);
+	struct psv_config cfg;
+	__u32 key = 0;
+
+	CHECK_EQ(v6_errno(SOCK_STREAM, "2001:db8::1", false), EPERM,
+		 "IPv6 TCP connect to a global address: EPERM");
+	CHECK_EQ(v6_errno(SOCK_DGRAM, "2001:db8::1", true), EPERM,
+		 "IPv6 UDP sendto a global address: EPERM");
+	CHECK_EQ(v6_errno(SOCK_STREAM, "fe80::1", false), EPERM,
+		 "IPv6 TCP connect to a link-local address: EPERM");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_IPV6_REFUSED) - refused, 3,
+		 "sock_ipv6_refused counts them");
+	CHECK(v6_errno(SOCK_STREAM, "::1", false) != EPERM,
+	      "IPv6 loopback is not refused");
+	CHECK(v6_errno(SOCK_STREAM, "::ffff:198.51.100.10", false) != EPERM,
+	      "an IPv4-mapped destination is not refused");
+	CHECK(v6_errno(SOCK_DGRAM, "ff02::fb", true) != EPERM,
+	      "IPv6 multicast is not refused");
+	if (bpf_map_lookup_elem(config_fd, &key, &cfg))
+		return;
+	cfg.ipv6 = PSV_IPV6_HOST;
+	bpf_map_update_elem(config_fd, &key, &cfg, BPF_ANY);
+	CHECK(v6_errno(SOCK_STREAM, "2001:db8::1", false) != EPERM,
+	      "with ipv6 = host a global address is not refused");
+	cfg.ipv6 = PSV_IPV6_VIRTUALIZE;
+	bpf_map_update_elem(config_fd, &key, &cfg, BPF_ANY);
+}
+
 int main(void)
 {
 	int before_tcp, before_udp;
@@ -767,6 +820,7 @@ int main(void)
 	test_apps_full();
 	test_bind();
 	test_bind_ping();
+	test_ipv6();
 	test_takeover();
 	test_detach();
 	attribution_close(&at);

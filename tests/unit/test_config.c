@@ -41,7 +41,8 @@ static void test_defaults(void)
 	CHECK(d.source == PSV_SOURCE_DHCP && d.ready == 4 && d.max == 100 &&
 	      d.idle_retire == 300 && d.pace_ms == 1000, "defaults: pool");
 	CHECK(d.granularity == PSV_GRAN_FLOW &&
-	      d.on_exhausted == PSV_EXHAUSTED_DROP, "defaults: policy");
+	      d.on_exhausted == PSV_EXHAUSTED_DROP &&
+	      d.ipv6 == PSV_IPV6_VIRTUALIZE, "defaults: policy");
 	CHECK(d.ingress == PSV_INGRESS_AUTO && d.max_flows == PSV_MAX_CONNS,
 	      "defaults: dataplane");
 	CHECK(d.probe && d.probe_wait_ms == 1000 && d.retransmit_ms == 4000 &&
@@ -90,7 +91,7 @@ static void test_every_key(void)
 	static const char text[] =
 		"[pool]\nsource = static\nstatic = 198.51.100.7\nready = 0\n"
 		"max = 4096\nidle_retire = 86400\npace_ms = 60000\n"
-		"[policy]\ndefault = uid\non_exhausted = reuse\n"
+		"[policy]\ndefault = uid\non_exhausted = reuse\nipv6 = host\n"
 		"[dataplane]\ningress = tc\nmax_flows = 1000000\n"
 		"[dhcp]\nprobe = no\nprobe_wait_ms = 0\nretransmit_ms = 64000\n"
 		"probe_min_ms = 0\nprobe_max_ms = 10000\nannounce_wait_ms = 10000\n"
@@ -111,7 +112,8 @@ static void test_every_key(void)
 	CHECK(c.ready == 0 && c.max == PSV_MAX_IDENTITIES &&
 	      c.idle_retire == 86400 && c.pace_ms == 60000, "pool limits");
 	CHECK(c.granularity == PSV_GRAN_UID &&
-	      c.on_exhausted == PSV_EXHAUSTED_REUSE, "policy uid, reuse");
+	      c.on_exhausted == PSV_EXHAUSTED_REUSE && c.ipv6 == PSV_IPV6_HOST,
+	      "policy uid, reuse, ipv6 host");
 	CHECK(c.ingress == PSV_INGRESS_TC && c.max_flows == 1000000,
 	      "dataplane tc, 1000000 flows");
 	CHECK(!c.probe && c.probe_wait_ms == 0 && c.retransmit_ms == 64000 &&
@@ -177,6 +179,9 @@ static const struct bad_case bad_cases[] = {
 	  "[pool]\n\n[policy]\ndefault = flow\n\n\non_exhausted = fast\n",
 	  "t.conf:7: unknown value 'fast' for policy.on_exhausted "
 	  "(drop|reuse|host)" },
+	{ "unknown ipv6 policy", "[policy]\nipv6 = yes\n",
+	  "t.conf:2: unknown value 'yes' for policy.ipv6 "
+	  "(virtualize|block|host)" },
 	{ "unknown granularity in an app",
 	  "[app \"b\"]\nmatch = uid=1\ngranularity = tab\n",
 	  "t.conf:3: unknown value 'tab' for app \"b\".granularity "

@@ -529,11 +529,93 @@ static void test_exhausted(void)
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 }
 
-static const __u8 ipv6_hdr[48] = {
+/* IPv6 packets of the host (fe80::1 to 2001:db8::2), bare bytes. */
+static const __u8 ipv6_udp[48] = {
 	0x60, 0, 0, 0, 0, 8, 17, 64,			/* UDP, 8 bytes */
 	0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
 	0x02, 0x22, 0x00, 0x35, 0, 8, 0, 0,
 };
+static const __u8 ipv6_ns[64] = {		/* neighbour solicitation */
+	0x60, 0, 0, 0, 0, 24, 58, 255,
+	0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
+	135, 0, 0, 0, [48] = 0x20, 0x01, 0x0d, 0xb8, [63] = 2,
+};
+static const __u8 ipv6_mld2[76] = {		/* MLDv2 report, router alert */
+	0x60, 0, 0, 0, 0, 36, 0, 1,			/* hop-by-hop first */
+	0xfe, 0x80, [23] = 1, 0xff, 0x02, [39] = 0x16,
+	58, 0, 5, 2, 0, 0, 1, 0,			/* router alert, PadN */
+	143, 0, 0, 0, 0, 0, 0, 1,			/* one record */
+	4, 0, 0, 0, 0xff, 0x02, [75] = 0xfb,
+};
+static const __u8 ipv6_echo[56] = {		/* echo request */
+	0x60, 0, 0, 0, 0, 16, 58, 64,
+	0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
+	128, 0, 0, 0, 0x12, 0x34, 0, 1,
+};
+static const __u8 ipv6_tcp_ack[60] = {		/* TCP ACK, no socket */
+	0x60, 0, 0, 0, 0, 20, 6, 64,
+	0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
+	0x9c, 0x40, 0, 22, 0, 0, 0, 1, 0, 0, 0, 2, 0x50, 0x10, 0xff, 0xff,
+};
+static const __u8 ipv6_tcp_syn[60] = {		/* TCP SYN, no socket */
+	0x60, 0, 0, 0, 0, 20, 6, 64,
+	0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
+	0x9c, 0x40, 0, 22, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff,
+};
+
+static struct pkt_frame ipv6_frame(const __u8 *raw, __u16 len)
+{
+	struct pkt_frame f = { .proto = PKT_ETH_P_IPV6, .raw = raw,
+			       .raw_len = len };
+
+	memcpy(f.dst, w.gw_mac, 6);
+	memcpy(f.src, w.host_mac, 6);
+	return f;
+}
+
+/*
+ * IPv6: identities have no IPv6 addresses yet.  The host's own presence
+ * (neighbour discovery, MLD) and connections older than psv leave; a
+ * virtualized flow's packet is dropped; ipv6 = host lets all through.
+ */
+static void test_ipv6(void)
+{
+	const struct fx_expect dropped = { .verdict = FX_DROP,
+					   .moved = FX_S(EG_DROP_IPV6) };
+	const struct {
+		const char *desc;
+		struct pkt_frame f;
+		const struct fx_expect *e;
+	} cases[] = {
+		{ "IPv6 UDP of no socket", ipv6_frame(ipv6_udp, 48), &dropped },
+		{ "ICMPv6 echo request", ipv6_frame(ipv6_echo, 56), &dropped },
+		{ "IPv6 TCP SYN of no socket", ipv6_frame(ipv6_tcp_syn, 60),
+		  &dropped },
+		{ "IPv6 TCP ACK of a connection older than psv",
+		  ipv6_frame(ipv6_tcp_ack, 60), &pass_host },
+		{ "the host's neighbour solicitation", ipv6_frame(ipv6_ns, 64),
+		  &pass_host },
+		{ "the host's MLDv2 report behind hop-by-hop",
+		  ipv6_frame(ipv6_mld2, 76), &pass_host },
+	};
+	struct pkt_frame f;
+	struct psv_config c;
+	size_t i;
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		fx_case(&fx, FX_EGRESS, cases[i].desc, &cases[i].f,
+			cases[i].e, &r);
+	fx_world_config(&w, &c);
+	c.ipv6 = PSV_IPV6_HOST;
+	if (fx_set_config(&fx, &c))
+		return;
+	f = ipv6_frame(ipv6_udp, 48);
+	fx_case(&fx, FX_EGRESS, "IPv6 UDP with ipv6 = host", &f, &pass_host,
+		&r);
+	check_untouched("IPv6", 0);
+}
 
 static void test_passthrough(void)
 {
@@ -542,7 +624,7 @@ static void test_passthrough(void)
 	struct pkt_frame f[11];
 	const char *names[11] = {
 		"ARP reply from the host (someone asked for it)",
-		"IPv6",
+		"the host's IPv6 neighbour solicitation",
 		"VLAN-tagged TCP SYN",
 		"frame from an identity's MAC (psvd's own)",
 		"IPv4 from another source address",
@@ -563,9 +645,7 @@ static void test_passthrough(void)
 	f[0].arp = (struct pkt_arp){ .op = 2, .spa = w.host_ip,
 				     .tpa = w.gw_ip };
 	memcpy(f[0].arp.sha, w.host_mac, 6);
-	f[1].proto = PKT_ETH_P_IPV6;
-	f[1].raw = ipv6_hdr;
-	f[1].raw_len = sizeof(ipv6_hdr);
+	f[1] = ipv6_frame(ipv6_ns, sizeof(ipv6_ns));
 	f[2].vlan = 7;
 	memcpy(f[3].src, w.vmac[0], 6);
 	f[3].ip.saddr = w.vip[0];
@@ -1045,6 +1125,7 @@ int main(void)
 	test_conns_full();
 	test_socket_path();
 	test_arp_host();
+	test_ipv6();
 	test_stopping();
 	fx_close(&fx);
 	return check_exit();
