@@ -247,12 +247,13 @@ static __always_inline int route_check(const struct psv_config *cfg,
 
 /*
  * The identity a new flow of the socket to ctx's destination wears, in
- * *vip, with its group in *gk; else a reason.  A socket with an address
- * or port of its own (bind(), IP_PKTINFO) keeps it: rebinding is not
+ * *vip, with its group in *gk; else a reason.  A socket with a source of
+ * its own (own_source: bind(), IP_PKTINFO) keeps it: rebinding is not
  * possible, and the NAT fallback translates it.
  */
 static __always_inline int sock_identity(struct bpf_sock_addr *ctx,
 					 const struct psv_config *cfg,
+					 bool own_source,
 					 struct psv_group_key *gk, __be32 *vip)
 {
 	struct bpf_sock *sk = ctx->sk;
@@ -266,10 +267,10 @@ static __always_inline int sock_identity(struct bpf_sock_addr *ctx,
 
 	if (!sk)
 		return PSV_REASON(PSV_PASS, SK_BIND_FAILED);
-	if (f.proto != IPPROTO_TCP && f.proto != IPPROTO_UDP &&
-	    f.proto != IPPROTO_ICMP)
-		return PSV_REASON(PSV_PASS, SK_UNBOUND_PORT);
 	s = sock_get(sk, cfg);
+	if (own_source || (f.proto != IPPROTO_TCP && f.proto != IPPROTO_UDP &&
+			   f.proto != IPPROTO_ICMP))
+		return PSV_REASON(PSV_PASS, SK_UNBOUND_PORT);
 	/* connect4 runs before autobind: a UDP socket may have no port. */
 	f.sport = bpf_htons(sk->src_port);
 	err = route_check(cfg, f.daddr);
@@ -305,12 +306,7 @@ int psv_connect4(struct bpf_sock_addr *ctx)
 
 	if (!cfg || !sk)
 		return SK_ALLOW;
-	if (sk->src_ip4 || sk->src_port) {
-		sock_get(sk, cfg);
-		stat_inc(PSV_STAT_SK_UNBOUND_PORT);
-		return SK_ALLOW;
-	}
-	err = sock_identity(ctx, cfg, &gk, &vip);
+	err = sock_identity(ctx, cfg, sk->src_ip4 || sk->src_port, &gk, &vip);
 	if (err) {
 		sock_count(err);
 		return SK_ALLOW;
@@ -342,12 +338,8 @@ int psv_sendmsg4(struct bpf_sock_addr *ctx)
 
 	if (!cfg || !sk)
 		return SK_ALLOW;
-	if (ctx->msg_src_ip4 || sk->src_ip4) {
-		sock_get(sk, cfg);
-		stat_inc(PSV_STAT_SK_UNBOUND_PORT);
-		return SK_ALLOW;
-	}
-	err = sock_identity(ctx, cfg, &gk, &vip);
+	err = sock_identity(ctx, cfg, ctx->msg_src_ip4 || sk->src_ip4, &gk,
+			    &vip);
 	if (err) {
 		sock_count(err);
 		return SK_ALLOW;
