@@ -106,7 +106,7 @@ static int pass_entry(void *ctx, const void *key, const void *val)
  * One pass over a hash map, deleting what keep() refuses; returns how
  * many entries stay and adds the deleted ones to *expired.
  */
-static unsigned int walk_map(int fd, size_t key_size, size_t value_size,
+static unsigned int expire_pass(int fd, size_t key_size, size_t value_size,
 			     keep_fn keep, struct walk *w,
 			     unsigned int *expired)
 {
@@ -176,18 +176,18 @@ void ct_expire(struct dataplane *dp, uint64_t now_ns,
 	};
 
 	memset(st, 0, sizeof(*st));
-	st->conns = walk_map(dp->conns_fd, sizeof(struct psv_conn_key),
+	st->conns = expire_pass(dp->conns_fd, sizeof(struct psv_conn_key),
 			     sizeof(struct psv_conn), keep_conn, &w,
 			     &st->expired);
 	qsort(w.groups.keys, w.groups.n, w.groups.size, group_cmp);
 	qsort(w.apps.keys, w.apps.n, w.apps.size, u32_cmp);
-	st->groups = walk_map(dp->groups_fd, sizeof(struct psv_group_key),
+	st->groups = expire_pass(dp->groups_fd, sizeof(struct psv_group_key),
 			      sizeof(struct psv_group), keep_group, &w,
 			      &st->expired);
-	st->host_conns = walk_map(dp->host_conns_fd, sizeof(struct psv_conn_key),
+	st->host_conns = expire_pass(dp->host_conns_fd, sizeof(struct psv_conn_key),
 				  sizeof(__u64), keep_host_conn, &w,
 				  &st->expired);
-	st->apps = walk_map(dp->apps_fd, sizeof(struct psv_app_key),
+	st->apps = expire_pass(dp->apps_fd, sizeof(struct psv_app_key),
 			    sizeof(struct psv_app), keep_app, &w, &st->expired);
 	free(w.groups.keys);
 	free(w.apps.keys);

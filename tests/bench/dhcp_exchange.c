@@ -3,7 +3,7 @@
  * dhcp_exchange - how long psvd's DHCP client takes for one lease: N
  * identities in turn, each a fresh random MAC, DISCOVER to ACK (no ARP
  * probe) against the server on IFACE, each lease released right after.
- * Drives the same dhcp_client and dhcp_socket psvd uses.
+ * Drives the same dhcp_client and link_socket psvd uses.
  * Usage: dhcp_exchange IFACE [N]   (prints JSON: median_ms, min_ms,
  * max_ms, n, failed)
  */

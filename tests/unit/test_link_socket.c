@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_dhcp_socket.c - DHCP/ARP framing and the strict frame validator,
+ * test_link_socket.c - DHCP/ARP framing and the strict frame validator,
  * judged against pkt.h's from-scratch frames and checksums; dispatch to
  * clients by chaddr and ARP address; and the real AF_PACKET socket with
  * its BPF filter on the loopback device of a private network namespace.
@@ -400,7 +400,7 @@ static void inject(int fd, const void *frame, size_t len)
 				   .sll_ifindex = 1 };
 
 	if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		perror("test_dhcp_socket: sendto");
+		perror("test_link_socket: sendto");
 }
 
 static void test_socket(void)

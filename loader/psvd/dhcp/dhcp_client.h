@@ -19,7 +19,7 @@
  *       may be on its way) or leased, RETIRED (no event)
  *
  * At BOUND the address has passed the RFC 5227 probe; announcing it
- * (dhcp_socket_send_arp() with sender = target = the address) and
+ * (link_socket_send_arp() with sender = target = the address) and
  * defending it later are the daemon's and the dataplane's job.  Renewal replies are unicast
  * to the leased address, so by T1 something must answer ARP for it and
  * let UDP 67 -> 68 to it reach the packet socket.
