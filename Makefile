@@ -28,9 +28,20 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-MAINS := loader/psvd.c loader/psvctl.c
-LIB_SRCS := $(filter-out $(MAINS),$(wildcard loader/*.c))
-LIB_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(LIB_SRCS))
+# The rooms of userspace (docs/ARCHITECTURE.md, "The rooms"): common/ is
+# what psvd, psvctl and the tests share; psvctl links nothing else.
+COMMON_SRCS := $(wildcard loader/common/*.c)
+PSVD_SRCS := $(filter-out loader/psvd/main.c,\
+	       $(wildcard loader/psvd/*.c loader/psvd/*/*.c))
+PSVCTL_SRCS := $(wildcard loader/psvctl/*.c)
+COMMON_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(COMMON_SRCS))
+PSVD_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(PSVD_SRCS))
+PSVCTL_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(PSVCTL_SRCS))
+# What tests, benches and fuzzers build on: every room but the mains.
+LIB_SRCS := $(COMMON_SRCS) $(PSVD_SRCS)
+LIB_OBJS := $(COMMON_OBJS) $(PSVD_OBJS)
+# psvctl: no skeleton, no libxdp, no libelf.
+PSVCTL_LDLIBS := $(shell pkg-config --libs libbpf json-c libmnl)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -47,13 +58,17 @@ BENCH_SKELS := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.skel.h,$(BENCH_BP
 # Objects and skeletons are made by chained pattern rules: keep them, or
 # every make would rebuild them.
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(BENCH_BPF_OBJS) $(BENCH_SKELS)
-.PHONY: all deps test unit fuzz bench demo install clean
-all: $(BUILD)/psvd $(BUILD)/psvctl
+.PHONY: all deps test unit fuzz bench demo install clean check-includes
+all: check-includes $(BUILD)/psvd $(BUILD)/psvctl
+
+# Which room may include which: scripts/check-includes.sh.
+check-includes:
+	$(Q)scripts/check-includes.sh
 
 deps:
 	$(Q)scripts/install-deps.sh
 
-$(BUILD) $(BUILD)/loader $(BUILD)/tests $(BUILD)/fuzz $(BUILD)/bench:
+$(BUILD) $(BUILD)/tests $(BUILD)/fuzz $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 $(BUILD)/vmlinux.h: | $(BUILD)
@@ -75,18 +90,22 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-# Userspace objects may include any skeleton, so they wait for all of them.
-$(BUILD)/loader/%.o: loader/%.c $(SKELS) | $(BUILD)/loader
+$(BUILD)/loader/%.o: loader/%.c
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/psvd: $(BUILD)/loader/psvd.o $(LIB_OBJS)
+# Each object waits only for the skeletons it includes.
+$(BUILD)/loader/psvd/dataplane.o: $(BUILD)/egress.skel.h $(BUILD)/ingress.skel.h
+$(BUILD)/loader/psvd/attribution.o: $(BUILD)/attribution.skel.h
+
+$(BUILD)/psvd: $(BUILD)/loader/psvd/main.o $(PSVD_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/psvctl: $(BUILD)/loader/psvctl.o $(LIB_OBJS)
+$(BUILD)/psvctl: $(PSVCTL_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(PSVCTL_LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(SKELS) tests/unit/check.h | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -133,4 +152,5 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/loader/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)
+-include $(wildcard $(BUILD)/loader/*/*.d $(BUILD)/loader/*/*/*.d \
+	   $(BUILD)/tests/*.d $(BUILD)/bench/*.d)

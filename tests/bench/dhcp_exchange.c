@@ -3,10 +3,11 @@
  * dhcp_exchange - how long psvd's DHCP client takes for one lease: N
  * identities in turn, each a fresh random MAC, DISCOVER to ACK (no ARP
  * probe) against the server on IFACE, each lease released right after.
- * Drives the same dhcp_client and dhcp_socket psvd uses.
+ * Drives the same dhcp_client and link_socket psvd uses.
  * Usage: dhcp_exchange IFACE [N]   (prints JSON: median_ms, min_ms,
  * max_ms, n, failed)
  */
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +15,12 @@
 #include <time.h>
 #include <net/if.h>
 
-#include "dhcp_client.h"
-#include "dhcp_socket.h"
-#include "identity_pool.h"
+#include "psvd/dhcp/dhcp_client.h"
+#include "psvd/pool/identity_pool.h"
+#include "psvd/link/link_socket.h"
 
 static struct dhcp_client client;
-static struct dhcp_socket sock;
+static struct link_socket sock;
 static bool bound, lost;
 
 static uint64_t now_ms(void)
@@ -50,21 +51,39 @@ static struct dhcp_client *by_ip(void *ctx, uint32_t ip)
 	return ip && ip == client.yiaddr ? &client : NULL;
 }
 
-static const struct dhcp_socket_lookup lookup = { by_mac, by_ip };
+static int rx_dhcp(void *ctx, const uint8_t chaddr[6], uint64_t now,
+		   const struct link_frame *f)
+{
+	struct dhcp_client *c = by_mac(ctx, chaddr);
+
+	return c ? dhcp_client_receive(c, now, f->payload, f->len, f->src_mac) :
+		   -ENOENT;
+}
+
+static int rx_arp(void *ctx, uint32_t ip, uint64_t now,
+		  const struct link_frame *f)
+{
+	struct dhcp_client *c = by_ip(ctx, ip);
+
+	return c ? dhcp_client_arp(c, now, f->arp_op, f->arp_sha, f->arp_spa,
+				   f->arp_tpa) : -ENOENT;
+}
+
+static const struct link_rx lookup = { rx_dhcp, rx_arp };
 
 static int op_send(void *ctx, struct dhcp_client *c, const void *payload,
 		   size_t len, uint32_t src_ip, uint32_t dst_ip,
 		   const uint8_t *dst_mac)
 {
 	(void)ctx;
-	return dhcp_socket_send_udp(&sock, c->mac, dst_mac, src_ip, dst_ip,
+	return link_socket_send_udp(&sock, c->mac, dst_mac, src_ip, dst_ip,
 				    payload, len);
 }
 
 static int op_probe(void *ctx, struct dhcp_client *c, uint32_t ip)
 {
 	(void)ctx;
-	return dhcp_socket_send_arp(&sock, c->mac, 0, ip);
+	return link_socket_send_arp(&sock, c->mac, 0, ip);
 }
 
 static void op_event(void *ctx, struct dhcp_client *c, enum dhcp_event ev)
@@ -89,7 +108,7 @@ static int cmp_double(const void *a, const void *b)
 /* One exchange; its duration in ms, or a negative number on failure. */
 static double one_exchange(const struct dhcp_params *p)
 {
-	struct pollfd pfd = { .fd = dhcp_socket_fd(&sock), .events = POLLIN };
+	struct pollfd pfd = { .fd = link_socket_fd(&sock), .events = POLLIN };
 	uint8_t mac[6];
 	double start;
 	uint64_t deadline = now_ms() + 5000;
@@ -98,17 +117,17 @@ static double one_exchange(const struct dhcp_params *p)
 		return -1;
 	bound = lost = false;
 	dhcp_client_init(&client, mac, p, &ops, NULL);
-	dhcp_socket_add_mac(&sock, mac);
+	link_socket_add_mac(&sock, mac);
 	start = now_us();
 	dhcp_client_start(&client, now_ms());
 	while (!bound && !lost && now_ms() < deadline) {
 		if (poll(&pfd, 1, 50) > 0)
-			dhcp_socket_read(&sock, now_ms());
+			link_socket_read(&sock, now_ms());
 		if (now_ms() >= dhcp_client_deadline(&client))
 			dhcp_client_timeout(&client, now_ms());
 	}
 	dhcp_client_release(&client, now_ms());
-	dhcp_socket_del_mac(&sock, mac);
+	link_socket_del_mac(&sock, mac);
 	return bound ? (now_us() - start) / 1000.0 : -1;
 }
 
@@ -127,8 +146,9 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	if (dhcp_socket_open(&sock, ifindex, &lookup, NULL))
+	if (link_socket_open(&sock, ifindex))
 		return 1;
+	link_socket_set_rx(&sock, &lookup, NULL);
 	dhcp_params_default(&p);
 	p.skip_probe = true;
 	ms = calloc(n, sizeof(*ms));
@@ -140,7 +160,7 @@ int main(int argc, char **argv)
 		if (t >= 0)
 			ms[ok++] = t;
 	}
-	dhcp_socket_close(&sock);
+	link_socket_close(&sock);
 	if (!ok) {
 		printf("{\"n\":%d,\"failed\":%d}\n", n, n);
 		return 1;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "psvd/config.h"
 
 static void check_conf(const struct psv_conf *c)
 {

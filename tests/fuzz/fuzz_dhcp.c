@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "../unit/dhcp_canned.h"
-#include "dhcp_client.h"
-#include "dhcp_msg.h"
-#include "dhcp_socket.h"
+#include "psvd/dhcp/dhcp_client.h"
+#include "psvd/dhcp/dhcp_msg.h"
+#include "psvd/link/link_socket.h"
 
 static const uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t srv_mac[6] = { 0x02, 0x53, 0, 0, 0, 1 };
@@ -112,7 +112,25 @@ static struct dhcp_client *any_ip(void *ctx, uint32_t ip)
 	return table;
 }
 
-static const struct dhcp_socket_lookup any_lookup = { any_mac, any_ip };
+static int rx_dhcp(void *ctx, const uint8_t chaddr[6], uint64_t now,
+		   const struct link_frame *f)
+{
+	struct dhcp_client *c = any_mac(ctx, chaddr);
+
+	return c ? dhcp_client_receive(c, now, f->payload, f->len, f->src_mac) :
+		   -ENOENT;
+}
+
+static int rx_arp(void *ctx, uint32_t ip, uint64_t now,
+		  const struct link_frame *f)
+{
+	struct dhcp_client *c = any_ip(ctx, ip);
+
+	return c ? dhcp_client_arp(c, now, f->arp_op, f->arp_sha, f->arp_spa,
+				   f->arp_tpa) : -ENOENT;
+}
+
+static const struct link_rx any_lookup = { rx_dhcp, rx_arp };
 
 static void check_invariants(const struct dhcp_client *c)
 {
@@ -131,27 +149,27 @@ static void check_invariants(const struct dhcp_client *c)
 static void dispatch_frames(struct dhcp_client *c, uint64_t now,
 			    const uint8_t *data, size_t size)
 {
-	struct dhcp_socket s = { .fd = -1, .lookup = &any_lookup };
-	struct dhcp_frame f;
+	struct link_socket s = { .fd = -1, .rx = &any_lookup };
+	struct link_frame f;
 	uint8_t *frame;
 	int len;
 
 	table = c;
-	dhcp_socket_dispatch(&s, now, data, size, 0);
-	dhcp_socket_dispatch(&s, now, data, size, DHCP_FRAME_CSUM_PARTIAL);
-	frame = malloc(DHCP_FRAME_MAX);
+	link_socket_dispatch(&s, now, data, size, 0);
+	link_socket_dispatch(&s, now, data, size, LINK_FRAME_CSUM_PARTIAL);
+	frame = malloc(LINK_FRAME_MAX);
 	if (!frame)
 		return;
-	len = dhcp_frame_build_udp(frame, DHCP_FRAME_MAX, srv_mac, NULL, 0, 0,
+	len = link_frame_build_udp(frame, LINK_FRAME_MAX, srv_mac, NULL, 0, 0,
 				   data, size);
 	if (len > 0) {
 		/* Server to client: swapping the ports keeps the sum. */
 		frame[35] = DHCP_SERVER_PORT;
 		frame[37] = DHCP_CLIENT_PORT;
-		if (dhcp_frame_parse(frame, len, 0, &f) != DHCP_FRAME_DHCP ||
+		if (link_frame_parse(frame, len, 0, &f) != LINK_FRAME_DHCP ||
 		    f.len != size)
 			__builtin_trap();	/* a frame we built refused */
-		dhcp_socket_dispatch(&s, now, frame, len, 0);
+		link_socket_dispatch(&s, now, frame, len, 0);
 	}
 	free(frame);
 }

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lease_store.h"
+#include "psvd/dhcp/lease_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

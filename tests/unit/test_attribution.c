@@ -32,10 +32,10 @@
 #include <bpf/libbpf.h>
 
 #include "check.h"
-#include "attribution.h"
+#include "psvd/attribution.h"
 #include "attribution.skel.h"
-#include "config.h"
-#include "log.h"
+#include "psvd/config.h"
+#include "common/log.h"
 #include "psv.h"
 
 static char base[] = "/tmp/psv-attr-test.XXXXXX";

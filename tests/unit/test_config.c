@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
+#include "psvd/config.h"
+#include "common/names.h"
 
 static const char example[] =
 	"[pool]\n"
@@ -430,13 +431,13 @@ static void test_reload(void)
 
 static void test_names(void)
 {
-	CHECK(!strcmp(psv_conf_granularity_name(PSV_GRAN_FLOW), "flow") &&
-	      !strcmp(psv_conf_granularity_name(PSV_GRAN_HOST), "host") &&
-	      !strcmp(psv_conf_granularity_name(PSV_GRAN_HOST + 1), "?"),
+	CHECK(!strcmp(psv_granularity_name(PSV_GRAN_FLOW), "flow") &&
+	      !strcmp(psv_granularity_name(PSV_GRAN_HOST), "host") &&
+	      !strcmp(psv_granularity_name(PSV_GRAN_HOST + 1), "?"),
 	      "granularity names, '?' past the end");
-	CHECK(!strcmp(psv_conf_exhausted_name(PSV_EXHAUSTED_DROP), "drop") &&
-	      !strcmp(psv_conf_exhausted_name(PSV_EXHAUSTED_HOST), "host") &&
-	      !strcmp(psv_conf_exhausted_name(255), "?"),
+	CHECK(!strcmp(psv_exhausted_name(PSV_EXHAUSTED_DROP), "drop") &&
+	      !strcmp(psv_exhausted_name(PSV_EXHAUSTED_HOST), "host") &&
+	      !strcmp(psv_exhausted_name(255), "?"),
 	      "on_exhausted names, '?' past the end");
 }
 

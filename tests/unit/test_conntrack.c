@@ -12,8 +12,8 @@
 #include <bpf/bpf.h>
 
 #include "check.h"
-#include "conntrack.h"
-#include "dataplane.h"
+#include "psvd/conntrack.h"
+#include "psvd/dataplane.h"
 #include "psv.h"
 
 #define SEC 1000000000ULL

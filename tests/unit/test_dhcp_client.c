@@ -11,8 +11,8 @@
 
 #include "check.h"
 #include "dhcp_canned.h"
-#include "dhcp_client.h"
-#include "dhcp_msg.h"
+#include "psvd/dhcp/dhcp_client.h"
+#include "psvd/dhcp/dhcp_msg.h"
 
 #define MAX_SENT 64
 

@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "dhcp_canned.h"
-#include "dhcp_msg.h"
+#include "psvd/dhcp/dhcp_msg.h"
 
 static const uint8_t mac_a[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t mac_b[6] = { 0x06, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };

@@ -6,7 +6,7 @@
 #include <arpa/inet.h>
 
 #include "check.h"
-#include "lease_store.h"
+#include "psvd/dhcp/lease_store.h"
 
 static void test_round_trip(const char *dir)
 {

@@ -6,7 +6,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "local_routes.h"
+#include "psvd/local_routes.h"
 #include "netns.h"
 
 struct listed {

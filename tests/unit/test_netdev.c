@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 
 #include "check.h"
-#include "netdev.h"
+#include "psvd/netdev.h"
 
 static const char routes[] =
 	"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"

@@ -11,7 +11,7 @@
 
 #include "netns.h"
 #include "psv.h"
-#include "route_mirror.h"
+#include "psvd/route_mirror.h"
 
 static int map_fd;
 

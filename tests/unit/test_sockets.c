@@ -14,7 +14,7 @@
 #include <bpf/btf.h>
 
 #include "netns.h"
-#include "sockets.h"
+#include "common/sockets.h"
 
 #define MAX_SOCKS 32
 

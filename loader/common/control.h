@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * control.h - psvd's control socket, /run/psv/IF.sock (mode 0600), for
+ * what the maps do not hold (leases, psvd's own counters): the server
+ * (psvd), the client (psvctl) and the reply's schema, all here.  A client
+ * writes one line, "leases", and reads one JSON document:
+ *   {"pid":N,"started":UNIX,"source":"dhcp|static",
+ *    "leases":[{"ipv4":"A.B.C.D","lease_expires":UNIX|null,"server":..}],
+ *    "counters":{"NAME":N,...}}
+ */
+#ifndef PSV_CONTROL_H
+#define PSV_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct json_object;
+
+#define PSV_CONTROL_DIR "/run/psv"
+
+/* dir/ifname.sock, dir being $PSV_CONTROL_DIR (tests) or PSV_CONTROL_DIR;
+ * -ENAMETOOLONG if it does not fit a unix socket address. */
+int control_path(char *buf, size_t len, const char *ifname);
+
+/* Builds the reply to a command; returns a malloc'ed string or NULL. */
+typedef char *(*control_handler)(void *ctx, const char *command);
+
+/* Listening socket at control_path(); -errno on failure. */
+int control_open(const char *ifname, char *path, size_t pathlen);
+/* Serves one client waiting on listen_fd (call when it is readable). */
+void control_serve(int listen_fd, control_handler handler, void *ctx);
+void control_close(int listen_fd, const char *path);
+
+/* The reply to "leases", as psvd knows it. */
+struct control_lease {
+	uint32_t ip;		/* network order */
+	int64_t expires;	/* unix seconds; 0: none (static) */
+	uint32_t server;	/* network order; 0: none */
+};
+
+struct control_counter {
+	const char *name;
+	uint64_t value;
+};
+
+struct control_status {
+	pid_t pid;
+	time_t started;
+	const char *source;	/* "dhcp" or "static" */
+	const struct control_lease *leases;
+	size_t n_leases;
+	const struct control_counter *counters;
+	size_t n_counters;
+};
+
+/* The reply line (malloc'ed, NULL if out of memory). */
+char *control_reply_status(const struct control_status *st);
+/* The reply to a command psvd does not know. */
+char *control_reply_unknown(void);
+
+/*
+ * The client: asks psvd on ifname for its status and returns the reply,
+ * checked against the schema above (json-c object, json_object_put it),
+ * or NULL with err saying why (no socket, no answer within 2 s, a
+ * malformed reply).
+ */
+struct json_object *control_query(const char *ifname, char *err,
+				  size_t errlen);
+
+#endif

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* log.c - see log.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <bpf/libbpf.h>
+
+#include "common/log.h"
+
+static bool use_syslog;
+static enum log_level max_level = LOG_LVL_INFO;
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+{
+	if (level > max_level)
+		return;
+	if (use_syslog) {
+		vsyslog(syslog_prio[level], fmt, ap);
+		return;
+	}
+	fprintf(stderr, "psvd: %s: ", level_names[level]);
+	vfprintf(stderr, fmt, ap);
+	/* libbpf lines end in a newline already; ours do not. */
+	if (fmt[0] && fmt[strlen(fmt) - 1] != '\n')
+		fputc('\n', stderr);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+/* libbpf's warnings are ours; its info and debug chatter is debug. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	log_vmsg(level == LIBBPF_WARN ? LOG_LVL_WARN : LOG_LVL_DEBUG, fmt, ap);
+	return 0;
+}
+
+void log_init(const char *ident, bool to_syslog, enum log_level level)
+{
+	use_syslog = to_syslog;
+	max_level = level;
+	if (to_syslog)
+		openlog(ident, LOG_PID, LOG_DAEMON);
+	libbpf_set_print(libbpf_print);
+}
+
+int log_level_parse(const char *name)
+{
+	for (unsigned int i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (!strcmp(name, level_names[i]))
+			return i;
+	return -1;
+}

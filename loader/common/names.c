@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* names.c - see names.h. */
+#include <stddef.h>
+
+#include "psv.h"
+#include "common/names.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *const psv_granularity_names[] = { "flow", "app", "uid", "host",
+					      NULL };
+const char *const psv_exhausted_names[] = { "drop", "reuse", "host", NULL };
+const char *const psv_ingress_names[] = { "auto", "xdp", "tc", NULL };
+const char *const psv_ipv6_names[] = { "virtualize", "block", "host", NULL };
+
+_Static_assert(PSV_GRAN_HOST == 3 && PSV_EXHAUSTED_HOST == 2 &&
+	       PSV_INGRESS_TC == 2 && PSV_IPV6_HOST == 2,
+	       "name tables follow the enums");
+
+static const char *const id_state_names[] = {
+	[PSV_ID_ACQUIRING] = "acquiring",
+	[PSV_ID_READY] = "ready",
+	[PSV_ID_ACTIVE] = "active",
+	[PSV_ID_IDLE] = "idle",
+	[PSV_ID_RETIRED] = "retired",
+};
+
+static const char *const tcp_state_names[] = {
+	[PSV_TCP_SYN_SENT] = "syn_sent",
+	[PSV_TCP_ESTABLISHED] = "established",
+	[PSV_TCP_FIN_WAIT] = "fin_wait",
+	[PSV_TCP_CLOSED] = "closed",
+};
+
+#define PSV_STAT_NAME(id, name) [PSV_STAT_##id] = name,
+static const char *const stat_names[] = { PSV_STATS(PSV_STAT_NAME) };
+#undef PSV_STAT_NAME
+
+_Static_assert(ARRAY_LEN(id_state_names) == PSV_ID_STATE_COUNT,
+	       "a name for every identity state");
+
+/* names[] NULL-terminated: n - 1 names. */
+static const char *name_of(const char *const *names, size_t n,
+			   unsigned int value, const char *unknown)
+{
+	return value < n && names[value] ? names[value] : unknown;
+}
+
+const char *psv_granularity_name(unsigned int granularity)
+{
+	return name_of(psv_granularity_names, PSV_GRAN_HOST + 1, granularity,
+		       "?");
+}
+
+const char *psv_exhausted_name(unsigned int on_exhausted)
+{
+	return name_of(psv_exhausted_names, PSV_EXHAUSTED_HOST + 1,
+		       on_exhausted, "?");
+}
+
+const char *psv_id_state_name(unsigned int state)
+{
+	return name_of(id_state_names, ARRAY_LEN(id_state_names), state,
+		       "unknown");
+}
+
+const char *psv_tcp_state_name(unsigned int state)
+{
+	return name_of(tcp_state_names, ARRAY_LEN(tcp_state_names), state,
+		       NULL);
+}
+
+const char *psv_stat_name(unsigned int stat)
+{
+	return name_of(stat_names, ARRAY_LEN(stat_names), stat, NULL);
+}

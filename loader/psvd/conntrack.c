@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* conntrack.c - see conntrack.h. */
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+
+#include "psvd/conntrack.h"
+#include "psvd/dataplane.h"
+#include "common/map_walk.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+
+unsigned int ct_timeout(const struct psv_conn_key *key, const struct psv_conn *c)
+{
+	switch (key->proto) {
+	case IPPROTO_TCP:
+		if (c->tcp_state == PSV_TCP_CLOSED)
+			return CT_TIMEOUT_TCP_CLOSED;
+		if (c->tcp_state == PSV_TCP_FIN_WAIT)
+			return CT_TIMEOUT_TCP_FIN;
+		/* SYN_SENT too: egress does not see the SYN-ACK, and an
+		 * established connection deleted early would leak. */
+		return CT_TIMEOUT_TCP_EST;
+	case IPPROTO_UDP:
+		return CT_TIMEOUT_UDP;
+	default:
+		return CT_TIMEOUT_ICMP;
+	}
+}
+
+static bool expired(uint64_t last_ns, uint64_t now_ns, unsigned int timeout_s)
+{
+	return now_ns > last_ns && now_ns - last_ns > timeout_s * NSEC_PER_SEC;
+}
+
+/* A sorted set of fixed-size keys: the groups and apps in use. */
+struct key_set {
+	unsigned char *keys;
+	size_t size, n, cap;
+};
+
+static int group_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct psv_group_key));
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void set_add(struct key_set *set, const void *k)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 1024;
+		void *p = realloc(set->keys, cap * set->size);
+
+		/* Its group or app may go; the next flow recreates it. */
+		if (!p)
+			return;
+		set->keys = p;
+		set->cap = cap;
+	}
+	memcpy(set->keys + set->n++ * set->size, k, set->size);
+}
+
+static bool set_has(const struct key_set *set, const void *k,
+		    int (*cmp)(const void *, const void *))
+{
+	return set->n && bsearch(k, set->keys, set->n, set->size, cmp);
+}
+
+struct walk {
+	uint64_t now_ns;
+	const struct ct_observer *obs;
+	struct key_set groups, apps;	/* of the live connections */
+};
+
+/* Whether an entry stays (a pass deletes those that do not). */
+typedef bool (*keep_fn)(struct walk *w, const void *key, const void *val);
+
+struct pass {
+	struct walk *w;
+	keep_fn keep;
+	unsigned int alive, *expired;
+};
+
+static int pass_entry(void *ctx, const void *key, const void *val)
+{
+	struct pass *p = ctx;
+
+	if (!p->keep(p->w, key, val)) {
+		(*p->expired)++;
+		return MAP_WALK_DELETE;
+	}
+	p->alive++;
+	return 0;
+}
+
+/*
+ * One pass over a hash map, deleting what keep() refuses; returns how
+ * many entries stay and adds the deleted ones to *expired.
+ */
+static unsigned int expire_pass(int fd, size_t key_size, size_t value_size,
+			     keep_fn keep, struct walk *w,
+			     unsigned int *expired)
+{
+	struct pass p = { .w = w, .keep = keep, .expired = expired };
+
+	map_walk(fd, key_size, value_size, UINT_MAX, pass_entry, &p);
+	return p.alive;
+}
+
+static bool keep_conn(struct walk *w, const void *key, const void *val)
+{
+	const struct psv_conn *c = val;
+
+	if (expired(c->last_seen_ns, w->now_ns, ct_timeout(key, c)))
+		return false;
+	set_add(&w->groups, &c->group);
+	if (c->app)
+		set_add(&w->apps, &c->app);
+	if (w->obs && w->obs->live)
+		w->obs->live(w->obs->ctx, c);
+	return true;
+}
+
+/*
+ * A group lives while one of its connections does, or a socket bound to
+ * its identity.  One younger than a second may not have either yet
+ * (the group is inserted first).
+ */
+static bool keep_group(struct walk *w, const void *key, const void *val)
+{
+	const struct psv_group *g = val;
+
+	return set_has(&w->groups, key, group_cmp) ||
+	       !expired(g->created_ns, w->now_ns, 1) ||
+	       (w->obs && w->obs->in_use && w->obs->in_use(w->obs->ctx, g->vip));
+}
+
+static bool keep_host_conn(struct walk *w, const void *key, const void *val)
+{
+	const struct psv_conn probe = { 0 };
+
+	return !expired(*(const uint64_t *)val, w->now_ns,
+			ct_timeout(key, &probe));
+}
+
+/*
+ * An application stays while it has a socket open or a connection, and
+ * for CT_TIMEOUT_APP after its last socket; then a new id (and so a new
+ * identity) awaits its next socket.
+ */
+static bool keep_app(struct walk *w, const void *key, const void *val)
+{
+	const struct psv_app *a = val;
+
+	(void)key;
+	return a->open > 0 || set_has(&w->apps, &a->id, u32_cmp) ||
+	       !expired(a->last_ns, w->now_ns, CT_TIMEOUT_APP);
+}
+
+void ct_expire(struct dataplane *dp, uint64_t now_ns,
+	       const struct ct_observer *obs, struct ct_stats *st)
+{
+	struct walk w = {
+		.now_ns = now_ns, .obs = obs,
+		.groups = { .size = sizeof(struct psv_group_key) },
+		.apps = { .size = sizeof(__u32) },
+	};
+
+	memset(st, 0, sizeof(*st));
+	st->conns = expire_pass(dp->conns_fd, sizeof(struct psv_conn_key),
+			     sizeof(struct psv_conn), keep_conn, &w,
+			     &st->expired);
+	qsort(w.groups.keys, w.groups.n, w.groups.size, group_cmp);
+	qsort(w.apps.keys, w.apps.n, w.apps.size, u32_cmp);
+	st->groups = expire_pass(dp->groups_fd, sizeof(struct psv_group_key),
+			      sizeof(struct psv_group), keep_group, &w,
+			      &st->expired);
+	st->host_conns = expire_pass(dp->host_conns_fd, sizeof(struct psv_conn_key),
+				  sizeof(__u64), keep_host_conn, &w,
+				  &st->expired);
+	st->apps = expire_pass(dp->apps_fd, sizeof(struct psv_app_key),
+			    sizeof(struct psv_app), keep_app, &w, &st->expired);
+	free(w.groups.keys);
+	free(w.apps.keys);
+}

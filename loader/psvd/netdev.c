@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* netdev.c - see netdev.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <net/route.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+
+#include "common/log.h"
+#include "psvd/netdev.h"
+
+/* From linux/wireless.h, which clashes with net/if.h. */
+#ifndef SIOCGIWNAME
+#define SIOCGIWNAME 0x8B01
+#endif
+
+static int ifreq_ioctl(int fd, unsigned long req, struct ifreq *ifr,
+		       const char *what)
+{
+	if (ioctl(fd, req, ifr) < 0) {
+		int err = -errno;
+
+		log_err("%s: cannot read %s: %s", ifr->ifr_name, what,
+			strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static void init_ifreq(struct ifreq *ifr, const char *ifname)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	strncpy(ifr->ifr_name, ifname, IF_NAMESIZE - 1);
+}
+
+static uint32_t sockaddr_ip(const struct sockaddr *sa)
+{
+	return ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+}
+
+int netdev_query(const char *ifname, struct netdev *dev)
+{
+	struct ethtool_drvinfo drv = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+	int fd, err;
+
+	memset(dev, 0, sizeof(*dev));
+	if (strlen(ifname) >= IF_NAMESIZE) {
+		log_err("%s: interface name too long", ifname);
+		return -EINVAL;
+	}
+	strcpy(dev->name, ifname);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		log_err("socket(AF_INET) for interface queries: %s", strerror(-err));
+		return err;
+	}
+
+	init_ifreq(&ifr, ifname);
+	err = ifreq_ioctl(fd, SIOCGIFINDEX, &ifr, "ifindex");
+	if (err)
+		goto out;
+	dev->ifindex = ifr.ifr_ifindex;
+
+	init_ifreq(&ifr, ifname);
+	err = ifreq_ioctl(fd, SIOCGIFHWADDR, &ifr, "MAC address");
+	if (err)
+		goto out;
+	memcpy(dev->mac, ifr.ifr_hwaddr.sa_data, 6);
+
+	/* No address yet is legal: psv then has no real identity to hide. */
+	init_ifreq(&ifr, ifname);
+	if (ioctl(fd, SIOCGIFADDR, &ifr) == 0) {
+		dev->ip = sockaddr_ip(&ifr.ifr_addr);
+		init_ifreq(&ifr, ifname);
+		err = ifreq_ioctl(fd, SIOCGIFNETMASK, &ifr, "netmask");
+		if (err)
+			goto out;
+		dev->netmask = sockaddr_ip(&ifr.ifr_netmask);
+	} else if (errno != EADDRNOTAVAIL) {
+		err = -errno;
+		log_err("%s: cannot read IPv4 address: %s", ifname, strerror(-err));
+		goto out;
+	}
+
+	init_ifreq(&ifr, ifname);
+	ifr.ifr_data = (void *)&drv;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0)
+		snprintf(dev->driver, sizeof(dev->driver), "%.*s",
+			 (int)sizeof(dev->driver) - 1, drv.driver);
+
+	/* Only wireless drivers answer SIOCGIWNAME. */
+	init_ifreq(&ifr, ifname);
+	dev->wireless = ioctl(fd, SIOCGIWNAME, &ifr) == 0;
+	err = 0;
+out:
+	close(fd);
+	return err;
+}
+
+int netdev_set_promisc(const char *ifname, bool on)
+{
+	struct ifreq ifr;
+	int fd, err;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		log_err("socket(AF_INET) for promiscuous mode: %s", strerror(-err));
+		return err;
+	}
+	init_ifreq(&ifr, ifname);
+	err = ifreq_ioctl(fd, SIOCGIFFLAGS, &ifr, "flags");
+	if (!err) {
+		if (on)
+			ifr.ifr_flags |= IFF_PROMISC;
+		else
+			ifr.ifr_flags &= ~IFF_PROMISC;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) {
+			err = -errno;
+			log_err("%s: cannot %s promiscuous mode: %s", ifname,
+				on ? "enable" : "disable", strerror(-err));
+		}
+	}
+	close(fd);
+	return err;
+}
+
+bool netdev_is_veth(const struct netdev *dev)
+{
+	return !strcmp(dev->driver, "veth");
+}
+
+uint32_t netdev_parse_gateway(const char *text, const char *ifname)
+{
+	const char *line = text;
+
+	/* "Iface Destination Gateway Flags ...", addresses in hex as stored
+	 * (network order read as a host integer); the first line is a header. */
+	while ((line = strchr(line, '\n'))) {
+		char name[IF_NAMESIZE + 1];
+		unsigned int dst, gw, flags;
+
+		line++;
+		if (sscanf(line, "%16s %x %x %x", name, &dst, &gw, &flags) != 4)
+			continue;
+		if (!strcmp(name, ifname) && dst == 0 && (flags & RTF_GATEWAY) &&
+		    (flags & RTF_UP))
+			return gw;
+	}
+	return 0;
+}
+
+uint32_t netdev_default_gateway(const char *ifname)
+{
+	char buf[16384];
+	size_t n;
+	FILE *f = fopen("/proc/net/route", "re");
+
+	if (!f) {
+		log_warn("cannot read /proc/net/route: %s", strerror(errno));
+		return 0;
+	}
+	/* The default route comes first in practice; a long table is cut. */
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return netdev_parse_gateway(buf, ifname);
+}

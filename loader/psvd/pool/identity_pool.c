@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* identity_pool.c - see identity_pool.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/random.h>
+
+#include "psvd/pool/identity_pool.h"
+#include "common/log.h"
+
+int pool_random_mac(uint8_t mac[6])
+{
+	if (getrandom(mac, 6, 0) != 6) {
+		log_err("getrandom for a MAC address: %s", strerror(errno));
+		return -EIO;
+	}
+	mac[0] = (mac[0] & ~0x01) | 0x02;
+	return 0;
+}
+
+static uint64_t random_below(uint64_t n)
+{
+	uint64_t r = 0;
+
+	if (!n || getrandom(&r, sizeof(r), 0) != sizeof(r))
+		return 0;
+	return r % n;
+}
+
+int pool_init(struct identity_pool *pool, const struct pool_params *params,
+	      const struct pool_source_ops *ops, void *source,
+	      const struct pool_io *io)
+{
+	memset(pool, 0, sizeof(*pool));
+	pool->params = *params;
+	pool->ops = ops;
+	pool->source = source;
+	pool->io = io;
+	pool->next_id = 1;
+	pool->cap = params->max ? params->max : 1;
+	pool->ids = calloc(pool->cap, sizeof(*pool->ids));
+	pool->by_ip = calloc(pool->cap, sizeof(*pool->by_ip));
+	if (!pool->ids || !pool->by_ip) {
+		log_err("cannot allocate the identity table (%u entries)", pool->cap);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void pool_free(struct identity_pool *pool)
+{
+	for (unsigned int i = 0; i < pool->count; i++)
+		free(pool->ids[i]);
+	free(pool->ids);
+	free(pool->by_ip);
+	pool->ids = NULL;
+	pool->by_ip = NULL;
+	pool->count = 0;
+}
+
+void pool_set_params(struct identity_pool *pool,
+		     const struct pool_params *params)
+{
+	pool->params = *params;
+	if (pool->params.max > pool->cap)
+		pool->params.max = pool->cap;
+}
+
+unsigned int pool_size(const struct identity_pool *pool)
+{
+	return pool->count;
+}
+
+struct identity *pool_get(const struct identity_pool *pool, unsigned int i)
+{
+	return i < pool->count ? pool->ids[i] : NULL;
+}
+
+uint32_t pool_next_id(const struct identity_pool *pool)
+{
+	return pool->next_id;
+}
+
+void pool_reserve_ids(struct identity_pool *pool, uint32_t next_id)
+{
+	if (next_id > pool->next_id)
+		pool->next_id = next_id;
+}
+
+void pool_lease(struct identity_pool *pool, const struct identity *id,
+		int64_t *expires, uint32_t *server)
+{
+	*expires = 0;
+	*server = 0;
+	if (pool->ops->lease)
+		pool->ops->lease(pool, id, expires, server);
+}
+
+uint32_t pool_least_recent(const struct identity_pool *pool)
+{
+	const struct identity *best = NULL;
+
+	for (unsigned int i = 0; i < pool->count; i++) {
+		const struct identity *id = pool->ids[i];
+
+		if (id->state != PSV_ID_ACTIVE && id->state != PSV_ID_IDLE)
+			continue;
+		if (!best || id->last_seen_ns < best->last_seen_ns)
+			best = id;
+	}
+	return best ? best->ip : 0;
+}
+
+struct identity *pool_find_ip(struct identity_pool *pool, uint32_t ip)
+{
+	for (unsigned int i = 0; i < pool->count; i++)
+		if (pool->ids[i]->ip == ip)
+			return pool->ids[i];
+	return NULL;
+}
+
+struct identity *pool_find_mac(struct identity_pool *pool, const uint8_t mac[6])
+{
+	for (unsigned int i = 0; i < pool->count; i++)
+		if (!memcmp(pool->ids[i]->mac, mac, 6))
+			return pool->ids[i];
+	return NULL;
+}
+
+unsigned int pool_count_state(const struct identity_pool *pool,
+			      enum psv_id_state state)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < pool->count; i++)
+		n += pool->ids[i]->state == state;
+	return n;
+}
+
+static char *fmt_ip(uint32_t ip, char buf[INET_ADDRSTRLEN])
+{
+	return (char *)inet_ntop(AF_INET, &ip, buf, INET_ADDRSTRLEN);
+}
+
+static int map_put_identity(struct identity_pool *pool, const struct identity *id)
+{
+	struct psv_identity v = { .state = id->state, .id = id->id };
+
+	int err;
+
+	memcpy(v.mac, id->mac, 6);
+	err = pool->io->identity_put(pool->io->ctx, id->ip, &v);
+	if (err) {
+		char ip[INET_ADDRSTRLEN];
+
+		log_err("cannot write identity %u (%s) to %s: %s", id->id,
+			fmt_ip(id->ip, ip), PSV_MAP_IDENTITIES, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static struct identity *pool_new(struct identity_pool *pool)
+{
+	struct identity *id;
+
+	if (pool->count >= pool->cap)
+		return NULL;
+	id = calloc(1, sizeof(*id));
+	if (!id) {
+		log_err("cannot allocate an identity");
+		return NULL;
+	}
+	if (pool_random_mac(id->mac)) {
+		free(id);
+		return NULL;
+	}
+	id->id = pool->next_id++;
+	id->state = PSV_ID_ACQUIRING;
+	pool->ids[pool->count++] = id;
+	return id;
+}
+
+static void pool_remove(struct identity_pool *pool, struct identity *id)
+{
+	for (unsigned int i = 0; i < pool->count; i++) {
+		if (pool->ids[i] != id)
+			continue;
+		pool->ids[i] = pool->ids[--pool->count];
+		free(id);
+		return;
+	}
+}
+
+/* Identities that count toward the ready target. */
+static unsigned int pool_pending(const struct identity_pool *pool)
+{
+	return pool_count_state(pool, PSV_ID_ACQUIRING) +
+	       pool_count_state(pool, PSV_ID_READY);
+}
+
+uint64_t pool_refill(struct identity_pool *pool, uint64_t now_ms)
+{
+	struct identity *id;
+
+	if (pool_pending(pool) >= pool->params.ready)
+		return UINT64_MAX;
+	if (pool->count >= pool->params.max) {
+		log_debug("pool at max (%u identities): not acquiring",
+			  pool->params.max);
+		return UINT64_MAX;
+	}
+	if (now_ms < pool->next_acquire_ms)
+		return pool->next_acquire_ms;
+
+	id = pool_new(pool);
+	if (!id)
+		return now_ms + 1000;
+	log_debug("identity %u: acquiring an address", id->id);
+	if (pool->ops->acquire(pool, id)) {
+		pool_remove(pool, id);
+		pool->next_acquire_ms = now_ms + 1000;
+		return pool->next_acquire_ms;
+	}
+	pool->next_acquire_ms = now_ms + 1 + random_below(pool->params.pace_ms);
+	return pool_pending(pool) < pool->params.ready ? pool->next_acquire_ms :
+							  UINT64_MAX;
+}
+
+int pool_identity_bound(struct identity_pool *pool, struct identity *id,
+			uint32_t ip)
+{
+	char ipbuf[INET_ADDRSTRLEN];
+	int err;
+
+	id->ip = ip;
+	id->state = PSV_ID_READY;
+	/* Local before any socket is bound to it: its route first. */
+	err = pool->io->route_add(pool->io->ctx, ip) ?:
+	      map_put_identity(pool, id);
+	if (err)
+		return err;
+	err = pool->io->ready_push(pool->io->ctx, id->ip);
+	if (err) {
+		log_err("identity %u: cannot push to %s: %s", id->id,
+			PSV_MAP_READY, strerror(-err));
+		pool->io->identity_del(pool->io->ctx, id->ip);
+		return err;
+	}
+	pool->ops->announce(pool, id);
+	log_info("identity %u: ready as %s %02x:%02x:%02x:%02x:%02x:%02x", id->id,
+		 fmt_ip(ip, ipbuf), id->mac[0], id->mac[1], id->mac[2],
+		 id->mac[3], id->mac[4], id->mac[5]);
+	return 0;
+}
+
+/*
+ * Ends the sockets bound to ip (after a NAK or a conflict the address is
+ * someone else's; idle identities have none), then removes its route, so
+ * nothing can send from it any more, and only then its identity: a
+ * frame from an address egress does not know leaves untouched, with the
+ * real MAC.  Its groups go first, so no new flow joins it; its
+ * connections stay: egress drops them (no identity) instead of letting
+ * them continue on the real address.
+ */
+static void unlocal(struct identity_pool *pool, struct identity *id)
+{
+	const struct pool_io *io = pool->io;
+
+	if (id->state == PSV_ID_READY)
+		io->ready_remove(io->ctx, id->ip);
+	io->groups_drop(io->ctx, id->ip);
+	io->sockets_end(io->ctx, id->ip);
+	io->route_del(io->ctx, id->ip);
+	io->identity_del(io->ctx, id->ip);
+}
+
+void pool_retire(struct identity_pool *pool, struct identity *id,
+		 const char *why)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	log_info("identity %u (%s): retired: %s", id->id,
+		 id->ip ? fmt_ip(id->ip, ip) : "no address", why);
+	if (id->ip)
+		unlocal(pool, id);
+	id->state = PSV_ID_RETIRED;
+	pool->ops->release(pool, id);
+	pool->retired++;
+	pool_remove(pool, id);
+}
+
+void pool_identity_taken(struct identity_pool *pool, uint32_t vip)
+{
+	struct identity *id = pool_find_ip(pool, vip);
+
+	if (!id || id->state != PSV_ID_READY)
+		return;
+	id->state = PSV_ID_ACTIVE;
+	id->idle_since_ms = 0;
+	log_debug("identity %u: active", id->id);
+}
+
+static int by_ip_cmp(const void *a, const void *b)
+{
+	uint32_t x = (*(struct identity *const *)a)->ip;
+	uint32_t y = (*(struct identity *const *)b)->ip;
+
+	return x < y ? -1 : x > y;
+}
+
+void pool_flows_reset(struct identity_pool *pool)
+{
+	for (unsigned int i = 0; i < pool->count; i++) {
+		pool->ids[i]->flows = 0;
+		pool->ids[i]->last_seen_ns = 0;
+		pool->by_ip[i] = pool->ids[i];
+	}
+	/* One lookup per connection follows: make it a binary search. */
+	qsort(pool->by_ip, pool->count, sizeof(*pool->by_ip), by_ip_cmp);
+}
+
+/* An identity by address, during a scan (after pool_flows_reset). */
+static struct identity *scan_find(struct identity_pool *pool, uint32_t vip)
+{
+	struct identity key = { .ip = vip }, *kp = &key, **found;
+
+	found = bsearch(&kp, pool->by_ip, pool->count, sizeof(*pool->by_ip),
+			by_ip_cmp);
+	return found ? *found : NULL;
+}
+
+bool pool_in_use(struct identity_pool *pool, uint32_t vip)
+{
+	struct identity *id = scan_find(pool, vip);
+
+	return id && id->flows;
+}
+
+void pool_flow_seen(struct identity_pool *pool, uint32_t vip,
+		    uint64_t last_seen_ns)
+{
+	struct identity *id = scan_find(pool, vip);
+
+	if (!id)
+		return;
+	id->flows++;
+	if (last_seen_ns > id->last_seen_ns)
+		id->last_seen_ns = last_seen_ns;
+}
+
+void pool_retire_idle(struct identity_pool *pool, uint64_t now_ms)
+{
+	struct identity *id;
+
+	for (unsigned int i = 0; i < pool->count; i++) {
+		id = pool->ids[i];
+		/* Taken, though its ring buffer event was lost (full ring). */
+		if (id->state == PSV_ID_READY && id->flows)
+			pool_identity_taken(pool, id->ip);
+		if (id->state != PSV_ID_ACTIVE && id->state != PSV_ID_IDLE)
+			continue;
+		if (id->flows) {
+			id->state = PSV_ID_ACTIVE;
+			id->idle_since_ms = 0;
+			continue;
+		}
+		/* IDLE stays ACTIVE in the map: it still answers ARP for the
+		 * groups that lead to it until it is retired. */
+		if (id->state == PSV_ID_ACTIVE) {
+			id->state = PSV_ID_IDLE;
+			id->idle_since_ms = now_ms;
+			continue;
+		}
+		if (now_ms - id->idle_since_ms >=
+		    (uint64_t)pool->params.idle_retire_s * 1000) {
+			pool_retire(pool, id, "idle");
+			i--;	/* pool_remove moved the last entry here */
+		}
+	}
+}
+
+void pool_release_all(struct identity_pool *pool)
+{
+	while (pool->count)
+		pool_retire(pool, pool->ids[0], "psvd stopping");
+}
+
+struct adoption {
+	struct identity_pool *pool;
+	int err;
+};
+
+static void adopt_one(void *arg, uint32_t ip, const struct psv_identity *v)
+{
+	struct adoption *a = arg;
+	struct identity_pool *pool = a->pool;
+	struct identity *id;
+
+	if (a->err)
+		return;
+	id = pool_new(pool);
+	if (!id) {
+		log_err("adopting: more identities pinned than max=%u",
+			pool->params.max);
+		a->err = -E2BIG;
+		return;
+	}
+	/* The crashed psvd's route stays; made sure of all the same. */
+	pool->io->route_add(pool->io->ctx, ip);
+	memcpy(id->mac, v->mac, 6);
+	id->id = v->id;
+	id->ip = ip;
+	id->state = v->state;
+	if (v->id >= pool->next_id)
+		pool->next_id = v->id + 1;
+}
+
+int pool_adopt(struct identity_pool *pool)
+{
+	struct adoption a = { .pool = pool };
+
+	pool->io->identity_each(pool->io->ctx, adopt_one, &a);
+	if (a.err)
+		return a.err;
+	log_info("adopted %u identities from the pinned maps", pool->count);
+	return 0;
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * identity_pool.h - psvd's identities and their lifecycle:
+ * acquiring -> ready (in psv_ready, announced) -> active (has flows) ->
+ * idle -> retired (never handed out again).  The pool keeps `ready`
+ * identities at its target, paces acquisitions with random delays (a burst
+ * of new MACs is itself linkable) and never holds more than `max`.
+ * Addresses come from a static range or from one DHCP client per
+ * identity; the pool only asks its source to acquire and release.
+ */
+#ifndef PSV_IDENTITY_POOL_H
+#define PSV_IDENTITY_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "psv.h"
+
+struct identity {
+	uint32_t id;		/* sequence number, never reused */
+	uint8_t mac[6];
+	uint32_t ip;		/* network order; 0 while acquiring */
+	enum psv_id_state state;
+	unsigned int flows;	/* connections seen at the last scan */
+	uint64_t last_seen_ns;	/* newest use among them (bpf clock) */
+	uint64_t idle_since_ms;	/* monotonic; when flows fell to 0 */
+	void *source_state;	/* the source's per-identity state */
+	bool lost_source;	/* the source gave it up: retire it */
+};
+
+struct identity_pool;
+
+/* Where addresses come from. */
+struct pool_source_ops {
+	/* Starts acquiring an address for id (MAC already set).  Static
+	 * sources call pool_identity_bound() before returning. */
+	int (*acquire)(struct identity_pool *pool, struct identity *id);
+	/* Gives the address back (DHCPRELEASE); id is being retired. */
+	void (*release)(struct identity_pool *pool, struct identity *id);
+	/* Sends a gratuitous ARP for a ready identity (RFC 5227 announce). */
+	void (*announce)(struct identity_pool *pool, struct identity *id);
+	/* The lease id holds, for psvctl: unix seconds it expires (0:
+	 * none) and its server (0: none).  NULL: no lease ever. */
+	void (*lease)(struct identity_pool *pool, const struct identity *id,
+		      int64_t *expires, uint32_t *server);
+};
+
+/*
+ * What the pool changes outside itself: the dataplane's maps, the local
+ * routes, the sockets.  pool_maps.c does it for psvd; a test records it.
+ * Functions return 0 or -errno and log nothing (the pool says what
+ * failed) unless noted.
+ */
+struct pool_io {
+	/* psv_identities: ip's entry. */
+	int (*identity_put)(void *ctx, uint32_t ip, const struct psv_identity *v);
+	void (*identity_del)(void *ctx, uint32_t ip);
+	/* Every entry of psv_identities (adoption after a crash). */
+	int (*identity_each)(void *ctx,
+			     void (*cb)(void *arg, uint32_t ip,
+					const struct psv_identity *v),
+			     void *arg);
+	/* psv_ready: append ip; take ip out (the others keep their order). */
+	int (*ready_push)(void *ctx, uint32_t ip);
+	void (*ready_remove)(void *ctx, uint32_t ip);
+	/* psv_groups: delete the groups leading to ip. */
+	void (*groups_drop)(void *ctx, uint32_t ip);
+	/* ip as a local route (logged); its removal. */
+	int (*route_add)(void *ctx, uint32_t ip);
+	void (*route_del)(void *ctx, uint32_t ip);
+	/* Destroys the sockets bound to ip. */
+	void (*sockets_end)(void *ctx, uint32_t ip);
+	void *ctx;
+};
+
+struct pool_params {
+	unsigned int ready;		/* target of ready identities */
+	unsigned int max;		/* most identities at once */
+	unsigned int idle_retire_s;	/* seconds without flows */
+	unsigned int pace_ms;		/* max random delay between acquisitions */
+};
+
+struct identity_pool {
+	struct pool_params params;
+	const struct pool_source_ops *ops;
+	void *source;			/* the source's own state */
+	const struct pool_io *io;
+	struct identity **ids;		/* live identities (not retired) */
+	struct identity **by_ip;	/* ids sorted by ip, during a scan */
+	unsigned int count, cap;
+	uint32_t next_id;
+	uint64_t next_acquire_ms;	/* pacing */
+	uint64_t retired;		/* lifetime count */
+};
+
+int pool_init(struct identity_pool *pool, const struct pool_params *params,
+	      const struct pool_source_ops *ops, void *source,
+	      const struct pool_io *io);
+void pool_free(struct identity_pool *pool);
+/* New parameters (SIGHUP); max stays within what pool_init allocated. */
+void pool_set_params(struct identity_pool *pool,
+		     const struct pool_params *params);
+
+/* The live identities, for the sources: pool_get(pool, 0 .. size - 1). */
+unsigned int pool_size(const struct identity_pool *pool);
+struct identity *pool_get(const struct identity_pool *pool, unsigned int i);
+/* The next identity number; ids below next_id are never handed out. */
+uint32_t pool_next_id(const struct identity_pool *pool);
+void pool_reserve_ids(struct identity_pool *pool, uint32_t next_id);
+/* The lease of id as its source knows it (0, 0 without one). */
+void pool_lease(struct identity_pool *pool, const struct identity *id,
+		int64_t *expires, uint32_t *server);
+
+/* Rebuilds the pool from the pinned maps a previous psvd left. */
+int pool_adopt(struct identity_pool *pool);
+/* Starts acquisitions the target asks for, paced; returns the next time
+ * (monotonic ms) it wants to run, or UINT64_MAX. */
+uint64_t pool_refill(struct identity_pool *pool, uint64_t now_ms);
+/* An acquisition finished: the identity gets its address, enters the
+ * maps and the ready queue, and is announced. */
+int pool_identity_bound(struct identity_pool *pool, struct identity *id,
+			uint32_t ip);
+/* An identity must go (NAK, lost lease, conflict, idle). */
+void pool_retire(struct identity_pool *pool, struct identity *id,
+		 const char *why);
+/* egress took a ready identity (ringbuf event). */
+void pool_identity_taken(struct identity_pool *pool, uint32_t vip);
+/* A scan counts each identity's flows: reset, then one pool_flow_seen
+ * per socket bound to it and per live connection, then
+ * pool_retire_idle.  An identity is retired only when none is left. */
+void pool_flows_reset(struct identity_pool *pool);
+void pool_flow_seen(struct identity_pool *pool, uint32_t vip,
+		    uint64_t last_seen_ns);
+/* Whether the scan so far saw a flow of vip. */
+bool pool_in_use(struct identity_pool *pool, uint32_t vip);
+void pool_retire_idle(struct identity_pool *pool, uint64_t now_ms);
+/* Drops every identity: releases leases, empties the maps. */
+void pool_release_all(struct identity_pool *pool);
+
+struct identity *pool_find_ip(struct identity_pool *pool, uint32_t ip);
+struct identity *pool_find_mac(struct identity_pool *pool, const uint8_t mac[6]);
+unsigned int pool_count_state(const struct identity_pool *pool,
+			      enum psv_id_state state);
+/* The identity egress falls back on under on_exhausted = reuse: the least
+ * recently used active or idle one (after a scan); 0 if none. */
+uint32_t pool_least_recent(const struct identity_pool *pool);
+
+/* 46 random bits: locally administered, unicast (RFC 7042 2.1). */
+int pool_random_mac(uint8_t mac[6]);
+
+#endif

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* pool_maps.c - see pool_maps.h. */
+#include <errno.h>
+#include <limits.h>
+#include <bpf/bpf.h>
+
+#include "psvd/pool/pool_maps.h"
+#include "psvd/dataplane.h"
+#include "psvd/local_routes.h"
+#include "common/map_walk.h"
+#include "common/sockets.h"
+
+static int identity_put(void *ctx, uint32_t ip, const struct psv_identity *v)
+{
+	struct dataplane *dp = ctx;
+
+	return bpf_map_update_elem(dp->identities_fd, &ip, v, BPF_ANY) ?
+	       -errno : 0;
+}
+
+static void identity_del(void *ctx, uint32_t ip)
+{
+	struct dataplane *dp = ctx;
+
+	bpf_map_delete_elem(dp->identities_fd, &ip);
+}
+
+struct each {
+	void (*cb)(void *arg, uint32_t ip, const struct psv_identity *v);
+	void *arg;
+};
+
+static int each_entry(void *ctx, const void *key, const void *val)
+{
+	struct each *e = ctx;
+
+	e->cb(e->arg, *(const uint32_t *)key, val);
+	return 0;
+}
+
+static int identity_each(void *ctx,
+			 void (*cb)(void *arg, uint32_t ip,
+				    const struct psv_identity *v),
+			 void *arg)
+{
+	struct dataplane *dp = ctx;
+	struct each e = { .cb = cb, .arg = arg };
+
+	return map_walk(dp->identities_fd, sizeof(uint32_t),
+			sizeof(struct psv_identity), PSV_MAX_IDENTITIES,
+			each_entry, &e);
+}
+
+static int ready_push(void *ctx, uint32_t ip)
+{
+	struct dataplane *dp = ctx;
+
+	return bpf_map_update_elem(dp->ready_fd, NULL, &ip, BPF_ANY) ?
+	       -errno : 0;
+}
+
+/* Takes vip out of the ready queue (order of the others is kept). */
+static void ready_remove(void *ctx, uint32_t vip)
+{
+	struct dataplane *dp = ctx;
+	uint32_t q[PSV_MAX_IDENTITIES], v;
+	unsigned int n = 0;
+
+	while (n < PSV_MAX_IDENTITIES &&
+	       !bpf_map_lookup_and_delete_elem(dp->ready_fd, NULL, &v))
+		if (v != vip)
+			q[n++] = v;
+	for (unsigned int i = 0; i < n; i++)
+		bpf_map_update_elem(dp->ready_fd, NULL, &q[i], BPF_ANY);
+}
+
+static int drop_if_to(void *ctx, const void *key, const void *val)
+{
+	const struct psv_group *g = val;
+
+	(void)key;
+	return g->vip == *(const uint32_t *)ctx ? MAP_WALK_DELETE : 0;
+}
+
+static void groups_drop(void *ctx, uint32_t vip)
+{
+	struct dataplane *dp = ctx;
+
+	map_walk(dp->groups_fd, sizeof(struct psv_group_key),
+		 sizeof(struct psv_group), UINT_MAX, drop_if_to, &vip);
+}
+
+static int route_add(void *ctx, uint32_t ip)
+{
+	(void)ctx;
+	return local_route_add(ip);
+}
+
+static void route_del(void *ctx, uint32_t ip)
+{
+	(void)ctx;
+	local_route_del(ip);
+}
+
+static int destroy_if_on(void *ctx, const struct inet4_sock *s)
+{
+	if (s->laddr == *(const uint32_t *)ctx)
+		sockets_destroy(s);
+	return 0;
+}
+
+static void sockets_end(void *ctx, uint32_t ip)
+{
+	(void)ctx;
+	sockets_walk(destroy_if_on, &ip);
+}
+
+void pool_maps_io(struct pool_io *io, struct dataplane *dp)
+{
+	*io = (struct pool_io){
+		.identity_put = identity_put,
+		.identity_del = identity_del,
+		.identity_each = identity_each,
+		.ready_push = ready_push,
+		.ready_remove = ready_remove,
+		.groups_drop = groups_drop,
+		.route_add = route_add,
+		.route_del = route_del,
+		.sockets_end = sockets_end,
+		.ctx = dp,
+	};
+}

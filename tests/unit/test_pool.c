@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_pool.c - the identity pool and both address sources without BPF:
+ * the pool's io (maps, local routes, sockets) is a recorder here, the
+ * link socket has no fd (sends fail and are counted), and DHCP replies
+ * are handed to the link socket's dispatch as frames.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "check.h"
+#include "dhcp_canned.h"
+#include "psvd/dhcp/dhcp_msg.h"
+#include "psvd/link/link_socket.h"
+#include "psvd/pool/dhcp_source.h"
+#include "psvd/pool/identity_pool.h"
+#include "psvd/pool/static_source.h"
+#include "common/log.h"
+
+/* What the pool did to the world, as the maps and routes would show it. */
+#define MAX_IPS 16
+static struct world {
+	uint32_t identities[MAX_IPS];	/* psv_identities keys, 0: free */
+	struct psv_identity values[MAX_IPS];
+	uint32_t ready[MAX_IPS];	/* psv_ready, in order */
+	unsigned int n_ready;
+	uint32_t routes[MAX_IPS];	/* local routes */
+	unsigned int groups_dropped, sockets_ended;
+	int fail_put;			/* next identity_put returns this */
+	char log[512];			/* the order of the io calls */
+} w;
+
+static void note(const char *what, uint32_t ip)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &ip, a, sizeof(a));
+	snprintf(w.log + strlen(w.log), sizeof(w.log) - strlen(w.log),
+		 "%s%s %s", w.log[0] ? ", " : "", what, a);
+}
+
+static int slot(uint32_t *set, uint32_t ip)
+{
+	for (int i = 0; i < MAX_IPS; i++)
+		if (set[i] == ip)
+			return i;
+	return -1;
+}
+
+static int identity_put(void *ctx, uint32_t ip, const struct psv_identity *v)
+{
+	int i = slot(w.identities, ip);
+
+	(void)ctx;
+	note("put", ip);
+	if (w.fail_put) {
+		int err = w.fail_put;
+
+		w.fail_put = 0;
+		return err;
+	}
+	if (i < 0)
+		i = slot(w.identities, 0);
+	w.identities[i] = ip;
+	w.values[i] = *v;
+	return 0;
+}
+
+static void identity_del(void *ctx, uint32_t ip)
+{
+	int i = slot(w.identities, ip);
+
+	(void)ctx;
+	note("del", ip);
+	if (i >= 0)
+		w.identities[i] = 0;
+}
+
+static int identity_each(void *ctx,
+			 void (*cb)(void *arg, uint32_t ip,
+				    const struct psv_identity *v),
+			 void *arg)
+{
+	(void)ctx;
+	for (int i = 0; i < MAX_IPS; i++)
+		if (w.identities[i])
+			cb(arg, w.identities[i], &w.values[i]);
+	return 0;
+}
+
+static int ready_push(void *ctx, uint32_t ip)
+{
+	(void)ctx;
+	note("push", ip);
+	w.ready[w.n_ready++] = ip;
+	return 0;
+}
+
+static void ready_remove(void *ctx, uint32_t ip)
+{
+	unsigned int n = 0;
+
+	(void)ctx;
+	note("unqueue", ip);
+	for (unsigned int i = 0; i < w.n_ready; i++)
+		if (w.ready[i] != ip)
+			w.ready[n++] = w.ready[i];
+	w.n_ready = n;
+}
+
+static void groups_drop(void *ctx, uint32_t ip)
+{
+	(void)ctx;
+	note("groups", ip);
+	w.groups_dropped++;
+}
+
+static int route_add(void *ctx, uint32_t ip)
+{
+	(void)ctx;
+	note("route", ip);
+	if (slot(w.routes, ip) < 0)
+		w.routes[slot(w.routes, 0)] = ip;
+	return 0;
+}
+
+static void route_del(void *ctx, uint32_t ip)
+{
+	int i = slot(w.routes, ip);
+
+	(void)ctx;
+	note("unroute", ip);
+	if (i >= 0)
+		w.routes[i] = 0;
+}
+
+static void sockets_end(void *ctx, uint32_t ip)
+{
+	(void)ctx;
+	note("end", ip);
+	w.sockets_ended++;
+}
+
+static const struct pool_io io = {
+	identity_put, identity_del, identity_each, ready_push, ready_remove,
+	groups_drop, route_add, route_del, sockets_end, NULL,
+};
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, s, &a);
+	return a.s_addr;
+}
+
+static void reset_world(void)
+{
+	memset(&w, 0, sizeof(w));
+}
+
+static const struct pool_params params = {
+	.ready = 2, .max = 3, .idle_retire_s = 10, .pace_ms = 0,
+};
+
+static void test_static(void)
+{
+	struct link_socket link = { .fd = -1 };
+	struct static_source src;
+	struct identity_pool pool;
+	struct identity *id;
+	int64_t expires;
+	uint32_t server;
+
+	reset_world();
+	static_source_init(&src, ip("192.0.2.200"), ip("192.0.2.202"), &link);
+	CHECK_EQ(pool_init(&pool, &params, &static_source_ops, &src, &io), 0,
+		 "static: pool_init");
+	pool_refill(&pool, 1000);
+	pool_refill(&pool, 2000);
+	CHECK_EQ(pool_size(&pool), 2, "static: two identities, the target");
+	CHECK_EQ(pool_count_state(&pool, PSV_ID_READY), 2, "both ready");
+	CHECK(!strcmp(w.log, "route 192.0.2.200, put 192.0.2.200, push "
+		      "192.0.2.200, route 192.0.2.201, put 192.0.2.201, push "
+		      "192.0.2.201"),
+	      "route before identity before the ready queue: %s", w.log);
+	id = pool_find_ip(&pool, ip("192.0.2.200"));
+	CHECK(id && (id->mac[0] & 3) == 2, "a locally administered unicast MAC");
+	CHECK_EQ(link.stats.tx_errors, 2,
+		 "each announced once (no gateway to ask for)");
+	CHECK_EQ(pool_refill(&pool, 3000), UINT64_MAX, "target met: no timer");
+	pool_lease(&pool, id, &expires, &server);
+	CHECK(expires == 0 && server == 0, "a static identity has no lease");
+
+	/* egress takes one: active; a scan without flows: idle, then gone. */
+	pool_identity_taken(&pool, ip("192.0.2.200"));
+	CHECK(id->state == PSV_ID_ACTIVE, "taken: active");
+	pool_flows_reset(&pool);
+	pool_flow_seen(&pool, ip("192.0.2.200"), 77);
+	CHECK(pool_in_use(&pool, ip("192.0.2.200")) &&
+	      !pool_in_use(&pool, ip("192.0.2.201")), "in use by its flow");
+	pool_retire_idle(&pool, 4000);
+	CHECK_EQ(pool_least_recent(&pool), ip("192.0.2.200"),
+		 "the one active identity is the one reused");
+	pool_flows_reset(&pool);
+	pool_retire_idle(&pool, 5000);
+	CHECK(id->state == PSV_ID_IDLE, "no flow: idle");
+	w.log[0] = '\0';
+	pool_flows_reset(&pool);
+	pool_retire_idle(&pool, 5000 + 10 * 1000);
+	CHECK_EQ(pool_size(&pool), 1, "idle for idle_retire: retired");
+	CHECK(!strcmp(w.log, "groups 192.0.2.200, end 192.0.2.200, unroute "
+		      "192.0.2.200, del 192.0.2.200"),
+	      "groups, sockets, route, then identity: %s", w.log);
+	CHECK_EQ(pool.retired, 1, "counted");
+
+	/* The range has one fresh address left, then none; with a gateway,
+	 * an announcement also asks for it. */
+	link.gateway = ip("192.0.2.1");
+	pool_refill(&pool, 20000);
+	CHECK_EQ(link.stats.tx_errors, 4, "announced, and the gateway asked for");
+	CHECK(pool_find_ip(&pool, ip("192.0.2.202")), "the next fresh address");
+	w.log[0] = '\0';
+	pool_retire(&pool, pool_find_ip(&pool, ip("192.0.2.201")), "test");
+	CHECK(!strncmp(w.log, "unqueue 192.0.2.201", 19),
+	      "a ready identity leaves the queue first: %s", w.log);
+	CHECK_EQ(pool_refill(&pool, 30000), 31000,
+		 "range exhausted: try again in a second");
+	CHECK_EQ(pool_size(&pool), 1, "no identity without an address");
+	pool_release_all(&pool);
+	CHECK(pool_size(&pool) == 0 && !w.identities[0] && !w.identities[1] &&
+	      !w.identities[2], "release_all empties the map");
+	pool_free(&pool);
+}
+
+static void test_adopt(void)
+{
+	struct link_socket link = { .fd = -1 };
+	struct static_source src;
+	struct identity_pool pool;
+	struct psv_identity v = { .state = PSV_ID_ACTIVE, .id = 41,
+				  .mac = { 2, 1, 2, 3, 4, 5 } };
+
+	reset_world();
+	identity_put(NULL, ip("192.0.2.201"), &v);
+	w.log[0] = '\0';
+	static_source_init(&src, ip("192.0.2.200"), ip("192.0.2.210"), &link);
+	pool_init(&pool, &params, &static_source_ops, &src, &io);
+	CHECK_EQ(pool_adopt(&pool), 0, "adopt");
+	static_source_adopted(&src, &pool);
+	CHECK(pool_size(&pool) == 1 && pool_get(&pool, 0)->id == 41 &&
+	      pool_get(&pool, 0)->state == PSV_ID_ACTIVE &&
+	      !memcmp(pool_get(&pool, 0)->mac, v.mac, 6),
+	      "the pinned identity, as it was");
+	CHECK(!strcmp(w.log, "route 192.0.2.201"), "its route made sure of");
+	CHECK_EQ(pool_next_id(&pool), 42, "ids go on after the adopted one");
+	pool_refill(&pool, 1000);
+	CHECK(pool_find_ip(&pool, ip("192.0.2.202")),
+	      "the static range goes on past the adopted address");
+	/* A failed map write: the identity does not stay. */
+	w.fail_put = -ENOSPC;
+	pool_retire(&pool, pool_find_ip(&pool, ip("192.0.2.202")), "test");
+	pool_refill(&pool, 5000);
+	CHECK(!pool_find_ip(&pool, ip("192.0.2.203")),
+	      "an identity the map refused is given up");
+	pool_release_all(&pool);
+	pool_free(&pool);
+}
+
+/* A canned reply of type for the client of id, as the server's frame. */
+static int reply_frame(uint8_t *frame, size_t size, uint8_t type,
+		       const struct identity *id)
+{
+	const struct dhcp_client *c = id->source_state;
+	static const uint8_t srv_mac[6] = { 0x0a, 9, 9, 9, 9, 9 };
+	uint8_t dhcp[CANNED_LEN];
+	int len;
+
+	canned_for(dhcp, type, c->xid, id->mac);
+	len = link_frame_build_udp(frame, size, srv_mac, NULL,
+				   ip("192.0.2.1"), htonl(INADDR_BROADCAST),
+				   dhcp, sizeof(dhcp));
+	/* Ports swapped (68 -> 67 becomes 67 -> 68): the sum stays valid. */
+	frame[35] = DHCP_SERVER_PORT;
+	frame[37] = DHCP_CLIENT_PORT;
+	return len;
+}
+
+static void test_dhcp(void)
+{
+	struct link_socket link = { .fd = -1 };
+	struct dhcp_source src;
+	struct identity_pool pool;
+	struct dhcp_client_stats cs;
+	const struct pool_params one = { .ready = 1, .max = 2,
+					 .idle_retire_s = 10 };
+	uint8_t frame[LINK_FRAME_MAX];
+	struct dhcp_params dp;
+	struct identity *id;
+	int64_t expires;
+	uint32_t server;
+	int len;
+
+	reset_world();
+	dhcp_params_default(&dp);
+	dp.skip_probe = true;
+	dhcp_source_init(&src, &link, "test0", &dp, NULL);
+	CHECK(link.rx != NULL, "the DHCP source takes the link's frames");
+	pool_init(&pool, &one, &dhcp_source_ops, &src, &io);
+	dhcp_source_bind(&src, &pool);
+	pool_refill(&pool, 1000);
+	id = pool_get(&pool, 0);
+	CHECK(id && id->state == PSV_ID_ACQUIRING && id->source_state,
+	      "acquiring, with a DHCP client");
+	CHECK(link.stats.tx_errors >= 1, "its DISCOVER went to the link");
+	pool_lease(&pool, id, &expires, &server);
+	CHECK(!expires && !server, "no lease yet");
+
+	len = reply_frame(frame, sizeof(frame), DHCP_OFFER, id);
+	CHECK_EQ(link_socket_dispatch(&link, 1001, frame, len, 0), 0,
+		 "the OFFER reaches its client by chaddr");
+	len = reply_frame(frame, sizeof(frame), DHCP_ACK, id);
+	CHECK_EQ(link_socket_dispatch(&link, 1002, frame, len, 0), 0,
+		 "the ACK too");
+	CHECK(id->state == PSV_ID_READY && id->ip == ip("192.0.2.134"),
+	      "bound: ready with the leased address");
+	CHECK(w.n_ready == 1 && w.ready[0] == id->ip, "queued");
+	pool_lease(&pool, id, &expires, &server);
+	CHECK(expires > 0 && server == ip("192.0.2.1"),
+	      "its lease, from the client: expiry and server");
+	CHECK_EQ(link.stats.rx_dhcp, 2, "two replies counted at the link");
+
+	/* A frame about an address nobody holds is nobody's. */
+	len = link_frame_build_arp(frame, sizeof(frame), id->mac, 0,
+				   ip("192.0.2.99"));
+	frame[21] = 2;	/* a reply, so it is not our own request */
+	CHECK_EQ(link_socket_dispatch(&link, 1003, frame, len, 0), -ENOENT,
+		 "ARP for an unknown address: nobody's");
+
+	dhcp_source_client_stats(&src, &cs);
+	CHECK_EQ(cs.rx_accepted, 2, "the client counted both replies");
+	pool_retire(&pool, id, "test");
+	CHECK(pool_size(&pool) == 0 && w.n_ready == 0 && !w.identities[0],
+	      "retired: out of the queue and the map");
+	dhcp_source_client_stats(&src, &cs);
+	CHECK_EQ(cs.rx_accepted, 2, "a freed client's counters are kept");
+	CHECK_EQ(dhcp_source_run(&src, 2000), UINT64_MAX, "nothing due");
+	pool_free(&pool);
+}
+
+int main(void)
+{
+	log_init("test_pool", false, LOG_LVL_ERROR);
+	test_static();
+	test_adopt();
+	test_dhcp();
+	return check_exit();
+}
