@@ -582,7 +582,7 @@ tb__content() {
 }
 
 tb__servers() {
-	local v6_1= v6_2=
+	local v6_1='' v6_2=''
 	if [ "$TB_IPV6" = 1 ]; then
 		v6_1=$TB_SRV1_IP6 v6_2=$TB_SRV2_IP6
 	fi
@@ -749,7 +749,7 @@ tb__host_dhcp() {
 # route via the gateway's link-local address.  Waits until the address has
 # passed DAD.
 tb__host_slaac() {
-	local i ip6= gw6=
+	local i ip6='' gw6=''
 	for i in $(seq 150); do
 		ip6=$(ip -n "$TB_HOST" -6 -o addr show dev "$TB_HOST_IF" \
 			scope global | grep -v tentative |
