@@ -67,7 +67,7 @@ check_clean() {
 	check "$desc: nothing left${left:+ (left: $left)}" [ -z "$left" ]
 }
 
-OPTS=("" "--lease 300 --ping" "--csum-offload")
+OPTS=("" "--lease 300 --ping" "--csum-offload" "--ipv6")
 for i in $(seq "$CYCLES"); do
 	opts=${OPTS[$(((i - 1) % ${#OPTS[@]}))]}
 	# shellcheck disable=SC2086

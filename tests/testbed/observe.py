@@ -6,8 +6,9 @@ tshark extracts header fields (fast on large captures); python aggregates.
 
 Subcommands (each prints a table, or JSON with --json):
 
-  flows PCAP [--remote IP[:PORT]] [--proto P] [--lan CIDR]
-      IPv4 traffic grouped as the observer would link it: one record per
+  flows PCAP [--remote IP[:PORT]] [--proto P] [--lan CIDR]...
+      IPv4 and IPv6 traffic grouped as the observer would link it: one
+      record per
       (proto, mac, ip, remote_ip, remote_port, icmp_type), where mac/ip are
       the LAN-side endpoint (source of outgoing frames, destination of
       replies) and remote the other end.  ICMP errors count with the flow
@@ -19,10 +20,17 @@ Subcommands (each prints a table, or JSON with --json):
       remote_port is null for ICMP; icmp_type is 8 for echo (requests and
       replies), else the ICMP type, null for TCP/UDP.  conns counts distinct
       LAN-side ports (ICMP echo identifiers).  local_ports lists up to 20.
+      IPv6: proto "icmpv6", icmp_type 128 for echo, errors (types 1-4)
+      count with the flow they quote like ICMP's; neighbour discovery and
+      MLD are rows of their own (remote_ip a multicast group or the
+      neighbour).  The LAN side is the endpoint in a --lan network
+      (default 192.0.2.0/24 and 2001:db8:1::/64), else the first speaker.
+      --remote takes IP, IP:PORT, an IPv6 address or [IPv6]:PORT.
   macs PCAP
       JSON: {"macs": [{"mac", "frames_sent", "frames_received", "ips",
       "arp_ips"}], "ips": [{"ip", "macs", "frames_sent", "frames_received"}]}
-      ips: IPv4 sources used by that MAC; arp_ips: ARP sender addresses.
+      ips: IPv4 and IPv6 sources used by that MAC; arp_ips: ARP sender
+      addresses.
   arp PCAP
       JSON: {"requests", "replies", "arp": [{"frame", "time", "op",
       "eth_src", "eth_dst", "sender_mac", "sender_ip", "target_mac",
@@ -43,17 +51,29 @@ Subcommands (each prints a table, or JSON with --json):
       is the host's own presence, like its DHCP: counted as own_arp, not
       as a leak.  An ARP request the host sends in its own name is a leak
       (it names the host right before the flow that made it ask).
-      JSON: {"frames", "eth", "ip", "inner_ip", "arp", "own_arp", "first_frames",
+      IPv6: --ip takes IPv6 addresses too (any notation); an IPv6 frame
+      is flagged like an IPv4 one (outer, or quoted in an ICMPv6 error),
+      also when one of its addresses has the EUI-64 interface identifier
+      SLAAC makes of M (the MAC inside the address), or when a neighbour
+      discovery option of someone else's frame names M.  The host's own
+      neighbour discovery and MLD (ICMPv6 types 130-137 and 143: sent
+      from M or I, including DAD from ::, or sent to M/I or asking for I)
+      are its presence on the link: counted as own_ndp (per type in
+      own_ndp_types), not as a leak.
+      JSON: {"frames", "eth", "ip", "inner_ip", "arp", "ipv6", "eui64",
+      "own_arp", "own_ndp", "own_ndp_types", "first_frames",
       "flows": [flow records as above, built from the offending frames]}
+      ip counts IPv4 and IPv6 addresses; ipv6 is how many of the counted
+      frames are IPv6.
 
   link PCAP [--mac M] [--ip I] [--exclude IP]... [--lan CIDR]...
             [--port-range LO-HI] [--ts-tolerance MS]
       Whether the identities' own headers link them: the counters and
       clocks of a network stack that two identities share.  An identity
       is a distinct (Ethernet source, IP source) pair of frames sent from
-      a --lan address (default 192.0.2.0/24; IPv6 works the same with a
-      v6 --lan), leaving out the real --mac/--ip and --exclude addresses
-      (the gateway, the observer).  For every pair of identities that
+      a --lan address (default 192.0.2.0/24 and 2001:db8:1::/64),
+      leaving out the real --mac/--ip and --exclude addresses (the
+      gateway, the observer) and neighbour discovery/MLD frames.  For every pair of identities that
       sent to a common destination address ("server") it judges:
         tcp_ports (per server address and port): SYNs without ACK of the
           two identities, retransmissions counted once, merged in capture
@@ -128,10 +148,21 @@ FIELDS = [
     "ipv6.src", "ipv6.dst", "ipv6.nxt", "ip.id", "ip.flags.df",
     "tcp.flags.syn", "tcp.flags.ack", "tcp.seq_raw",
     "tcp.options.timestamp.tsval",
+    # IPv6: ICMPv6 (echo, errors, neighbour discovery and MLD).
+    "icmpv6.type", "icmpv6.echo.identifier", "icmpv6.nd.ns.target_address",
+    "icmpv6.nd.na.target_address", "icmpv6.opt.linkaddr",
 ]
-PROTO = {1: "icmp", 6: "tcp", 17: "udp"}
+# The testbed's LAN, IPv4 and (tb_up --ipv6) IPv6.
+DEFAULT_LANS = ("192.0.2.0/24", "2001:db8:1::/64")
+PROTO = {1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6"}
+ICMP_PROTOS = {1, 58}
 ICMP_ERRORS = {3, 4, 5, 11, 12}
 ICMP_ECHO = {0, 8}
+ICMP6_ERRORS = {1, 2, 3, 4}
+ICMP6_ECHO = {128, 129}
+# The host's own presence on an IPv6 link: MLD queries, reports and done
+# (130-132, MLDv2 reports 143), router and neighbour discovery (133-137).
+NDP_MLD = {130, 131, 132, 133, 134, 135, 136, 137, 143}
 # tshark's checksum status: 0 bad, 1 good, 2 unverified.
 STATUS = {"0": "bad", "1": "good", "2": "unverified"}
 
@@ -171,29 +202,51 @@ def first(fr, key, conv=str):
     return conv(v[0]) if v else None
 
 
+def v6_proto(fr, i):
+    """The transport protocol of the i-th IPv6 header of a frame (0 outer,
+    1 quoted in an ICMPv6 error): the header tshark found after any
+    extension headers (MLD comes after a hop-by-hop header)."""
+    if len(fr["icmpv6.type"]) > i:
+        return 58
+    if fr["tcp.srcport"]:
+        return 6
+    if fr["udp.srcport"]:
+        return 17
+    nxt = fr["ipv6.nxt"]
+    return int(nxt[i]) if len(nxt) > i else None
+
+
 class Packet:
-    """The IPv4 view of one frame: addresses, the flow it belongs to."""
+    """The IPv4 or IPv6 view of one frame: addresses, the flow it belongs
+    to."""
 
     def __init__(self, fr):
         self.num = first(fr, "frame.number", int)
         self.len = first(fr, "frame.len", int)
         self.eth_src = first(fr, "eth.src")
         self.eth_dst = first(fr, "eth.dst")
-        srcs, dsts, protos = fr["ip.src"], fr["ip.dst"], fr["ip.proto"]
-        self.src, self.dst = srcs[0], dsts[0]
-        self.proto = int(protos[0])
+        self.v6 = not fr["ip.src"]
         self.inner = None
         self.icmp_type = None
+        if self.v6:
+            srcs, dsts = fr["ipv6.src"], fr["ipv6.dst"]
+            self.proto = v6_proto(fr, 0)
+            icmp, errors = "icmpv6.type", ICMP6_ERRORS
+        else:
+            srcs, dsts, protos = fr["ip.src"], fr["ip.dst"], fr["ip.proto"]
+            self.proto = int(protos[0])
+            icmp, errors = "icmp.type", ICMP_ERRORS
+        self.src, self.dst = srcs[0], dsts[0]
         ports = self._ports(fr, self.proto)
-        if self.proto == 1:
-            self.icmp_type = first(fr, "icmp.type", int)
-            if self.icmp_type in ICMP_ERRORS and len(srcs) > 1:
-                iproto = int(protos[1])
+        if self.proto in ICMP_PROTOS:
+            self.icmp_type = first(fr, icmp, int)
+            if self.icmp_type in errors and len(srcs) > 1:
+                iproto = v6_proto(fr, 1) if self.v6 else int(protos[1])
                 # The transport fields of an ICMP error are the quoted
                 # header's; an inner ICMP echo has the second icmp.type.
                 iports = self._ports(fr, iproto, inner=True)
                 self.inner = (iproto, srcs[1], iports[0], dsts[1], iports[1])
-                itypes = [int(t) for t in fr["icmp.type"][1:2]]
+                itypes = [int(t) for t in fr[icmp][1:2]]
                 self.inner_icmp_type = itypes[0] if itypes else None
         self.sport, self.dport = ports
         # The flow this frame belongs to: (proto, endpoint A, endpoint B),
@@ -203,7 +256,7 @@ class Packet:
             p, s, sp, d, dp = self.inner
             self.flow = (p, (s, sp), (d, dp))
             self.flow_icmp_type = flow_icmp_type(
-                self.inner_icmp_type if p == 1 else None)
+                self.inner_icmp_type if p in ICMP_PROTOS else None)
         else:
             self.flow = (self.proto, (self.src, self.sport),
                          (self.dst, self.dport))
@@ -224,20 +277,41 @@ class Packet:
             if types and int(types[0]) in ICMP_ECHO and fr["icmp.ident"]:
                 ident = int(fr["icmp.ident"][0], 0)
                 return (ident, ident)
+        if proto == 58:
+            types = fr["icmpv6.type"][1:] if inner else fr["icmpv6.type"]
+            idents = fr["icmpv6.echo.identifier"]
+            if types and int(types[0]) in ICMP6_ECHO and idents:
+                ident = int(idents[0], 0)
+                return (ident, ident)
         return (None, None)
 
 
-
 def flow_icmp_type(t):
-    """ICMP type of a flow: 8 for echo requests and replies alike."""
-    return 8 if t in ICMP_ECHO else t
+    """ICMP type of a flow: 8 for echo requests and replies alike, 128 for
+    ICMPv6 echo."""
+    if t in ICMP_ECHO:
+        return 8
+    return 128 if t in ICMP6_ECHO else t
 
 
 def in_net(ip, net):
     try:
-        return ipaddress.ip_address(ip) in net
+        a = ipaddress.ip_address(ip)
     except ValueError:
         return False
+    return a.version == net.version and a in net
+
+
+def in_nets(ip, nets):
+    return any(in_net(ip, n) for n in nets)
+
+
+def canon(ip):
+    """An address as tshark prints it (IPv6 compressed, lower case)."""
+    try:
+        return ipaddress.ip_address(ip).compressed
+    except ValueError:
+        die(f"bad address {ip!r}")
 
 
 class Flows:
@@ -256,7 +330,7 @@ class Flows:
         if conv in self.local:
             return self.local[conv]
         _, a, b = pkt.flow
-        a_lan, b_lan = in_net(a[0], self.lan), in_net(b[0], self.lan)
+        a_lan, b_lan = in_nets(a[0], self.lan), in_nets(b[0], self.lan)
         if a_lan != b_lan:
             local = a if a_lan else b
         else:
@@ -278,7 +352,8 @@ class Flows:
         else:
             mac, ip, rmac = pkt.eth_dst, pkt.dst, pkt.eth_src
         key = (PROTO.get(pkt.flow[0], str(pkt.flow[0])), mac, ip, remote[0],
-               remote[1] if pkt.flow[0] != 1 else None, pkt.flow_icmp_type)
+               remote[1] if pkt.flow[0] not in ICMP_PROTOS else None,
+               pkt.flow_icmp_type)
         g = self.groups.get(key)
         if g is None:
             g = self.groups[key] = {
@@ -327,14 +402,20 @@ def ip_sort(ip):
 
 
 def parse_remote(s):
+    """IP, IP:PORT, IPv6 or [IPv6]:PORT."""
     if s is None:
         return None
-    ip, _, port = s.partition(":")
+    ip, port = s, ""
+    if s.startswith("["):
+        ip, _, port = s[1:].partition("]")
+        port = port[1:] if port.startswith(":") else port
+    elif s.count(":") == 1:
+        ip, _, port = s.partition(":")
     try:
-        ipaddress.IPv4Address(ip)
-        return (ip, int(port) if port else None)
+        return (ipaddress.ip_address(ip).compressed,
+                int(port) if port else None)
     except ValueError:
-        die(f"bad --remote {s!r}: want IP or IP:PORT")
+        die(f"bad --remote {s!r}: want IP, IP:PORT or [IPv6]:PORT")
 
 
 def matches(pkt, remote, proto):
@@ -349,9 +430,10 @@ def matches(pkt, remote, proto):
                for ep in (a, b))
 
 
-def ipv4_packets(pcap):
+def ip_packets(pcap):
     for fr in frames(pcap):
-        if fr["ip.src"] and fr["ip.dst"] and fr["ip.proto"]:
+        if ((fr["ip.src"] and fr["ip.dst"] and fr["ip.proto"]) or
+                (fr["ipv6.src"] and fr["ipv6.dst"])):
             yield fr, Packet(fr)
         else:
             yield fr, None
@@ -360,7 +442,7 @@ def ipv4_packets(pcap):
 def cmd_flows(args):
     flows = Flows(args.lan)
     remote = parse_remote(args.remote)
-    for _, pkt in ipv4_packets(args.pcap):
+    for _, pkt in ip_packets(args.pcap):
         if pkt and matches(pkt, remote, args.proto):
             flows.add(pkt)
     recs = flows.records()
@@ -371,11 +453,15 @@ def cmd_flows(args):
 
 
 def fmt_service(r):
-    if r["proto"] == "icmp":
+    if r["proto"] in ("icmp", "icmpv6"):
         t = r["icmp_type"]
-        return f"{r['remote_ip']} icmp {'echo' if t == 8 else f'type {t}'}"
+        echo = t == (8 if r["proto"] == "icmp" else 128)
+        return (f"{r['remote_ip']} {r['proto']} "
+                f"{'echo' if echo else f'type {t}'}")
     if r["remote_port"] is None:
         return f"{r['remote_ip']} ip proto {r['proto']}"
+    if ":" in r["remote_ip"]:
+        return f"[{r['remote_ip']}]:{r['remote_port']} {r['proto']}"
     return f"{r['remote_ip']}:{r['remote_port']} {r['proto']}"
 
 
@@ -413,8 +499,9 @@ def cmd_macs(args):
             mac(src)["frames_sent"] += 1
         if dst:
             mac(dst)["frames_received"] += 1
-        if fr["ip.src"] and fr["ip.dst"]:
-            s, d = fr["ip.src"][0], fr["ip.dst"][0]
+        l3 = "ip" if fr["ip.src"] else "ipv6"
+        if fr[l3 + ".src"] and fr[l3 + ".dst"]:
+            s, d = fr[l3 + ".src"][0], fr[l3 + ".dst"][0]
             ip(s)["frames_sent"] += 1
             ip(d)["frames_received"] += 1
             if src:
@@ -429,12 +516,12 @@ def cmd_macs(args):
              for i in sorted(ips.values(), key=lambda i: ip_sort(i["ip"]))]
     if args.json:
         return {"macs": mrecs, "ips": irecs}
-    table(("MAC", "sent", "received", "IPv4 sources", "ARP as"),
+    table(("MAC", "sent", "received", "IP sources", "ARP as"),
           [(m["mac"], str(m["frames_sent"]), str(m["frames_received"]),
             " ".join(m["ips"]) or "-", " ".join(m["arp_ips"]) or "-")
            for m in mrecs])
     print()
-    table(("IPv4", "sent", "received", "from MACs"),
+    table(("IP", "sent", "received", "from MACs"),
           [(i["ip"], str(i["frames_sent"]), str(i["frames_received"]),
             " ".join(i["macs"]) or "-") for i in irecs])
     return None
@@ -531,21 +618,69 @@ def own_arp(fr, ips):
             (op == 2 and sip in ips and tip not in ips))
 
 
+def ndp_type(fr):
+    """The ICMPv6 type of an IPv6 neighbour discovery or MLD frame (the
+    outer header: inside an ICMPv6 error it would be a quote), else None."""
+    if fr["ip.src"] or not fr["ipv6.src"] or not fr["icmpv6.type"]:
+        return None
+    t = int(fr["icmpv6.type"][0])
+    return t if t in NDP_MLD else None
+
+
+def own_ndp(fr, macs, ips):
+    """Neighbour discovery or MLD the host takes part in: sent from its MAC
+    or address (DAD from ::, RS, MLD reports, NS, NA), or sent to it or
+    about its address (a peer's NS for it, an NA or RA to it).  A frame
+    that names the host only in a link-layer address option is not its
+    own: someone else speaks with its MAC."""
+    if ndp_type(fr) is None:
+        return False
+    ends = set(fr["eth.src"][:1] + fr["eth.dst"][:1]) & macs
+    addrs = set(fr["ipv6.src"][:1] + fr["ipv6.dst"][:1] +
+                fr["icmpv6.nd.ns.target_address"] +
+                fr["icmpv6.nd.na.target_address"]) & ips
+    return bool(ends or addrs)
+
+
+def eui64_of(mac):
+    """The EUI-64 interface identifier (last 64 bits) SLAAC makes of mac."""
+    b = bytes.fromhex(mac.replace(":", "").replace("-", ""))
+    if len(b) != 6:
+        die(f"bad --mac {mac!r}")
+    eui = bytes([b[0] ^ 2]) + b[1:3] + b"\xff\xfe" + b[3:]
+    return int.from_bytes(eui, "big")
+
+
+def iid(ip):
+    try:
+        a = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    return int(a) & ((1 << 64) - 1) if a.version == 6 else None
+
+
 def cmd_leaks(args):
     if not args.mac and not args.ip:
         die("leaks wants at least one --mac or --ip")
     macs = {m.lower() for m in args.mac}
-    ips = set(args.ip)
+    ips = {canon(i) for i in args.ip}
+    eui64s = {eui64_of(m) for m in macs}
     remote = parse_remote(args.remote)
     flows = Flows(args.lan)
     res = {"frames": 0, "eth": 0, "ip": 0, "inner_ip": 0, "arp": 0,
-           "own_arp": 0, "first_frames": [], "flows": []}
-    for fr, pkt in ipv4_packets(args.pcap):
+           "ipv6": 0, "eui64": 0, "own_arp": 0, "own_ndp": 0,
+           "own_ndp_types": {}, "first_frames": [], "flows": []}
+    for fr, pkt in ip_packets(args.pcap):
         is_arp = bool(fr["arp.opcode"])
         if is_arp and args.no_arp:
             continue
         if is_arp and own_arp(fr, ips):
             res["own_arp"] += 1
+            continue
+        if own_ndp(fr, macs, ips):
+            t = str(ndp_type(fr))
+            res["own_ndp"] += 1
+            res["own_ndp_types"][t] = res["own_ndp_types"].get(t, 0) + 1
             continue
         if args.no_dhcp and is_dhcp(fr):
             continue
@@ -556,11 +691,20 @@ def cmd_leaks(args):
         if set(fr["eth.src"] + fr["eth.dst"]) & macs:
             res["eth"] += 1
             hit = True
-        if set(fr["ip.src"][:1] + fr["ip.dst"][:1]) & ips:
+        l3 = "ipv6" if fr["ipv6.src"] and not fr["ip.src"] else "ip"
+        srcs, dsts = fr[l3 + ".src"], fr[l3 + ".dst"]
+        if set(srcs[:1] + dsts[:1]) & ips:
             res["ip"] += 1
             hit = True
-        elif set(fr["ip.src"] + fr["ip.dst"]) & ips:
+        elif set(srcs + dsts) & ips:
             res["inner_ip"] += 1
+            hit = True
+        # An IPv6 address made of the MAC (SLAAC's EUI-64) carries the MAC.
+        if eui64s & {iid(a) for a in fr["ipv6.src"] + fr["ipv6.dst"]}:
+            res["eui64"] += 1
+            hit = True
+        # The MAC in a neighbour discovery option (someone else's frame).
+        if set(a.lower() for a in fr["icmpv6.opt.linkaddr"]) & macs:
             hit = True
         arp_fields = (fr["arp.src.hw_mac"] + fr["arp.dst.hw_mac"] +
                       fr["arp.src.proto_ipv4"] + fr["arp.dst.proto_ipv4"])
@@ -570,6 +714,8 @@ def cmd_leaks(args):
         if not hit:
             continue
         res["frames"] += 1
+        if l3 == "ipv6":
+            res["ipv6"] += 1
         if len(res["first_frames"]) < 20:
             res["first_frames"].append(first(fr, "frame.number", int))
         if pkt:
@@ -578,9 +724,11 @@ def cmd_leaks(args):
     if args.json:
         return res
     print(f"{res['frames']} frames carry {', '.join(sorted(macs | ips))}: "
-          f"{res['eth']} by Ethernet address, {res['ip']} by IPv4 address, "
-          f"{res['inner_ip']} inside ICMP errors, {res['arp']} ARP "
-          f"({res['own_arp']} ARP about the host's own address not counted)")
+          f"{res['eth']} by Ethernet address, {res['ip']} by IP address, "
+          f"{res['inner_ip']} inside ICMP errors, {res['arp']} ARP, "
+          f"{res['eui64']} by an EUI-64 IPv6 address; {res['ipv6']} IPv6 "
+          f"({res['own_arp']} ARP about the host's own address and "
+          f"{res['own_ndp']} of its IPv6 neighbour discovery/MLD not counted)")
     if res["flows"]:
         print_flows(res["flows"])
     return None
@@ -713,9 +861,9 @@ def median(vals):
 
 
 def cmd_link(args):
-    lans = args.lan or [ipaddress.ip_network("192.0.2.0/24")]
+    lans = args.lan
     real_macs = {m.lower() for m in args.mac}
-    real_ips = set(args.ip) | set(args.exclude)
+    real_ips = {canon(i) for i in args.ip + args.exclude}
     lo, hi = args.port_range
     ids = {}            # identity -> frames sent
     syns = {}           # (dst, dport) -> [(frame, identity, sport)]
@@ -726,6 +874,9 @@ def cmd_link(args):
     servers = {}        # identity -> set of dst
     for fr in frames(args.pcap):
         if not (fr["ip.src"] or fr["ipv6.src"]) or not fr["eth.src"]:
+            continue
+        # Neighbour discovery and MLD carry no counter or clock of a stack.
+        if ndp_type(fr) is not None:
             continue
         p = Sent(fr)
         if not any(in_net(p.src, n) for n in lans):
@@ -858,8 +1009,9 @@ def main():
             p.add_argument("--remote", help="IP or IP:PORT of the far end")
             p.add_argument("--proto", choices=sorted(PROTO.values()))
             p.add_argument("--lan", type=ipaddress.ip_network,
-                           default=ipaddress.ip_network("192.0.2.0/24"),
-                           help="the observer's LAN (default 192.0.2.0/24)")
+                           action="append",
+                           help="the observer's LAN, repeatable (default "
+                           "192.0.2.0/24 and 2001:db8:1::/64)")
         p.set_defaults(fn=fn)
         return p
 
@@ -880,8 +1032,8 @@ def main():
     p.add_argument("--exclude", action="append", default=[],
                    help="a LAN address that is no identity (gateway, ...)")
     p.add_argument("--lan", action="append", type=ipaddress.ip_network,
-                   help="identities' network (default 192.0.2.0/24; "
-                   "repeat for IPv6)")
+                   help="identities' network, repeatable (default "
+                   "192.0.2.0/24 and 2001:db8:1::/64)")
     p.add_argument("--port-range", type=port_range,
                    default=LINK_PORT_RANGE, help="ephemeral ports, LO-HI "
                    "(default 32768-60999)")
@@ -890,6 +1042,8 @@ def main():
                    "(default 100)")
     args = ap.parse_args()
     args.rc = 0
+    if hasattr(args, "lan") and not args.lan:
+        args.lan = [ipaddress.ip_network(n) for n in DEFAULT_LANS]
     res = args.fn(args)
     if args.json:
         json.dump(res, sys.stdout, indent=1)

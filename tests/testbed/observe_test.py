@@ -15,7 +15,12 @@ import sys
 import tempfile
 
 from scapy.all import (ARP, BOOTP, DHCP, ICMP, IP, TCP, UDP, Ether, IPerror,
-                       IPv6, Raw, wrpcap)
+                       IPerror6, IPv6, IPv6ExtHdrHopByHop, ICMPv6EchoReply,
+                       ICMPv6EchoRequest, ICMPv6MLReport2, ICMPv6MLDMultAddrRec,
+                       ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_RS,
+                       ICMPv6NDOptDstLLAddr, ICMPv6NDOptPrefixInfo,
+                       ICMPv6NDOptSrcLLAddr, ICMPv6TimeExceeded, RouterAlert,
+                       Raw, UDPerror, wrpcap)
 
 OBS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "observe.py")
 HOST_MAC, HOST_IP = "02:00:00:00:00:01", "192.0.2.50"
@@ -393,6 +398,145 @@ def test_own_arp(d):
           res["own_arp"] == 2 and res["frames"] == 1 and res["arp"] == 1)
 
 
+# ---- IPv6: the host's own neighbour discovery and MLD, leaks, flows ----
+
+# SLAAC's EUI-64 address of HOST_MAC (02:00:00:00:00:01: the U/L bit
+# flipped, ff:fe in the middle) on the testbed's LAN prefix, and its
+# link-local address.
+HOST_IP6, HOST_LL = "2001:db8:1::ff:fe00:1", "fe80::ff:fe00:1"
+V1_IP6 = "2001:db8:1::201"
+GW_IP6, GW_LL = "2001:db8:1::1", "fe80::fe"
+S6 = "2001:db8:3::10"
+# The host's interface identifier, on a prefix that is not the host's.
+EUI_ELSEWHERE = "2001:db8:5::ff:fe00:1"
+
+
+def v6(src_mac, dst_mac, src, dst, **kw):
+    return Ether(src=src_mac, dst=dst_mac) / IPv6(src=src, dst=dst, **kw)
+
+
+def capture6():
+    f = []
+    # Numbered by frame in the capture.
+    # 1-3. The host's own presence: DAD for its address (from ::), a
+    #      router solicitation, an MLDv2 report after a hop-by-hop header.
+    f += [v6(HOST_MAC, "33:33:ff:00:00:01", "::", "ff02::1:ff00:1") /
+          ICMPv6ND_NS(tgt=HOST_IP6),
+          v6(HOST_MAC, "33:33:00:00:00:02", HOST_LL, "ff02::2") /
+          ICMPv6ND_RS() / ICMPv6NDOptSrcLLAddr(lladdr=HOST_MAC),
+          v6(HOST_MAC, "33:33:00:00:00:16", HOST_LL, "ff02::16", hlim=1) /
+          IPv6ExtHdrHopByHop(options=[RouterAlert()]) /
+          ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(
+              dst="ff02::1:ff00:1")])]
+    # 4. The gateway's router advertisement: not about the host at all.
+    f += [v6(GW_MAC, "33:33:00:00:00:01", GW_LL, "ff02::1") /
+          ICMPv6ND_RA() / ICMPv6NDOptPrefixInfo(prefix="2001:db8:1::")]
+    # 5-6. The gateway asks for the host's address, the host answers.
+    f += [v6(GW_MAC, HOST_MAC, GW_LL, HOST_IP6) / ICMPv6ND_NS(tgt=HOST_IP6),
+          v6(HOST_MAC, GW_MAC, HOST_IP6, GW_LL) /
+          ICMPv6ND_NA(tgt=HOST_IP6, S=1) /
+          ICMPv6NDOptDstLLAddr(lladdr=HOST_MAC)]
+    # 7-8. The host's own TCP connection to srv1 over IPv6: SYN, SYN-ACK.
+    f += [v6(HOST_MAC, GW_MAC, HOST_IP6, S6) /
+          TCP(sport=40000, dport=80, flags="S"),
+          v6(GW_MAC, HOST_MAC, S6, HOST_IP6) /
+          TCP(sport=80, dport=40000, flags="SA")]
+    # 9-10. An identity's connection: SYN and SYN-ACK (no leak).
+    f += [v6(V1_MAC, GW_MAC, V1_IP6, S6) /
+          TCP(sport=41000, dport=80, flags="S"),
+          v6(GW_MAC, V1_MAC, S6, V1_IP6) /
+          TCP(sport=80, dport=41000, flags="SA")]
+    # 11. V2's MAC, but a source address with the host's EUI-64.
+    f += [v6(V2_MAC, GW_MAC, EUI_ELSEWHERE, S6) /
+          UDP(sport=5000, dport=7) / Raw(b"echo")]
+    # 12. The gateway's time exceeded to V1, quoting a datagram from the
+    #     host's real address: a leak only inside the ICMPv6 error.
+    f += [v6(GW_MAC, V1_MAC, GW_IP6, V1_IP6) / ICMPv6TimeExceeded() /
+          IPerror6(src=HOST_IP6, dst=S6, hlim=1) /
+          UDPerror(sport=6000, dport=33434)]
+    # 13. V1 asks for the gateway, with the host's MAC in its option.
+    f += [v6(V1_MAC, "33:33:ff:00:00:01", V1_IP6, "ff02::1:ff00:1") /
+          ICMPv6ND_NS(tgt=GW_IP6) / ICMPv6NDOptSrcLLAddr(lladdr=HOST_MAC)]
+    # 14-15. The host's ping6 to srv1 (id 9), 16-17. V1's (id 10).
+    f += [v6(HOST_MAC, GW_MAC, HOST_IP6, S6) / ICMPv6EchoRequest(id=9),
+          v6(GW_MAC, HOST_MAC, S6, HOST_IP6) / ICMPv6EchoReply(id=9),
+          v6(V1_MAC, GW_MAC, V1_IP6, S6) / ICMPv6EchoRequest(id=10),
+          v6(GW_MAC, V1_MAC, S6, V1_IP6) / ICMPv6EchoReply(id=10)]
+    return f
+
+
+def test_ipv6(d):
+    pcap = os.path.join(d, "v6-host.pcap")
+    wrpcap(pcap, capture6())
+    res = observe("leaks", pcap, "--mac", HOST_MAC, "--ip", HOST_IP6)
+    # Own presence: 1, 2, 3, 5, 6.  Leaks: 7, 8, 14, 15 by MAC, address
+    # and EUI-64; 11 by EUI-64 only; 12 inside the error (and EUI-64);
+    # 13 by the option only.  The RA (4) and V1's frames are nothing.
+    check("leaks IPv6: the host's DAD, RS, MLD, NS for it and NA are its "
+          "own presence (5, per type)",
+          res is not None and res["own_ndp"] == 5 and
+          res["own_ndp_types"] == {"135": 2, "133": 1, "143": 1, "136": 1})
+    check("leaks IPv6: 7 frames, 4 by MAC, 4 by address, 1 inside an "
+          "error, 6 by EUI-64, all IPv6",
+          res is not None and
+          (res["frames"], res["eth"], res["ip"], res["inner_ip"],
+           res["eui64"], res["ipv6"], res["arp"]) == (7, 4, 4, 1, 6, 7, 0)
+          and res["first_frames"] == [7, 8, 11, 12, 13, 14, 15])
+    res2 = observe("leaks", pcap, "--mac", HOST_MAC,
+                   "--ip", "2001:DB8:1:0:0:FF:FE00:1", "--ip", HOST_LL)
+    check("leaks IPv6: --ip in any notation, the link-local address too",
+          res2 is not None and res is not None and
+          {k: res2[k] for k in ("frames", "own_ndp", "ip", "first_frames")}
+          == {k: res[k] for k in ("frames", "own_ndp", "ip", "first_frames")})
+    res = observe("leaks", pcap, "--mac", "02:00:00:00:00:99",
+                  "--ip", "2001:db8:1::99")
+    check("leaks IPv6: an absent identity has 0 frames, no own presence",
+          res is not None and res["frames"] == 0 and res["own_ndp"] == 0)
+    res = observe("leaks", pcap, "--mac", HOST_MAC, "--ip", HOST_IP6,
+                  "--remote", f"[{S6}]:80")
+    check("leaks IPv6 --remote [srv1]:80: the host's SYN and SYN-ACK",
+          res is not None and res["frames"] == 2 and
+          res["first_frames"] == [7, 8])
+
+    res = observe("flows", pcap)
+    fl = res["flows"] if res else []
+    r = row(fl, proto="tcp", mac=HOST_MAC, ip=HOST_IP6, remote_ip=S6,
+            remote_port=80)
+    check("flows IPv6: host -> [srv1]:80 is 1 out, 1 in, port 40000",
+          r is not None and (r["frames_out"], r["frames_in"],
+                             r["local_ports"]) == (1, 1, [40000]))
+    r = row(fl, proto="icmpv6", mac=HOST_MAC, remote_ip=S6)
+    check("flows IPv6: ping6 id 9 is one echo row (type 128), 1 out 1 in",
+          r is not None and r["icmp_type"] == 128 and
+          r["remote_port"] is None and
+          (r["frames_out"], r["frames_in"], r["local_ports"]) == (1, 1, [9]))
+    r = row(fl, proto="udp", remote_ip=S6, remote_port=33434)
+    check("flows IPv6: time exceeded counts with the datagram it quotes",
+          r is not None and r["mac"] == V1_MAC and r["ip"] == V1_IP6 and
+          r["icmp_errors_in"] == 1 and r["error_sources"] == [GW_IP6] and
+          r["local_ports"] == [6000])
+    r = row(fl, proto="icmpv6", mac=HOST_MAC, icmp_type=143)
+    check("flows IPv6: MLDv2 after a hop-by-hop header is an icmpv6 row",
+          r is not None and r["remote_ip"] == "ff02::16")
+    total = sum(r["frames_out"] + r["frames_in"] for r in fl)
+    check(f"flows IPv6: {total} frames in rows, all 17 expected", total == 17)
+    res = observe("flows", pcap, "--remote", f"[{S6}]:80")
+    check("flows --remote [srv1]:80 keeps its two rows",
+          res is not None and len(res["flows"]) == 2)
+
+    res = observe("macs", pcap)
+    m = {r["mac"]: r for r in res["macs"]} if res else {}
+    check("macs: the host's MAC sent from ::, its link-local and global "
+          "IPv6 addresses", m.get(HOST_MAC, {}).get("ips") ==
+          ["::", HOST_IP6, HOST_LL])
+
+    res, rc = link(pcap, "--ip", HOST_IP6, "--exclude", GW_IP6)
+    check("link: the default LANs take IPv6 identities; the host, the "
+          "gateway, neighbour discovery and other prefixes left out",
+          res is not None and [(i["ip"], i["frames"])
+                               for i in res["identities"]] == [(V1_IP6, 2)])
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         pcap = os.path.join(d, "crafted.pcap")
@@ -402,6 +546,7 @@ def main():
         test_own_arp(d)
         test_arp_macs_checksums(pcap)
         test_link(d)
+        test_ipv6(d)
         res = subprocess.run([OBS, "flows", os.path.join(d, "missing")],
                              capture_output=True, text=True)
         check("a missing capture is an error (exit 2)",

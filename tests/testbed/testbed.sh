@@ -11,6 +11,7 @@
 #
 # Library API (names are a contract, see tests/testbed/README.md):
 #   tb_up [--lease SECS] [--ping] [--csum-offload] [--transit-mtu MTU]
+#	 [--ipv6]
 #	builds everything, verifies every server answers, exports TB_* and
 #	installs `trap tb_down EXIT` (plus INT and TERM).  A caller that needs
 #	its own EXIT trap must call tb_down from it.  On failure it says what
@@ -25,7 +26,8 @@
 #	$TB_PCAP (full frames unless SNAPLEN, or TB_SNAPLEN, is given)
 #   tb_capture_stop    stops it, returns once $TB_PCAP is complete
 #
-# Topology (IPv4 only; IPv6 is disabled in every namespace):
+# Topology (IPv4 only unless --ipv6; without it IPv6 is disabled in every
+# namespace):
 #   LAN 192.0.2.0/24, a bridge in ${TB_PREFIX}lan that floods every frame
 #     gw   192.0.2.1   dnsmasq: DHCP .10-.199 (static test pools use .200-.249,
 #                      outside the range), DNS for *.psv.test, no upstream
@@ -36,11 +38,20 @@
 #   remote 198.51.100.0/24 behind r2 (198.51.100.1):
 #     srv1 198.51.100.10  nginx, UDP echo :7, vsftpd (active+passive), iperf3
 #     srv2 198.51.100.20  nginx (other content), UDP echo :7, iperf3
+# --ipv6 adds (the observer and the LAN bridge keep IPv6 disabled):
+#   LAN 2001:db8:1::/64: gw 2001:db8:1::1 sends router advertisements
+#     (dnsmasq, SLAAC, A flag); the host takes its address from them
+#   transit 2001:db8:2::/64: gw ::1 <-> r2 ::2
+#   remote 2001:db8:3::/64 behind r2 (::1): srv1 ::10, srv2 ::20 (nginx,
+#     UDP echo and iperf3 also on IPv6); DNS adds AAAA records
 
 TB_HOST_IF=eth0
 TB_LAN_NET=192.0.2
 TB_SRV1_IP=198.51.100.10
 TB_SRV2_IP=198.51.100.20
+TB_LAN6_NET=2001:db8:1
+TB_SRV1_IP6=2001:db8:3::10
+TB_SRV2_IP6=2001:db8:3::20
 TB_FTP_FILE=pub/data.bin
 TB__NAMES="lan gw host obs r2 srv1 srv2"
 
@@ -266,12 +277,25 @@ tb__namespaces() {
 	for n in $TB__NAMES; do
 		ns=$TB_PREFIX$n
 		tb__do "create namespace $ns" ip netns add "$ns" || return 1
-		# psv is IPv4-only for now; IPv6 chatter (DAD, RS, MLD) would only
-		# add noise to the observer's view.  Set before any link exists.
+		tb__do "lo up in $ns" ip -n "$ns" link set lo up || return 1
+		case "${TB_IPV6:-0}:$n" in
+		1:host) continue ;;	# the kernel's defaults: what users have
+		1:gw|1:r2|1:srv1|1:srv2)
+			# Routers and servers: static addresses, no DAD delay
+			# (dnsmasq cannot bind a tentative address), no RA taken.
+			tb__do "IPv6 settings in $ns" ip netns exec "$ns" sh -c \
+				'sysctl -qw net.ipv6.conf.default.accept_dad=0 &&
+				 sysctl -qw net.ipv6.conf.all.accept_dad=0 &&
+				 sysctl -qw net.ipv6.conf.default.accept_ra=0' ||
+				return 1
+			continue ;;
+		esac
+		# IPv6 chatter (DAD, RS, MLD) would only add noise to the
+		# observer's view: off, and with --ipv6 still off on the
+		# observer and the LAN bridge.  Set before any link exists.
 		tb__do "disable IPv6 in $ns" ip netns exec "$ns" sh -c \
 			'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
 			 sysctl -qw net.ipv6.conf.default.disable_ipv6=1' || return 1
-		tb__do "lo up in $ns" ip -n "$ns" link set lo up || return 1
 	done
 }
 
@@ -297,6 +321,27 @@ tb__bridge() {
 tb__addr() {
 	tb__do "address $3 on $1:$2" ip -n "$1" addr add "$3" dev "$2" &&
 	tb__do "$1:$2 up" ip -n "$1" link set "$2" up
+}
+
+# --ipv6: static addresses, routes and forwarding of gw, r2 and the servers.
+tb__links6() {
+	local ns
+	tb__addr "$TB_GW" lan "$TB_LAN6_NET::1/64" || return 1
+	tb__addr "$TB_GW" wan 2001:db8:2::1/64 || return 1
+	tb__route "$TB_GW" 2001:db8:3::/64 via 2001:db8:2::2 || return 1
+	tb__addr "$TB_R2" wan 2001:db8:2::2/64 || return 1
+	tb__addr "$TB_R2" br0 2001:db8:3::1/64 || return 1
+	tb__route "$TB_R2" default via 2001:db8:2::1 || return 1
+	tb__addr "$TB_SRV1" eth0 "$TB_SRV1_IP6/64" || return 1
+	tb__route "$TB_SRV1" default via 2001:db8:3::1 || return 1
+	tb__addr "$TB_SRV2" eth0 "$TB_SRV2_IP6/64" || return 1
+	tb__route "$TB_SRV2" default via 2001:db8:3::1 || return 1
+	for ns in "$TB_GW" "$TB_R2"; do
+		tb__sysctl "$ns" net.ipv6.conf.all.forwarding=1 || return 1
+	done
+	for ns in "$TB_GW" "$TB_R2" "$TB_SRV1" "$TB_SRV2"; do
+		tb__sysctl "$ns" net.ipv6.icmp.ratelimit=0 || return 1
+	done
 }
 
 tb__route() {
@@ -353,6 +398,9 @@ tb__links() {
 	tb__route "$TB_SRV2" default via 198.51.100.1 || return 1
 	tb__do "$TB_HOST:$TB_HOST_IF up" \
 		ip -n "$TB_HOST" link set "$TB_HOST_IF" up || return 1
+	if [ "$TB_IPV6" = 1 ]; then
+		tb__links6 || return 1
+	fi
 
 	for ns in "$TB_GW" "$TB_R2"; do
 		tb__sysctl "$ns" net.ipv4.ip_forward=1 || return 1
@@ -384,8 +432,26 @@ tb__dnsmasq_conf() {
 	local=/psv.test/
 	domain=psv.test
 	host-record=gw.psv.test,$TB_LAN_NET.1
-	host-record=srv1.psv.test,$TB_SRV1_IP
-	host-record=srv2.psv.test,$TB_SRV2_IP
+	EOF
+	if [ "$TB_IPV6" = 1 ]; then
+		cat <<-EOF
+		host-record=srv1.psv.test,$TB_SRV1_IP,$TB_SRV1_IP6
+		host-record=srv2.psv.test,$TB_SRV2_IP,$TB_SRV2_IP6
+		host-record=v6only.psv.test,$TB_SRV1_IP6
+		# SLAAC on the LAN: router advertisements with the A flag, no
+		# DHCPv6.  An RA every 10 s at most, router lifetime 1800 s
+		# (dnsmasq would send 0 as the gateway has no IPv6 default route).
+		enable-ra
+		dhcp-range=$TB_LAN6_NET::,ra-only,64
+		ra-param=lan,10,1800
+		EOF
+	else
+		cat <<-EOF
+		host-record=srv1.psv.test,$TB_SRV1_IP
+		host-record=srv2.psv.test,$TB_SRV2_IP
+		EOF
+	fi
+	cat <<-EOF
 	# .200-.249 are left for static pools of the tests.
 	dhcp-range=$TB_LAN_NET.10,$TB_LAN_NET.199,255.255.255.0,$TB_LEASE
 	dhcp-option=option:router,$TB_LAN_NET.1
@@ -402,7 +468,7 @@ tb__dnsmasq_conf() {
 }
 
 tb__nginx_conf() {
-	local name=$1 ip=$2 d=$TB_DIR/$1
+	local name=$1 ip=$2 ip6=${3:-} d=$TB_DIR/$1
 	cat <<-EOF
 	# psv testbed web server $name.psv.test
 	daemon off;
@@ -429,7 +495,7 @@ tb__nginx_conf() {
 		default_type application/octet-stream;
 		sendfile on;
 		server {
-			listen $ip:80;
+			listen $ip:80;$([ -n "$ip6" ] && printf '\n\t\t\tlisten [%s]:80;' "$ip6")
 			server_name $name.psv.test;
 			root $d/www;
 		}
@@ -516,9 +582,13 @@ tb__content() {
 }
 
 tb__servers() {
+	local v6_1='' v6_2=''
+	if [ "$TB_IPV6" = 1 ]; then
+		v6_1=$TB_SRV1_IP6 v6_2=$TB_SRV2_IP6
+	fi
 	tb__dnsmasq_conf >"$TB_DIR/dnsmasq.conf" &&
-	tb__nginx_conf srv1 "$TB_SRV1_IP" >"$TB_DIR/srv1/nginx.conf" &&
-	tb__nginx_conf srv2 "$TB_SRV2_IP" >"$TB_DIR/srv2/nginx.conf" &&
+	tb__nginx_conf srv1 "$TB_SRV1_IP" "$v6_1" >"$TB_DIR/srv1/nginx.conf" &&
+	tb__nginx_conf srv2 "$TB_SRV2_IP" "$v6_2" >"$TB_DIR/srv2/nginx.conf" &&
 	tb__vsftpd_conf >"$TB_DIR/srv1/vsftpd.conf" || {
 		tb__log "writing server configs to $TB_DIR failed"
 		return 1
@@ -535,6 +605,13 @@ tb__servers() {
 		"UDP4-RECVFROM:7,bind=$TB_SRV2_IP,fork" PIPE
 	tb__spawn srv1-iperf3 "$TB_SRV1" iperf3 -s -B "$TB_SRV1_IP"
 	tb__spawn srv2-iperf3 "$TB_SRV2" iperf3 -s -B "$TB_SRV2_IP"
+	[ "$TB_IPV6" = 1 ] || return 0
+	tb__spawn srv1-echo6 "$TB_SRV1" socat \
+		"UDP6-RECVFROM:7,bind=[$TB_SRV1_IP6],fork" PIPE
+	tb__spawn srv2-echo6 "$TB_SRV2" socat \
+		"UDP6-RECVFROM:7,bind=[$TB_SRV2_IP6],fork" PIPE
+	tb__spawn srv1-iperf3-6 "$TB_SRV1" iperf3 -s -B "$TB_SRV1_IP6"
+	tb__spawn srv2-iperf3-6 "$TB_SRV2" iperf3 -s -B "$TB_SRV2_IP6"
 }
 
 # tb__wait DESC LOG CMD...: retries CMD for up to 5 s; on failure names
@@ -557,9 +634,36 @@ tb__udp_echo() {
 	[ "$r" = psv-echo ]
 }
 
+tb__udp_echo6() {
+	local r
+	r=$(echo psv-echo | ip netns exec "$TB_GW" socat -T 1 - "UDP6:[$1]:7") &&
+	[ "$r" = psv-echo ]
+}
+
+# tb__dns NAME ANSWER [TYPE]
 tb__dns() {
 	[ "$(ip netns exec "$TB_GW" dig +short +time=1 +tries=1 \
-		@"$TB_LAN_NET.1" "$1")" = "$2" ]
+		@"$TB_LAN_NET.1" "$1" "${3:-A}")" = "$2" ]
+}
+
+tb__verify6() {
+	local l=$TB_DIR/log n
+	tb__wait "dnsmasq DNS (AAAA)" "$l/dnsmasq.log" \
+		tb__dns srv1.psv.test "$TB_SRV1_IP6" AAAA || return 1
+	tb__wait "dnsmasq DNS (AAAA only)" "$l/dnsmasq.log" \
+		tb__dns v6only.psv.test "$TB_SRV1_IP6" AAAA || return 1
+	tb__wait "dnsmasq DNS (no A for the AAAA-only name)" "$l/dnsmasq.log" \
+		tb__dns v6only.psv.test "" A || return 1
+	for n in 1 2; do
+		local ip6=TB_SRV${n}_IP6
+		tb__wait "srv$n nginx (IPv6)" "$l/srv$n-nginx.error.log" \
+			ip netns exec "$TB_GW" curl -sf -o /dev/null \
+			"http://[${!ip6}]/" || return 1
+		tb__wait "srv$n UDP echo (IPv6)" "$l/srv$n-echo6.log" \
+			tb__udp_echo6 "${!ip6}" || return 1
+		tb__wait "srv$n iperf3 (IPv6)" "$l/srv$n-iperf3-6.log" \
+			ip netns exec "$TB_GW" iperf3 -c "${!ip6}" -n 1K || return 1
+	done
 }
 
 # Every check runs from the gateway, so it also proves the route over r2,
@@ -581,7 +685,9 @@ tb__verify() {
 	tb__wait "srv1 iperf3" "$l/srv1-iperf3.log" ip netns exec "$TB_GW" \
 		iperf3 -c "$TB_SRV1_IP" -n 1K || return 1
 	tb__wait "srv2 iperf3" "$l/srv2-iperf3.log" ip netns exec "$TB_GW" \
-		iperf3 -c "$TB_SRV2_IP" -n 1K
+		iperf3 -c "$TB_SRV2_IP" -n 1K || return 1
+	[ "$TB_IPV6" = 1 ] || return 0
+	tb__verify6
 }
 
 # The host's DHCP client.  Its event script only configures eth0 and the
@@ -638,6 +744,37 @@ tb__host_dhcp() {
 	}
 }
 
+# --ipv6: the host's address by SLAAC from the gateway's RA (the kernel's
+# defaults: accept_ra, autoconf, EUI-64 interface ID) and its default
+# route via the gateway's link-local address.  Waits until the address has
+# passed DAD.
+tb__host_slaac() {
+	local i ip6='' gw6=''
+	for i in $(seq 150); do
+		ip6=$(ip -n "$TB_HOST" -6 -o addr show dev "$TB_HOST_IF" \
+			scope global | grep -v tentative |
+			awk -v p="$TB_LAN6_NET:" '{sub(/\/.*/, "", $4)}
+				index($4, p) == 1 {print $4; exit}')
+		gw6=$(ip -n "$TB_HOST" -6 route show default dev "$TB_HOST_IF" |
+			sed -n 's/.*via \([0-9a-f:]*\).*/\1/p' | head -n 1)
+		[ -n "$ip6" ] && [ -n "$gw6" ] && break
+		sleep 0.1
+	done
+	if [ -z "$ip6" ] || [ -z "$gw6" ]; then
+		tb__log "host got no SLAAC address in $TB_LAN6_NET::/64 or no" \
+			"IPv6 default route within 15 s (address '${ip6}'," \
+			"router '${gw6}')"
+		ip -n "$TB_HOST" -6 addr show dev "$TB_HOST_IF" |
+			sed 's/^/testbed:   /' >&2
+		tail -n 5 "$TB_DIR/log/dnsmasq.events" 2>/dev/null |
+			sed 's/^/testbed:   /' >&2
+		return 1
+	fi
+	TB_HOST_IP6=$ip6
+	tb__wait "host -> srv1 ping (IPv6)" "" ip netns exec "$TB_HOST" \
+		ping -6 -c 1 -W 1 "$TB_SRV1_IP6"
+}
+
 tb__build() {
 	tb__need_tools || return 1
 	tb__pick_prefix
@@ -655,15 +792,23 @@ tb__build() {
 	tb__verify || return 1
 	tb__host_dhcp || return 1
 	tb__wait "host -> srv1 ping" "" ip netns exec "$TB_HOST" \
-		ping -c 1 -W 1 "$TB_SRV1_IP"
+		ping -c 1 -W 1 "$TB_SRV1_IP" || return 1
+	[ "$TB_IPV6" = 1 ] || return 0
+	tb__host_slaac
 }
 
 tb__env() {
 	local v
 	for v in TB_PREFIX TB_LAN TB_GW TB_HOST TB_OBS TB_R2 TB_SRV1 TB_SRV2 \
-		 TB_HOST_IF TB_HOST_MAC TB_HOST_IP TB_DIR TB_LEASES TB_PCAP; do
+		 TB_HOST_IF TB_HOST_MAC TB_HOST_IP TB_DIR TB_LEASES TB_PCAP \
+		 TB_IPV6; do
 		printf 'export %s=%q\n' "$v" "${!v}"
 	done
+	if [ "$TB_IPV6" = 1 ]; then
+		for v in TB_HOST_IP6 TB_SRV1_IP6 TB_SRV2_IP6; do
+			printf 'export %s=%q\n' "$v" "${!v}"
+		done
+	fi
 }
 
 tb_up() {
@@ -671,6 +816,8 @@ tb_up() {
 	TB_PING=0
 	TB_CSUM_OFFLOAD=0
 	TB_TRANSIT_MTU=1500
+	TB_IPV6=0
+	TB_HOST_IP6=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--lease)
@@ -681,6 +828,7 @@ tb_up() {
 		--transit-mtu)
 			TB_TRANSIT_MTU=${2:-}
 			shift ;;
+		--ipv6) TB_IPV6=1 ;;
 		*)
 			tb__log "tb_up: unknown option $1"
 			return 2 ;;
@@ -706,7 +854,10 @@ tb_up() {
 	fi
 	tb__env >"$TB_DIR/env"
 	export TB_PREFIX TB_LAN TB_GW TB_HOST TB_OBS TB_R2 TB_SRV1 TB_SRV2 \
-		TB_HOST_IF TB_HOST_MAC TB_HOST_IP TB_DIR TB_LEASES TB_PCAP
+		TB_HOST_IF TB_HOST_MAC TB_HOST_IP TB_DIR TB_LEASES TB_PCAP TB_IPV6
+	if [ "$TB_IPV6" = 1 ]; then
+		export TB_HOST_IP6 TB_SRV1_IP6 TB_SRV2_IP6
+	fi
 }
 
 tb__status() {
@@ -747,7 +898,7 @@ tb__main() {
 	status) tb__status ;;
 	*)
 		echo "usage: $0 up [--lease SECS] [--ping] [--csum-offload]" \
-			"[--transit-mtu MTU]" \
+			"[--transit-mtu MTU] [--ipv6]" \
 			"| down PREFIX | status" >&2
 		exit 2 ;;
 	esac
