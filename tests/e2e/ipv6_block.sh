@@ -58,7 +58,7 @@ echo "#   curl -6: rc $rc in $ms ms: $err"
 check "curl -6 http://[$TB_SRV1_IP6]/ fails" [ "$rc" != 0 ]
 check "... fast: $ms ms (< 2000)" is "$ms < 2000"
 check "... refused at connect() (EPERM, or curl's exit 7)" \
-	bash -c "[ '$rc' = 7 ] || grep -qE 'Permission denied|Operation not permitted' <<<'$err'"
+	bash -c '[ "$1" = 7 ] || grep -qE "Permission denied|Operation not permitted" <<<"$2"' _ "$rc" "$err"
 
 read -r rc ms ip < <(curl_to http://srv1.psv.test/)
 check "curl http://srv1.psv.test/ (A and AAAA) succeeds (rc $rc, $ms ms)" [ "$rc" = 0 ]
