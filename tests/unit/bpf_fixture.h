@@ -159,18 +159,23 @@ bool fx_case(struct fx *fx, enum fx_prog prog, const char *desc,
 	     struct fx_result *r);
 
 /*
- * A fixture table's row: a stateless case at a glance.  The counters are
- * those of struct fx_expect; out NULL means the input comes out unchanged
- * (and is not looked at for a drop).
+ * A fixture table's row: a stateless case at a glance, the input frame,
+ * the verdict, the counters (as in struct fx_expect) and the expected
+ * output.  An out left all zero means the input comes out unchanged (a
+ * drop's output is not looked at).
  */
 struct fx_row {
 	const char *desc;
 	struct pkt_frame in;
 	enum fx_verdict verdict;
 	__u64 moved;			/* counters that move by one */
-	const struct pkt_frame *out;	/* NULL: the input, unchanged */
+	struct pkt_frame out;		/* all zero: the input, unchanged */
 	__u64 ignore;			/* counters that may move */
 };
+
+/* A row: FX_ROW(desc, in, verdict, moved[, .out = ...][, .ignore = ...]). */
+#define FX_ROW(d, i, v, m, ...)						\
+	{ .desc = (d), .in = (i), .verdict = (v), .moved = (m), __VA_ARGS__ }
 
 /* One row through fx_case. */
 bool fx_row_case(struct fx *fx, enum fx_prog prog, const struct fx_row *row,

@@ -243,6 +243,41 @@ size_t pkt_build(const struct pkt_frame *f, __u8 *buf, size_t cap)
 	return off;
 }
 
+struct pkt_frame pkt_to(struct pkt_frame f, const __u8 *mac, __u32 daddr)
+{
+	if (mac)
+		memcpy(f.dst, mac, 6);
+	f.ip.daddr = daddr;
+	return f;
+}
+
+struct pkt_frame pkt_from(struct pkt_frame f, const __u8 *mac, __u32 saddr)
+{
+	if (mac)
+		memcpy(f.src, mac, 6);
+	f.ip.saddr = saddr;
+	return f;
+}
+
+struct pkt_frame pkt_vlan(struct pkt_frame f, __u16 vid)
+{
+	f.vlan = vid;
+	return f;
+}
+
+struct pkt_frame pkt_ihl(struct pkt_frame f, __u8 ihl)
+{
+	f.ip.ihl = ihl;
+	return f;
+}
+
+struct pkt_frame pkt_cut(struct pkt_frame f, __u16 tot_len, __u16 trunc)
+{
+	f.ip.tot_len = tot_len;
+	f.trunc = trunc;
+	return f;
+}
+
 /*
  * Checksum validation of a received frame, independent of how it was
  * made: the IPv4 header sum, the TCP/UDP sum with its pseudo header and

@@ -143,6 +143,18 @@ size_t pkt_ipv4_build(const struct pkt_ipv4 *ip, __u8 *out, size_t cap);
 size_t pkt_build(const struct pkt_frame *f, __u8 *buf, size_t cap);
 
 /*
+ * Copies of frame f with one thing changed, to write fixture tables with:
+ * the destination (MAC, if not NULL, and IPv4 address), the source, an
+ * 802.1Q tag, the IHL, and the IPv4 tot_len (0: the real one) with the
+ * frame cut to trunc bytes (0: not cut).
+ */
+struct pkt_frame pkt_to(struct pkt_frame f, const __u8 *mac, __u32 daddr);
+struct pkt_frame pkt_from(struct pkt_frame f, const __u8 *mac, __u32 saddr);
+struct pkt_frame pkt_vlan(struct pkt_frame f, __u16 vid);
+struct pkt_frame pkt_ihl(struct pkt_frame f, __u8 ihl);
+struct pkt_frame pkt_cut(struct pkt_frame f, __u16 tot_len, __u16 trunc);
+
+/*
  * For the checksum edge of RFC 1624 section 3: sets the first payload
  * word of ip (ip->payload, writable) so that the RFC 1071 sum of its
  * TCP/UDP data is 0xffff: the checksum computes to zero (which UDP sends
