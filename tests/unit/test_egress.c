@@ -544,14 +544,14 @@ static void test_passthrough(void)
 	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const __u8 mdns[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
 	const struct pkt_frame syn = tcp_frame(40000, 80, PKT_TCP_SYN);
-	const struct pkt_frame nbns = pkt_to(host_frame(PKT_IP_PROTO_UDP, 137,
-							137),
-					     bcast, PKT_IP4(255, 255, 255, 255));
+	const struct pkt_frame nbns =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 137, 137), bcast,
+		       PKT_IP4(255, 255, 255, 255));
 	const struct pkt_frame mdns_query =
 		pkt_to(host_frame(PKT_IP_PROTO_UDP, 5353, 5353), mdns,
 		       PKT_IP4(224, 0, 0, 251));
-	const struct pkt_frame dhcp = pkt_to(host_frame(PKT_IP_PROTO_UDP, 68,
-							67), NULL, w.gw_ip);
+	const struct pkt_frame dhcp =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 68, 67), NULL, w.gw_ip);
 	struct pkt_frame arp = { .proto = PKT_ETH_P_ARP,
 				 .arp = { .op = 2, .spa = w.host_ip,
 					  .tpa = w.gw_ip } }, ipv6 = syn;
