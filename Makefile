@@ -47,6 +47,11 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+# The tests' helpers (pkt.c, bpf_fixture.c), compiled once into an archive
+# linked into every unit test and bench binary: each takes what it uses.
+TESTLIB_SRCS := tests/unit/pkt.c tests/unit/bpf_fixture.c
+TESTLIB_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/testlib/%.o,$(TESTLIB_SRCS))
+TESTLIB := $(BUILD)/testlib/libpsvtest.a
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # The bench's own BPF objects (prog_bench's floor programs).
@@ -68,7 +73,7 @@ check-includes:
 deps:
 	$(Q)scripts/install-deps.sh
 
-$(BUILD) $(BUILD)/tests $(BUILD)/fuzz $(BUILD)/bench:
+$(BUILD) $(BUILD)/tests $(BUILD)/fuzz $(BUILD)/bench $(BUILD)/testlib:
 	$(Q)mkdir -p $@
 
 $(BUILD)/vmlinux.h: | $(BUILD)
@@ -107,13 +112,21 @@ $(BUILD)/psvctl: $(PSVCTL_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PSVCTL_LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(SKELS) tests/unit/check.h | $(BUILD)/tests
+$(BUILD)/testlib/%.o: tests/unit/%.c $(SKELS) | $(BUILD)/testlib
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP -c $< -o $@
 
-$(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS) $(SKELS) $(BENCH_SKELS) | $(BUILD)/bench
+$(TESTLIB): $(TESTLIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(TESTLIB) $(SKELS) tests/unit/check.h | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(TESTLIB) $(LIB_OBJS) $(LDLIBS) -o $@
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS) $(TESTLIB) $(SKELS) $(BENCH_SKELS) | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(TESTLIB) $(LIB_OBJS) $(LDLIBS) -o $@
 
 # Fuzzers build the parsers they target from source with sanitizers.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iloader \
@@ -153,4 +166,4 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(wildcard $(BUILD)/loader/*/*.d $(BUILD)/loader/*/*/*.d \
-	   $(BUILD)/tests/*.d $(BUILD)/bench/*.d)
+	   $(BUILD)/tests/*.d $(BUILD)/bench/*.d $(BUILD)/testlib/*.d)

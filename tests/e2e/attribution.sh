@@ -10,19 +10,9 @@
 # and SIGTERM (no hook left on the cgroup).
 # Each application binds its own local ports, so each flow in the capture
 # names the application that made it.
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-OBS=tests/testbed/observe.py
-SRV1=198.51.100.10
-SRV2=198.51.100.20
-
 # A long lease: no DHCP renewal of the host (nor its ARP) during the test,
 # so every ARP frame with the real MAC or IP counts as a leak.
-psv_testbed --lease 3600
+. "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 
 # The cgroup v2 tree, where psvd will find it; mounted for the test alone
 # on a host without one (psvd mounts its own then: the same tree).

@@ -9,15 +9,8 @@
 # Transfers are kept small (1 MB FTP file, iperf3 paced at 20 Mbit/s for
 # 2 s) so the full-frame capture stays a few MB and every checksum in it
 # can be judged.
-set -u
-cd "$(dirname "$0")/../.."
-# shellcheck source=tests/testbed/testbed.sh
-source tests/testbed/testbed.sh
-OBS=tests/testbed/observe.py
-SRV1=198.51.100.10
-SRV2=198.51.100.20
-# shellcheck source=tests/testbed/tap.sh
-source tests/testbed/tap.sh
+# Its testbed has no psvd: tb_up below.
+. "$(dirname "$0")/../testbed/prelude.sh" --no-testbed
 
 # First the analysis itself, on crafted frames whose counts are known.
 tests/testbed/observe_test.py || failed=$((failed + 1))

@@ -3,9 +3,7 @@
 # Bad command lines and configs get a clear error and the usage exit
 # status, never a start with half the settings.  Runs in a throwaway
 # network namespace, so no interface of the machine is touched.
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/tap.sh
+. "$(dirname "$0")/../testbed/prelude.sh" --no-testbed
 B=build
 NS=psvcli$$
 ip netns add "$NS" || { not_ok "create namespace $NS"; exit 1; }

@@ -3,16 +3,9 @@
 # kill -9 of psvd during a transfer: the pinned, netlink-attached dataplane
 # keeps the transfer running on its identity; a restarted psvd adopts the
 # pinned maps, hands out no identity twice, and nothing leaks.
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-
 # A long lease: no DHCP renewal of the host (nor its ARP) during the test,
 # so every ARP frame with the real MAC or IP counts as a leak.
-psv_testbed --lease 3600
+. "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 CONF="
 [pool]
 source = static

@@ -6,18 +6,10 @@
 # SIGTERM nothing of psv stays attached or pinned.
 # INGRESS=xdp runs the reverse path in XDP (generic mode on the veth)
 # instead of the automatic choice (TC ingress on a veth).
-set -u
 INGRESS=${INGRESS:-auto}
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-
 # A long lease: no DHCP renewal of the host (nor its ARP) during the test,
 # so every ARP frame with the real MAC or IP counts as a leak.
-psv_testbed --lease 3600
-OBS=tests/testbed/observe.py
+. "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 
 tb_capture_start
 check "psvd starts with a static pool of 8 ready identities" psv_start "

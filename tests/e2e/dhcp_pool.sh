@@ -5,13 +5,7 @@
 # hostname, client identifier = the MAC), real applications on DHCP
 # addresses, a kill -9 and restart that resumes the leases, and every lease
 # released at shutdown.
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-psv_testbed
+. "$(dirname "$0")/../testbed/prelude.sh"
 N=50
 CONF="
 [pool]

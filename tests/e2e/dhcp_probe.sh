@@ -4,13 +4,7 @@
 # identity's own MAC (sender IP 0) and announced once it is used; an
 # address another host answers for is declined at dnsmasq and that
 # identity retired, never used.
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-psv_testbed
+. "$(dirname "$0")/../testbed/prelude.sh"
 # The observer claims half the DHCP range, so about half the offers
 # conflict.  (Not the host's own address.)
 for i in $(seq 10 99); do

@@ -26,16 +26,7 @@
 # connection's identity address (strace: bind(192.0.2.200:0)), yet the SYN
 # left on another identity (egress took it for a new flow and translated
 # it), and vsftpd refused it.
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-OBS=tests/testbed/observe.py
-SRV1=198.51.100.10
-
-psv_testbed --lease 3600
+. "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 # Headers and FTP commands (under 100 bytes) fit in 200 bytes a frame; a
 # full-frame capture of a 1 MB transfer has dropped frames here.
 tb_capture_start 200

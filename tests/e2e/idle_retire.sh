@@ -3,13 +3,7 @@
 # An identity whose flows are gone is retired after idle_retire: its lease
 # is released at dnsmasq, it leaves every map, and the next flow to the
 # same server gets a new identity (a MAC and address never used before).
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-psv_testbed
+. "$(dirname "$0")/../testbed/prelude.sh"
 check "psvd starts with a DHCP pool" psv_start "
 [pool]
 source = dhcp

@@ -8,15 +8,8 @@
 # observer sees no IPv6 frame with the host's MAC or address except its own
 # neighbour discovery and MLD.  Then `[policy] ipv6 = host` lets IPv6
 # through untouched (the explicit opt-out).
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
 # A long lease: no DHCP renewal of the host (nor its ARP) during the test.
-psv_testbed --ipv6 --lease 3600
-OBS=tests/testbed/observe.py
+. "$(dirname "$0")/../testbed/prelude.sh" --ipv6 --lease 3600
 HOST_LL6=$(ip -n "$TB_HOST" -6 -o addr show dev "$TB_HOST_IF" scope link |
 	awk '{sub(/\/.*/, "", $4); print $4; exit}')
 echo "# host $TB_HOST_MAC $TB_HOST_IP $TB_HOST_IP6 $HOST_LL6"

@@ -6,13 +6,7 @@
 # releases it and never uses that identity.  The moment of the kill is
 # made exact by marking a stored lease pending while psvd is down, which
 # is what the file holds when the kill comes between REQUEST and ACK.
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-psv_testbed
+. "$(dirname "$0")/../testbed/prelude.sh"
 STATE=$TB_DIR/state/$TB_HOST_IF.json
 CONF="
 [pool]

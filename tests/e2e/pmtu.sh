@@ -10,17 +10,8 @@
 #     from r2; the host's ACKs are small);
 #   - tracepath to srv1 reports pmtu 1280;
 #   - no frame carried the host's real MAC or IP (ARP counted).
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-OBS=tests/testbed/observe.py
-SRV1=198.51.100.10
 MTU=1280
-
-psv_testbed --lease 3600 --transit-mtu $MTU
+. "$(dirname "$0")/../testbed/prelude.sh" --lease 3600 --transit-mtu $MTU
 # Headers only: the 10 MB download runs unpaced.
 tb_capture_start 128
 check "psvd starts" psv_start "

@@ -4,13 +4,7 @@
 # virtual addresses: both answer ARP with their own MAC and nothing else,
 # identically (no RST, no ICMP), so a probe cannot tell them apart or tie
 # them to the host; the drops are counted.
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-psv_testbed
+. "$(dirname "$0")/../testbed/prelude.sh"
 check "psvd starts with a static pool" psv_start "
 [pool]
 source = static

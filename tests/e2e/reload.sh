@@ -5,13 +5,7 @@
 # config stays; the transfer never notices.  Then, with on_exhausted = reuse
 # and a drained pool, a new flow right after a SIGHUP still gets the
 # identity to reuse (a reload used to clear it until psvd's next scan).
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-psv_testbed
+. "$(dirname "$0")/../testbed/prelude.sh"
 conf() {
 	printf '[pool]\nsource = static\nstatic = 192.0.2.200-192.0.2.249\n'
 	printf 'ready = %s\nmax = 20\npace_ms = 100\n' "$1"

@@ -14,18 +14,9 @@
 # Judged by `observe.py link` (no relation between the two identities, with
 # enough data for each relation), by the identities the observer saw per
 # application, and by `observe.py leaks` counting ARP frames too.
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-OBS=tests/testbed/observe.py
-SRV1=198.51.100.10
 ROUNDS=10
-
 # A long lease: no DHCP renewal of the host (and its ARP) during the test.
-psv_testbed --lease 3600
+. "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 
 APP=$TB_DIR/app.py
 cat >"$APP" <<'EOF'

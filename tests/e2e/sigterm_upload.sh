@@ -5,16 +5,7 @@
 # host's real MAC or IP.  Its frames are those to and from srv1:5201
 # (iperf3's control and data connections).  A NAT that detaches on SIGTERM
 # lets the segments still in the stack leave from the real address.
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-OBS=tests/testbed/observe.py
-SRV1=198.51.100.10
-
-psv_testbed --lease 3600
+. "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 tb_capture_start 128
 check "psvd starts" psv_start "
 [pool]

@@ -7,13 +7,8 @@
 # namespace, no /etc/netns entry, no work directory, no process.  Then the
 # failure paths: a tb_up whose server never answers, a teardown after a
 # partial setup, a second tb_down, and the up/status/down CLI.
-set -u
-cd "$(dirname "$0")/../.."
-# shellcheck source=tests/testbed/testbed.sh
-source tests/testbed/testbed.sh
+. "$(dirname "$0")/../testbed/prelude.sh" --no-testbed
 CYCLES=${TB_CYCLES:-3}
-# shellcheck source=tests/testbed/tap.sh
-source tests/testbed/tap.sh
 
 # Link names the testbed uses; none may appear in the root namespace.
 OUR_LINKS="gw host obs lan wan s1 s2 br0"

@@ -7,18 +7,9 @@
 # observer saw no frame with the host's real MAC or IP (ARP counted).
 # UDP probes and tracepath's are a flow key each: an identity each under
 # the default per-flow policy, so the pool keeps 16 ready.
-set -u
-cd "$(dirname "$0")/../.."
-. tests/testbed/testbed.sh
-. tests/testbed/psvd.sh
-. tests/testbed/tap.sh
-
-OBS=tests/testbed/observe.py
-SRV1=198.51.100.10
-WANT="192.0.2.1 203.0.113.2 $SRV1"
-
 # A long lease: no DHCP renewal of the host (and its ARP) during the test.
-psv_testbed --lease 3600
+. "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
+WANT="192.0.2.1 203.0.113.2 $SRV1"
 tb_capture_start
 check "psvd starts with 16 ready identities" psv_start "
 [pool]

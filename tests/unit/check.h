@@ -10,7 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static int check_failures;
+/*
+ * One counter for the whole test binary, also for the checks the helpers
+ * compiled apart (bpf_fixture.c) make: a weak definition here, which the
+ * linker merges into one, so check.h needs no object of its own.
+ */
+__attribute__((weak)) int check_failures;
 
 /* cond is evaluated once: it may have side effects (a map update). */
 #define CHECK(cond, ...)						\

@@ -580,100 +580,93 @@ static struct pkt_frame ipv6_frame(const __u8 *raw, __u16 len)
  */
 static void test_ipv6(void)
 {
-	const struct fx_expect dropped = { .verdict = FX_DROP,
-					   .moved = FX_S(EG_DROP_IPV6) };
-	const struct {
-		const char *desc;
-		struct pkt_frame f;
-		const struct fx_expect *e;
-	} cases[] = {
-		{ "IPv6 UDP of no socket", ipv6_frame(ipv6_udp, 48), &dropped },
-		{ "ICMPv6 echo request", ipv6_frame(ipv6_echo, 56), &dropped },
-		{ "IPv6 TCP SYN of no socket", ipv6_frame(ipv6_tcp_syn, 60),
-		  &dropped },
-		{ "IPv6 TCP ACK of a connection older than psv",
-		  ipv6_frame(ipv6_tcp_ack, 60), &pass_host },
-		{ "the host's neighbour solicitation", ipv6_frame(ipv6_ns, 64),
-		  &pass_host },
-		{ "the host's MLDv2 report behind hop-by-hop",
-		  ipv6_frame(ipv6_mld2, 76), &pass_host },
+	const __u64 drop = FX_S(EG_DROP_IPV6), host = FX_S(EG_PASS_HOST);
+	const struct fx_row rows[] = {
+		FX_ROW("IPv6 UDP of no socket", ipv6_frame(ipv6_udp, 48),
+		       FX_DROP, drop),
+		FX_ROW("ICMPv6 echo request", ipv6_frame(ipv6_echo, 56),
+		       FX_DROP, drop),
+		FX_ROW("IPv6 TCP SYN of no socket",
+		       ipv6_frame(ipv6_tcp_syn, 60), FX_DROP, drop),
+		FX_ROW("IPv6 TCP ACK of a connection older than psv",
+		       ipv6_frame(ipv6_tcp_ack, 60), FX_PASS, host),
+		FX_ROW("the host's neighbour solicitation",
+		       ipv6_frame(ipv6_ns, 64), FX_PASS, host),
+		FX_ROW("the host's MLDv2 report behind hop-by-hop",
+		       ipv6_frame(ipv6_mld2, 76), FX_PASS, host),
 	};
-	struct pkt_frame f;
+	const struct fx_row host_policy =
+		FX_ROW("IPv6 UDP with ipv6 = host", ipv6_frame(ipv6_udp, 48),
+		       FX_PASS, host);
 	struct psv_config c;
-	size_t i;
 
 	if (fx_setup(&fx, &w, 2))
 		return;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		fx_case(&fx, FX_EGRESS, cases[i].desc, &cases[i].f,
-			cases[i].e, &r);
+	fx_table(&fx, FX_EGRESS, rows, FX_ROWS(rows), &r);
 	fx_world_config(&w, &c);
 	c.ipv6 = PSV_IPV6_HOST;
 	if (fx_set_config(&fx, &c))
 		return;
-	f = ipv6_frame(ipv6_udp, 48);
-	fx_case(&fx, FX_EGRESS, "IPv6 UDP with ipv6 = host", &f, &pass_host,
-		&r);
+	fx_row_case(&fx, FX_EGRESS, &host_policy, &r);
 	check_untouched("IPv6", 0);
 }
 
+/*
+ * Frames egress lets pass untouched (each in a fresh state): not unicast
+ * IPv4 of the host, or not its own to virtualize.  A fixture table.
+ */
 static void test_passthrough(void)
 {
 	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const __u8 mdns[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
-	struct pkt_frame f[11];
-	const char *names[11] = {
-		"ARP reply from the host (someone asked for it)",
-		"the host's IPv6 neighbour solicitation",
-		"VLAN-tagged TCP SYN",
-		"frame from an identity's MAC (psvd's own)",
-		"IPv4 from another source address",
-		"UDP to 255.255.255.255",
-		"UDP to the subnet broadcast",
-		"UDP to multicast 224.0.0.251",
-		"GRE",
-		"DHCP from the host (UDP 68 to 67)",
-		"DHCPDISCOVER from 0.0.0.0",
-	};
+	const struct pkt_frame syn = tcp_frame(40000, 80, PKT_TCP_SYN);
+	const struct pkt_frame nbns =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 137, 137), bcast,
+		       PKT_IP4(255, 255, 255, 255));
+	const struct pkt_frame mdns_query =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 5353, 5353), mdns,
+		       PKT_IP4(224, 0, 0, 251));
+	const struct pkt_frame dhcp =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 68, 67), NULL, w.gw_ip);
+	struct pkt_frame arp = { .proto = PKT_ETH_P_ARP,
+				 .arp = { .op = 2, .spa = w.host_ip,
+					  .tpa = w.gw_ip } };
+	const struct pkt_frame ns = ipv6_frame(ipv6_ns, sizeof(ipv6_ns));
 	struct psv_config c;
 	size_t i;
 
-	for (i = 0; i < 11; i++)
-		f[i] = tcp_frame(40000, 80, PKT_TCP_SYN);
-	f[0].proto = PKT_ETH_P_ARP;
-	memcpy(f[0].dst, bcast, 6);
-	f[0].arp = (struct pkt_arp){ .op = 2, .spa = w.host_ip,
-				     .tpa = w.gw_ip };
-	memcpy(f[0].arp.sha, w.host_mac, 6);
-	f[1] = ipv6_frame(ipv6_ns, sizeof(ipv6_ns));
-	f[2].vlan = 7;
-	memcpy(f[3].src, w.vmac[0], 6);
-	f[3].ip.saddr = w.vip[0];
-	f[4].ip.saddr = PKT_IP4(192, 0, 2, 77);
-	f[5] = host_frame(PKT_IP_PROTO_UDP, 137, 137);
-	memcpy(f[5].dst, bcast, 6);
-	f[5].ip.daddr = PKT_IP4(255, 255, 255, 255);
-	f[6] = f[5];
-	f[6].ip.daddr = PKT_IP4(192, 0, 2, 255);
-	f[7] = host_frame(PKT_IP_PROTO_UDP, 5353, 5353);
-	memcpy(f[7].dst, mdns, 6);
-	f[7].ip.daddr = PKT_IP4(224, 0, 0, 251);
-	f[8] = host_frame(PKT_IP_PROTO_GRE, 0, 0);
-	f[9] = host_frame(PKT_IP_PROTO_UDP, 68, 67);
-	f[9].ip.daddr = w.gw_ip;
-	f[10] = f[9];
-	memcpy(f[10].dst, bcast, 6);
-	f[10].ip.saddr = 0;
-	f[10].ip.daddr = PKT_IP4(255, 255, 255, 255);
+	memcpy(arp.dst, bcast, 6);
+	memcpy(arp.src, w.host_mac, 6);
+	memcpy(arp.arp.sha, w.host_mac, 6);
 
-	for (i = 0; i < 11; i++) {
+	const struct fx_row rows[] = {
+		FX_ROW("ARP reply from the host (someone asked for it)", arp,
+		       FX_PASS, 0),
+		FX_ROW("the host's IPv6 neighbour solicitation", ns, FX_PASS, 0),
+		FX_ROW("VLAN-tagged TCP SYN", pkt_vlan(syn, 7), FX_PASS, 0),
+		FX_ROW("frame from an identity's MAC (psvd's own)",
+		       as_identity(&syn, 0), FX_PASS, 0),
+		FX_ROW("IPv4 from another source address",
+		       pkt_from(syn, NULL, PKT_IP4(192, 0, 2, 77)), FX_PASS, 0),
+		FX_ROW("UDP to 255.255.255.255", nbns, FX_PASS, 0),
+		FX_ROW("UDP to the subnet broadcast",
+		       pkt_to(nbns, NULL, PKT_IP4(192, 0, 2, 255)), FX_PASS, 0),
+		FX_ROW("UDP to multicast 224.0.0.251", mdns_query, FX_PASS, 0),
+		FX_ROW("GRE", host_frame(PKT_IP_PROTO_GRE, 0, 0), FX_PASS,
+		       FX_S(EG_PASS_HOST)),
+		FX_ROW("DHCP from the host (UDP 68 to 67)", dhcp, FX_PASS, 0),
+		FX_ROW("DHCPDISCOVER from 0.0.0.0",
+		       pkt_from(pkt_to(dhcp, bcast, PKT_IP4(255, 255, 255, 255)),
+				NULL, 0), FX_PASS, 0),
+	};
+
+	for (i = 0; i < FX_ROWS(rows); i++) {
 		if (fx_setup(&fx, &w, 2))
 			return;
-		fx_case(&fx, FX_EGRESS, names[i], &f[i],
-			i == 8 ? &pass_host : &pass, &r);
-		check_untouched(names[i], 0);
+		fx_row_case(&fx, FX_EGRESS, &rows[i], &r);
+		check_untouched(rows[i].desc, 0);
 		CHECK_EQ(fx_map_count(fx.conns), 0, "%s: no connection",
-			 names[i]);
+			 rows[i].desc);
 	}
 
 	if (fx_setup(&fx, &w, 2))
@@ -682,25 +675,33 @@ static void test_passthrough(void)
 	c.enabled = 0;
 	if (fx_set_config(&fx, &c))
 		return;
-	f[0] = tcp_frame(40000, 80, PKT_TCP_SYN);
-	fx_case(&fx, FX_EGRESS, "TCP SYN while disabled", &f[0], &pass, &r);
+	fx_case(&fx, FX_EGRESS, "TCP SYN while disabled", &syn, &pass, &r);
 	check_untouched("TCP SYN while disabled", 0);
 }
 
 static void test_malformed(void)
 {
-	const struct fx_expect drop = { .verdict = FX_DROP,
-					.moved = FX_S(EG_DROP_PARSE) };
-	struct pkt_frame f[8];
-	const char *names[8] = {
-		"IPv4 EtherType, no IPv4 header",
-		"truncated IPv4 header",
-		"IHL 4",
-		"IHL beyond the frame",
-		"tot_len beyond the frame",
-		"truncated TCP header",
-		"truncated UDP header",
-		"truncated ICMP header",
+	const __u64 parse = FX_S(EG_DROP_PARSE);
+	const struct pkt_frame syn = tcp_frame(40000, 80, PKT_TCP_SYN);
+	const struct pkt_frame udp = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	const struct pkt_frame echo = echo_frame(0x1234);
+	/* Lengths: tot_len (0: the real one), then the frame cut to trunc. */
+	const struct fx_row rows[] = {
+		FX_ROW("IPv4 EtherType, no IPv4 header", pkt_cut(syn, 0, 14),
+		       FX_DROP, parse),
+		FX_ROW("truncated IPv4 header", pkt_cut(syn, 0, 14 + 12),
+		       FX_DROP, parse),
+		FX_ROW("IHL 4", pkt_ihl(syn, 4), FX_DROP, parse),
+		FX_ROW("IHL beyond the frame", pkt_ihl(syn, 15), FX_DROP,
+		       parse),
+		FX_ROW("tot_len beyond the frame", pkt_cut(syn, 1000, 0),
+		       FX_DROP, parse),
+		FX_ROW("truncated TCP header", pkt_cut(syn, 20 + 10, 14 + 30),
+		       FX_DROP, parse),
+		FX_ROW("truncated UDP header", pkt_cut(udp, 20 + 4, 14 + 24),
+		       FX_DROP, parse),
+		FX_ROW("truncated ICMP header", pkt_cut(echo, 20 + 6, 14 + 26),
+		       FX_DROP, parse),
 	};
 	static const __u8 tiny[10] = { 2, 0, 0, 0, 0, 0xfe, 2, 0, 0, 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = tiny,
@@ -708,38 +709,18 @@ static void test_malformed(void)
 	size_t i;
 	int err;
 
-	for (i = 0; i < 8; i++)
-		f[i] = tcp_frame(40000, 80, PKT_TCP_SYN);
-	f[0].trunc = 14;
-	f[1].trunc = 14 + 12;
-	f[2].ip.ihl = 4;
-	f[3].ip.ihl = 15;
-	f[4].ip.tot_len = 1000;
-	f[5].ip.tot_len = 20 + 10;
-	f[5].trunc = 14 + 30;
-	f[6] = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
-	f[6].ip.tot_len = 20 + 4;
-	f[6].trunc = 14 + 24;
-	f[7] = echo_frame(0x1234);
-	f[7].ip.tot_len = 20 + 6;
-	f[7].trunc = 14 + 26;
-
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < FX_ROWS(rows); i++) {
 		if (fx_setup(&fx, &w, 2))
 			return;
-		fx_case(&fx, FX_EGRESS, names[i], &f[i], &drop, &r);
-		check_untouched(names[i], 0);
+		fx_row_case(&fx, FX_EGRESS, &rows[i], &r);
+		check_untouched(rows[i].desc, 0);
 	}
 
-	f[0] = tcp_frame(40000, 80, PKT_TCP_SYN);
-	fx_sweep(&fx, FX_EGRESS, &r, "a TCP SYN", &f[0], true);
-	f[0] = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
-	fx_sweep(&fx, FX_EGRESS, &r, "a UDP datagram", &f[0], true);
-	f[0] = echo_frame(0x1234);
-	fx_sweep(&fx, FX_EGRESS, &r, "an echo request", &f[0], true);
+	fx_sweep(&fx, FX_EGRESS, &r, "a TCP SYN", &syn, true);
+	fx_sweep(&fx, FX_EGRESS, &r, "a UDP datagram", &udp, true);
+	fx_sweep(&fx, FX_EGRESS, &r, "an echo request", &echo, true);
 	fx_random_frames(&fx, FX_EGRESS, &r, w.host_mac, w.host_ip);
-	f[0] = tcp_frame(40000, 80, PKT_TCP_SYN);
-	fx_mutants(&fx, FX_EGRESS, &r, "a TCP SYN", &f[0], 2000, false);
+	fx_mutants(&fx, FX_EGRESS, &r, "a TCP SYN", &syn, 2000, false);
 
 	/* The kernel refuses test frames shorter than Ethernet (EINVAL). */
 	err = bpf_prog_test_run_opts(fx.prog[FX_EGRESS], &opts);
@@ -926,6 +907,12 @@ static struct pkt_frame kernel_arp(__u32 spa)
 	return f;
 }
 
+/* Frame f as identity i's MAC puts it on the wire, its address kept. */
+static struct pkt_frame with_mac(struct pkt_frame f, int i)
+{
+	return pkt_from(f, w.vmac[i], f.ip.saddr);
+}
+
 /*
  * The socket path: a frame from an identity's address gets the
  * identity's MAC and nothing else, whatever it carries; so does the
@@ -933,73 +920,57 @@ static struct pkt_frame kernel_arp(__u32 spa)
  */
 static void test_socket_path(void)
 {
-	struct sp_case {
-		const char *desc;
-		struct pkt_frame in, out;
-		enum fx_verdict verdict;
-		__u64 moved;
-	} cases[10];
 	const __u64 mac_only = FX_S(EG_IDENTITY_MAC);
-	struct pkt_frame f;
+	const struct pkt_frame syn = bound_frame(PKT_IP_PROTO_TCP, 0);
+	const struct pkt_frame udp = bound_frame(PKT_IP_PROTO_UDP, 0);
+	const struct pkt_frame ready = bound_frame(PKT_IP_PROTO_UDP, 1);
+	const struct pkt_frame echo = bound_frame(PKT_IP_PROTO_ICMP, 0);
+	const struct pkt_frame not_host = pkt_from(syn, w.vmac[1], w.vip[0]);
+	const struct pkt_frame other = pkt_from(syn, NULL,
+						PKT_IP4(192, 0, 2, 99));
+	struct pkt_frame data = syn, frag = udp, gre = udp, icmp_err = echo;
+	struct pkt_frame arp = kernel_arp(w.vip[0]), arp_out;
 	struct fx_expect e;
-	size_t n = 0, i;
 
-	f = bound_frame(PKT_IP_PROTO_TCP, 0);
-	cases[n++] = (struct sp_case){ "TCP SYN of a bound socket", f, f,
-				       FX_PASS, mac_only };
-	f = bound_frame(PKT_IP_PROTO_TCP, 0);
-	f.ip.tcp_flags = PKT_TCP_ACK | PKT_TCP_PSH;
-	f.ip.payload_len = 1400;
-	cases[n++] = (struct sp_case){ "TCP data of a bound socket", f, f,
-				       FX_PASS, mac_only };
-	f = bound_frame(PKT_IP_PROTO_UDP, 1);
-	cases[n++] = (struct sp_case){ "UDP from a ready identity's address",
-				       f, f, FX_PASS, mac_only };
-	f = bound_frame(PKT_IP_PROTO_UDP, 0);
-	f.ip.frag_off = 16;
-	cases[n++] = (struct sp_case){ "a later UDP fragment", f, f, FX_PASS,
-				       mac_only };
-	f = bound_frame(PKT_IP_PROTO_UDP, 0);
-	f.ip.proto = 47;	/* GRE from a raw socket bound to it */
-	cases[n++] = (struct sp_case){ "another IP protocol", f, f, FX_PASS,
-				       mac_only };
-	f = bound_frame(PKT_IP_PROTO_ICMP, 0);
-	cases[n++] = (struct sp_case){ "ICMP echo of a bound ping socket", f,
-				       f, FX_PASS, mac_only };
-	f = bound_frame(PKT_IP_PROTO_ICMP, 0);
-	f.ip.icmp_type = PKT_ICMP_TIME_EXCEEDED;	/* reassembly timed out */
-	f.ip.icmp_id = 0;
-	f.ip.icmp_seq = 0;
-	cases[n++] = (struct sp_case){ "the kernel's ICMP error about a flow "
-				       "to the identity", f, f, FX_PASS,
-				       mac_only };
-	f = kernel_arp(w.vip[0]);
-	cases[n] = (struct sp_case){ "the kernel's ARP in an identity's name",
-				     f, f, FX_PASS, FX_S(EG_ARP_IDENTITY) };
-	memcpy(cases[n++].out.arp.sha, w.vmac[0], 6);
-	f = bound_frame(PKT_IP_PROTO_TCP, 0);
-	memcpy(f.src, w.vmac[1], 6);
-	cases[n++] = (struct sp_case){ "a frame not from the host's MAC", f, f,
-				       FX_PASS, 0 };
-	f = bound_frame(PKT_IP_PROTO_TCP, 0);
-	f.ip.saddr = PKT_IP4(192, 0, 2, 99);
-	cases[n++] = (struct sp_case){ "from another address of the host", f,
-				       f, FX_PASS, 0 };
+	data.ip.tcp_flags = PKT_TCP_ACK | PKT_TCP_PSH;
+	data.ip.payload_len = 1400;
+	frag.ip.frag_off = 16;
+	gre.ip.proto = 47;	/* GRE from a raw socket bound to it */
+	icmp_err.ip.icmp_type = PKT_ICMP_TIME_EXCEEDED;	/* reassembly timed out */
+	icmp_err.ip.icmp_id = 0;
+	icmp_err.ip.icmp_seq = 0;
+	arp_out = arp;
+	memcpy(arp_out.src, w.vmac[0], 6);
+	memcpy(arp_out.arp.sha, w.vmac[0], 6);
+
+	const struct fx_row rows[] = {
+		FX_ROW("TCP SYN of a bound socket", syn, FX_PASS, mac_only,
+		       .out = with_mac(syn, 0)),
+		FX_ROW("TCP data of a bound socket", data, FX_PASS, mac_only,
+		       .out = with_mac(data, 0)),
+		FX_ROW("UDP from a ready identity's address", ready, FX_PASS,
+		       mac_only, .out = with_mac(ready, 1)),
+		FX_ROW("a later UDP fragment", frag, FX_PASS, mac_only,
+		       .out = with_mac(frag, 0)),
+		FX_ROW("another IP protocol", gre, FX_PASS, mac_only,
+		       .out = with_mac(gre, 0)),
+		FX_ROW("ICMP echo of a bound ping socket", echo, FX_PASS,
+		       mac_only, .out = with_mac(echo, 0)),
+		FX_ROW("the kernel's ICMP error about a flow to the identity",
+		       icmp_err, FX_PASS, mac_only,
+		       .out = with_mac(icmp_err, 0)),
+		FX_ROW("the kernel's ARP in an identity's name", arp, FX_PASS,
+		       FX_S(EG_ARP_IDENTITY), .out = arp_out),
+		FX_ROW("a frame not from the host's MAC", not_host, FX_PASS, 0,
+		       .out = not_host),
+		FX_ROW("from another address of the host", other, FX_PASS, 0,
+		       .out = other),
+	};
 
 	if (fx_setup(&fx, &w, 2) ||
 	    fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_ACTIVE, 1))
 		return;
-	for (i = 0; i < n; i++) {
-		if (cases[i].moved & (mac_only | FX_S(EG_ARP_IDENTITY))) {
-			int id = cases[i].in.ip.saddr == w.vip[1] ? 1 : 0;
-
-			memcpy(cases[i].out.src, w.vmac[id], 6);
-		}
-		e = (struct fx_expect){ .verdict = cases[i].verdict,
-					.out = &cases[i].out,
-					.moved = cases[i].moved };
-		fx_case(&fx, FX_EGRESS, cases[i].desc, &cases[i].in, &e, &r);
-	}
+	fx_table(&fx, FX_EGRESS, rows, FX_ROWS(rows), &r);
 	/* Nothing translated: no group, no connection, no identity taken. */
 	CHECK_EQ(fx_map_count(fx.groups), 0, "socket path: no group made");
 	CHECK_EQ(fx_map_count(fx.conns), 1,
@@ -1018,10 +989,9 @@ static void test_socket_path(void)
 	/* An identity address being retired sends nothing. */
 	if (fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_RETIRED, 1))
 		return;
-	f = bound_frame(PKT_IP_PROTO_TCP, 0);
 	e = (struct fx_expect){ .verdict = FX_DROP,
 				.moved = FX_S(EG_DROP_NO_IDENTITY) };
-	fx_case(&fx, FX_EGRESS, "TCP from a retired identity's address", &f,
+	fx_case(&fx, FX_EGRESS, "TCP from a retired identity's address", &syn,
 		&e, &r);
 }
 

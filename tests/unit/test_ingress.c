@@ -58,13 +58,9 @@ static struct pkt_frame echo_in(__u8 type, __u16 id, int i)
 }
 
 /* The same frame as the host's stack must receive it. */
-static struct pkt_frame to_host(const struct pkt_frame *f)
+static struct pkt_frame to_host(struct pkt_frame f)
 {
-	struct pkt_frame g = *f;
-
-	memcpy(g.dst, w.host_mac, 6);
-	g.ip.daddr = w.host_ip;
-	return g;
+	return pkt_to(f, w.host_mac, w.host_ip);
 }
 
 static struct pkt_frame arp_request(__u32 tpa)
@@ -240,7 +236,7 @@ static void test_reverse(enum fx_prog p)
 	if (setup_flows())
 		return;
 	in = tcp_in(80, 40000, PKT_TCP_SYN | PKT_TCP_ACK, 0);
-	out = to_host(&in);
+	out = to_host(in);
 	fx_case(&fx, p, "TCP SYN-ACK of a known connection", &in, &e, &r);
 	CHECK(!bpf_map_lookup_elem(fx.conns, &ck, &c) &&
 	      c.tcp_state == PSV_TCP_ESTABLISHED,
@@ -248,26 +244,26 @@ static void test_reverse(enum fx_prog p)
 
 	in = tcp_in(80, 40000, PKT_TCP_ACK | PKT_TCP_PSH, 0);
 	in.ip.payload_len = 300;
-	out = to_host(&in);
+	out = to_host(in);
 	fx_case(&fx, p, "TCP data of a known connection", &in, &e, &r);
 
 	/* A 54-byte ACK arrives padded to 60: the padding is not L4 data. */
 	in = tcp_in(80, 40000, PKT_TCP_ACK, 0);
 	in.min_len = 60;
-	out = to_host(&in);
+	out = to_host(in);
 	fx_case(&fx, p, "TCP ACK padded to 60 bytes", &in, &e, &r);
 
 	in.min_len = 0;
 	in.ip.optlen = 4;
-	out = to_host(&in);
+	out = to_host(in);
 	fx_case(&fx, p, "TCP ACK with IPv4 options (IHL 6)", &in, &e, &r);
 
 	in = remote_frame(PKT_IP_PROTO_UDP, 53, 40000, 0);
-	out = to_host(&in);
+	out = to_host(in);
 	fx_case(&fx, p, "UDP reply", &in, &e, &r);
 
 	in.ip.udp_csum_zero = true;
-	out = to_host(&in);
+	out = to_host(in);
 	fx_case(&fx, p, "UDP reply without checksum", &in, &e, &r);
 	CHECK(r.out_len >= 42 && !pkt_get16(r.out + 40),
 	      "%s UDP reply without checksum: checksum still zero",
@@ -276,7 +272,7 @@ static void test_reverse(enum fx_prog p)
 	/* RFC 1624 section 3: a checksum that becomes, or was, zero. */
 	in.ip.udp_csum_zero = false;
 	in.ip.payload = payload;
-	out = to_host(&in);
+	out = to_host(in);
 	pkt_zero_csum(&out.ip, payload);
 	fx_case(&fx, p, "UDP reply whose new checksum computes to zero", &in,
 		&e, &r);
@@ -290,7 +286,7 @@ static void test_reverse(enum fx_prog p)
 	in = tcp_in(80, 40000, PKT_TCP_ACK, 0);
 	in.ip.payload = payload;
 	in.ip.payload_len = sizeof(payload);
-	out = to_host(&in);
+	out = to_host(in);
 	pkt_zero_csum(&out.ip, payload);
 	fx_case(&fx, p, "TCP ACK whose new checksum computes to zero", &in,
 		&e, &r);
@@ -302,11 +298,11 @@ static void test_reverse(enum fx_prog p)
 		&e, &r);
 
 	in = echo_in(PKT_ICMP_ECHOREPLY, 0x1234, 0);
-	out = to_host(&in);
+	out = to_host(in);
 	fx_case(&fx, p, "ICMP echo reply", &in, &e, &r);
 
 	in = tcp_in(80, 40000, PKT_TCP_RST | PKT_TCP_ACK, 0);
-	out = to_host(&in);
+	out = to_host(in);
 	fx_case(&fx, p, "TCP RST of a known connection", &in, &e, &r);
 	CHECK(!bpf_map_lookup_elem(fx.conns, &ck, &c),
 	      "%s TCP RST: connection still known", fx_prog_names[p]);
@@ -339,7 +335,7 @@ static void icmp_error_case(enum fx_prog p, const char *what, __u8 type,
 	in.ip.quote_len = quote_len;
 	in.ip.optlen = optlen;
 	quoted_out.saddr = w.host_ip;
-	out = to_host(&in);
+	out = to_host(in);
 	out.ip.inner = &quoted_out;
 	e.out = &out;
 	fx_case(&fx, p, what, &in, known ? &e : &drop, &r);
@@ -435,7 +431,7 @@ static void test_fin(enum fx_prog p)
 	      "TCP FIN from the host: connection half closed");
 
 	in = tcp_in(80, 40000, PKT_TCP_FIN | PKT_TCP_ACK, 0);
-	out = to_host(&in);
+	out = to_host(in);
 	e.moved = FX_S(IN_TRANSLATED);
 	fx_case(&fx, p, "TCP FIN from the peer", &in, &e, &r);
 	CHECK(!bpf_map_lookup_elem(fx.conns, &ck, &c) &&
@@ -463,44 +459,58 @@ static void test_fin(enum fx_prog p)
 
 static void test_unsolicited(enum fx_prog p)
 {
-	const struct fx_expect drop = { .verdict = FX_DROP,
-					.moved = FX_S(IN_DROP_UNSOLICITED) };
-	static const char *const names[8] = {
-		"TCP SYN to :22", "UDP to :161", "ICMP echo request",
-		"reply from the wrong remote port",
-		"reply from the wrong remote address",
-		"reply to the other identity's connection", "GRE",
-		"ICMP error quoting the other identity's connection",
-	};
+	const __u64 unsolicited = FX_S(IN_DROP_UNSOLICITED);
 	struct pkt_ipv4 quoted;
-	struct pkt_frame f[8];
-	char what[96];
-	int i, k;
+	struct pkt_frame error;
+	char what[8][96];
+	size_t k;
+	int i;
 
 	for (i = 0; i < 2; i++) {
 		if (setup_flows())
 			return;
-		f[0] = tcp_in(40000, 22, PKT_TCP_SYN, i);
-		f[1] = remote_frame(PKT_IP_PROTO_UDP, 5000, 161, i);
-		f[2] = echo_in(PKT_ICMP_ECHO, 0x1234, i);
-		f[3] = tcp_in(8080, i ? 40100 : 40000, PKT_TCP_ACK, i);
-		f[4] = tcp_in(80, i ? 40100 : 40000, PKT_TCP_ACK, i);
-		f[4].ip.saddr = PKT_IP4(198, 51, 100, 11);
-		/* The other identity's flow tuple must not link them. */
-		f[5] = tcp_in(80, i ? 40000 : 40100, PKT_TCP_ACK, i);
-		f[6] = remote_frame(PKT_IP_PROTO_GRE, 0, 0, i);
 		/* A probe that would link them if it got through. */
 		quoted = (struct pkt_ipv4){
 			.saddr = w.vip[!i], .daddr = w.remote,
 			.proto = PKT_IP_PROTO_TCP, .sport = i ? 40000 : 40100,
 			.dport = 80, .tcp_flags = PKT_TCP_ACK };
-		f[7] = echo_in(PKT_ICMP_UNREACH, 0, i);
-		f[7].ip.payload_len = 0;
-		f[7].ip.inner = &quoted;
-		for (k = 0; k < 8; k++) {
-			snprintf(what, sizeof(what), "%s to .%d", names[k],
-				 200 + i);
-			fx_case(&fx, p, what, &f[k], &drop, &r);
+		error = echo_in(PKT_ICMP_UNREACH, 0, i);
+		error.ip.payload_len = 0;
+		error.ip.inner = &quoted;
+
+		struct fx_row rows[] = {
+			FX_ROW("TCP SYN to :22",
+			       tcp_in(40000, 22, PKT_TCP_SYN, i),
+			       FX_DROP, unsolicited),
+			FX_ROW("UDP to :161",
+			       remote_frame(PKT_IP_PROTO_UDP, 5000, 161, i),
+			       FX_DROP, unsolicited),
+			FX_ROW("ICMP echo request",
+			       echo_in(PKT_ICMP_ECHO, 0x1234, i), FX_DROP,
+			       unsolicited),
+			FX_ROW("reply from the wrong remote port",
+			       tcp_in(8080, i ? 40100 : 40000, PKT_TCP_ACK, i),
+			       FX_DROP, unsolicited),
+			FX_ROW("reply from the wrong remote address",
+			       pkt_from(tcp_in(80, i ? 40100 : 40000,
+					       PKT_TCP_ACK, i),
+					NULL, PKT_IP4(198, 51, 100, 11)),
+			       FX_DROP, unsolicited),
+			/* The other identity's flow tuple must not link them. */
+			FX_ROW("reply to the other identity's connection",
+			       tcp_in(80, i ? 40000 : 40100, PKT_TCP_ACK, i),
+			       FX_DROP, unsolicited),
+			FX_ROW("GRE", remote_frame(PKT_IP_PROTO_GRE, 0, 0, i),
+			       FX_DROP, unsolicited),
+			FX_ROW("ICMP error quoting the other identity's "
+			       "connection", error, FX_DROP, unsolicited),
+		};
+
+		for (k = 0; k < FX_ROWS(rows); k++) {
+			snprintf(what[k], sizeof(what[k]), "%s to .%d",
+				 rows[k].desc, 200 + i);
+			rows[k].desc = what[k];
+			fx_row_case(&fx, p, &rows[k], &r);
 		}
 	}
 }
@@ -542,7 +552,7 @@ static void test_host_flows(enum fx_prog p)
 	if (fx_setup(&fx, &w, 2))
 		return;
 	in = tcp_in(40000, 22, PKT_TCP_SYN, 0);
-	in = to_host(&in);
+	in = to_host(in);
 	fx_case(&fx, p, "TCP SYN to the host", &in, &pass, &r);
 	k = conn_key(PKT_IP_PROTO_TCP, 22, 40000);
 	err = bpf_map_lookup_elem(fx.host_conns, &k, &seen);
@@ -572,7 +582,7 @@ static void test_host_flows(enum fx_prog p)
 	udp_fd = udp_listener(&lport);
 	CHECK(udp_fd >= 0, "a UDP socket listens on port %u", lport);
 	in = remote_frame(PKT_IP_PROTO_UDP, 5000, lport, 0);
-	in = to_host(&in);
+	in = to_host(in);
 	fx_case(&fx, p, "UDP to a listening port of the host", &in, &pass, &r);
 	k = conn_key(PKT_IP_PROTO_UDP, lport, 5000);
 	err = bpf_map_lookup_elem(fx.host_conns, &k, &seen);
@@ -605,7 +615,7 @@ static void test_host_flows(enum fx_prog p)
 	 * would put the host's later queries on its real address.
 	 */
 	in = remote_frame(PKT_IP_PROTO_UDP, 53, lport, 0);
-	in = to_host(&in);
+	in = to_host(in);
 	fx_case(&fx, p, "spoofed UDP to a port nobody listens on", &in, &pass,
 		&r);
 	k = conn_key(PKT_IP_PROTO_UDP, lport, 53);
@@ -618,7 +628,7 @@ static void test_host_flows(enum fx_prog p)
 	 * take the host's own connection off its identity.
 	 */
 	in = tcp_in(80, 40000, PKT_TCP_SYN, 0);
-	in = to_host(&in);
+	in = to_host(in);
 	fx_case(&fx, p, "TCP SYN to the host from :80 to :40000", &in, &pass,
 		&r);
 	back.ip = (struct pkt_ipv4){ .proto = PKT_IP_PROTO_TCP,
@@ -639,15 +649,7 @@ static void test_host_flows(enum fx_prog p)
  */
 static void test_host_probes(enum fx_prog p)
 {
-	const struct fx_expect drop = { .verdict = FX_DROP,
-					.moved = FX_S(IN_DROP_UNSOLICITED) };
-	static const char *const names[5] = {
-		"TCP to the host naming a virtualized connection",
-		"UDP to the host naming a virtualized flow",
-		"ICMP echo reply to the host naming a virtualized ping",
-		"ICMP frag needed to the host quoting a virtualized connection",
-		"ICMP port unreachable to the host quoting a virtualized flow",
-	};
+	const __u64 unsolicited = FX_S(IN_DROP_UNSOLICITED);
 	/*
 	 * The quotes as the host's stack would match them to the flows'
 	 * sockets: a PMTU error shrinks the connection's segments, which
@@ -662,27 +664,39 @@ static void test_host_probes(enum fx_prog p)
 		.proto = PKT_IP_PROTO_UDP, .sport = 40000, .dport = 53,
 		.payload_len = 20,
 	};
-	struct pkt_frame f[5];
-	int k;
+	struct pkt_frame frag_needed = echo_in(PKT_ICMP_UNREACH, 0, 0);
+	struct pkt_frame unreach;
 
 	if (setup_flows())
 		return;
-	f[0] = tcp_in(80, 40000, PKT_TCP_ACK, 0);
-	f[1] = remote_frame(PKT_IP_PROTO_UDP, 53, 40000, 0);
-	f[2] = echo_in(PKT_ICMP_ECHOREPLY, 0x1234, 0);
-	f[3] = echo_in(PKT_ICMP_UNREACH, 0, 0);
-	f[3].ip.icmp_code = 4;
-	f[3].ip.icmp_seq = 1280;	/* next-hop MTU (RFC 1191) */
-	f[3].ip.payload_len = 0;
-	f[3].ip.inner = &tcp;
-	f[4] = f[3];
-	f[4].ip.icmp_code = 3;
-	f[4].ip.icmp_seq = 0;
-	f[4].ip.inner = &udp;
-	for (k = 0; k < 5; k++) {
-		f[k] = to_host(&f[k]);
-		fx_case(&fx, p, names[k], &f[k], &drop, &r);
-	}
+	frag_needed.ip.icmp_code = 4;
+	frag_needed.ip.icmp_seq = 1280;	/* next-hop MTU (RFC 1191) */
+	frag_needed.ip.payload_len = 0;
+	frag_needed.ip.inner = &tcp;
+	unreach = frag_needed;
+	unreach.ip.icmp_code = 3;
+	unreach.ip.icmp_seq = 0;
+	unreach.ip.inner = &udp;
+
+	const struct fx_row rows[] = {
+		FX_ROW("TCP to the host naming a virtualized connection",
+		       to_host(tcp_in(80, 40000, PKT_TCP_ACK, 0)), FX_DROP,
+		       unsolicited),
+		FX_ROW("UDP to the host naming a virtualized flow",
+		       to_host(remote_frame(PKT_IP_PROTO_UDP, 53, 40000, 0)),
+		       FX_DROP, unsolicited),
+		FX_ROW("ICMP echo reply to the host naming a virtualized ping",
+		       to_host(echo_in(PKT_ICMP_ECHOREPLY, 0x1234, 0)),
+		       FX_DROP, unsolicited),
+		FX_ROW("ICMP frag needed to the host quoting a virtualized "
+		       "connection", to_host(frag_needed), FX_DROP,
+		       unsolicited),
+		FX_ROW("ICMP port unreachable to the host quoting a "
+		       "virtualized flow", to_host(unreach), FX_DROP,
+		       unsolicited),
+	};
+
+	fx_table(&fx, p, rows, FX_ROWS(rows), &r);
 	CHECK_EQ(fx_map_count(fx.host_conns), 0,
 		 "%s probes of virtualized flows: none recorded",
 		 fx_prog_names[p]);
@@ -690,72 +704,67 @@ static void test_host_probes(enum fx_prog p)
 
 static void test_dhcp_vlan(enum fx_prog p)
 {
-	struct pkt_frame in;
+	struct pkt_frame dhcp = remote_frame(PKT_IP_PROTO_UDP, 67, 68, 0);
 
 	if (setup_flows())
 		return;
-	in = remote_frame(PKT_IP_PROTO_UDP, 67, 68, 0);
-	in.ip.saddr = w.gw_ip;
-	fx_case(&fx, p, "DHCP reply to an identity", &in, &pass, &r);
-	memcpy(in.dst, bcast, 6);
-	in.ip.daddr = PKT_IP4(255, 255, 255, 255);
-	fx_case(&fx, p, "DHCP reply, broadcast", &in, &pass, &r);
+	dhcp.ip.saddr = w.gw_ip;
 
-	in = tcp_in(80, 40000, PKT_TCP_ACK, 0);
-	in.vlan = 7;
-	fx_case(&fx, p, "VLAN-tagged frame", &in, &pass, &r);
-	in = arp_request(w.vip[0]);
-	in.vlan = 7;
-	fx_case(&fx, p, "VLAN-tagged ARP who-has .200", &in, &pass, &r);
+	const struct fx_row rows[] = {
+		FX_ROW("DHCP reply to an identity", dhcp, FX_PASS, 0),
+		FX_ROW("DHCP reply, broadcast",
+		       pkt_to(dhcp, bcast, PKT_IP4(255, 255, 255, 255)),
+		       FX_PASS, 0),
+		FX_ROW("VLAN-tagged frame",
+		       pkt_vlan(tcp_in(80, 40000, PKT_TCP_ACK, 0), 7), FX_PASS,
+		       0),
+		FX_ROW("VLAN-tagged ARP who-has .200",
+		       pkt_vlan(arp_request(w.vip[0]), 7), FX_PASS, 0),
+	};
+
+	fx_table(&fx, p, rows, FX_ROWS(rows), &r);
 }
 
 static void test_malformed(enum fx_prog p)
 {
-	const struct fx_expect drop = { .verdict = FX_DROP,
-					.moved = FX_S(IN_DROP_PARSE) };
-	static const char *const names[6] = {
-		"IHL 4 to an identity", "IHL beyond the frame to an identity",
-		"tot_len beyond the frame to an identity",
-		"truncated TCP header to an identity",
-		"truncated UDP header to an identity",
-		"truncated ICMP header to an identity",
+	const __u64 parse = FX_S(IN_DROP_PARSE);
+	const struct pkt_frame ack = tcp_in(80, 40000, PKT_TCP_ACK, 0);
+	const struct pkt_frame udp = remote_frame(PKT_IP_PROTO_UDP, 53, 40000,
+						  0);
+	const struct pkt_frame echo = echo_in(PKT_ICMP_ECHOREPLY, 0x1234, 0);
+	/* Lengths: tot_len (0: the real one), then the frame cut to trunc. */
+	const struct fx_row rows[] = {
+		FX_ROW("IHL 4 to an identity", pkt_ihl(ack, 4), FX_DROP, parse),
+		FX_ROW("IHL beyond the frame to an identity", pkt_ihl(ack, 15),
+		       FX_DROP, parse),
+		FX_ROW("tot_len beyond the frame to an identity",
+		       pkt_cut(ack, 1000, 0), FX_DROP, parse),
+		FX_ROW("truncated TCP header to an identity",
+		       pkt_cut(ack, 20 + 10, 14 + 30), FX_DROP, parse),
+		FX_ROW("truncated UDP header to an identity",
+		       pkt_cut(udp, 20 + 4, 14 + 24), FX_DROP, parse),
+		FX_ROW("truncated ICMP header to an identity",
+		       pkt_cut(echo, 20 + 6, 14 + 26), FX_DROP, parse),
 	};
-	struct pkt_frame f[6], arp;
-	int k;
+	struct pkt_frame syn, error, arp;
 
 	if (setup_flows())
 		return;
-	for (k = 0; k < 6; k++)
-		f[k] = tcp_in(80, 40000, PKT_TCP_ACK, 0);
-	f[0].ip.ihl = 4;
-	f[1].ip.ihl = 15;
-	f[2].ip.tot_len = 1000;
-	f[3].ip.tot_len = 20 + 10;
-	f[3].trunc = 14 + 30;
-	f[4] = remote_frame(PKT_IP_PROTO_UDP, 53, 40000, 0);
-	f[4].ip.tot_len = 20 + 4;
-	f[4].trunc = 14 + 24;
-	f[5] = echo_in(PKT_ICMP_ECHOREPLY, 0x1234, 0);
-	f[5].ip.tot_len = 20 + 6;
-	f[5].trunc = 14 + 26;
-	for (k = 0; k < 6; k++)
-		fx_case(&fx, p, names[k], &f[k], &drop, &r);
+	fx_table(&fx, p, rows, FX_ROWS(rows), &r);
 
-	f[0] = tcp_in(80, 40000, PKT_TCP_ACK, 0);
-	fx_sweep(&fx, p, &r, "a TCP reply", &f[0], true);
-	f[1] = tcp_in(40000, 80, PKT_TCP_SYN, 0);
-	f[1].ip.saddr = w.vip[0];
-	f[1].ip.daddr = w.remote;
-	f[0] = echo_in(PKT_ICMP_TIME_EXCEEDED, 0, 0);
-	f[0].ip.inner = &f[1].ip;
-	f[0].ip.payload_len = 0;
-	fx_sweep(&fx, p, &r, "an ICMP error", &f[0], true);
-	fx_mutants(&fx, p, &r, "an ICMP error", &f[0], 2000, false);
+	fx_sweep(&fx, p, &r, "a TCP reply", &ack, true);
+	syn = tcp_in(40000, 80, PKT_TCP_SYN, 0);
+	syn.ip.saddr = w.vip[0];
+	syn.ip.daddr = w.remote;
+	error = echo_in(PKT_ICMP_TIME_EXCEEDED, 0, 0);
+	error.ip.inner = &syn.ip;
+	error.ip.payload_len = 0;
+	fx_sweep(&fx, p, &r, "an ICMP error", &error, true);
+	fx_mutants(&fx, p, &r, "an ICMP error", &error, 2000, false);
 	arp = arp_request(w.vip[0]);
 	fx_sweep(&fx, p, &r, "an ARP request", &arp, false);
 	fx_mutants(&fx, p, &r, "an ARP request", &arp, 2000, true);
-	f[0] = tcp_in(80, 40000, PKT_TCP_ACK, 0);
-	fx_mutants(&fx, p, &r, "a TCP reply", &f[0], 2000, false);
+	fx_mutants(&fx, p, &r, "a TCP reply", &ack, 2000, false);
 
 	fx_random_frames(&fx, p, &r, NULL, 0);
 }
@@ -784,7 +793,7 @@ static void test_fragments(enum fx_prog p)
 	in.ip.frag_off = 0;
 	in.ip.frag_len = 504;
 	in.ip.mf = true;
-	out = to_host(&in);
+	out = to_host(in);
 	fx_case(&fx, p, "UDP first fragment", &in, &e, &r);
 	err = bpf_map_lookup_elem(fx.frags, &fk, &fr);
 	CHECK(!err, "%s UDP first fragment: psv_frags has it",
@@ -798,7 +807,7 @@ static void test_fragments(enum fx_prog p)
 	in.ip.frag_off = 504;
 	in.ip.frag_len = 0;
 	in.ip.mf = false;
-	out = to_host(&in);
+	out = to_host(in);
 	fx_case(&fx, p, "UDP last fragment", &in, &e, &r);
 }
 
@@ -811,18 +820,23 @@ static void test_large(enum fx_prog p)
 	if (setup_flows())
 		return;
 	in.ip.payload_len = 1500 - 40;
-	out = to_host(&in);
+	out = to_host(in);
 	fx_case(&fx, p, "1514-byte TCP segment", &in, &e, &r);
 	if (p != FX_INGRESS_XDP)
 		return;
 	in.ip.payload_len = 9000 - 40;
-	out = to_host(&in);
+	out = to_host(in);
 	fx_case(&fx, p, "9014-byte TCP segment (XDP frags)", &in, &e, &r);
 }
 
 static void test_disabled(enum fx_prog p)
 {
-	struct pkt_frame in;
+	const struct fx_row rows[] = {
+		FX_ROW("ARP who-has .200 while disabled", arp_request(w.vip[0]),
+		       FX_PASS, 0),
+		FX_ROW("TCP SYN to .200 while disabled",
+		       tcp_in(40000, 22, PKT_TCP_SYN, 0), FX_PASS, 0),
+	};
 	struct psv_config c;
 
 	if (setup_flows())
@@ -831,10 +845,7 @@ static void test_disabled(enum fx_prog p)
 	c.enabled = 0;
 	if (fx_set_config(&fx, &c))
 		return;
-	in = arp_request(w.vip[0]);
-	fx_case(&fx, p, "ARP who-has .200 while disabled", &in, &pass, &r);
-	in = tcp_in(40000, 22, PKT_TCP_SYN, 0);
-	fx_case(&fx, p, "TCP SYN to .200 while disabled", &in, &pass, &r);
+	fx_table(&fx, p, rows, FX_ROWS(rows), &r);
 }
 
 /* `ip route add local ADDR/32 dev lo`, in the test's own namespace. */

@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The start of every end-to-end test, the first command of tests/e2e/*.sh:
+#   . "$(dirname "$0")/../testbed/prelude.sh" [TB_UP ARGS...]
+#   . "$(dirname "$0")/../testbed/prelude.sh" --no-testbed
+# Sets -u, moves to the repository root, loads the testbed (testbed.sh,
+# psvd.sh) and result-line (tap.sh) libraries, names the observer's
+# analysis ($OBS) and the remote servers ($SRV1, $SRV2), then brings up a
+# psv testbed: psv_testbed with the arguments (tb_up's: --lease 3600,
+# --transit-mtu MTU...), whose teardown at exit also undoes what psvd
+# left.  With --no-testbed the script brings up what it needs itself
+# (baseline: a testbed without psvd; testbed_cycle: many; cli: none).
+# A sourced file without arguments sees the script's own: the e2e
+# scripts take none.
+# OBS, SRV1, SRV2 are for the scripts that source this:
+# shellcheck disable=SC2034
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+# shellcheck source=tests/testbed/testbed.sh
+. tests/testbed/testbed.sh
+# shellcheck source=tests/testbed/psvd.sh
+. tests/testbed/psvd.sh
+# shellcheck source=tests/testbed/tap.sh
+. tests/testbed/tap.sh
+
+OBS=tests/testbed/observe.py
+SRV1=198.51.100.10
+SRV2=198.51.100.20
+
+if [ "${1:-}" != --no-testbed ]; then
+	psv_testbed "$@"
+fi
