@@ -33,6 +33,17 @@ int nl_open(struct mnl_socket **nl, int bus, int flags, unsigned int groups,
 	return 0;
 }
 
+struct nlmsghdr *nl_dump_header(char *buf, uint16_t type, size_t hdr_len,
+				void **hdr)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	*hdr = mnl_nlmsg_put_extra_header(nlh, hdr_len);
+	return nlh;
+}
+
 int nl_request(struct mnl_socket *nl, struct nlmsghdr *req, mnl_cb_t cb,
 	       void *data)
 {

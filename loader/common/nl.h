@@ -10,6 +10,7 @@
 #define PSV_NL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <libmnl/libmnl.h>
 
 /*
@@ -26,6 +27,14 @@
  */
 int nl_open(struct mnl_socket **nl, int bus, int flags, unsigned int groups,
 	    const char *what);
+
+/*
+ * A dump request of type in buf (MNL_SOCKET_BUFFER_SIZE bytes) with a
+ * zeroed family header of hdr_len bytes after it, in *hdr; attributes
+ * may follow.
+ */
+struct nlmsghdr *nl_dump_header(char *buf, uint16_t type, size_t hdr_len,
+				void **hdr);
 
 /*
  * Sends req (its sequence number is set here) and runs cb on each answer

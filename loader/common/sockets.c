@@ -94,13 +94,11 @@ static const char *proto_name(uint8_t proto)
 static int dump_sockets(struct mnl_socket *nl, uint8_t family, struct dump *d)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct inet_diag_req_v2 *req;
+	struct nlmsghdr *nlh = nl_dump_header(buf, SOCK_DIAG_BY_FAMILY,
+					      sizeof(*req), (void **)&req);
 	int err;
 
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 	req->sdiag_family = family;
 	req->sdiag_protocol = d->proto;
 	req->idiag_states = ~0u;	/* TIME_WAIT and listeners too */

@@ -123,14 +123,12 @@ static int collect_route(const struct nlmsghdr *nlh, void *data)
 int local_routes_list(void (*cb)(void *ctx, uint32_t ip), void *ctx)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nl_vec ips = { .size = sizeof(uint32_t) };
 	struct rtmsg *rtm;
+	struct nlmsghdr *nlh = nl_dump_header(buf, RTM_GETROUTE, sizeof(*rtm),
+					      (void **)&rtm);
 	int err;
 
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	err = route_request(nlh, collect_route, &ips);
 	if (err) {

@@ -266,15 +266,13 @@ static int hash_rule(const struct nlmsghdr *nlh, void *data)
 static int check_rules(struct route_mirror *rm)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rules r = { .hash = 2166136261u };
 	struct fib_rule_hdr *frh;
+	struct nlmsghdr *nlh = nl_dump_header(buf, RTM_GETRULE, sizeof(*frh),
+					      (void **)&frh);
 	uint32_t sig;
 	int err;
 
-	nlh->nlmsg_type = RTM_GETRULE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
 	frh->family = AF_INET;
 	err = nl_request(rm->dump, nlh, hash_rule, &r);
 	if (err) {
@@ -298,16 +296,14 @@ static int check_rules(struct route_mirror *rm)
 static int sync_routes(struct route_mirror *rm)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct dump d = { .routes.size = sizeof(struct route),
 			  .ifindex = rm->ifindex };
 	struct rtmsg *rtm;
+	struct nlmsghdr *nlh = nl_dump_header(buf, RTM_GETROUTE, sizeof(*rtm),
+					      (void **)&rtm);
 	size_t n;
 	int err;
 
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	err = nl_request(rm->dump, nlh, collect_route, &d);
 	if (err) {
