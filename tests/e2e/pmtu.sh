@@ -59,7 +59,8 @@ ferr=$(tshark -n -r "$TB_PCAP" -Y "icmp.type == 3 && icmp.code == 4 && ip.src ==
 printf '%s\n' "$ferr" | head -n 3 | sed 's/^/#   frag needed (frame, to, mtu, eth.dst): /'
 first=$(head -n 1 <<<"$ferr" | cut -f1)
 frag_to_identity() {
-	[ -n "$first" ] && ! grep -q -e "$TB_HOST_IP" -e "$TB_HOST_MAC" <<<"$ferr" &&
+	# Whole words: the host's 192.0.2.20 must not match 192.0.2.200.
+	[ -n "$first" ] && ! grep -qwF -e "$TB_HOST_IP" -e "$TB_HOST_MAC" <<<"$ferr" &&
 		grep -q "	$MTU	" <<<"$ferr"
 }
 check "the gateway sent fragmentation needed (MTU $MTU) for the upload to an identity" \
