@@ -18,6 +18,9 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 CFLAGS ?= -g -O2
+# The version psvd --version and psvctl --version print.
+VERSION ?= 0.2.0
+CFLAGS += -DPSV_VERSION='"$(VERSION)"'
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iloader \
 	  -I$(BUILD) $(shell pkg-config --cflags $(PKGS))
 LDLIBS := $(shell pkg-config --libs $(PKGS))

@@ -46,12 +46,17 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
+void log_to_syslog(const char *ident)
+{
+	openlog(ident, LOG_PID, LOG_DAEMON);
+	use_syslog = true;
+}
+
 void log_init(const char *ident, bool to_syslog, enum log_level level)
 {
-	use_syslog = to_syslog;
 	max_level = level;
 	if (to_syslog)
-		openlog(ident, LOG_PID, LOG_DAEMON);
+		log_to_syslog(ident);
 	libbpf_set_print(libbpf_print);
 }
 

@@ -14,6 +14,8 @@
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void log_init(const char *ident, bool to_syslog, enum log_level level);
+/* From now on to syslog (a daemon that left its terminal). */
+void log_to_syslog(const char *ident);
 /* Parses "error|warn|info|debug"; -1 if unknown. */
 int log_level_parse(const char *name);
 void log_msg(enum log_level level, const char *fmt, ...)

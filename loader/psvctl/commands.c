@@ -23,7 +23,7 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: psvctl [--iface IF] COMMAND [--json]\n"
+	fputs("usage: psvctl [--iface IF] COMMAND [--json] | psvctl --version\n"
 	      "commands:\n"
 	      "  status       psvd, the dataplane and counts at a glance\n"
 	      "  identities   every identity: id, MAC, IPv4, state, flows, "
@@ -181,13 +181,14 @@ int main(int argc, char **argv)
 		{ "iface", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *cmd = NULL;
 	struct ctl ctl = { 0 };
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "i:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:jhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			ctl.ifname = optarg;
@@ -197,6 +198,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("psvctl %s\n", PSV_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -7,6 +7,7 @@
  * source's sockets.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@
 struct psvd {
 	const char *ifname;
 	const char *config_path;
+	char config_abs[PATH_MAX];	/* config_path made absolute */
 	bool keep_attached;
 	struct psv_conf conf;
 	struct netdev dev;
@@ -80,7 +82,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: psvd --iface IF [--config FILE] [--foreground] "
-		"[--log-level error|warn|info|debug] [--keep-attached]\n");
+		"[--log-level error|warn|info|debug] [--keep-attached]\n"
+		"       psvd --version\n");
 }
 
 static int ensure_bpffs(void)
@@ -294,23 +297,31 @@ static int epoll_add(struct psvd *d, int fd)
 	return 0;
 }
 
+static void signal_set(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
+}
+
+/*
+ * The loop's fds but the signalfd.  Signals are blocked from here on:
+ * one that comes before watch_signals() waits, pending, for it.
+ */
 static int setup_loop(struct psvd *d)
 {
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
+	signal_set(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL)) {
 		log_err("sigprocmask: %s", strerror(errno));
 		return -errno;
 	}
-	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->sigfd < 0 || d->timerfd < 0 || d->epfd < 0) {
-		log_err("signalfd/timerfd/epoll_create1: %s", strerror(errno));
+	if (d->timerfd < 0 || d->epfd < 0) {
+		log_err("timerfd/epoll_create1: %s", strerror(errno));
 		return -errno;
 	}
 	d->events = ring_buffer__new(d->dp.events_fd, handle_event, d, NULL);
@@ -322,11 +333,28 @@ static int setup_loop(struct psvd *d)
 	d->ctlfd = control_open(d->ifname, d->ctl_path, sizeof(d->ctl_path));
 	if (d->ctlfd < 0)
 		return d->ctlfd;
-	return epoll_add(d, d->sigfd) ?: epoll_add(d, d->timerfd) ?:
+	return epoll_add(d, d->timerfd) ?:
 	       epoll_add(d, ring_buffer__epoll_fd(d->events)) ?:
 	       epoll_add(d, d->ctlfd) ?:
 	       epoll_add(d, route_mirror_fd(&d->routes)) ?:
 	       epoll_add(d, link_socket_fd(&d->link));
+}
+
+/*
+ * The signalfd, made by the process that reads it: one made before
+ * daemon() forked would wake the parent's epoll waiters, not ours.
+ */
+static int watch_signals(struct psvd *d)
+{
+	sigset_t mask;
+
+	signal_set(&mask);
+	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sigfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	return epoll_add(d, d->sigfd);
 }
 
 static void arm_timer(struct psvd *d, uint64_t at_ms)
@@ -486,11 +514,12 @@ static int parse_args(struct psvd *d, int argc, char **argv, bool *foreground,
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "keep-attached", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:c:fl:kh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:c:fl:khV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			d->ifname = optarg;
@@ -515,6 +544,9 @@ static int parse_args(struct psvd *d, int argc, char **argv, bool *foreground,
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case 'V':
+			printf("psvd %s\n", PSV_VERSION);
+			exit(0);
 		default:
 			usage(stderr);
 			return -1;
@@ -535,6 +567,7 @@ static int parse_args(struct psvd *d, int argc, char **argv, bool *foreground,
 
 static int load_config(struct psvd *d)
 {
+	const char *given;
 	char err[512];
 
 	psv_conf_defaults(&d->conf);
@@ -546,6 +579,13 @@ static int load_config(struct psvd *d)
 	}
 	if (psv_conf_load(d->config_path, &d->conf, err, sizeof(err))) {
 		fprintf(stderr, "psvd: %s\n", err);
+		return -1;
+	}
+	/* SIGHUP reads it again after the daemon moved to /. */
+	given = d->config_path;
+	d->config_path = realpath(given, d->config_abs);
+	if (!d->config_path) {
+		fprintf(stderr, "psvd: %s: %s\n", given, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -646,11 +686,12 @@ int main(int argc, char **argv)
 
 	if (parse_args(&d, argc, argv, &foreground, &level) || load_config(&d))
 		return 2;
-	if (!foreground && daemon(0, 0)) {
-		fprintf(stderr, "psvd: daemon: %s\n", strerror(errno));
-		return 1;
-	}
-	log_init("psvd", !foreground, level);
+	/*
+	 * On the terminal until psv runs: whatever stops the start (the
+	 * interface, BTF, bpffs, the config) is said there, with a non-zero
+	 * exit status, before psvd leaves it.
+	 */
+	log_init("psvd", false, level);
 	d.started = time(NULL);
 
 	if (netdev_query(d.ifname, &d.dev))
@@ -713,7 +754,17 @@ int main(int argc, char **argv)
 		log_info("%s: IPv6 is blocked for virtualized flows (identities "
 			 "have no IPv6 addresses yet): applications fall back "
 			 "to IPv4", d.ifname);
-	err = run(&d);
+	if (!foreground) {
+		/* Running: the parent exits 0, the daemon logs to syslog. */
+		if (daemon(0, 0)) {
+			log_err("%s: cannot detach from the terminal (daemon): %s",
+				d.ifname, strerror(errno));
+			shutdown_daemon(&d);
+			return 1;
+		}
+		log_to_syslog("psvd");
+	}
+	err = watch_signals(&d) ?: run(&d);
 	shutdown_daemon(&d);
 	return err ? 1 : 0;
 }

@@ -41,6 +41,51 @@ check "psvd on a missing interface names it" \
 	expect 1 "nosuch0" $B/psvd --iface nosuch0 --config "$CONF" --foreground
 check "psvd on an interface without IPv4 refuses" \
 	expect 1 "no IPv4 address" $B/psvd --iface lo --config "$CONF" --foreground
+# Without --foreground too: psvd leaves the terminal only once it runs.
+check "psvd (daemon) on a missing interface says so on stderr, exit 1" \
+	expect 1 "nosuch0" $B/psvd --iface nosuch0 --config "$CONF"
+check "psvd (daemon) on an interface without IPv4 says so on stderr, exit 1" \
+	expect 1 "no IPv4 address" $B/psvd --iface lo --config "$CONF"
+# retry N CMD...: CMD until it holds, N times 0.1 s apart.
+retry() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+version() { "$@" --version | grep -qx "${1##*/} [0-9][0-9.]*"; }
+
+# A start that works: the parent exits 0 once psv runs, the daemon stays.
+STATE=$(mktemp -d /tmp/psvcli-state-XXXXXX)
+PINS=/sys/fs/bpf/psv-cli-$$
+export PSV_PIN_ROOT=$PINS PSV_CONTROL_DIR=$STATE/run
+trap 'kill "$(cat "$STATE/pid" 2>/dev/null)" 2>/dev/null; sleep 0.5
+	ip netns del "$NS" 2>/dev/null; rm -rf "$CONF" "$STATE" "$PINS"' EXIT
+ip -n "$NS" link add v0 type veth peer name v1 &&
+	ip -n "$NS" addr add 192.0.2.10/24 dev v0 &&
+	ip -n "$NS" link set v0 up && ip -n "$NS" link set v1 up &&
+	ip -n "$NS" link set lo up || not_ok "a veth in $NS"
+printf '[pool]\nsource = static\nstatic = 192.0.2.200-192.0.2.201\nready = 1\n[dhcp]\nprobe = no\n[daemon]\nstate_dir = %s\n' \
+	"$STATE" >"$CONF"
+check "psvd (daemon) starts and its parent exits 0" \
+	nsenter --net="/run/netns/$NS" $B/psvd --iface v0 --config "$CONF"
+daemon_pid() {
+	nsenter --net="/run/netns/$NS" $B/psvctl --iface v0 status --json |
+		jq -e '.psvd.pid' >"$STATE/pid"
+}
+check "the daemon answers psvctl" retry 50 daemon_pid
+check "the daemon is not the parent (it left the terminal)" \
+	bash -c '[ "$(ps -o sess= -p "$1")" = "$1" ]' _ "$(cat "$STATE/pid")"
+kill -TERM "$(cat "$STATE/pid")"
+gone() { ! kill -0 "$(cat "$STATE/pid")" 2>/dev/null; }
+check "the daemon stops on SIGTERM" retry 100 gone
+check "it left no pins" [ ! -e "$PSV_PIN_ROOT/v0" ]
+unset PSV_PIN_ROOT PSV_CONTROL_DIR
+check "psvd --version names the version" version $B/psvd
+check "psvctl --version names the version" version $B/psvctl
 check "psvctl with an unknown command: usage error" expect 2 "usage" $B/psvctl frobnicate
 check "psvctl apps reads pins like the other commands and names a missing one" \
 	expect 1 "psv_apps: No such file or directory - is psvd running on nosuch0" env PSV_PIN_ROOT=/sys/fs/bpf/psv-cli-$$ $B/psvctl --iface nosuch0 apps
