@@ -9,6 +9,7 @@
 #include "common/log.h"
 
 static bool use_syslog;
+static bool libbpf_expected;
 static enum log_level max_level = LOG_LVL_INFO;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
@@ -38,12 +39,22 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* libbpf's warnings are ours; its info and debug chatter is debug. */
+/*
+ * libbpf's warnings are ours, unless the caller expects the outcome; its
+ * info and debug chatter is debug.
+ */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
-	log_vmsg(level == LIBBPF_WARN ? LOG_LVL_WARN : LOG_LVL_DEBUG, fmt, ap);
+	log_vmsg(level == LIBBPF_WARN && !libbpf_expected ? LOG_LVL_WARN :
+							     LOG_LVL_DEBUG,
+		 fmt, ap);
 	return 0;
+}
+
+void log_libbpf_expected(bool expected)
+{
+	libbpf_expected = expected;
 }
 
 void log_to_syslog(const char *ident)

@@ -14,6 +14,11 @@
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void log_init(const char *ident, bool to_syslog, enum log_level level);
+/*
+ * Around a libbpf call whose failure is an expected outcome (a clsact
+ * qdisc that exists already): its warnings go to debug meanwhile.
+ */
+void log_libbpf_expected(bool expected);
 /* From now on to syslog (a daemon that left its terminal). */
 void log_to_syslog(const char *ident);
 /* Parses "error|warn|info|debug"; -1 if unknown. */

@@ -153,7 +153,8 @@ static struct bpf_link *hook_link(struct attribution *at,
 	int err;
 
 	snprintf(path, sizeof(path), "%s/%s", at->pin_dir, pin);
-	link = bpf_link__open(path);
+	/* A link pinned by a psvd before (a crash, --keep-attached). */
+	link = access(path, F_OK) ? NULL : bpf_link__open(path);
 	if (link) {
 		err = bpf_link__update_program(link, prog);
 		if (!err)

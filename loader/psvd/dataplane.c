@@ -183,7 +183,10 @@ static int tc_attach(struct dataplane *dp, enum bpf_tc_attach_point point,
 		    .priority = PSV_TC_PRIORITY, .flags = BPF_TC_F_REPLACE,
 		    .prog_fd = bpf_program__fd(prog));
 
+	/* The second hook, or a restart, finds the qdisc there (EEXIST). */
+	log_libbpf_expected(true);
 	err = bpf_tc_hook_create(&hook);
+	log_libbpf_expected(false);
 	if (err && err != -EEXIST) {
 		log_err("ifindex %d: cannot create clsact qdisc for TC %s: %s",
 			dp->ifindex, where, strerror(-err));

@@ -71,7 +71,10 @@ ip -n "$NS" link add v0 type veth peer name v1 &&
 printf '[pool]\nsource = static\nstatic = 192.0.2.200-192.0.2.201\nready = 1\n[dhcp]\nprobe = no\n[daemon]\nstate_dir = %s\n' \
 	"$STATE" >"$CONF"
 check "psvd (daemon) starts and its parent exits 0" \
-	nsenter --net="/run/netns/$NS" $B/psvd --iface v0 --config "$CONF"
+	nsenter --net="/run/netns/$NS" $B/psvd --iface v0 --config "$CONF" \
+	2>"$STATE/start.err"
+check "a clean start logs no warning" bash -c '! grep -E "warn|error" "$1"' _ \
+	"$STATE/start.err"
 daemon_pid() {
 	nsenter --net="/run/netns/$NS" $B/psvctl --iface v0 status --json |
 		jq -e '.psvd.pid' >"$STATE/pid"
