@@ -144,6 +144,8 @@ char *control_reply_status(const struct control_status *st)
 			       json_object_new_int64(st->started));
 	json_object_object_add(root, "source",
 			       json_object_new_string(st->source));
+	json_object_object_add(root, "host_ipv6_eui64",
+			       json_object_new_int(st->host_eui64));
 	for (size_t i = 0; i < st->n_leases; i++) {
 		const struct control_lease *l = &st->leases[i];
 		struct json_object *o = json_object_new_object();

@@ -49,6 +49,7 @@ struct control_status {
 	pid_t pid;
 	time_t started;
 	const char *source;	/* "dhcp" or "static" */
+	int host_eui64;		/* the host's IPv6 addresses with its MAC */
 	const struct control_lease *leases;
 	size_t n_leases;
 	const struct control_counter *counters;

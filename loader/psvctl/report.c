@@ -314,7 +314,8 @@ void merge_daemon_counters(struct ctl *ctl, struct json_object *doc)
 static struct json_object *psvd_status(const struct ctl *ctl)
 {
 	struct json_object *o = json_object_new_object(), *v;
-	static const char *const keys[] = { "pid", "started", "source" };
+	static const char *const keys[] = { "pid", "started", "source",
+					    "host_ipv6_eui64" };
 
 	json_object_object_add(o, "running",
 			       json_object_new_boolean(ctl->psvd != NULL));

@@ -176,6 +176,11 @@ void print_status(struct json_object *st)
 			  GET(p, "source"));
 	else
 		table_add(&t, "not answering (%s)", GET(p, "error"));
+	if (json_object_get_int(json_object_object_get(p, "host_ipv6_eui64")) > 0) {
+		table_add(&t, "host IPv6");
+		table_add(&t, "its own address contains its MAC (EUI-64): see "
+			  "psv.conf(5) for stable-privacy addresses");
+	}
 	table_add(&t, "dataplane");
 	table_add(&t, "%s, host %s %s, policy %s, on_exhausted %s, ipv6 %s",
 		  json_object_get_boolean(json_object_object_get(st,

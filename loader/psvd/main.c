@@ -257,6 +257,7 @@ static char *control_reply(void *ctx, const char *command)
 	struct control_status st = {
 		.pid = getpid(), .started = d->started,
 		.source = d->conf.source == PSV_SOURCE_STATIC ? "static" : "dhcp",
+		.host_eui64 = netdev_eui64_addrs(&d->dev),
 		.counters = counters,
 	};
 	struct control_lease *leases;
@@ -754,6 +755,10 @@ int main(int argc, char **argv)
 		log_info("%s: IPv6 is blocked for virtualized flows (identities "
 			 "have no IPv6 addresses yet): applications fall back "
 			 "to IPv4", d.ifname);
+	if (netdev_eui64_addrs(&d.dev) > 0)
+		log_info("%s: the host's own IPv6 address contains its MAC "
+			 "(EUI-64): stable-privacy addresses hide it, see "
+			 "psv.conf(5)", d.ifname);
 	if (!foreground) {
 		/* Running: the parent exits 0, the daemon logs to syslog. */
 		if (daemon(0, 0)) {

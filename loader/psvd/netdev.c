@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <net/route.h>
 #include <linux/ethtool.h>
@@ -130,6 +131,35 @@ int netdev_set_promisc(const char *ifname, bool on)
 	}
 	close(fd);
 	return err;
+}
+
+bool netdev_is_eui64(const uint8_t addr[16], const uint8_t mac[6])
+{
+	const uint8_t iid[8] = { mac[0] ^ 0x02, mac[1], mac[2], 0xff, 0xfe,
+				 mac[3], mac[4], mac[5] };
+
+	return !memcmp(addr + 8, iid, sizeof(iid));
+}
+
+int netdev_eui64_addrs(const struct netdev *dev)
+{
+	struct ifaddrs *list, *a;
+	int n = 0;
+
+	if (getifaddrs(&list)) {
+		int err = -errno;
+
+		log_err("getifaddrs, for %s's IPv6 addresses: %s", dev->name,
+			strerror(-err));
+		return err;
+	}
+	for (a = list; a; a = a->ifa_next)
+		n += a->ifa_addr && a->ifa_addr->sa_family == AF_INET6 &&
+		     !strcmp(a->ifa_name, dev->name) &&
+		     netdev_is_eui64(((struct sockaddr_in6 *)a->ifa_addr)
+					     ->sin6_addr.s6_addr, dev->mac);
+	freeifaddrs(list);
+	return n;
 }
 
 bool netdev_is_veth(const struct netdev *dev)

@@ -35,4 +35,14 @@ uint32_t netdev_default_gateway(const char *ifname);
 /* Whether a veth: plain veths need TC ingress (docs/ARCHITECTURE.md, facts). */
 bool netdev_is_veth(const struct netdev *dev);
 
+/*
+ * How many of the interface's IPv6 addresses carry its MAC (EUI-64
+ * interface identifiers, RFC 4291 appendix A: Debian's default): the
+ * host's own IPv6 presence names its real MAC.  -errno if they cannot be
+ * read.
+ */
+int netdev_eui64_addrs(const struct netdev *dev);
+/* Whether the last 64 bits of addr are the EUI-64 form of mac. */
+bool netdev_is_eui64(const uint8_t addr[16], const uint8_t mac[6]);
+
 #endif

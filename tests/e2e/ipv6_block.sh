@@ -44,6 +44,9 @@ check "without psv: curl srv1.psv.test (A and AAAA) prefers IPv6 (rc $rc, $ip)" 
 
 tb_capture_start
 check "psvd starts with the default IPv6 policy (no ipv6 key)" psv_start "$CONF"
+# Debian's default SLAAC address (the testbed keeps it) contains the MAC.
+check "psvctl status says the host's own IPv6 address contains its MAC" \
+	holds '.psvd.host_ipv6_eui64 > 0' < <(psv_ctl status --json)
 
 read -r rc ms ip < <(curl_to -6 "http://[$TB_SRV1_IP6]/")
 err=$(cat "$TB_DIR/curl.err")

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The default gateway from /proc/net/route text. */
+/* The default gateway from /proc/net/route text; EUI-64 addresses. */
 #include <arpa/inet.h>
 
 #include "check.h"
@@ -27,5 +27,23 @@ int main(void)
 	CHECK_EQ(netdev_parse_gateway("header only", "eth0"), 0, "header only: 0");
 	CHECK_EQ(netdev_parse_gateway("h\neth0 zz 010200C0 3\n", "eth0"), 0,
 		 "a malformed line is skipped");
+
+	/* RFC 4291 appendix A: 02:00:5e:10:00:01 -> 0000:5eff:fe10:0001. */
+	{
+		static const uint8_t mac[6] = { 0x02, 0x00, 0x5e, 0x10, 0, 1 };
+		struct in6_addr x;
+
+		inet_pton(AF_INET6, "2001:db8:1::5eff:fe10:1", &x);
+		CHECK(netdev_is_eui64(x.s6_addr, mac),
+		      "an EUI-64 address of the MAC is recognized");
+		inet_pton(AF_INET6, "fe80::5eff:fe10:1", &x);
+		CHECK(netdev_is_eui64(x.s6_addr, mac),
+		      "... link-local too, whatever the prefix");
+		inet_pton(AF_INET6, "fe80::200:5eff:fe10:1", &x);
+		CHECK(!netdev_is_eui64(x.s6_addr, mac),
+		      "the universal/local bit not flipped: not the MAC's");
+		inet_pton(AF_INET6, "2001:db8:1::8a3c:11ff:fe22:3344", &x);
+		CHECK(!netdev_is_eui64(x.s6_addr, mac), "another MAC's: no");
+	}
 	return check_exit();
 }
