@@ -31,6 +31,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SK_ALLOW 1
 #define SK_REFUSE 0	/* connect() and sendmsg() fail with EPERM */
 #define AF_INET 2
+#define AF_INET6 10
 
 /* The task a socket is attributed to. */
 struct creator {
@@ -253,12 +254,12 @@ static __always_inline int route_check(const struct psv_config *cfg,
  */
 static __always_inline int sock_identity(struct bpf_sock_addr *ctx,
 					 const struct psv_config *cfg,
-					 bool own_source,
+					 bool own_source, __be32 daddr,
 					 struct psv_group_key *gk, __be32 *vip)
 {
 	struct bpf_sock *sk = ctx->sk;
 	struct psv_new_flow f = {
-		.daddr = ctx->user_ip4, .dport = (__be16)ctx->user_port,
+		.daddr = daddr, .dport = (__be16)ctx->user_port,
 		.uid = (__u32)bpf_get_current_uid_gid(),
 		.proto = ctx->protocol,
 	};
@@ -306,7 +307,8 @@ int psv_connect4(struct bpf_sock_addr *ctx)
 
 	if (!cfg || !sk)
 		return SK_ALLOW;
-	err = sock_identity(ctx, cfg, sk->src_ip4 || sk->src_port, &gk, &vip);
+	err = sock_identity(ctx, cfg, sk->src_ip4 || sk->src_port,
+			    ctx->user_ip4, &gk, &vip);
 	if (err) {
 		sock_count(err);
 		return SK_ALLOW;
@@ -338,8 +340,8 @@ int psv_sendmsg4(struct bpf_sock_addr *ctx)
 
 	if (!cfg || !sk)
 		return SK_ALLOW;
-	err = sock_identity(ctx, cfg, ctx->msg_src_ip4 || sk->src_ip4, &gk,
-			    &vip);
+	err = sock_identity(ctx, cfg, ctx->msg_src_ip4 || sk->src_ip4,
+			    ctx->user_ip4, &gk, &vip);
 	if (err) {
 		sock_count(err);
 		return SK_ALLOW;
@@ -356,18 +358,50 @@ int psv_sendmsg4(struct bpf_sock_addr *ctx)
 }
 
 /*
+ * A dual-stack (AF_INET6) socket connecting to an IPv4-mapped address
+ * takes the IPv4 path inside the kernel, past connect4: it is bound to
+ * its identity here, as ::ffff:A.  (Its unconnected datagrams pass
+ * sendmsg4 anyway.)
+ */
+static __always_inline int connect_mapped(struct bpf_sock_addr *ctx,
+					  const struct psv_config *cfg)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	struct bpf_sock *sk = ctx->sk;
+	struct psv_group_key gk;
+	__be32 vip;
+	int err;
+
+	err = sock_identity(ctx, cfg,
+			    sk->src_ip6[0] || sk->src_ip6[1] || sk->src_ip6[2] ||
+			    sk->src_ip6[3] || sk->src_port,
+			    ctx->user_ip6[3], &gk, &vip);
+	if (err) {
+		sock_count(err);
+		return SK_ALLOW;
+	}
+	sin6.sin6_addr.in6_u.u6_addr32[2] = bpf_htonl(0xffff);
+	sin6.sin6_addr.in6_u.u6_addr32[3] = vip;
+	if (bpf_bind(ctx, (struct sockaddr *)&sin6, sizeof(sin6)))
+		stat_inc(PSV_STAT_SK_BIND_FAILED);
+	else
+		stat_inc(PSV_STAT_SK_BOUND);
+	return SK_ALLOW;
+}
+
+/*
  * IPv6: identities have no IPv6 addresses yet.  A virtualized socket is
  * refused at once, so the application falls back to IPv4 (Happy
  * Eyeballs) instead of waiting for a SYN egress drops; what stays on the
  * host (loopback, multicast, IPv4-mapped, policy host) goes on.
  */
-static __always_inline int ipv6_decide(struct bpf_sock_addr *ctx)
+static __always_inline int ipv6_decide(struct bpf_sock_addr *ctx,
+				       const struct psv_config *cfg)
 {
-	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
 	const struct psv_sock *s;
 	__u32 daddr[4];
 
-	if (!cfg || !ctx->sk || cfg->ipv6 == PSV_IPV6_HOST)
+	if (cfg->ipv6 == PSV_IPV6_HOST)
 		return SK_ALLOW;
 	daddr[0] = ctx->user_ip6[0];
 	daddr[1] = ctx->user_ip6[1];
@@ -384,13 +418,22 @@ static __always_inline int ipv6_decide(struct bpf_sock_addr *ctx)
 SEC("cgroup/connect6")
 int psv_connect6(struct bpf_sock_addr *ctx)
 {
-	return ipv6_decide(ctx);
+	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
+
+	if (!cfg || !ctx->sk)
+		return SK_ALLOW;
+	if (!ctx->user_ip6[0] && !ctx->user_ip6[1] &&
+	    ctx->user_ip6[2] == bpf_htonl(0xffff))
+		return connect_mapped(ctx, cfg);
+	return ipv6_decide(ctx, cfg);
 }
 
 SEC("cgroup/sendmsg6")
 int psv_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return ipv6_decide(ctx);
+	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
+
+	return cfg && ctx->sk ? ipv6_decide(ctx, cfg) : SK_ALLOW;
 }
 
 SEC("cgroup/sock_release")

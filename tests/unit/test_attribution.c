@@ -746,6 +746,31 @@ static void test_bind_ping(void)
 	close(fd);
 }
 
+/*
+ * A dual-stack socket connecting to an IPv4-mapped address goes the IPv4
+ * way past connect4: connect6 binds it as ::ffff:identity.
+ */
+static void test_bind_mapped(void)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+				  .sin6_port = htons(80) };
+	__u64 bound = stat_sum(PSV_STAT_SK_BOUND);
+	char buf[INET6_ADDRSTRLEN];
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	inet_pton(AF_INET6, "::ffff:" BIND_SERVER, &a.sin6_addr);
+	CHECK(fd >= 0 && (!connect(fd, (struct sockaddr *)&a, sizeof(a)) ||
+			  errno == EINPROGRESS),
+	      "a dual-stack socket connects to ::ffff:" BIND_SERVER);
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	CHECK_STR(inet_ntop(AF_INET6, &a.sin6_addr, buf, sizeof(buf)),
+		  "::ffff:" BIND_VIP1,
+		  "... bound to its group's identity, IPv4-mapped");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_BOUND) - bound, 1, "sock_bound counts it");
+	close(fd);
+}
+
 /* errno of a non-blocking connect() (or sendto) of a fresh socket to addr. */
 static int v6_errno(int type, const char *addr, bool send)
 {
@@ -820,6 +845,7 @@ int main(void)
 	test_apps_full();
 	test_bind();
 	test_bind_ping();
+	test_bind_mapped();
 	test_ipv6();
 	test_takeover();
 	test_detach();
