@@ -45,6 +45,8 @@ LIB_SRCS := $(COMMON_SRCS) $(PSVD_SRCS)
 LIB_OBJS := $(COMMON_OBJS) $(PSVD_OBJS)
 # psvctl: no skeleton, no libxdp, no libelf.
 PSVCTL_LDLIBS := $(shell pkg-config --libs libbpf json-c libmnl)
+# sd_notify, for systemd's Type=notify: psvd's main only.
+PSVD_LDLIBS := $(LDLIBS) $(shell pkg-config --libs libsystemd)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -109,7 +111,7 @@ $(BUILD)/loader/psvd/attribution.o: $(BUILD)/attribution.skel.h
 
 $(BUILD)/psvd: $(BUILD)/loader/psvd/main.o $(PSVD_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(PSVD_LDLIBS) -o $@
 
 $(BUILD)/psvctl: $(PSVCTL_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)

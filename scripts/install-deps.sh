@@ -8,7 +8,7 @@ apt-get update
 apt-get install -y --no-install-recommends \
 	make gcc clang llvm libclang-rt-14-dev pkg-config \
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
-	libinih-dev libjson-c-dev libmnl-dev \
+	libinih-dev libjson-c-dev libmnl-dev libsystemd-dev \
 	iproute2 ethtool iputils-ping iputils-tracepath busybox traceroute dnsutils curl lftp iperf3 \
 	nmap dnsmasq-base nginx-light vsftpd socat ncat tcpdump tshark \
 	python3 python3-scapy nftables gnuplot-nox xdp-tools jq procps \

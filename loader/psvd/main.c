@@ -23,6 +23,7 @@
 #include <sys/signalfd.h>
 #include <sys/statfs.h>
 #include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -187,6 +188,10 @@ static void scan(struct psvd *d, uint64_t now)
 	ct_expire(&d->dp, sc.now_ns, &obs, &st);
 	pool_retire_idle(&d->pool, now);
 	update_reuse_vip(d);
+	/* For systemctl status; nothing without systemd. */
+	sd_notifyf(0, "STATUS=%u identities ready, %u active",
+		   pool_count_state(&d->pool, PSV_ID_READY),
+		   pool_count_state(&d->pool, PSV_ID_ACTIVE));
 	if (st.expired)
 		log_debug("expired %u entries; %u connections, %u groups, "
 			  "%u host connections, %u applications live",
@@ -769,7 +774,13 @@ int main(int argc, char **argv)
 		}
 		log_to_syslog("psvd");
 	}
-	err = watch_signals(&d) ?: run(&d);
+	err = watch_signals(&d);
+	/* Type=notify: attached and running (psvd runs --foreground there). */
+	if (!err)
+		sd_notifyf(0, "READY=1\nSTATUS=%u identities ready",
+			   pool_count_state(&d.pool, PSV_ID_READY));
+	err = err ?: run(&d);
+	sd_notify(0, "STOPPING=1");
 	shutdown_daemon(&d);
 	return err ? 1 : 0;
 }

@@ -70,9 +70,17 @@ ip -n "$NS" link add v0 type veth peer name v1 &&
 	ip -n "$NS" link set lo up || not_ok "a veth in $NS"
 printf '[pool]\nsource = static\nstatic = 192.0.2.200-192.0.2.201\nready = 1\n[dhcp]\nprobe = no\n[daemon]\nstate_dir = %s\n' \
 	"$STATE" >"$CONF"
+# systemd's notify socket, as Type=notify gives it: READY=1 once it runs.
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+print(s.recv(4096).decode())' "$STATE/notify" >"$STATE/notify.out" 2>&1 &
+NOTIFY_PID=$!
+sleep 0.3
 check "psvd (daemon) starts and its parent exits 0" \
-	nsenter --net="/run/netns/$NS" $B/psvd --iface v0 --config "$CONF" \
-	2>"$STATE/start.err"
+	env NOTIFY_SOCKET="$STATE/notify" nsenter --net="/run/netns/$NS" \
+	$B/psvd --iface v0 --config "$CONF" 2>"$STATE/start.err"
 check "a clean start logs no warning" bash -c '! grep -E "warn|error" "$1"' _ \
 	"$STATE/start.err"
 daemon_pid() {
@@ -80,8 +88,12 @@ daemon_pid() {
 		jq -e '.psvd.pid' >"$STATE/pid"
 }
 check "the daemon answers psvctl" retry 50 daemon_pid
+wait "$NOTIFY_PID"
+check "it told systemd it is ready (sd_notify READY=1, STATUS=)" \
+	bash -c 'grep -qx "READY=1" "$1" && grep -q "^STATUS=.*ready" "$1"' _ \
+	"$STATE/notify.out"
 check "the daemon is not the parent (it left the terminal)" \
-	bash -c '[ "$(ps -o sess= -p "$1")" = "$1" ]' _ "$(cat "$STATE/pid")"
+	bash -c '[ "$(ps -o sess= -p "$1" | tr -d " ")" = "$1" ]' _ "$(cat "$STATE/pid")"
 kill -TERM "$(cat "$STATE/pid")"
 gone() { ! kill -0 "$(cat "$STATE/pid")" 2>/dev/null; }
 check "the daemon stops on SIGTERM" retry 100 gone
