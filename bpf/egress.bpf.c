@@ -388,7 +388,7 @@ int psv_egress(struct __sk_buff *skb)
 {
 	const struct psv_config *cfg = config_get();
 	struct psv_rewrite rw;
-	int action = TC_ACT_OK;
+	int action;
 	__u32 stat;
 	int r;
 
@@ -401,18 +401,7 @@ int psv_egress(struct __sk_buff *skb)
 	tc_pull_headers(skb);
 	barrier_var(skb);
 	r = egress_decide(skb, cfg, &rw);
-	stat = reason_stat(r);
-	switch (reason_what(r)) {
-	case PSV_DROP:
-		action = TC_ACT_SHOT;
-		break;
-	case PSV_REWRITE:
-		if (nat_apply_tc(skb, &rw)) {
-			stat = PSV_STAT_EG_DROP_CSUM;
-			action = TC_ACT_SHOT;
-		}
-		break;
-	}
+	action = nat_verdict_tc(skb, r, &rw, PSV_STAT_EG_DROP_CSUM, &stat);
 	stat_inc(stat);
 	return action;
 }

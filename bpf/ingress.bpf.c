@@ -65,7 +65,7 @@ int psv_ingress_tc(struct __sk_buff *skb)
 {
 	const struct psv_config *cfg = config_get();
 	struct psv_rewrite rw;
-	int action = TC_ACT_OK;
+	int action;
 	__u32 stat;
 	int r;
 
@@ -78,24 +78,13 @@ int psv_ingress_tc(struct __sk_buff *skb)
 	barrier_var(skb);
 	r = ingress_decide(skb, cfg, (void *)(long)skb->data,
 			   (void *)(long)skb->data_end, skb->len, &rw);
-	stat = reason_stat(r);
-	switch (reason_what(r)) {
-	case PSV_DROP:
-		action = TC_ACT_SHOT;
-		break;
-	case PSV_REWRITE:
-		if (nat_apply_tc(skb, &rw)) {
-			stat = PSV_STAT_IN_DROP_CSUM;
-			action = TC_ACT_SHOT;
-		}
-		break;
-	case PSV_REPLY:
+	action = nat_verdict_tc(skb, r, &rw, PSV_STAT_IN_DROP_CSUM, &stat);
+	if (reason_what(r) == PSV_REPLY) {
 		if (arp_reply((void *)(long)skb->data,
 			      (void *)(long)skb->data_end, &rw))
 			stat = PSV_STAT_IN_DROP_PARSE;
 		else	/* out of the device it came in on */
 			action = bpf_redirect(cfg->ifindex ?: skb->ifindex, 0);
-		break;
 	}
 	stat_inc(stat);
 	return action;

@@ -185,6 +185,29 @@ static __always_inline int nat_apply_tc(struct __sk_buff *skb,
 	return 0;
 }
 
+/*
+ * A TC program's verdict for reason r: drop, or apply rw (a failure
+ * drops, counted as csum_stat), or pass.  *stat: the counter the frame
+ * ends in.  PSV_REPLY is the caller's (only ingress answers ARP).
+ */
+static __always_inline int nat_verdict_tc(struct __sk_buff *skb, int r,
+					  const struct psv_rewrite *rw,
+					  __u32 csum_stat, __u32 *stat)
+{
+	*stat = reason_stat(r);
+	switch (reason_what(r)) {
+	case PSV_DROP:
+		return TC_ACT_SHOT;
+	case PSV_REWRITE:
+		if (nat_apply_tc(skb, rw)) {
+			*stat = csum_stat;
+			return TC_ACT_SHOT;
+		}
+		break;
+	}
+	return TC_ACT_OK;
+}
+
 /* XDP: direct writes, checksums by csum.h. */
 static __always_inline int nat_apply_xdp(struct xdp_md *ctx,
 					 const struct psv_rewrite *rw)
