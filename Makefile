@@ -21,6 +21,8 @@ CFLAGS ?= -g -O2
 # The version psvd --version and psvctl --version print.
 VERSION ?= 0.2.0
 CFLAGS += -DPSV_VERSION='"$(VERSION)"'
+# Sanitizers, for the second build of the unit tests (make san).
+CFLAGS += $(SAN)
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iloader \
 	  -I$(BUILD) $(shell pkg-config --cflags $(PKGS))
 LDLIBS := $(shell pkg-config --libs $(PKGS))
@@ -68,7 +70,7 @@ BENCH_SKELS := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.skel.h,$(BENCH_BP
 # Objects and skeletons are made by chained pattern rules: keep them, or
 # every make would rebuild them.
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(BENCH_BPF_OBJS) $(BENCH_SKELS)
-.PHONY: all deps test unit fuzz bench demo install clean check-includes
+.PHONY: all deps test unit san unit-bins fuzz bench demo install clean check-includes
 all: check-includes $(BUILD)/psvd $(BUILD)/psvctl
 
 # Which room may include which: scripts/check-includes.sh.
@@ -127,7 +129,8 @@ $(TESTLIB): $(TESTLIB_OBJS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(TESTLIB) $(SKELS) tests/unit/check.h | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP $< $(TESTLIB) $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -DPSV_SRC_DIR='"$(CURDIR)"' -MMD -MP \
+		$< $(TESTLIB) $(LIB_OBJS) $(LDLIBS) -o $@
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS) $(TESTLIB) $(SKELS) $(BENCH_SKELS) | $(BUILD)/bench
 	$(call msg,CC,$@)
@@ -142,8 +145,19 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(SKELS) | $(BUILD)/fuzz
 
 unit: all $(UNIT_BINS) $(FUZZ_BINS)
 
-test: unit
-	$(Q)tests/run.sh
+# The unit tests once more, built with ASan and UBSan in $(BUILD)/san:
+# a bad access or undefined behaviour fails the test that made it.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+san:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san SAN="$(SAN_FLAGS)" \
+		unit-bins
+
+# test_psvctl runs the psvctl next to it: sanitized too.
+unit-bins: $(BUILD)/psvctl $(UNIT_BINS)
+
+test: unit san
+	$(Q)BUILD=$(BUILD) tests/run.sh
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh long

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Runs every test: unit binaries (build/tests/test_*), short fuzz runs, and
+# Runs every test: unit binaries (build/tests/test_*), the same built with
+# ASan and UBSan (build/san/tests/test_*, make san), short fuzz runs, and
 # the end-to-end scripts (tests/e2e/*.sh).  Each prints TAP-like lines,
 # "ok - what" or "not ok - what"; this counts them and closes with
 # "N passed, N failed".  A program that exits non-zero without a "not ok"
 # line counts as one failure, so nothing fails silently.
-# Usage: tests/run.sh [unit|fuzz|e2e]...   (default: all three)
+# Usage: tests/run.sh [unit|san|fuzz|e2e]...   (default: all four)
 set -u
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -34,7 +35,7 @@ run_one() {
 	failed=$((failed + f))
 }
 
-suites=${*:-unit fuzz e2e}
+suites=${*:-unit san fuzz e2e}
 for suite in $suites; do
 	case $suite in
 	unit)
@@ -42,6 +43,17 @@ for suite in $suites; do
 			[ -x "$t" ] || continue
 			case $t in *.d) continue ;; esac
 			run_one "unit/$(basename "$t")" "$t"
+		done ;;
+	san)
+		# The same unit tests built with ASan and UBSan (make san).
+		ls "$build"/san/tests/test_* >/dev/null 2>&1 ||
+			{ echo "not ok - no sanitized unit tests in $build/san (make san)"
+			  failed=$((failed + 1)); continue; }
+		for t in "$build"/san/tests/test_*; do
+			case $t in *.d) continue ;; esac
+			ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+			UBSAN_OPTIONS=print_stacktrace=1 \
+				run_one "san/$(basename "$t")" "$t"
 		done ;;
 	fuzz)
 		run_one "fuzz (short)" tests/fuzz/run.sh short ;;

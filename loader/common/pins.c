@@ -11,6 +11,7 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 
+#include "common/array.h"
 #include "common/pins.h"
 #include "psv.h"
 
@@ -163,6 +164,6 @@ int psv_pin_list_ifaces(char (*names)[IF_NAMESIZE], int max, char *err,
 		n++;
 	}
 	closedir(dir);
-	qsort(names, n < max ? n : max, IF_NAMESIZE, cmp_names);
+	array_sort(names, n < max ? n : max, IF_NAMESIZE, cmp_names);
 	return n;
 }

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "psvctl/report.h"
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/names.h"
 #include "common/pins.h"
@@ -108,7 +109,7 @@ struct json_object *build_identities(struct ctl *ctl)
 		return arr;
 	for (size_t i = 0; i < ctl->n_ids; i++)
 		byid[i] = &ctl->ids[i];
-	qsort(byid, ctl->n_ids, sizeof(*byid), cmp_ident_id);
+	array_sort(byid, ctl->n_ids, sizeof(*byid), cmp_ident_id);
 	for (size_t i = 0; i < ctl->n_ids; i++) {
 		const struct ident *id = byid[i];
 		struct json_object *o = json_object_new_object();
@@ -174,7 +175,7 @@ struct json_object *build_flows(struct ctl *ctl)
 	__u64 now = clock_now_ns();
 	char pbuf[4];
 
-	qsort(ctl->conns, ctl->n_conns, sizeof(*ctl->conns), cmp_conn);
+	array_sort(ctl->conns, ctl->n_conns, sizeof(*ctl->conns), cmp_conn);
 	for (size_t i = 0; i < ctl->n_conns; i++) {
 		const struct conn *c = &ctl->conns[i];
 		const struct app *a = c->v.app ? find_app(ctl, c->v.app) : NULL;
@@ -237,7 +238,7 @@ struct json_object *build_apps(struct ctl *ctl)
 	size_t first = 0, end;
 	char buf[EXE_NAME_LEN];
 
-	qsort(ctl->conns, ctl->n_conns, sizeof(*ctl->conns), cmp_conn_app);
+	array_sort(ctl->conns, ctl->n_conns, sizeof(*ctl->conns), cmp_conn_app);
 	for (size_t i = 0; i < ctl->n_apps; i++) {
 		const struct app *a = &ctl->apps[i];
 		const struct psv_app_rule *r = find_rule(ctl, a->k.rule);

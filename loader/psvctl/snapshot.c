@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "psvctl/snapshot.h"
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/control.h"
 #include "common/map_walk.h"
@@ -154,13 +155,13 @@ int cmp_vip(const void *a, const void *b)
 /* struct ident starts with its vip, so a bare __be32 is a search key. */
 static struct ident *find_ident(const struct ctl *ctl, __be32 vip)
 {
-	return bsearch(&vip, ctl->ids, ctl->n_ids, sizeof(*ctl->ids), cmp_vip);
+	return array_find(&vip, ctl->ids, ctl->n_ids, sizeof(*ctl->ids), cmp_vip);
 }
 
 /* A bare __u32 is a search key (struct app starts with its id). */
 const struct app *find_app(const struct ctl *ctl, __u32 id)
 {
-	return bsearch(&id, ctl->apps, ctl->n_apps, sizeof(*ctl->apps),
+	return array_find(&id, ctl->apps, ctl->n_apps, sizeof(*ctl->apps),
 		       cmp_u32);
 }
 
@@ -186,7 +187,7 @@ int snap_apps(struct ctl *ctl)
 			      sizeof(struct psv_app), add_app);
 
 	if (!err)
-		qsort(ctl->apps, ctl->n_apps, sizeof(*ctl->apps), cmp_u32);
+		array_sort(ctl->apps, ctl->n_apps, sizeof(*ctl->apps), cmp_u32);
 	return err;
 }
 
@@ -277,7 +278,7 @@ int snap_tables(struct ctl *ctl)
 	      snap_conns(ctl);
 	if (err)
 		return err;
-	qsort(ctl->ids, ctl->n_ids, sizeof(*ctl->ids), cmp_vip);
+	array_sort(ctl->ids, ctl->n_ids, sizeof(*ctl->ids), cmp_vip);
 	err = load_bound_sockets(ctl);
 	if (err)
 		return err;

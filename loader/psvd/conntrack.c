@@ -9,6 +9,7 @@
 
 #include "psvd/conntrack.h"
 #include "psvd/dataplane.h"
+#include "common/array.h"
 #include "common/map_walk.h"
 
 #define NSEC_PER_SEC 1000000000ULL
@@ -72,7 +73,7 @@ static void set_add(struct key_set *set, const void *k)
 static bool set_has(const struct key_set *set, const void *k,
 		    int (*cmp)(const void *, const void *))
 {
-	return set->n && bsearch(k, set->keys, set->n, set->size, cmp);
+	return array_find(k, set->keys, set->n, set->size, cmp);
 }
 
 struct walk {
@@ -179,8 +180,8 @@ void ct_expire(struct dataplane *dp, uint64_t now_ns,
 	st->conns = expire_pass(dp->conns_fd, sizeof(struct psv_conn_key),
 			     sizeof(struct psv_conn), keep_conn, &w,
 			     &st->expired);
-	qsort(w.groups.keys, w.groups.n, w.groups.size, group_cmp);
-	qsort(w.apps.keys, w.apps.n, w.apps.size, u32_cmp);
+	array_sort(w.groups.keys, w.groups.n, w.groups.size, group_cmp);
+	array_sort(w.apps.keys, w.apps.n, w.apps.size, u32_cmp);
 	st->groups = expire_pass(dp->groups_fd, sizeof(struct psv_group_key),
 			      sizeof(struct psv_group), keep_group, &w,
 			      &st->expired);

@@ -8,6 +8,7 @@
 #include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 
+#include "common/array.h"
 #include "common/log.h"
 #include "common/nl.h"
 #include "psv.h"
@@ -145,7 +146,7 @@ static size_t unique_routes(struct route *r, size_t n)
 {
 	size_t kept = 0;
 
-	qsort(r, n, sizeof(*r), cmp_route);
+	array_sort(r, n, sizeof(*r), cmp_route);
 	for (size_t i = 0; i < n; i++)
 		if (!kept || cmp_key(&r[i].key, &r[kept - 1]))
 			r[kept++] = r[i];
@@ -172,7 +173,7 @@ static int write_map(int map_fd, const struct route *r, size_t n)
 	for (int ret = bpf_map_get_next_key(map_fd, NULL, &next); !ret;
 	     ret = bpf_map_get_next_key(map_fd, &key, &next)) {
 		key = next;
-		if (!bsearch(&key, r, n, sizeof(*r), cmp_key) &&
+		if (!array_find(&key, r, n, sizeof(*r), cmp_key) &&
 		    nl_vec_push(&stale, &key)) {
 			log_err("cannot list the stale routes of %s: %s",
 				PSV_MAP_ROUTES, strerror(ENOMEM));

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "psvd/pool/identity_pool.h"
+#include "common/array.h"
 #include "common/log.h"
 
 int pool_random_mac(uint8_t mac[6])
@@ -319,7 +320,7 @@ void pool_flows_reset(struct identity_pool *pool)
 		pool->by_ip[i] = pool->ids[i];
 	}
 	/* One lookup per connection follows: make it a binary search. */
-	qsort(pool->by_ip, pool->count, sizeof(*pool->by_ip), by_ip_cmp);
+	array_sort(pool->by_ip, pool->count, sizeof(*pool->by_ip), by_ip_cmp);
 }
 
 /* An identity by address, during a scan (after pool_flows_reset). */
@@ -327,7 +328,7 @@ static struct identity *scan_find(struct identity_pool *pool, uint32_t vip)
 {
 	struct identity key = { .ip = vip }, *kp = &key, **found;
 
-	found = bsearch(&kp, pool->by_ip, pool->count, sizeof(*pool->by_ip),
+	found = array_find(&kp, pool->by_ip, pool->count, sizeof(*pool->by_ip),
 			by_ip_cmp);
 	return found ? *found : NULL;
 }
