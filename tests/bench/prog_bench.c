@@ -445,34 +445,6 @@ static struct pkt_frame arp_who_has(__u32 tpa)
 #define SOCK_PEER_PORT 8080
 #define SOCK_LISTEN_PORT 8443
 
-static int local_route(__u32 addr)
-{
-	char cmd[96];
-
-	snprintf(cmd, sizeof(cmd), "ip route add local %u.%u.%u.%u/32 dev lo",
-		 addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
-		 addr & 0xff);
-	return system(cmd) ? -1 : 0;
-}
-
-static int tcp_socket(__u32 addr, __u16 port, bool listening)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(addr),
-				 .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    (listening && listen(fd, 4))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int bench_net(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
@@ -480,16 +452,11 @@ static int bench_net(void)
 				 .sin_port = htons(SOCK_PEER_PORT) };
 	int peer, cli, srv, lis;
 
-	if (unshare(CLONE_NEWNET)) {
-		fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
+	if (fx_netns_local((const __u32[]){ w.host_ip, w.remote }, 2))
 		return -1;
-	}
-	if (system("ip link set lo up") || local_route(w.host_ip) ||
-	    local_route(w.remote))
-		return -1;
-	peer = tcp_socket(w.remote, SOCK_PEER_PORT, true);
-	cli = tcp_socket(w.host_ip, SOCK_CONN_PORT, false);
-	lis = tcp_socket(w.host_ip, SOCK_LISTEN_PORT, true);
+	peer = fx_socket(SOCK_STREAM, w.remote, SOCK_PEER_PORT, true);
+	cli = fx_socket(SOCK_STREAM, w.host_ip, SOCK_CONN_PORT, false);
+	lis = fx_socket(SOCK_STREAM, w.host_ip, SOCK_LISTEN_PORT, true);
 	if (peer < 0 || cli < 0 || lis < 0 ||
 	    connect(cli, (struct sockaddr *)&a, sizeof(a)) ||
 	    (srv = accept(peer, NULL, NULL)) < 0) {

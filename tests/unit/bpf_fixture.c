@@ -3,7 +3,13 @@
  * bpf_fixture.c - the bodies of bpf_fixture.h, compiled once and linked
  * into every BPF program test and into tests/bench/prog_bench.
  */
+#include <sched.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "bpf_fixture.h"
+#include "psvd/local_routes.h"
 
 #define FX_BPFFS "/sys/fs/bpf"
 #define FX_BPF_FS_MAGIC 0xcafe4a11
@@ -755,4 +761,36 @@ bool fx_table(struct fx *fx, enum fx_prog prog, const struct fx_row *rows,
 	for (i = 0; i < n; i++)
 		all &= fx_row_case(fx, prog, &rows[i], r);
 	return all;
+}
+
+int fx_netns_local(const __u32 *addrs, int n)
+{
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return -1;
+	}
+	if (system("ip link set lo up"))
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (local_route_add(htonl(addrs[i])))
+			return -1;
+	return 0;
+}
+
+int fx_socket(int type, __u32 addr, __u16 port, bool listening)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(addr),
+				 .sin_port = htons(port) };
+	int fd = socket(AF_INET, type, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    (listening && listen(fd, 4))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

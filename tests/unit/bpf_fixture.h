@@ -219,4 +219,13 @@ void fx_dump_map(int fd, const char *name, size_t key_size,
 /* The number of entries of a hash map. */
 int fx_map_count(int fd);
 
+/*
+ * A network namespace of the test's own whose loopback is up, with
+ * addresses (host order) local to it as psvd makes identities local:
+ * socket lookups of the programs under test look there.  0 or -1.
+ */
+int fx_netns_local(const __u32 *addrs, int n);
+/* A socket of type on addr:port (host order), listening if asked. */
+int fx_socket(int type, __u32 addr, __u16 port, bool listening);
+
 #endif /* PSV_TEST_BPF_FIXTURE_H */

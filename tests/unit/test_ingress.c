@@ -848,36 +848,6 @@ static void test_disabled(enum fx_prog p)
 	fx_table(&fx, p, rows, FX_ROWS(rows), &r);
 }
 
-/* `ip route add local ADDR/32 dev lo`, in the test's own namespace. */
-static int local_route(__u32 addr)
-{
-	char cmd[96];
-
-	snprintf(cmd, sizeof(cmd), "ip route add local %u.%u.%u.%u/32 dev lo",
-		 addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
-		 addr & 0xff);
-	return system(cmd) ? -1 : 0;
-}
-
-/* A socket of type on addr:port (host order), listening if TCP. */
-static int bound_socket(int type, __u32 addr, __u16 port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(addr),
-				 .sin_port = htons(port) };
-	int fd = socket(AF_INET, type, 0), one = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    (type == SOCK_STREAM && listen(fd, 4))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * Identity 0's socket on vip:lport connected to the remote's listener on
  * rport (both addresses local here); the client closes first when told,
@@ -891,7 +861,7 @@ static int bound_connection(__u16 lport, __u16 rport, int *listener,
 				 .sin_port = htons(lport) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	*listener = bound_socket(SOCK_STREAM, w.remote, rport);
+	*listener = fx_socket(SOCK_STREAM, w.remote, rport, true);
 	if (fd < 0 || *listener < 0 ||
 	    bind(fd, (struct sockaddr *)&a, sizeof(a)))
 		return -1;
@@ -927,10 +897,10 @@ static void test_sockets(enum fx_prog p)
 
 	if (fx_setup(&fx, &w, 0))
 		return;
-	lis = bound_socket(SOCK_STREAM, w.vip[0], 8080);
-	wild = bound_socket(SOCK_STREAM, 0, 8081);
-	udp = bound_socket(SOCK_DGRAM, w.vip[0], 5353);
-	udp_wild = bound_socket(SOCK_DGRAM, 0, 5354);
+	lis = fx_socket(SOCK_STREAM, w.vip[0], 8080, true);
+	wild = fx_socket(SOCK_STREAM, 0, 8081, true);
+	udp = fx_socket(SOCK_DGRAM, w.vip[0], 5353, false);
+	udp_wild = fx_socket(SOCK_DGRAM, 0, 5354, false);
 	cli = bound_connection(lport, rport, &lfd, &sfd);
 	CHECK(lis >= 0 && wild >= 0 && udp >= 0 && udp_wild >= 0 && cli >= 0,
 	      "%s sockets on an identity's address and wildcard ones",
@@ -1029,24 +999,14 @@ static void test_sockets(enum fx_prog p)
 	close(lfd);
 }
 
-/* A private network namespace: the tests' routes and sockets stay in it. */
-static int netns_private(void)
-{
-	if (unshare(CLONE_NEWNET)) {
-		fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return -1;
-	}
-	return system("ip link set lo up") ? -1 : 0;
-}
-
 int main(void)
 {
 	static const enum fx_prog progs[] = { FX_INGRESS_XDP, FX_INGRESS_TC };
 	size_t i;
 
 	fx_world_init(&w);
-	if (netns_private() || local_route(w.vip[0]) || local_route(w.vip[1]) ||
-	    local_route(w.remote)) {
+	if (fx_netns_local((const __u32[]){ w.vip[0], w.vip[1], w.remote },
+			   3)) {
 		CHECK(0, "a network namespace with the identities' routes");
 		return check_exit();
 	}
