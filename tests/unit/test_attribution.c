@@ -46,12 +46,19 @@ static struct attribution at;
 static int config_fd, sockets_fd, stats_fd;
 static __u64 netns;
 
-/* Leaves and removes the test's cgroups; the namespaces go by themselves. */
+/*
+ * Leaves and removes the test's cgroups and its directory; the namespaces
+ * (and the bpffs mounted in the private one) go by themselves.
+ */
 static void cleanup(void)
 {
-	char path[128];
+	char path[PATH_MAX];
 	int fd;
 
+	snprintf(path, sizeof(path), "%s/bpf", base);
+	umount2(path, MNT_DETACH);
+	rmdir(path);
+	rmdir(base);
 	if (root_fd < 0)
 		return;
 	fd = openat(root_fd, "cgroup.procs", O_WRONLY);
