@@ -65,7 +65,4 @@ check "the same identities, none released" \
 	holds --argjson k "$kept" '[.[] | {mac, ipv4}] as $a | $k - $a == []' < <(psv_ctl identities --json)
 psv_stop TERM
 check "the observer's capture is complete" tb_capture_stop
-leaks=$(tests/testbed/observe.py leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --no-dhcp --json)
-check "the observer saw no frame with the real MAC or IP" holds '.frames == 0' <<<"$leaks"
-jq -r '"#   leaks: \(.frames) frames, \(.eth) Ethernet, \(.ip) IPv4, \(.arp) ARP, first \(.first_frames[:10])"' <<<"$leaks"
-jq -c '.flows[:5][]' <<<"$leaks" | sed 's/^/#   leak: /'
+check_no_leak "the observer saw no frame with the real MAC or IP" --no-dhcp

@@ -113,11 +113,7 @@ check "no virtualized flow carried the host's MAC" \
 	bash -c "! grep -q -- '$TB_HOST_MAC' <<<'$http1 $http2 $icmp1 $icmp2 $dns $iperf'"
 check "no virtualized flow carried the host's IP" \
 	bash -c "! grep -qw -- '$TB_HOST_IP' <<<'$http1 $http2 $icmp1 $icmp2 $dns $iperf'"
-leaks=$("$OBS" leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --no-dhcp --json)
-check "the observer saw no frame with the real MAC or IP (ARP counted, the host's DHCP aside)" \
-	holds '.frames == 0' <<<"$leaks"
-jq -r '"#   leaks: \(.frames) frames, \(.eth) Ethernet, \(.ip) IPv4, \(.arp) ARP, first \(.first_frames[:10])"' <<<"$leaks"
-jq -c '.flows[:5][]' <<<"$leaks" | sed 's/^/#   leak: /'
+check_no_leak "the observer saw no frame with the real MAC or IP (ARP counted, the host's DHCP aside)" --no-dhcp
 sums=$("$OBS" checksums "$TB_PCAP" --json)
 check "every checksum in the capture is valid" \
 	holds '([.bad[]] | add) == 0' <<<"$sums"

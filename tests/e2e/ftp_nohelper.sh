@@ -93,11 +93,7 @@ elsewhere() { [ -n "$pasv" ] && [ -n "$ctl" ] && ! grep -qxF -f <(printf '%s\n' 
 check "passive FTP: the data connection left on another identity than the control connection" \
 	elsewhere
 
-leaks=$($OBS leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --no-dhcp --json)
-check "no frame carried the real MAC or IP (ARP counted, the host's DHCP aside)" \
-	holds '.frames == 0' <<<"$leaks"
-jq -r '"#   leaks: \(.frames) frames, \(.eth) Ethernet, \(.ip) IPv4, \(.arp) ARP, first \(.first_frames[:10])"' <<<"$leaks"
-jq -c '.flows[:5][]' <<<"$leaks" | sed 's/^/#   leak: /'
+check_no_leak "no frame carried the real MAC or IP (ARP counted, the host's DHCP aside)" --no-dhcp
 # The PORT command's payload is not a header: leaks cannot see it.
 check "no FTP command or reply names the host's real address" \
 	bash -c '! tshark -n -r "$1" -Y "ftp" -T fields -e ftp.request.arg -e ftp.response.arg 2>/dev/null |
@@ -122,8 +118,7 @@ fi
 echo "# lftp's default passive mode: $outcome"
 check "passive FTP, lftp's default (data socket bound): consistent outcome ($outcome)" \
 	[ "$outcome" != inconsistent ]
-leaks=$($OBS leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --no-dhcp --json)
-check "no frame of it carried the real MAC or IP (ARP counted)" holds '.frames == 0' <<<"$leaks"
+check_no_leak "no frame of it carried the real MAC or IP (ARP counted)" --no-dhcp
 
 psv_stop TERM
 check "psvd exits 0 on SIGTERM" [ "$PSV_RC" = 0 ]

@@ -75,11 +75,7 @@ echo "# $late upload segments after the first error, $big_after larger than $MTU
 check "the upload's last 1000 segments fit the path MTU ($big_last larger)" \
 	is "late > 1000 && big_last == 0"
 
-leaks=$($OBS leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --no-dhcp --json)
-check "no frame carried the real MAC or IP (ARP counted, the host's DHCP aside)" \
-	holds '.frames == 0' <<<"$leaks"
-jq -r '"#   leaks: \(.frames) frames, \(.eth) Ethernet, \(.ip) IPv4, \(.inner_ip) in ICMP errors, \(.arp) ARP, first \(.first_frames[:10])"' <<<"$leaks"
-jq -c '.flows[:5][]' <<<"$leaks" | sed 's/^/#   leak: /'
+check_no_leak "no frame carried the real MAC or IP (ARP counted, the host's DHCP aside)" --no-dhcp
 
 psv_stop TERM
 check "psvd exits 0 on SIGTERM" [ "$PSV_RC" = 0 ]

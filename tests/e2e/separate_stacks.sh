@@ -145,10 +145,7 @@ check "link: no shared ISN clock offset (tcp_isn $SRV1)" unlinked tcp_isn $SRV1
 check "link: no shared IP ID bucket (ip_id $SRV1 udp)" unlinked ip_id "$SRV1 udp"
 check "link: no relation between any two identities" holds '.linked_relations == 0' <<<"$link"
 
-leaks=$($OBS leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" --no-dhcp --json)
-check "no frame carried the real MAC or IP (ARP counted, the host's DHCP aside)" \
-	holds '.frames == 0' <<<"$leaks"
-jq -r '"#   leaks: \(.frames) frames, \(.eth) Ethernet, \(.ip) IPv4, \(.arp) ARP, first \(.first_frames[:10])"' <<<"$leaks"
+check_no_leak "no frame carried the real MAC or IP (ARP counted, the host's DHCP aside)" --no-dhcp
 sums=$($OBS checksums "$TB_PCAP" --json)
 check "every checksum in the capture is valid" holds '([.bad[]] | add) == 0' <<<"$sums"
 

@@ -27,6 +27,20 @@ OBS=tests/testbed/observe.py
 SRV1=198.51.100.10
 SRV2=198.51.100.20
 
+# check_no_leak DESC [observe.py leaks options...]: the check DESC holds
+# if no frame of $TB_PCAP carried the host's real MAC or IPv4 address
+# (options narrow it: --no-dhcp, --remote ...); the counts and the first
+# offending flows are printed as comments either way.
+check_no_leak() {
+	local desc=$1 leaks
+	shift
+	leaks=$("$OBS" leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" \
+		"$@" --json)
+	check "$desc" holds '.frames == 0' <<<"$leaks"
+	jq -r '"#   leaks: \(.frames) frames, \(.eth) Ethernet, \(.ip) IPv4, \(.inner_ip) in ICMP errors, \(.arp) ARP, first \(.first_frames[:10])"' <<<"$leaks"
+	jq -c '.flows[:5][]' <<<"$leaks" | sed 's/^/#   leak: /'
+}
+
 if [ "${1:-}" != --no-testbed ]; then
 	psv_testbed "$@"
 fi
