@@ -25,6 +25,8 @@
 #define PSV_MAX_APP_RULES 64	/* [app] sections (config.h: PSV_CONF_MAX_APPS) */
 #define PSV_MAX_APPS 4096	/* applications attributed at once */
 #define PSV_MAX_ROUTES 4096	/* IPv4 routes of the main table mirrored */
+#define PSV_MAX_ROUTES6 4096	/* IPv6 routes of the main table mirrored */
+#define PSV_MAX_ADDRS6 (4 * PSV_MAX_IDENTITIES) /* a few prefixes each */
 #define PSV_EVENTS_BYTES (256 * 1024)
 
 /* What egress does with a new flow when the ready queue is empty. */
@@ -52,9 +54,10 @@ enum psv_app_match {
 };
 
 /*
- * IPv6 (config: ipv6 = virtualize|block|host).  Identities have no IPv6
- * addresses yet: VIRTUALIZE blocks like BLOCK, so no virtualized flow
- * leaves over IPv6 with the real MAC or the host's own address.
+ * IPv6 (config: ipv6 = virtualize|block|host).  VIRTUALIZE gives a
+ * virtualized flow its identity's IPv6 address; while that identity has
+ * none (no router advertisement yet, DAD running) the flow is blocked,
+ * as with BLOCK: never the real MAC, never the host's own address.
  */
 enum psv_ipv6 {
 	PSV_IPV6_VIRTUALIZE = 0,
@@ -99,12 +102,39 @@ enum psv_id_state {
 	PSV_ID_RETIRED = 5,
 };
 
-/* Map psv_identities (HASH): key __be32 virtual IPv4 -> identity. */
+/* An IPv6 address, in network order. */
+struct psv_addr6 {
+	__be32 a[4];
+};
+
+/*
+ * Map psv_identities (HASH): key __be32 virtual IPv4 -> identity.  The
+ * IPv4 address names an identity everywhere (groups, conns, the ready
+ * queue); its IPv6 addresses are found through psv_addrs6.
+ */
 struct psv_identity {
 	__u8 mac[6];
 	__u8 state;		/* enum psv_id_state */
 	__u8 pad;
 	__u32 id;		/* psvd's sequence number, never reused */
+	/*
+	 * The IPv6 address connect6/sendmsg6 give its sockets: one of its
+	 * addresses in psv_addrs6 whose DAD succeeded and whose prefix is
+	 * preferred.  All zero: none yet, IPv6 flows are blocked.
+	 */
+	struct psv_addr6 ip6;
+};
+
+/*
+ * Map psv_addrs6 (HASH): key struct psv_addr6, every IPv6 address of
+ * every identity (one per advertised prefix), -> struct psv_addr6_owner.
+ * Egress gives a frame from one of them its identity's MAC; ingress
+ * answers neighbour solicitations for them (only when dad_done).
+ */
+struct psv_addr6_owner {
+	__be32 vip;		/* the identity, key of psv_identities */
+	__u8 dad_done;		/* 0: DAD still running, not answered */
+	__u8 pad[3];
 };
 
 /*
@@ -112,15 +142,23 @@ struct psv_identity {
  * announced, waiting for a flow.  Egress pops one per new group in O(1).
  */
 
-/* Flow grouping key (map psv_groups, HASH): which flows share an identity. */
+/*
+ * Flow grouping key (map psv_groups, HASH): which flows share an
+ * identity.  An application's or uid's group has no address, so its
+ * IPv4 and IPv6 flows share one identity; flow groups are per family.
+ */
 struct psv_group_key {
-	__be32 daddr;		/* 0 for app/uid granularity */
+	union {
+		__be32 daddr;	/* IPv4: daddr6[1..3] stay 0 */
+		__be32 daddr6[4]; /* IPv6, with ipv6 = 1 */
+	};			/* 0 for app/uid granularity */
 	__be16 sport;		/* UDP only */
 	__be16 dport;		/* TCP and UDP */
 	__u32 owner;		/* uid or app id for app/uid granularity, else 0 */
-	__u8 proto;		/* IPPROTO_TCP/UDP/ICMP; 0 for app/uid */
+	__u8 proto;		/* IPPROTO_TCP/UDP/ICMP/ICMPV6; 0 for app/uid */
 	__u8 kind;		/* enum psv_granularity: uid 7 and app 7 differ */
-	__u8 pad[2];
+	__u8 ipv6;		/* 1: daddr6 is an IPv6 destination */
+	__u8 pad;
 };
 
 struct psv_group {
@@ -170,7 +208,27 @@ struct psv_conn {
 	struct psv_group_key group; /* the group this connection belongs to */
 	__u8 tcp_state;		/* enum psv_tcp_state */
 	__u8 flags;		/* PSV_CONN_* */
-	__u8 pad[6];
+	__u8 pad[2];
+};
+
+/*
+ * Map psv_conns6 (HASH): the IPv6 twin of psv_conns, for what the socket
+ * path could not bind (NAT fallback) and for noted flows (PSV_CONN_BOUND).
+ * The key is in egress orientation as psv_conns's; the value adds the
+ * host's own source address, which replies get back (an IPv6 host has
+ * several).
+ */
+struct psv_conn6_key {
+	struct psv_addr6 raddr;
+	__be16 lport;
+	__be16 rport;
+	__u8 proto;		/* IPPROTO_TCP/UDP/ICMPV6 */
+	__u8 pad[3];
+};
+
+struct psv_conn6 {
+	struct psv_conn conn;	/* conn.vip names the identity */
+	struct psv_addr6 host;	/* the source the host's stack chose */
 };
 
 /*
@@ -194,6 +252,12 @@ struct psv_frag {
 	__be32 vip;
 	__u8 bound;		/* a socket of vip's own: MAC only, no NAT */
 	__u8 pad[3];
+};
+
+/* Map psv_routes6 (LPM_TRIE): the same for IPv6, values as psv_routes. */
+struct psv_route6_key {
+	__u32 prefixlen;
+	struct psv_addr6 addr;
 };
 
 /*
@@ -335,6 +399,7 @@ struct psv_event {
 	__u32 type;		/* enum psv_event_type */
 	__be32 vip;
 	struct psv_group_key group;
+	__u32 pad;
 	__u64 ts_ns;
 };
 
@@ -353,19 +418,26 @@ struct psv_event {
 #define PSV_MAP_APP_SEQ "psv_app_seq"
 #define PSV_MAP_SOCKETS "psv_sockets"
 #define PSV_MAP_ROUTES "psv_routes"
+#define PSV_MAP_ROUTES6 "psv_routes6"
+#define PSV_MAP_ADDRS6 "psv_addrs6"
+#define PSV_MAP_CONNS6 "psv_conns6"
 
 _Static_assert(sizeof(struct psv_config) == 40, "psv_config layout");
-_Static_assert(sizeof(struct psv_identity) == 12, "psv_identity layout");
-_Static_assert(sizeof(struct psv_group_key) == 16, "psv_group_key layout");
+_Static_assert(sizeof(struct psv_identity) == 28, "psv_identity layout");
+_Static_assert(sizeof(struct psv_addr6_owner) == 8, "psv_addr6_owner layout");
+_Static_assert(sizeof(struct psv_group_key) == 28, "psv_group_key layout");
 _Static_assert(sizeof(struct psv_group) == 16, "psv_group layout");
 _Static_assert(sizeof(struct psv_conn_key) == 12, "psv_conn_key layout");
-_Static_assert(sizeof(struct psv_conn) == 40, "psv_conn layout");
+_Static_assert(sizeof(struct psv_conn) == 48, "psv_conn layout");
+_Static_assert(sizeof(struct psv_conn6_key) == 24, "psv_conn6_key layout");
+_Static_assert(sizeof(struct psv_conn6) == 64, "psv_conn6 layout");
 _Static_assert(sizeof(struct psv_frag_key) == 8, "psv_frag_key layout");
-_Static_assert(sizeof(struct psv_event) == 32, "psv_event layout");
+_Static_assert(sizeof(struct psv_event) == 48, "psv_event layout");
 _Static_assert(sizeof(struct psv_app_rule) == 72, "psv_app_rule layout");
 _Static_assert(sizeof(struct psv_app_key) == 16, "psv_app_key layout");
 _Static_assert(sizeof(struct psv_app) == 88, "psv_app layout");
 _Static_assert(sizeof(struct psv_sock) == 32, "psv_sock layout");
 _Static_assert(sizeof(struct psv_route_key) == 8, "psv_route_key layout");
+_Static_assert(sizeof(struct psv_route6_key) == 20, "psv_route6_key layout");
 
 #endif /* PSV_H */

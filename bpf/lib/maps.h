@@ -126,6 +126,32 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } psv_routes SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PSV_MAX_ROUTES6);
+	__type(key, struct psv_route6_key);
+	__type(value, __u8);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_routes6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PSV_MAX_ADDRS6);
+	__type(key, struct psv_addr6);
+	__type(value, struct psv_addr6_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_addrs6 SEC(".maps");
+
+/* Not LRU, as psv_conns. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PSV_MAX_CONNS);
+	__type(key, struct psv_conn6_key);
+	__type(value, struct psv_conn6);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_conns6 SEC(".maps");
+
 /* psvd's configuration, or NULL while psv is attached but disabled. */
 static __always_inline struct psv_config *config_get(void)
 {
