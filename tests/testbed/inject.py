@@ -3,6 +3,7 @@
 """Malformed and hostile frames, sent from the observer at one target.
 
 Usage: inject.py IFACE CLASS DST_MAC DST_IP [--count N] [--list]
+       inject.py IFACE flood_syn|flood_udp DST_MAC DST_IP [DST_MAC DST_IP]... --count N
 
 Sends N copies (default 3) of the frames of CLASS to DST_MAC/DST_IP out
 of IFACE (run it inside the observer's namespace) and prints how many
@@ -13,7 +14,14 @@ checksums, VLAN tags, jumbo and zero-length payloads, ARP with odd
 lengths.  The frames come from the observer's own MAC and 192.0.2.3, to
 TCP port 22, UDP port 53 and ICMP echo, which psv never opened: every
 one of them is unsolicited.  Needs Debian's /usr/bin/python3 (scapy).
+
+flood_syn and flood_udp send N TCP SYNs to port 80 (or UDP datagrams to
+port 53) spread over the targets given, from 256 source ports, as fast
+as one raw socket takes them, and print how many were sent and in how
+many seconds.
 """
+import socket
+import time
 import sys
 
 # The modules, not scapy.all: a third of the start-up time.
@@ -139,6 +147,23 @@ def frames(cls, src_mac, dst_mac, dst):
     return out
 
 
+def flood(iface, kind, targets, count):
+    src_mac = get_if_hwaddr(iface)
+    frames = []
+    for dst_mac, dst in zip(targets[::2], targets[1::2]):
+        for sport in range(40000, 40256):
+            l4 = (TCP(sport=sport, dport=80, flags="S") if kind == "flood_syn"
+                  else UDP(sport=sport, dport=53) / b"flood")
+            frames.append(raw(Ether(src=src_mac, dst=dst_mac) /
+                              IP(src=SRC_IP, dst=dst) / l4))
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    start = time.monotonic()
+    for i in range(count):
+        s.send(frames[i % len(frames)])
+    print(count, round(time.monotonic() - start, 2))
+
+
 def main(argv):
     if "--list" in argv:
         print("\n".join(classes("192.0.2.1")))
@@ -148,6 +173,9 @@ def main(argv):
         i = argv.index("--count")
         count = int(argv[i + 1])
         del argv[i:i + 2]
+    if len(argv) >= 5 and len(argv) % 2 and argv[2].startswith("flood_"):
+        flood(argv[1], argv[2], argv[3:], count)
+        return 0
     if len(argv) != 5:
         print(__doc__, file=sys.stderr)
         return 2
