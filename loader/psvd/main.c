@@ -849,7 +849,8 @@ int main(int argc, char **argv)
 		d.promisc = !err;
 	}
 	err = err ?: setup_pool(&d) ?:
-	      route_mirror_open(&d.routes, d.dp.routes_fd, d.dev.ifindex) ?:
+	      route_mirror_open(&d.routes, d.dp.routes_fd, d.dp.routes6_fd,
+					 d.dev.ifindex) ?:
 	      local_routes_list(drop_stray_route, &d.pool) ?:
 	      dataplane_attach(&d.dp) ?: attach_hooks(&d) ?: setup_loop(&d);
 	if (err) {
