@@ -639,6 +639,8 @@ int slaac_adopt(struct slaac *s, bool keep, uint64_t now_ms)
 	/* Made sure of: a crash may have come between map and lo. */
 	for (unsigned int i = 0; i < s->n_addrs; i++)
 		s->io->local_add(s->io->ctx, s->addrs[i].addr);
+	if (s->n_addrs)
+		log_info("adopted %u IPv6 addresses", s->n_addrs);
 	for (unsigned int i = 0; i < pool_size(s->pool); i++) {
 		struct identity *id = pool_get(s->pool, i);
 
@@ -649,7 +651,5 @@ int slaac_adopt(struct slaac *s, bool keep, uint64_t now_ms)
 								 now_ms)))
 			pool_identity_ready(s->pool, id);
 	}
-	if (s->n_addrs)
-		log_info("adopted %u IPv6 addresses", s->n_addrs);
 	return 0;
 }
