@@ -456,7 +456,7 @@ static __always_inline int eg_icmp6_error(void *data, void *data_end,
 /*
  * A TCP, UDP or ICMPv6 echo packet from the host's own IPv6 address to
  * a destination an identity may reach.  A translated connection keeps
- * its identity; a socket of policy host and connections older than psv
+ * its identity; policy host, connections older than psv and DHCPv6
  * stay the host's; a new flow gets its group's identity (the NAT
  * fallback, for what connect6 could not bind: a socket bound to the
  * host's address or a port, a raw socket, an unconnected ping socket).
@@ -486,8 +486,14 @@ static __always_inline int eg_flow6(struct __sk_buff *skb,
 		err = eg_to_identity6(p6, c->conn.vip, rw);
 		return err ?: PSV_REASON(PSV_REWRITE, EG_TRANSLATED);
 	}
+	/*
+	 * Policy host; connections older than psv (as for IPv4); the host's
+	 * own DHCPv6 client (its lease is the real identity's).
+	 */
 	s = eg_sock(skb);
-	if (s ? s->granularity == PSV_GRAN_HOST : ipv6_tcp_not_syn(p))
+	if ((s ? s->granularity : cfg->granularity) == PSV_GRAN_HOST ||
+	    ipv6_tcp_not_syn(p) ||
+	    is_udp_ports(p, DHCPV6_CLIENT_PORT, DHCPV6_SERVER_PORT))
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
 	if (cfg->ipv6 == PSV_IPV6_BLOCK)
 		return PSV_REASON(PSV_DROP, EG_DROP_IPV6);

@@ -17,6 +17,8 @@
 #define IPV6_DADDR_OFF (ETH_HLEN + 24)
 #define IPV6_FRAG_OFFSET 0xfff8	/* fragment header: offset, M flag */
 #define IPV6_FRAG_MORE 0x0001
+#define DHCPV6_CLIENT_PORT 546
+#define DHCPV6_SERVER_PORT 547
 
 #define ICMPV6_DEST_UNREACH 1	/* 1-4: the errors that quote a packet */
 #define ICMPV6_PARAMPROB 4

@@ -766,6 +766,8 @@ static void test_ipv6_host(void)
 		FX_ROW("IPv6 TCP ACK of a connection older than psv", ack,
 		       FX_PASS, host),
 		FX_ROW("IPv6 UDP to a link-local peer", ll, FX_PASS, host),
+		FX_ROW("the host's DHCPv6 to a unicast server",
+		       host6_frame(PKT_IP_PROTO_UDP, 546, 547), FX_PASS, host),
 		FX_ROW("the host's ICMPv6 unreachable", err, FX_PASS, host),
 		FX_ROW("IPv6 UDP behind five extension headers", deep, FX_DROP,
 		       FX_S(EG_DROP_EXTHDR)),
@@ -800,6 +802,14 @@ static void test_ipv6_host(void)
 		&ns_dropped, &r);
 
 	c.reuse_vip = 0;
+	c.granularity = PSV_GRAN_HOST;
+	if (fx_set_config(&fx, &c))
+		return;
+	e = (struct fx_expect){ .verdict = FX_PASS, .moved = host };
+	nud = host6_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	fx_case(&fx, FX_EGRESS, "IPv6 UDP of no socket, policy host", &nud, &e,
+		&r);
+	c.granularity = PSV_GRAN_FLOW;
 	c.ipv6 = PSV_IPV6_HOST;
 	if (fx_set_config(&fx, &c))
 		return;
