@@ -257,7 +257,7 @@ static __noinline bool udp_socket_of6(void *ctx, struct bpf_sock_tuple *t)
 	return ours;
 }
 
-/* A socket of the identity address local's own, for raddr:rport -> local:lport. */
+/* A socket of identity address local, for raddr:rport -> local:lport. */
 static __always_inline bool in_socket_of6(void *ctx, __u8 proto,
 					  const struct psv_addr6 *raddr,
 					  __be16 rport,

@@ -1319,12 +1319,12 @@ static int add_conn6(__u8 proto, __u16 lport, __u16 rport, int i)
 {
 	struct psv_conn6_key k = { .proto = proto, .lport = htons(lport),
 				   .rport = htons(rport) };
-	struct psv_conn6 c = { .conn = { .vip = htonl(w.vip[i]),
-					 .tcp_state = proto == PKT_IP_PROTO_TCP ?
-						      PSV_TCP_SYN_SENT : 0 } };
+	struct psv_conn6 c = { .conn = { .vip = htonl(w.vip[i]) } };
 
 	memcpy(&k.raddr, w.remote6, 16);
 	memcpy(&c.host, w.host6, 16);
+	if (proto == PKT_IP_PROTO_TCP)
+		c.conn.tcp_state = PSV_TCP_SYN_SENT;
 	c.conn.group.ipv6 = 1;
 	c.conn.group.proto = proto;
 	memcpy(c.conn.group.daddr6, w.remote6, 16);
@@ -1405,7 +1405,7 @@ static void test_ipv6_nat(enum fx_prog p)
 	memcpy(quoted_out.saddr, w.host6, 16);
 	in = echo6_in(PKT_ICMPV6_TOO_BIG, 0, 0);
 	in.ip6.inner = &quoted;
-	in.ip6.quote_len = 40;		/* the TCP header, checksum included */
+	in.ip6.quote_len = 40;		/* TCP header and checksum quoted */
 	out = to_host6(in);
 	out.ip6.inner = &quoted_out;
 	e.moved = FX_S(IN_ICMP_ERROR);
