@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* slaac.c - see slaac.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -15,6 +16,14 @@
 static const char *fmt6(const uint8_t a[16], char buf[INET6_ADDRSTRLEN])
 {
 	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+static const char *fmt_lifetime(uint32_t s, char buf[16])
+{
+	if (s == RA_INFINITE)
+		return "forever";
+	snprintf(buf, 16, "%us", s);
+	return buf;
 }
 
 static uint64_t deadline(uint64_t now_ms, uint32_t lifetime_s)
@@ -357,7 +366,7 @@ static void learn_prefix(struct slaac *s, const struct ra_prefix *rp,
 			 uint64_t now_ms)
 {
 	struct slaac_prefix *p = NULL;
-	char buf[INET6_ADDRSTRLEN];
+	char buf[INET6_ADDRSTRLEN], v[16], pr[16];
 	bool was_deprecated;
 
 	if (rp->prefix[0] == 0xfe && (rp->prefix[1] & 0xc0) == 0x80)
@@ -380,12 +389,13 @@ static void learn_prefix(struct slaac *s, const struct ra_prefix *rp,
 		memcpy(p->prefix, rp->prefix, 16);
 		p->len = rp->len;
 		p->valid_until_ms = deadline(now_ms, rp->valid_s);
-		log_info("RA: prefix %s/%u (%s%s), valid %us, preferred %us",
+		log_info("RA: prefix %s/%u (%s%s), valid %s, preferred %s",
 			 fmt6(rp->prefix, buf), rp->len,
 			 rp->autonomous ? "SLAAC" : "no SLAAC",
 			 rp->autonomous && rp->len != 64 ? ", not /64: unused" :
 							   "",
-			 rp->valid_s, rp->preferred_s);
+			 fmt_lifetime(rp->valid_s, v),
+			 fmt_lifetime(rp->preferred_s, pr));
 	} else if (usable(p) && !rp->autonomous) {
 		/* Without A the option says nothing about addresses
 		 * (RFC 4862 5.5.3 a): theirs keep their lifetimes. */
