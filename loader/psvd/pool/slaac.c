@@ -26,6 +26,13 @@ static const char *fmt_lifetime(uint32_t s, char buf[16])
 	return buf;
 }
 
+static bool unspecified(const void *a)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, 16);
+}
+
 static uint64_t deadline(uint64_t now_ms, uint32_t lifetime_s)
 {
 	return lifetime_s == RA_INFINITE ? SLAAC_INFINITE :
@@ -125,12 +132,12 @@ static void choose_ip6(struct slaac *s, uint32_t vip)
 			continue;
 		if (!memcmp(a->addr, &id->ip6, 16))
 			return;		/* still good */
-		if (!best.a[0] && !best.a[1] && !best.a[2] && !best.a[3])
+		if (unspecified(&best))
 			memcpy(&best, a->addr, 16);
 	}
 	if (!memcmp(&best, &id->ip6, 16))
 		return;
-	if (best.a[0] || best.a[1] || best.a[2] || best.a[3])
+	if (!unspecified(&best))
 		log_info("identity %u: IPv6 flows use %s", id->id,
 			 fmt6((uint8_t *)&best, buf));
 	else
@@ -260,6 +267,15 @@ static void remove_at(struct slaac *s, unsigned int i)
 	*a = s->addrs[--s->n_addrs];
 }
 
+/* No address in a's prefix for its identity: the entry stays, its
+ * identifier zeroed, so the prefix is not tried again. */
+static void give_up(struct slaac *s, struct slaac_addr *a)
+{
+	a->state = SLAAC_FAILED;
+	memset(a->addr + 8, 0, 8);
+	s->stats.dad_given_up++;
+}
+
 /* A DAD conflict for a (RFC 4862 5.4.5): another identifier, or none. */
 static void conflict(struct slaac *s, struct slaac_addr *a, uint64_t now_ms)
 {
@@ -273,11 +289,9 @@ static void conflict(struct slaac *s, struct slaac_addr *a, uint64_t now_ms)
 	s->io->owner_del(s->io->ctx, a->addr);
 	if (a->tries < SLAAC_DAD_TRIES && !start_dad(s, a, now_ms))
 		return;
-	a->state = SLAAC_FAILED;
-	s->stats.dad_given_up++;
+	give_up(s, a);
 	log_warn("identity %u: no IPv6 address in %s/64 after %u conflicts",
 		 identity_no(s, vip), fmt6(a->addr, buf), a->tries);
-	memset(a->addr + 8, 0, 8);
 	maybe_ready(s, vip);
 }
 
@@ -293,8 +307,7 @@ static void dad_done(struct slaac *s, struct slaac_addr *a)
 	if (err) {
 		s->io->local_del(s->io->ctx, a->addr);
 		s->io->owner_del(s->io->ctx, a->addr);
-		a->state = SLAAC_FAILED;
-		s->stats.dad_given_up++;
+		give_up(s, a);
 	} else {
 		a->state = SLAAC_DONE;
 		log_info("identity %u: IPv6 address %s", identity_no(s, vip),
@@ -304,6 +317,8 @@ static void dad_done(struct slaac *s, struct slaac_addr *a)
 	maybe_ready(s, vip);
 }
 
+/* A bound identity starts DAD in every known prefix (on the real
+ * clock: the pool's hooks carry no time); it waits if any started. */
 static bool pool_hook_bound(void *ctx, struct identity *id)
 {
 	struct slaac *s = ctx;
@@ -447,13 +462,6 @@ static struct slaac_addr *tentative(struct slaac *s, const uint8_t *target)
 	struct slaac_addr *a = find_addr(s, target);
 
 	return a && a->state == SLAAC_DAD ? a : NULL;
-}
-
-static bool unspecified(const uint8_t a[16])
-{
-	static const uint8_t zero[16];
-
-	return !memcmp(a, zero, 16);
 }
 
 int slaac_nd(void *ctx, uint64_t now_ms, const struct link_frame *f)
