@@ -159,8 +159,12 @@ static void maybe_ready(struct slaac *s, uint32_t vip)
 {
 	struct identity *id = pool_find_ip(s->pool, vip);
 
-	if (id && id->awaiting_ip6 && !dad_running(s, vip))
-		pool_identity_ready(s->pool, id);
+	if (!id || !id->awaiting_ip6 || dad_running(s, vip))
+		return;
+	/* A map write failed (the pool logged it): the DHCP source
+	 * retires an identity that lost its source at its next run. */
+	if (pool_identity_ready(s->pool, id))
+		id->lost_source = true;
 }
 
 /* Whether another entry has a's address (never, in practice: 64 bits). */
