@@ -167,6 +167,13 @@ static void maybe_ready(struct slaac *s, uint32_t vip)
 		id->lost_source = true;
 }
 
+static void send_ns(struct slaac *s, struct slaac_addr *a,
+		    const struct identity *id)
+{
+	s->io->send_dad(s->io->ctx, id->mac, a->addr);
+	a->send_at_ms = 0;
+}
+
 /* Whether another entry has a's address (never, in practice: 64 bits). */
 static bool in_use(struct slaac *s, const struct slaac_addr *a)
 {
@@ -176,8 +183,10 @@ static bool in_use(struct slaac *s, const struct slaac_addr *a)
 	return false;
 }
 
-/* A fresh identifier in a's prefix, and its DAD: one NS, then wait. */
-static int start_dad(struct slaac *s, struct slaac_addr *a, uint64_t now_ms)
+/* A fresh identifier in a's prefix, and its DAD: one NS (after delay_ms),
+ * then RetransTimer. */
+static int start_dad(struct slaac *s, struct slaac_addr *a, uint64_t now_ms,
+		     uint64_t delay_ms)
 {
 	struct identity *id = pool_find_ip(s->pool, a->vip);
 	int err;
@@ -191,7 +200,8 @@ static int start_dad(struct slaac *s, struct slaac_addr *a, uint64_t now_ms)
 	} while (in_use(s, a));
 	a->state = SLAAC_DAD;
 	a->tries++;
-	a->dad_until_ms = now_ms + SLAAC_DAD_MS;
+	a->send_at_ms = now_ms + delay_ms;
+	a->dad_until_ms = a->send_at_ms + SLAAC_DAD_MS;
 	s->stats.dad_started++;
 	/* Known to egress and ingress (not answered) before the NS leaves. */
 	err = s->io->owner_put(s->io->ctx, a->addr, a->vip, false);
@@ -200,13 +210,15 @@ static int start_dad(struct slaac *s, struct slaac_addr *a, uint64_t now_ms)
 			id->id, PSV_MAP_ADDRS6, strerror(-err));
 		return err;
 	}
-	s->io->send_dad(s->io->ctx, id->mac, a->addr);
+	if (!delay_ms)
+		send_ns(s, a, id);
 	return 0;
 }
 
 /* Starts an address for vip in prefix p: 1 if DAD started, else 0. */
 static int add_addr(struct slaac *s, uint32_t vip,
-		    const struct slaac_prefix *p, uint64_t now_ms)
+		    const struct slaac_prefix *p, uint64_t now_ms,
+		    uint64_t delay_ms)
 {
 	struct slaac_addr *a;
 
@@ -219,7 +231,7 @@ static int add_addr(struct slaac *s, uint32_t vip,
 	memset(a, 0, sizeof(*a));
 	memcpy(a->addr, p->prefix, 8);
 	a->vip = vip;
-	if (start_dad(s, a, now_ms)) {
+	if (start_dad(s, a, now_ms, delay_ms)) {
 		*a = s->addrs[--s->n_addrs];
 		return 0;
 	}
@@ -228,9 +240,11 @@ static int add_addr(struct slaac *s, uint32_t vip,
 
 /*
  * Gives vip an address in every usable prefix it has none in (at most
- * SLAAC_MAX_PER_IDENTITY): the number of DADs started.
+ * SLAAC_MAX_PER_IDENTITY), DAD's NS after delay_ms: the number of DADs
+ * started.
  */
-static int ensure_addrs(struct slaac *s, uint32_t vip, uint64_t now_ms)
+static int ensure_addrs(struct slaac *s, uint32_t vip, uint64_t now_ms,
+			uint64_t delay_ms)
 {
 	unsigned int have = 0;
 	int started = 0;
@@ -248,7 +262,7 @@ static int ensure_addrs(struct slaac *s, uint32_t vip, uint64_t now_ms)
 				!memcmp(s->addrs[j].addr, p->prefix, 8);
 		if (found || have >= SLAAC_MAX_PER_IDENTITY)
 			continue;
-		started += add_addr(s, vip, p, now_ms);
+		started += add_addr(s, vip, p, now_ms, delay_ms);
 		have++;
 	}
 	return started;
@@ -291,7 +305,7 @@ static void conflict(struct slaac *s, struct slaac_addr *a, uint64_t now_ms)
 		 identity_no(s, vip), fmt6(a->addr, buf),
 		 a->tries < SLAAC_DAD_TRIES ? ": trying another" : "");
 	s->io->owner_del(s->io->ctx, a->addr);
-	if (a->tries < SLAAC_DAD_TRIES && !start_dad(s, a, now_ms))
+	if (a->tries < SLAAC_DAD_TRIES && !start_dad(s, a, now_ms, 0))
 		return;
 	give_up(s, a);
 	log_warn("identity %u: no IPv6 address in %s/64 after %u conflicts",
@@ -327,7 +341,7 @@ static bool pool_hook_bound(void *ctx, struct identity *id)
 {
 	struct slaac *s = ctx;
 
-	return ensure_addrs(s, id->ip, clock_now_ms()) > 0;
+	return ensure_addrs(s, id->ip, clock_now_ms(), 0) > 0;
 }
 
 /* Retirement: its addresses go, after their sockets. */
@@ -348,14 +362,20 @@ void slaac_pool_hooks(struct slaac *s, struct pool_hooks *hooks)
 }
 
 /* Every identity with an address (ready, active, idle, or held back)
- * gets one in each usable prefix. */
+ * gets one in each usable prefix, their DADs spread (SLAAC_SPREAD_MAX_MS). */
 static void ensure_all(struct slaac *s, uint64_t now_ms)
 {
+	uint64_t spread = (uint64_t)pool_size(s->pool) *
+			  s->pool->params.pace_ms;
+
+	if (spread > SLAAC_SPREAD_MAX_MS)
+		spread = SLAAC_SPREAD_MAX_MS;
 	for (unsigned int i = 0; i < pool_size(s->pool); i++) {
 		struct identity *id = pool_get(s->pool, i);
 
 		if (id->ip && id->state != PSV_ID_RETIRED)
-			ensure_addrs(s, id->ip, now_ms);
+			ensure_addrs(s, id->ip, now_ms,
+				     pool_random_below(spread));
 	}
 }
 
@@ -577,10 +597,20 @@ uint64_t slaac_run(struct slaac *s, uint64_t now_ms)
 	solicit(s, now_ms);
 	for (unsigned int i = 0; i < s->n_addrs; i++) {
 		struct slaac_addr *a = &s->addrs[i];
+		struct identity *id;
 
-		if (a->state == SLAAC_DAD && a->dad_until_ms <= now_ms)
+		if (a->state != SLAAC_DAD)
+			continue;
+		if (a->send_at_ms && a->send_at_ms <= now_ms) {
+			id = pool_find_ip(s->pool, a->vip);
+			if (id)
+				send_ns(s, a, id);
+		}
+		if (!a->send_at_ms && a->dad_until_ms <= now_ms)
 			dad_done(s, a);
-		if (a->state == SLAAC_DAD && a->dad_until_ms < next)
+		else if (a->send_at_ms && a->send_at_ms < next)
+			next = a->send_at_ms;
+		else if (a->dad_until_ms < next)
 			next = a->dad_until_ms;
 	}
 	expire_prefixes(s, now_ms);
@@ -669,8 +699,8 @@ int slaac_adopt(struct slaac *s, bool keep, uint64_t now_ms)
 		if (!id->ip)
 			continue;
 		choose_ip6(s, id->ip);
-		if (id->awaiting_ip6 && (!keep || !ensure_addrs(s, id->ip,
-								 now_ms)))
+		if (id->awaiting_ip6 &&
+		    (!keep || !ensure_addrs(s, id->ip, now_ms, 0)))
 			pool_identity_ready(s->pool, id);
 	}
 	return 0;
