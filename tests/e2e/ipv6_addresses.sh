@@ -5,9 +5,9 @@
 # nobody's, learns the prefix, gives every identity a random address in it
 # after DAD sent from the identity's MAC, adds it as a tagged /128 on lo,
 # holds identities back from the ready queue until then, shows it all in
-# psvctl; a restart after a crash keeps the addresses and removes a stray
-# tagged lo address; SIGTERM removes them all.  (Flows over IPv6 are the
-# dataplane's, tested elsewhere.)
+# psvctl; curl -6 leaves from one of them; a restart after a crash keeps
+# the addresses and removes a stray tagged lo address; SIGTERM removes
+# them all.  (The IPv6 dataplane itself is tested elsewhere.)
 . "$(dirname "$0")/../testbed/prelude.sh" --ipv6 --lease 3600
 PFX=$TB_LAN6_NET:
 
@@ -96,6 +96,14 @@ s = socket.socket(socket.AF_INET6); s.bind((sys.argv[1], 0))' "$a"
 check "the host's own flows do not pick one as their source" \
 	bash -c '! ip -n "$1" -6 route get 2001:db8:3::10 | grep -q "src $2 "' \
 	_ "$TB_HOST" "$a"
+lip=$(tb_host curl -sS -m 5 -o /dev/null -w '%{local_ip}' \
+	"http://[$TB_SRV1_IP6]/")
+echo "#   curl -6 from ${lip:-nowhere}"
+check "curl -6 to srv1 leaves from an identity's IPv6 address (identity.ip6)" \
+	bash -c '[ -n "$1" ] && grep -qxF "$1" <<<"$2"' _ "$lip" "$(ctl_addrs)"
+check "psvctl flows lists it with its IPv6 remote" \
+	holds --arg r "$TB_SRV1_IP6" 'any(.[]; .remote_ip == $r)' \
+	< <(psv_ctl flows --json)
 tb_capture_stop
 
 # What the observer saw of psvd's neighbour discovery.
