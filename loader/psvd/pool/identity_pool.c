@@ -21,7 +21,7 @@ int pool_random_mac(uint8_t mac[6])
 	return 0;
 }
 
-static uint64_t random_below(uint64_t n)
+uint64_t pool_random_below(uint64_t n)
 {
 	uint64_t r = 0;
 
@@ -225,7 +225,7 @@ uint64_t pool_refill(struct identity_pool *pool, uint64_t now_ms)
 		pool->next_acquire_ms = now_ms + 1000;
 		return pool->next_acquire_ms;
 	}
-	pool->next_acquire_ms = now_ms + 1 + random_below(pool->params.pace_ms);
+	pool->next_acquire_ms = now_ms + 1 + pool_random_below(pool->params.pace_ms);
 	return pool_pending(pool) < pool->params.ready ? pool->next_acquire_ms :
 							  UINT64_MAX;
 }
