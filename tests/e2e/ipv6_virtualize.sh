@@ -155,6 +155,13 @@ check "curl -4 http://$SRV2/ (rc $rc, $ip)" [ "$rc $ip" = "0 $SRV2" ]
 # Without psv the host prefers IPv6 for a dual-stack name (RFC 6724): so
 # must it with psv, whose identity addresses it then uses.
 echo "#   getaddrinfo's order: $(tb_host getent ahosts srv2.psv.test | awk '$2 == "STREAM" {print $1}' | paste -sd' ')"
+# (RFC 6724 sorts by the source a connected UDP socket gets: psv binds it
+# to an identity's address, which is deprecated on lo.)
+echo "#   a UDP socket connected to [$TB_SRV2_IP6]:80 gets source $(tb_host /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.connect((sys.argv[1], 80))
+print(s.getsockname()[0])' "$TB_SRV2_IP6" 2>&1), lo has: $(tb_host ip -6 -o addr show dev lo scope global | awk '{print $4, $NF}' | head -n 2 | paste -sd' ')"
 read -r rc ms ip < <(curl_to http://srv2.psv.test/)
 check "curl http://srv2.psv.test/ (A and AAAA) succeeds (rc $rc, $ip, $ms ms)" [ "$rc" = 0 ]
 check "... without waiting for a fallback ($ms ms < 2000)" is "$ms < 2000"
@@ -261,6 +268,9 @@ else
 	not_ok "psvctl lists two identity IPv6 addresses to probe (got '${A6:-}' '${B6:-}')"
 fi
 check "the observer's capture is complete" tb_capture_stop
+# Identities made while the capture ran, up to its end (the ready queue
+# refills): psvctl must list every address the observer saw.
+ids_end=$(psv_ctl identities --json)
 
 # ---- the observer's judgement ------------------------------------------
 HOSTIPS=(--ip "$TB_HOST_IP" --ip "$TB_HOST_IP6" --ip "$TB_HOST_LL6")
@@ -306,7 +316,7 @@ check "identities on the wire: one IPv4 address and one IPv6 address per prefix 
 check "... only dualapp's MAC carried both IPv4 and IPv6 traffic" \
 	holds --arg m "$dual_mac" '[.identities[] | select(.dual_stack) | .mac] == [$m]' <<<"$idv"
 check "psvctl identities lists every IPv6 address the observer saw per MAC" \
-	/usr/bin/python3 - "$idv" "$ids" <<-'EOF'
+	/usr/bin/python3 - "$idv" "$ids_end" <<-'EOF'
 	import json, sys
 	wire, ctl = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 	listed = {(i["mac"], a if isinstance(a, str) else a.get("address"))
