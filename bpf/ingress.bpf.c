@@ -16,6 +16,8 @@
 #include "lib/nat.h"
 #include "lib/flow.h"
 #include "lib/arp.h"
+#include "lib/ipv6.h"
+#include "lib/ndp.h"
 #include "lib/ingress.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -51,6 +53,33 @@ static __always_inline int xdp_strip_priority_tag(struct xdp_md *ctx)
 	return bpf_xdp_adjust_head(ctx, VLAN_HLEN);
 }
 
+/*
+ * The neighbour advertisement is longer than a solicitation without
+ * options and shorter than one with more: the frame is resized to it
+ * first (which moves the packet pointers).
+ */
+static __always_inline int ndp_reply_xdp(struct xdp_md *ctx,
+					 const struct psv_rewrite *rw)
+{
+	int delta = NDP_NA_LEN - (int)bpf_xdp_get_buff_len(ctx);
+
+	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+		return -1;
+	return ndp_reply((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			 rw);
+}
+
+static __always_inline int ndp_reply_tc(struct __sk_buff *skb,
+					const struct psv_rewrite *rw)
+{
+	if (skb->len != NDP_NA_LEN && bpf_skb_change_tail(skb, NDP_NA_LEN, 0))
+		return -1;
+	if (bpf_skb_pull_data(skb, NDP_NA_LEN))
+		return -1;
+	return ndp_reply((void *)(long)skb->data, (void *)(long)skb->data_end,
+			 rw);
+}
+
 /* Multi-buffer aware: only the headers in the linear part are touched. */
 SEC("xdp.frags")
 int psv_ingress_xdp(struct xdp_md *ctx)
@@ -84,7 +113,10 @@ int psv_ingress_xdp(struct xdp_md *ctx)
 		}
 		break;
 	case PSV_REPLY:
-		if (arp_reply((void *)(long)ctx->data,
+		/* ARP or neighbour discovery: the decision's counter says. */
+		if (stat == PSV_STAT_IN_NDP_REPLIED ?
+		    ndp_reply_xdp(ctx, &rw) :
+		    arp_reply((void *)(long)ctx->data,
 			      (void *)(long)ctx->data_end, &rw))
 			stat = PSV_STAT_IN_DROP_PARSE;
 		else
@@ -127,7 +159,9 @@ int psv_ingress_tc(struct __sk_buff *skb)
 			   (void *)(long)skb->data_end, skb->len, &rw);
 	action = nat_verdict_tc(skb, r, &rw, PSV_STAT_IN_DROP_CSUM, &stat);
 	if (reason_what(r) == PSV_REPLY) {
-		if (arp_reply((void *)(long)skb->data,
+		if (stat == PSV_STAT_IN_NDP_REPLIED ?
+		    ndp_reply_tc(skb, &rw) :
+		    arp_reply((void *)(long)skb->data,
 			      (void *)(long)skb->data_end, &rw))
 			stat = PSV_STAT_IN_DROP_PARSE;
 		else	/* out of the device it came in on */
