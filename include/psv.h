@@ -123,6 +123,13 @@ struct psv_identity {
 	 * preferred.  All zero: none yet, IPv6 flows are blocked.
 	 */
 	struct psv_addr6 ip6;
+	/*
+	 * When its lease ends, in seconds of CLOCK_MONOTONIC (the clock of
+	 * bpf_ktime_get_ns and of psvd's timers); 0: no lease (static).
+	 * psvd renews long before; a psvd that died cannot, and the
+	 * dataplane then gives no new flow an identity past its lease.
+	 */
+	__u32 lease_end_s;
 };
 
 /*
@@ -389,7 +396,8 @@ struct psv_sock {
 	X(IN_NDP_REPLIED, "ingress_ndp_replied")			\
 	X(IN_NDP_DAD, "ingress_ndp_dad")				\
 	X(IN_DROP_NDP, "ingress_drop_ndp")				\
-	X(IN_DROP_EXTHDR, "ingress_drop_exthdr")
+	X(IN_DROP_EXTHDR, "ingress_drop_exthdr")			\
+	X(EG_DROP_LEASE_EXPIRED, "egress_drop_lease_expired")
 
 #define PSV_STAT_ENUM(id, name) PSV_STAT_##id,
 enum psv_stat {
@@ -432,7 +440,7 @@ struct psv_event {
 #define PSV_MAP_CONNS6 "psv_conns6"
 
 _Static_assert(sizeof(struct psv_config) == 40, "psv_config layout");
-_Static_assert(sizeof(struct psv_identity) == 28, "psv_identity layout");
+_Static_assert(sizeof(struct psv_identity) == 32, "psv_identity layout");
 _Static_assert(sizeof(struct psv_addr6_owner) == 8, "psv_addr6_owner layout");
 _Static_assert(sizeof(struct psv_group_key) == 28, "psv_group_key layout");
 _Static_assert(sizeof(struct psv_group) == 16, "psv_group layout");
