@@ -17,7 +17,9 @@ ready = 3
 max = 9"
 # A port the host serves on every address: only its own may show it.
 tb_host socat TCP-LISTEN:22,fork,reuseaddr EXEC:/bin/cat &
-tb_host curl -s --limit-rate 100k -o /dev/null "http://$SRV1/big.bin" &
+# iperf3 paced: a rate-limited curl would sit in a zero window, and nginx
+# closes a connection whose window stays shut for 60 s.
+tb_host iperf3 -c "$SRV1" -t 300 -b 2M >/dev/null &
 transfer=$!
 sleep 1
 ids=$(psv_ctl identities --json)
