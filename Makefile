@@ -42,9 +42,10 @@ PSVCTL_SRCS := $(wildcard loader/psvctl/*.c)
 COMMON_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(COMMON_SRCS))
 PSVD_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(PSVD_SRCS))
 PSVCTL_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(PSVCTL_SRCS))
-# What tests, benches and fuzzers build on: every room but the mains.
-LIB_SRCS := $(COMMON_SRCS) $(PSVD_SRCS)
-LIB_OBJS := $(COMMON_OBJS) $(PSVD_OBJS)
+# What tests, benches and fuzzers build on: every room but the mains, and
+# of psvctl its frame classifier (a parser of network input: fuzzed).
+LIB_SRCS := $(COMMON_SRCS) $(PSVD_SRCS) loader/psvctl/audit_frame.c
+LIB_OBJS := $(COMMON_OBJS) $(PSVD_OBJS) $(BUILD)/loader/psvctl/audit_frame.o
 # psvctl: no skeleton, no libxdp, no libelf.
 PSVCTL_LDLIBS := $(shell pkg-config --libs libbpf json-c libmnl)
 # sd_notify, for systemd's Type=notify: psvd's main only.

@@ -161,7 +161,8 @@ static void dns_host_name(struct bytes msg, char *name)
 static void netbios_name(struct bytes b, size_t off, char *name)
 {
 	const uint8_t *enc = span(b, off, 33);
-	size_t n = 0;
+	uint8_t raw[15];
+	size_t n = 0, len = sizeof(raw);
 
 	name[0] = '\0';
 	if (!enc || enc[0] != 32)
@@ -171,10 +172,12 @@ static void netbios_name(struct bytes b, size_t off, char *name)
 
 		if (hi < 0 || hi > 15 || lo < 0 || lo > 15)
 			return;
-		name_put(name, &n, hi << 4 | lo);
+		raw[i] = hi << 4 | lo;
 	}
-	while (n && name[n - 1] == ' ')
-		name[--n] = '\0';
+	while (len && raw[len - 1] == ' ')
+		len--;
+	for (size_t i = 0; i < len; i++)
+		name_put(name, &n, raw[i]);
 }
 
 /* SSDP (HTTP over UDP): its SERVER: or NT: header, which names the device. */
