@@ -611,6 +611,83 @@ static void test_ipv6(void)
 	check_untouched("IPv6", 0);
 }
 
+/* Chatter over IPv6 (fe80::1 to a link-local group, UDP), bare bytes. */
+#define IPV6_CHATTER(group_lo, port)					\
+	{ 0x60, 0, 0, 0, 0, 8, 17, 255,					\
+	  0xfe, 0x80, [23] = 1, 0xff, 0x02, [36] = (group_lo) >> 24,	\
+	  ((group_lo) >> 16) & 0xff, ((group_lo) >> 8) & 0xff,		\
+	  (group_lo) & 0xff, (port) >> 8, (port) & 0xff, (port) >> 8,	\
+	  (port) & 0xff, 0, 8, 0, 0 }
+static const __u8 ipv6_mdns[48] = IPV6_CHATTER(0xfb, 5353);
+static const __u8 ipv6_llmnr[48] = IPV6_CHATTER(0x00010003, 5355);
+static const __u8 ipv6_ssdp[48] = IPV6_CHATTER(0xc, 1900);
+
+/*
+ * chatter = drop: the host's mDNS, LLMNR, NetBIOS and SSDP to their
+ * link-local groups (or the broadcast) are dropped, counted; other
+ * broadcast and multicast, and the same from an identity, pass.
+ */
+static void test_chatter(void)
+{
+	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const __u8 mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
+	const __u64 drop = FX_S(EG_DROP_CHATTER), host = FX_S(EG_PASS_HOST);
+	const struct pkt_frame mdns =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 5353, 5353), mcast,
+		       PKT_IP4(224, 0, 0, 251));
+	const struct pkt_frame nbns =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 137, 137), bcast,
+		       PKT_IP4(255, 255, 255, 255));
+	const struct fx_row rows[] = {
+		FX_ROW("mDNS to 224.0.0.251:5353", mdns, FX_DROP, drop),
+		FX_ROW("LLMNR to 224.0.0.252:5355",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 40000, 5355), mcast,
+			      PKT_IP4(224, 0, 0, 252)), FX_DROP, drop),
+		FX_ROW("SSDP to 239.255.255.250:1900",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 40000, 1900), mcast,
+			      PKT_IP4(239, 255, 255, 250)), FX_DROP, drop),
+		FX_ROW("NetBIOS name service to 255.255.255.255:137", nbns,
+		       FX_DROP, drop),
+		FX_ROW("NetBIOS datagram to the subnet broadcast :138",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 138, 138), bcast,
+			      PKT_IP4(192, 0, 2, 255)), FX_DROP, drop),
+		FX_ROW("mDNS to ff02::fb", ipv6_frame(ipv6_mdns, 48), FX_DROP,
+		       drop),
+		FX_ROW("LLMNR to ff02::1:3", ipv6_frame(ipv6_llmnr, 48),
+		       FX_DROP, drop),
+		FX_ROW("SSDP to ff02::c", ipv6_frame(ipv6_ssdp, 48), FX_DROP,
+		       drop),
+		FX_ROW("UDP 5353 to another multicast group",
+		       pkt_to(mdns, mcast, PKT_IP4(224, 0, 0, 1)), FX_PASS,
+		       host),
+		FX_ROW("another port to 224.0.0.251",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 5353, 9), mcast,
+			      PKT_IP4(224, 0, 0, 251)), FX_PASS, host),
+		FX_ROW("UDP 137 to 255.255.255.255 from a unicast MAC",
+		       pkt_to(nbns, w.gw_mac, PKT_IP4(255, 255, 255, 255)),
+		       FX_PASS, host),
+		FX_ROW("mDNS from an identity's MAC", pkt_from(mdns, w.vmac[0],
+		       w.vip[0]), FX_PASS, 0),
+	};
+	struct pkt_frame cut;
+	struct psv_config c;
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	fx_world_config(&w, &c);
+	c.chatter = PSV_CHATTER_DROP;
+	if (fx_set_config(&fx, &c))
+		return;
+	fx_table(&fx, FX_EGRESS, rows, FX_ROWS(rows), &r);
+	fx_sweep(&fx, FX_EGRESS, &r, "mDNS, every prefix", &mdns, false);
+	/* Its UDP header cut off: not known to be chatter, not passed. */
+	cut = pkt_cut(mdns, 0, 14 + 20 + 4);
+	fx_case(&fx, FX_EGRESS, "mDNS without its whole UDP header", &cut,
+		&(struct fx_expect){ .verdict = FX_DROP,
+				     .moved = FX_S(EG_DROP_PARSE) }, &r);
+	check_untouched("chatter", 0);
+}
+
 /*
  * Frames egress lets pass untouched (each in a fresh state): not unicast
  * IPv4 of the host, or not its own to virtualize.  A fixture table.
@@ -1096,6 +1173,7 @@ int main(void)
 	test_socket_path();
 	test_arp_host();
 	test_ipv6();
+	test_chatter();
 	test_stopping();
 	fx_close(&fx);
 	return check_exit();
