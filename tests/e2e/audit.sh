@@ -9,7 +9,8 @@
 # reports the leak (exit 1), grouped: with psvd stopped (the apps' flows
 # under "other"), with chatter = host (the announcement under "chatter",
 # with the host name found in it) and with ipv6 = host (IPv6 flows under
-# "ipv6", their source holding the MAC as EUI-64).  Each verdict is also
+# "ipv6", their source holding the MAC as EUI-64).  An [app] with
+# granularity host is expected: its flows are under "host_policy".  Each verdict is also
 # held against the observer's capture of the same seconds.
 # A long lease: no DHCP renewal of the host during the test.
 . "$(dirname "$0")/../testbed/prelude.sh" --ipv6 --lease 3600
@@ -138,6 +139,21 @@ check "ipv6 = host: HTTP to srv1 over IPv6 under ipv6, source with the MAC (EUI-
 check "ipv6 = host: neighbour discovery, if any, is expected (ndp)" \
 	holds '[.groups[] | select(.group == "ndp") | .expected] == [true]' \
 	<"$TB_DIR/ipv6.json"
+psv_stop TERM
+
+# An application psv leaves on the host by policy: expected, with why.
+check "psvd starts with curl's flows on the host ([app] granularity host)" \
+	psv_start "$CONF
+[app \"curl\"]
+match = comm=curl
+granularity = host"
+audit hostpol apps
+check "curl on the host: audit exits 0 (rc $AUDIT_RC)" [ "$AUDIT_RC" = 0 ]
+check "curl on the host: its HTTP to srv1 is under host_policy, with the reason" \
+	flows_in hostpol host_policy ".proto == \"tcp\" and .dst == \"$SRV1\" and .dport == 80 and
+		.reason == \"an application with granularity host\""
+check "curl on the host: the other apps still wear identities" \
+	holds '(.identities | length) >= 2' <"$TB_DIR/hostpol.json"
 psv_stop TERM
 
 psv_ctl audit --seconds 0 2>/dev/null
