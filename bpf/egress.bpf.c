@@ -26,6 +26,7 @@
 #include "lib/arp.h"
 #include "lib/ipv6.h"
 #include "lib/ndp.h"
+#include "lib/chatter.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -574,6 +575,8 @@ static __always_inline int egress_decide(struct __sk_buff *skb,
 	eth = pkt_ptr(data, data_end, 0, sizeof(*eth));
 	if (!eth || skb->vlan_present || !mac_eq(eth->h_source, cfg->host_mac))
 		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
+	if (cfg->chatter == PSV_CHATTER_DROP && is_chatter(data, data_end, eth))
+		return PSV_REASON(PSV_DROP, EG_DROP_CHATTER);
 	if (eth->h_proto == bpf_htons(ETH_P_ARP))
 		return eg_arp(cfg, data, data_end, rw);
 	if (eth->h_proto == bpf_htons(ETH_P_IPV6))

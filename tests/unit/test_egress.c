@@ -1018,6 +1018,83 @@ static void test_ipv6_malformed(void)
 		   false);
 }
 
+/* The host's UDP to link-local IPv6 group (ff02::...) on port. */
+static struct pkt_frame chatter6(const char *group, __u16 port)
+{
+	static const __u8 mcast6[6] = { 0x33, 0x33, 0, 0, 0, 0xfb };
+	struct pkt_frame f = host6_frame(PKT_IP_PROTO_UDP, port, port);
+
+	memcpy(f.dst, mcast6, 6);
+	inet_pton(AF_INET6, group, f.ip6.daddr);
+	return f;
+}
+
+/*
+ * chatter = drop: the host's mDNS, LLMNR, NetBIOS and SSDP to their
+ * link-local groups (or the broadcast) are dropped, counted; other
+ * broadcast and multicast, and the same from an identity, pass.
+ */
+static void test_chatter(void)
+{
+	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const __u8 mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
+	const __u64 drop = FX_S(EG_DROP_CHATTER), host = FX_S(EG_PASS_HOST);
+	const struct pkt_frame mdns =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 5353, 5353), mcast,
+		       PKT_IP4(224, 0, 0, 251));
+	const struct pkt_frame nbns =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 137, 137), bcast,
+		       PKT_IP4(255, 255, 255, 255));
+	const struct fx_row rows[] = {
+		FX_ROW("mDNS to 224.0.0.251:5353", mdns, FX_DROP, drop),
+		FX_ROW("LLMNR to 224.0.0.252:5355",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 40000, 5355), mcast,
+			      PKT_IP4(224, 0, 0, 252)), FX_DROP, drop),
+		FX_ROW("SSDP to 239.255.255.250:1900",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 40000, 1900), mcast,
+			      PKT_IP4(239, 255, 255, 250)), FX_DROP, drop),
+		FX_ROW("NetBIOS name service to 255.255.255.255:137", nbns,
+		       FX_DROP, drop),
+		FX_ROW("NetBIOS datagram to the subnet broadcast :138",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 138, 138), bcast,
+			      PKT_IP4(192, 0, 2, 255)), FX_DROP, drop),
+		FX_ROW("mDNS to ff02::fb", chatter6("ff02::fb", 5353), FX_DROP,
+		       drop),
+		FX_ROW("LLMNR to ff02::1:3", chatter6("ff02::1:3", 5355),
+		       FX_DROP, drop),
+		FX_ROW("SSDP to ff02::c", chatter6("ff02::c", 1900), FX_DROP,
+		       drop),
+		FX_ROW("UDP 5353 to another multicast group",
+		       pkt_to(mdns, mcast, PKT_IP4(224, 0, 0, 1)), FX_PASS,
+		       host),
+		FX_ROW("another port to 224.0.0.251",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 5353, 9), mcast,
+			      PKT_IP4(224, 0, 0, 251)), FX_PASS, host),
+		FX_ROW("UDP 137 to 255.255.255.255 from a unicast MAC",
+		       pkt_to(nbns, w.gw_mac, PKT_IP4(255, 255, 255, 255)),
+		       FX_PASS, host),
+		FX_ROW("mDNS from an identity's MAC", pkt_from(mdns, w.vmac[0],
+		       w.vip[0]), FX_PASS, 0),
+	};
+	struct pkt_frame cut;
+	struct psv_config c;
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	fx_world_config(&w, &c);
+	c.chatter = PSV_CHATTER_DROP;
+	if (fx_set_config(&fx, &c))
+		return;
+	fx_table(&fx, FX_EGRESS, rows, FX_ROWS(rows), &r);
+	fx_sweep(&fx, FX_EGRESS, &r, "mDNS, every prefix", &mdns, false);
+	/* Its UDP header cut off: not known to be chatter, not passed. */
+	cut = pkt_cut(mdns, 0, 14 + 20 + 4);
+	fx_case(&fx, FX_EGRESS, "mDNS without its whole UDP header", &cut,
+		&(struct fx_expect){ .verdict = FX_DROP,
+				     .moved = FX_S(EG_DROP_PARSE) }, &r);
+	check_untouched("chatter", 0);
+}
+
 /*
  * Frames egress lets pass untouched (each in a fresh state): not unicast
  * IPv4 of the host, or not its own to virtualize.  A fixture table.
@@ -1504,6 +1581,7 @@ int main(void)
 	test_ipv6_host();
 	test_ipv6_nat();
 	test_ipv6_malformed();
+	test_chatter();
 	test_stopping();
 	fx_close(&fx);
 	return check_exit();
