@@ -801,7 +801,15 @@ static void test_ipv6_host(void)
 		"the host's solicitation, no identity ready or reused", &ns,
 		&ns_dropped, &r);
 
+	/* ipv6 = block: no virtualized IPv6 flow it could serve. */
 	c.reuse_vip = 0;
+	c.ipv6 = PSV_IPV6_BLOCK;
+	if (fx_set_config(&fx, &c))
+		return;
+	e = (struct fx_expect){ .verdict = FX_PASS, .moved = host };
+	fx_case(&fx, FX_EGRESS, "the host's solicitation with ipv6 = block",
+		&ns, &e, &r);
+	c.ipv6 = PSV_IPV6_VIRTUALIZE;
 	c.granularity = PSV_GRAN_HOST;
 	if (fx_set_config(&fx, &c))
 		return;
