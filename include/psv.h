@@ -338,10 +338,10 @@ struct psv_sock {
 };
 
 /*
- * Socket path (cgroup connect4/sendmsg4): a socket gets its identity's
- * address, so the kernel picks ports, ISN, timestamps and IP IDs for
- * that address.  What cannot be bound is translated at egress (NAT
- * fallback); every outcome is a counter below.
+ * Socket path (cgroup connect4/sendmsg4, connect6/sendmsg6): a socket
+ * gets its identity's address, so the kernel picks ports, ISN,
+ * timestamps and IP IDs for that address.  What cannot be bound is
+ * translated at egress (NAT fallback); every outcome is a counter below.
  */
 
 /*
