@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# IPv6 "block", psv's default while identities have no IPv6 address: on a
+# IPv6 "block" ([policy] ipv6 = block; virtualize, the default, blocks the
+# same way only while an identity has no IPv6 address yet): on a
 # dual-stack LAN (tb_up --ipv6, the host has a SLAAC address) a virtualized
 # IPv6 socket is refused at connect()/sendmsg() at once (EPERM), so
 # applications fall back to IPv4 (Happy Eyeballs) and go out virtualized;
@@ -21,7 +22,8 @@ static = 192.0.2.200-192.0.2.249
 ready = 4
 max = 20
 [policy]
-default = flow"
+default = flow
+ipv6 = block"
 
 # curl_to ARGS...: prints "rc ms remote_ip" and curl's error on stderr.
 curl_to() {
@@ -43,7 +45,7 @@ check "without psv: curl srv1.psv.test (A and AAAA) prefers IPv6 (rc $rc, $ip)" 
 	[ "$rc $ip" = "0 $TB_SRV1_IP6" ]
 
 tb_capture_start
-check "psvd starts with the default IPv6 policy (no ipv6 key)" psv_start "$CONF"
+check "psvd starts with [policy] ipv6 = block" psv_start "$CONF"
 # Debian's default SLAAC address (the testbed keeps it) contains the MAC.
 check "psvctl status says the host's own IPv6 address contains its MAC" \
 	holds '.psvd.host_ipv6_eui64 > 0' < <(psv_ctl status --json)
@@ -112,8 +114,7 @@ check "psvd exits 0 on SIGTERM" [ "$PSV_RC" = 0 ]
 
 # The explicit opt-out: IPv6 untouched.  Checked only with a psvd that
 # runs (else a test without psv would pass them).
-if psv_start "$CONF
-ipv6 = host"; then
+if psv_start "${CONF/ipv6 = block/ipv6 = host}"; then
 	ok "psvd starts with [policy] ipv6 = host"
 	read -r rc ms ip < <(curl_to -6 "http://[$TB_SRV1_IP6]/")
 	check "ipv6 = host: curl -6 reaches srv1 over IPv6 (rc $rc, $ip)" \
