@@ -79,7 +79,7 @@ static __always_inline int eg_new_conn(struct __sk_buff *skb,
 	if (cfg->stopping)
 		return PSV_REASON(PSV_DROP, EG_DROP_STOPPING);
 	c.app = s ? s->app : 0;
-	err = group_identity(cfg, &c.group, &vip);
+	err = group_identity(cfg, s, &f, &c.group, &vip);
 	if (err)
 		return err;
 	c.vip = vip;

@@ -144,7 +144,7 @@ void psv_conf_defaults(struct psv_conf *conf)
 	conf->idle_retire = 300;
 	conf->pace_ms = 1000;
 	conf->granularity = PSV_GRAN_FLOW;
-	conf->on_exhausted = PSV_EXHAUSTED_DROP;
+	conf->on_exhausted = PSV_EXHAUSTED_LINK;
 	conf->ingress = PSV_INGRESS_AUTO;
 	conf->max_flows = PSV_MAX_CONNS;
 	conf->probe = true;

@@ -131,14 +131,16 @@ static int set_bpf_config(struct psvd *d, bool stopping)
 }
 
 /*
- * The identity egress falls back on under on_exhausted = reuse: the least
- * recently used one in use.  Chosen whatever the mode, so a reload that
- * switches to reuse finds one; written only under reuse.
+ * The identity egress falls back on under on_exhausted = reuse, and last
+ * under link: the least recently used one in use.  Chosen whatever the
+ * mode, so a reload that switches to reuse or link finds one; written
+ * only under those.
  */
 static void update_reuse_vip(struct psvd *d)
 {
 	d->reuse_vip = pool_least_recent(&d->pool);
-	if (d->conf.on_exhausted != PSV_EXHAUSTED_REUSE)
+	if (d->conf.on_exhausted != PSV_EXHAUSTED_REUSE &&
+	    d->conf.on_exhausted != PSV_EXHAUSTED_LINK)
 		return;
 	set_bpf_config(d, false);
 }

@@ -63,7 +63,7 @@ struct pool_io {
 	/* psv_ready: append ip; take ip out (the others keep their order). */
 	int (*ready_push)(void *ctx, uint32_t ip);
 	void (*ready_remove)(void *ctx, uint32_t ip);
-	/* psv_groups: delete the groups leading to ip. */
+	/* psv_groups and psv_links: delete the entries leading to ip. */
 	void (*groups_drop)(void *ctx, uint32_t ip);
 	/* ip as a local route (logged); its removal. */
 	int (*route_add)(void *ctx, uint32_t ip);
