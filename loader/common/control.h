@@ -6,6 +6,10 @@
  * writes one line, "leases", and reads one JSON document:
  *   {"pid":N,"started":UNIX,"source":"dhcp|static",
  *    "leases":[{"ipv4":"A.B.C.D","lease_expires":UNIX|null,"server":..}],
+ *    "supply":{"ready_target":N,"ready_floor":N,"demand_per_s":X,
+ *              "leases_held":N,"lease_budget":N,
+ *              "leases_acquired_last_hour":N,
+ *              "leases_released_last_hour":N},
  *    "counters":{"NAME":N,...}}
  */
 #ifndef PSV_CONTROL_H
@@ -45,6 +49,16 @@ struct control_counter {
 	uint64_t value;
 };
 
+/* The pool's supply of identities (psv.conf(5), SUPPLY). */
+struct control_supply {
+	unsigned int ready_target;	/* what the pool keeps ready now */
+	unsigned int ready_floor;	/* pool.ready */
+	double demand_per_s;		/* recent new groups per second */
+	unsigned int leases_held;
+	unsigned int lease_budget;	/* pool.max */
+	uint32_t acquired_hour, released_hour;
+};
+
 struct control_status {
 	pid_t pid;
 	time_t started;
@@ -52,6 +66,7 @@ struct control_status {
 	int host_eui64;		/* the host's IPv6 addresses with its MAC */
 	const struct control_lease *leases;
 	size_t n_leases;
+	struct control_supply supply;
 	const struct control_counter *counters;
 	size_t n_counters;
 };

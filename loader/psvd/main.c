@@ -214,6 +214,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 		pool_identity_taken(&d->pool, ev->vip);
 		break;
 	case PSV_EV_POOL_EMPTY:
+		pool_exhausted(&d->pool);
 		/* Once a second at most: a flood of new flows must not
 		 * become a flood of log lines. */
 		if (now - d->pool_empty_logged_ms >= 1000) {
@@ -257,6 +258,22 @@ static size_t daemon_counters(struct psvd *d, struct control_counter *c)
 
 #define DAEMON_COUNTERS 16
 
+/* What psvctl status says of the pool's supply. */
+static void pool_supply(struct psvd *d, struct control_supply *s)
+{
+	uint64_t now = clock_now_ms();
+
+	*s = (struct control_supply){
+		.ready_target = pool_ready_target(&d->pool, now),
+		.ready_floor = d->pool.params.ready,
+		.demand_per_s = demand_rate(&d->pool.demand, now),
+		.leases_held = pool_leases_held(&d->pool),
+		.lease_budget = d->pool.params.max,
+	};
+	lease_count_hour(&d->pool.leases, now, &s->acquired_hour,
+			 &s->released_hour);
+}
+
 static char *control_reply(void *ctx, const char *command)
 {
 	struct psvd *d = ctx;
@@ -286,6 +303,7 @@ static char *control_reply(void *ctx, const char *command)
 		st.n_leases++;
 	}
 	st.leases = leases;
+	pool_supply(d, &st.supply);
 	st.n_counters = daemon_counters(d, counters);
 	out = control_reply_status(&st);
 	free(leases);

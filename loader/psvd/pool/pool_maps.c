@@ -8,6 +8,7 @@
 #include "psvd/pool/pool_maps.h"
 #include "psvd/dataplane.h"
 #include "psvd/local_routes.h"
+#include "common/clock.h"
 #include "common/map_walk.h"
 #include "common/sockets.h"
 
@@ -108,6 +109,12 @@ static void route_del(void *ctx, uint32_t ip)
 	local_route_del(ip);
 }
 
+static uint64_t now_ms(void *ctx)
+{
+	(void)ctx;
+	return clock_now_ms();
+}
+
 static int destroy_if_on(void *ctx, const struct inet4_sock *s)
 {
 	if (s->laddr == *(const uint32_t *)ctx)
@@ -133,6 +140,7 @@ void pool_maps_io(struct pool_io *io, struct dataplane *dp)
 		.route_add = route_add,
 		.route_del = route_del,
 		.sockets_end = sockets_end,
+		.now_ms = now_ms,
 		.ctx = dp,
 	};
 }
