@@ -15,30 +15,11 @@
 # identities per page.  Prints the identities, new groups, linked groups
 # and leases of each load.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
+# shellcheck source=tests/testbed/chromium.sh
+. tests/testbed/chromium.sh
 
 SERVERS=$((TB_WEB_N + 1))
 GW=$TB_LAN_NET.1
-# One page of a browser that talks to nothing but the page: no background
-# networking, no first-run or update traffic, a profile of its own.
-browse() {
-	local out=$1 profile
-	profile=$(mktemp -d "$TB_DIR/chromium.XXXXXX") || return 1
-	tb_host timeout 60 chromium --headless=new --no-sandbox --dump-dom \
-		--disable-background-networking --no-first-run \
-		--no-default-browser-check --disable-component-update \
-		--disable-sync --disable-gpu --disable-extensions \
-		--disable-default-apps --disable-domain-reliability \
-		--disable-features=OptimizationHints,MediaRouter,Translate,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater \
-		--user-data-dir="$profile" \
-		http://srv1.psv.test/page.html >"$out" 2>"$out.log"
-	local rc=$?
-	rm -rf "$profile"
-	return $rc
-}
-
-# The count the page's script wrote, from the DOM.
-dom_count() { sed -n "s/.*<p id=\"$2\">$2 \([0-9]*\)<.*/\1/p" "$1"; }
-
 counter() { psv_ctl stats --json | jq ".$1"; }
 
 # Waits until the pool holds its ready target (at most 40 s).
@@ -59,12 +40,12 @@ page() {
 	g0=$(counter egress_new_group) l0=$(counter linked_by_exhaustion)
 	a0=$(psv_ctl status --json | jq '.psvd.supply.leases_acquired_last_hour')
 	tb_capture_start || return 1
-	check "$src page $n: chromium loads the page" browse "$dom"
+	check "$src page $n: chromium loads the page" tb_browse "$dom"
 	check "$src page $n: the observer's capture is complete" tb_capture_stop
 	check "$src page $n: every image loaded (36 of 36)" \
-		[ "$(dom_count "$dom" loaded)" = 36 ]
-	echo "#   $src page $n: DOM says loaded $(dom_count "$dom" loaded)," \
-		"failed $(dom_count "$dom" failed)"
+		[ "$(tb_page_count "$dom" loaded)" = 36 ]
+	echo "#   $src page $n: DOM says loaded $(tb_page_count "$dom" loaded)," \
+		"failed $(tb_page_count "$dom" failed), in $(tb_page_count "$dom" load_ms) ms"
 	check_no_leak "$src page $n: no frame with the real MAC or IP (DHCP aside)" \
 		--no-dhcp
 	flows=$("$OBS" flows "$TB_PCAP" --json)

@@ -483,7 +483,9 @@ tb__web_conf() {
 }
 
 # srv1's /page.html: three images from each web server; when the page has
-# loaded, a script writes how many arrived into <p id="loaded">.
+# loaded, a script writes how many arrived into <p id="loaded">, how many
+# did not into <p id="failed">, and the ms from navigation to the load
+# event into <p id="load_ms">.
 tb__web_page() {
 	local i j
 	cat <<-'EOF'
@@ -497,7 +499,7 @@ tb__web_page() {
 		done
 	done
 	cat <<-'EOF'
-	<p id="loaded">none</p><p id="failed">none</p>
+	<p id="loaded">none</p><p id="failed">none</p><p id="load_ms">none</p>
 	<script>
 	window.addEventListener("load", function () {
 		var ok = 0, bad = 0;
@@ -505,6 +507,8 @@ tb__web_page() {
 			if (im.complete && im.naturalWidth > 0) ok++; else bad++;
 		document.getElementById("loaded").textContent = "loaded " + ok;
 		document.getElementById("failed").textContent = "failed " + bad;
+		document.getElementById("load_ms").textContent =
+			"load_ms " + Math.round(performance.now());
 	});
 	</script>
 	</body></html>
