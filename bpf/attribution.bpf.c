@@ -247,39 +247,60 @@ static __always_inline int route_check(const struct psv_config *cfg,
 }
 
 /*
- * The identity a new flow of the socket to ctx's destination wears, in
- * *vip, with its group in *gk; else a reason.  A socket with a source of
- * its own (own_source: bind(), IP_PKTINFO) keeps it: rebinding is not
- * possible, and the NAT fallback translates it.
+ * The same for IPv6: link-local and multicast destinations (see
+ * ipv6_not_virtualized), the identities' own addresses and routes
+ * through other interfaces keep the kernel's choice.
+ */
+static __always_inline int route_check6(const __be32 daddr[4])
+{
+	struct psv_route6_key k = { .prefixlen = 128 };
+	__u8 *via;
+
+	__builtin_memcpy(&k.addr, daddr, sizeof(k.addr));
+	if (ipv6_not_virtualized(daddr) ||
+	    bpf_map_lookup_elem(&psv_addrs6, &k.addr))
+		return PSV_REASON(PSV_PASS, SK_UNBOUND_LOCAL);
+	via = bpf_map_lookup_elem(&psv_routes6, &k);
+	if (!via || *via != PSV_ROUTE_IFACE)
+		return PSV_REASON(PSV_PASS, SK_UNBOUND_ROUTE);
+	return 0;
+}
+
+/*
+ * The identity a new flow f of the socket (its destination filled in,
+ * the rest from ctx) wears, in *vip, with its group in *gk; else a
+ * reason.  A socket with a source of its own (own_source: bind(),
+ * IP_PKTINFO) keeps it: rebinding is not possible, and the NAT fallback
+ * translates it.
  */
 static __always_inline int sock_identity(struct bpf_sock_addr *ctx,
 					 const struct psv_config *cfg,
-					 bool own_source, __be32 daddr,
+					 bool own_source,
+					 struct psv_new_flow *f,
 					 struct psv_group_key *gk, __be32 *vip)
 {
 	struct bpf_sock *sk = ctx->sk;
-	struct psv_new_flow f = {
-		.daddr = daddr, .dport = (__be16)ctx->user_port,
-		.uid = (__u32)bpf_get_current_uid_gid(),
-		.proto = ctx->protocol,
-	};
 	const struct psv_sock *s;
 	int err;
 
 	if (!sk)
 		return PSV_REASON(PSV_PASS, SK_BIND_FAILED);
+	f->dport = (__be16)ctx->user_port;
+	f->uid = (__u32)bpf_get_current_uid_gid();
+	f->proto = ctx->protocol;
 	s = sock_get(sk, cfg);
-	if (own_source || (f.proto != IPPROTO_TCP && f.proto != IPPROTO_UDP &&
-			   f.proto != IPPROTO_ICMP))
+	if (own_source || (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP &&
+			   f->proto != IPPROTO_ICMP &&
+			   f->proto != IPPROTO_ICMPV6))
 		return PSV_REASON(PSV_PASS, SK_UNBOUND_PORT);
 	/* connect4 runs before autobind: a UDP socket may have no port. */
-	f.sport = bpf_htons(sk->src_port);
-	err = route_check(cfg, f.daddr);
+	f->sport = bpf_htons(sk->src_port);
+	err = f->ipv6 ? route_check6(f->daddr6) : route_check(cfg, f->daddr);
 	if (err)
 		return err;
-	if (group_key(cfg, s, &f, gk) == PSV_GRAN_HOST)
+	if (group_key(cfg, s, f, gk) == PSV_GRAN_HOST)
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
-	return group_identity(cfg, s, &f, gk, vip);
+	return group_identity(cfg, s, f, gk, vip);
 }
 
 /*
@@ -301,14 +322,16 @@ int psv_connect4(struct bpf_sock_addr *ctx)
 	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct bpf_sock *sk = ctx->sk;
+	struct psv_new_flow f = {};
 	struct psv_group_key gk;
 	__be32 vip;
 	int err;
 
 	if (!cfg || !sk)
 		return SK_ALLOW;
-	err = sock_identity(ctx, cfg, sk->src_ip4 || sk->src_port,
-			    ctx->user_ip4, &gk, &vip);
+	f.daddr = ctx->user_ip4;
+	err = sock_identity(ctx, cfg, sk->src_ip4 || sk->src_port, &f, &gk,
+			    &vip);
 	if (err) {
 		sock_count(err);
 		return SK_ALLOW;
@@ -332,6 +355,7 @@ int psv_sendmsg4(struct bpf_sock_addr *ctx)
 {
 	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
 	struct bpf_sock *sk = ctx->sk;
+	struct psv_new_flow f = {};
 	const struct psv_sock *s;
 	struct psv_group_key gk;
 	struct psv_conn_key k;
@@ -340,8 +364,9 @@ int psv_sendmsg4(struct bpf_sock_addr *ctx)
 
 	if (!cfg || !sk)
 		return SK_ALLOW;
-	err = sock_identity(ctx, cfg, ctx->msg_src_ip4 || sk->src_ip4,
-			    ctx->user_ip4, &gk, &vip);
+	f.daddr = ctx->user_ip4;
+	err = sock_identity(ctx, cfg, ctx->msg_src_ip4 || sk->src_ip4, &f, &gk,
+			    &vip);
 	if (err) {
 		sock_count(err);
 		return SK_ALLOW;
@@ -357,6 +382,12 @@ int psv_sendmsg4(struct bpf_sock_addr *ctx)
 	return SK_ALLOW;
 }
 
+static __always_inline bool sock_has_source6(const struct bpf_sock *sk)
+{
+	return sk->src_ip6[0] || sk->src_ip6[1] || sk->src_ip6[2] ||
+	       sk->src_ip6[3];
+}
+
 /*
  * A dual-stack (AF_INET6) socket connecting to an IPv4-mapped address
  * takes the IPv4 path inside the kernel, past connect4: it is bound to
@@ -368,14 +399,14 @@ static __always_inline int connect_mapped(struct bpf_sock_addr *ctx,
 {
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 	struct bpf_sock *sk = ctx->sk;
+	struct psv_new_flow f = {};
 	struct psv_group_key gk;
 	__be32 vip;
 	int err;
 
-	err = sock_identity(ctx, cfg,
-			    sk->src_ip6[0] || sk->src_ip6[1] || sk->src_ip6[2] ||
-			    sk->src_ip6[3] || sk->src_port,
-			    ctx->user_ip6[3], &gk, &vip);
+	f.daddr = ctx->user_ip6[3];
+	err = sock_identity(ctx, cfg, sock_has_source6(sk) || sk->src_port, &f,
+			    &gk, &vip);
 	if (err) {
 		sock_count(err);
 		return SK_ALLOW;
@@ -390,50 +421,140 @@ static __always_inline int connect_mapped(struct bpf_sock_addr *ctx,
 }
 
 /*
- * IPv6: identities have no IPv6 addresses yet.  A virtualized socket is
- * refused at once, so the application falls back to IPv4 (Happy
- * Eyeballs) instead of waiting for a SYN egress drops; what stays on the
- * host (loopback, multicast, IPv4-mapped, policy host) goes on.
+ * IPv6 (enum psv_ipv6): the identity of a new flow to ctx's destination,
+ * whose IPv6 address goes into *ip6; else a reason.  A flow that would
+ * be virtualized but cannot have an identity's IPv6 address (ipv6 =
+ * block, the identity has none yet, no identity at all) is refused
+ * (SK_REFUSE below): never the host's address, and the application
+ * falls back to IPv4 at once (Happy Eyeballs) instead of waiting for a
+ * SYN egress drops.  Counted here: egress never sees the flow.
  */
-static __always_inline int ipv6_decide(struct bpf_sock_addr *ctx,
-				       const struct psv_config *cfg)
+static __always_inline int sock_identity6(struct bpf_sock_addr *ctx,
+					  const struct psv_config *cfg,
+					  bool own_source,
+					  struct psv_group_key *gk, __be32 *vip,
+					  struct psv_addr6 *ip6)
 {
-	const struct psv_sock *s;
-	__u32 daddr[4];
+	struct psv_new_flow f = { .ipv6 = 1 };
+	const struct psv_identity *id;
+	int err;
 
 	if (cfg->ipv6 == PSV_IPV6_HOST)
-		return SK_ALLOW;
-	daddr[0] = ctx->user_ip6[0];
-	daddr[1] = ctx->user_ip6[1];
-	daddr[2] = ctx->user_ip6[2];
-	daddr[3] = ctx->user_ip6[3];
-	s = sock_get(ctx->sk, cfg);
-	if (ipv6_not_virtualized(daddr) ||
-	    (s ? s->granularity : cfg->granularity) == PSV_GRAN_HOST)
-		return SK_ALLOW;
-	stat_inc(PSV_STAT_SK_IPV6_REFUSED);
-	return SK_REFUSE;
+		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
+	f.daddr6[0] = ctx->user_ip6[0];
+	f.daddr6[1] = ctx->user_ip6[1];
+	f.daddr6[2] = ctx->user_ip6[2];
+	f.daddr6[3] = ctx->user_ip6[3];
+	if (cfg->ipv6 == PSV_IPV6_BLOCK && !own_source) {
+		/* Blocked unless it stays on the host: no identity taken. */
+		err = route_check6(f.daddr6);
+		if (err)
+			return err;
+		if (group_key(cfg, sock_get(ctx->sk, cfg), &f, gk) ==
+		    PSV_GRAN_HOST)
+			return PSV_REASON(PSV_PASS, EG_PASS_HOST);
+		return PSV_REASON(PSV_DROP, SK_IPV6_REFUSED);
+	}
+	err = sock_identity(ctx, cfg, own_source, &f, gk, vip);
+	if (err)
+		return err;
+	id = bpf_map_lookup_elem(&psv_identities, vip);
+	if (!id || addr6_is_zero(&id->ip6))
+		return PSV_REASON(PSV_DROP, SK_IPV6_NO_ADDR);
+	*ip6 = id->ip6;
+	return 0;
 }
 
+/*
+ * The verdict for an IPv6 socket whose flow got no identity address:
+ * what stays on the host goes on (loopback, link-local, multicast,
+ * policy host, the NAT fallback for a socket with its own source),
+ * counted as for IPv4; a refusal is counted by its reason.
+ */
+static __always_inline int sock_verdict6(int err)
+{
+	if (reason_what(err) == PSV_DROP) {
+		stat_inc(reason_stat(err));
+		return SK_REFUSE;
+	}
+	sock_count(err);
+	return SK_ALLOW;
+}
+
+/*
+ * connect6: bound to the identity's IPv6 address, port 0, as connect4
+ * does with its IPv4 address.  IPv4-mapped destinations take the IPv4
+ * path (connect_mapped).
+ */
 SEC("cgroup/connect6")
 int psv_connect6(struct bpf_sock_addr *ctx)
 {
 	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	struct bpf_sock *sk = ctx->sk;
+	struct psv_group_key gk;
+	struct psv_addr6 ip6;
+	__be32 vip;
+	int err;
 
-	if (!cfg || !ctx->sk)
+	if (!cfg || !sk)
 		return SK_ALLOW;
 	if (!ctx->user_ip6[0] && !ctx->user_ip6[1] &&
 	    ctx->user_ip6[2] == bpf_htonl(0xffff))
 		return connect_mapped(ctx, cfg);
-	return ipv6_decide(ctx, cfg);
+	err = sock_identity6(ctx, cfg, sock_has_source6(sk) || sk->src_port,
+			     &gk, &vip, &ip6);
+	if (err)
+		return sock_verdict6(err);
+	__builtin_memcpy(&sin6.sin6_addr, &ip6, sizeof(ip6));
+	if (bpf_bind(ctx, (struct sockaddr *)&sin6, sizeof(sin6)))
+		stat_inc(PSV_STAT_SK_BIND_FAILED);
+	else
+		stat_inc(PSV_STAT_SK_BOUND);
+	return SK_ALLOW;
 }
 
+/*
+ * Unconnected IPv6 datagrams, as sendmsg4: this one leaves from the
+ * identity's IPv6 address, and a UDP flow is noted in psv_conns6 so its
+ * replies reach the socket.
+ */
 SEC("cgroup/sendmsg6")
 int psv_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	const struct psv_config *cfg = config_here(bpf_get_netns_cookie(ctx));
+	struct bpf_sock *sk = ctx->sk;
+	const struct psv_sock *s;
+	struct psv_group_key gk;
+	struct psv_conn6_key k;
+	struct psv_addr6 ip6, raddr;
+	__be32 vip;
+	int err;
 
-	return cfg && ctx->sk ? ipv6_decide(ctx, cfg) : SK_ALLOW;
+	if (!cfg || !sk)
+		return SK_ALLOW;
+	err = sock_identity6(ctx, cfg,
+			     ctx->msg_src_ip6[0] || ctx->msg_src_ip6[1] ||
+			     ctx->msg_src_ip6[2] || ctx->msg_src_ip6[3] ||
+			     sock_has_source6(sk), &gk, &vip, &ip6);
+	if (err)
+		return sock_verdict6(err);
+	ctx->msg_src_ip6[0] = ip6.a[0];
+	ctx->msg_src_ip6[1] = ip6.a[1];
+	ctx->msg_src_ip6[2] = ip6.a[2];
+	ctx->msg_src_ip6[3] = ip6.a[3];
+	if (ctx->protocol == IPPROTO_UDP) {
+		s = bpf_sk_storage_get(&psv_sockets, sk, NULL, 0);
+		raddr.a[0] = ctx->user_ip6[0];
+		raddr.a[1] = ctx->user_ip6[1];
+		raddr.a[2] = ctx->user_ip6[2];
+		raddr.a[3] = ctx->user_ip6[3];
+		conn6_key_fill(&k, IPPROTO_UDP, &raddr, bpf_htons(sk->src_port),
+			       (__be16)ctx->user_port);
+		conn6_note_bound(&k, vip, &gk, s ? s->app : 0);
+	}
+	stat_inc(PSV_STAT_SK_SRC_SET);
+	return SK_ALLOW;
 }
 
 SEC("cgroup/sock_release")

@@ -25,6 +25,7 @@
 #include "lib/group.h"
 #include "lib/arp.h"
 #include "lib/ipv6.h"
+#include "lib/ndp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -282,22 +283,141 @@ static __always_inline int eg_arp(const struct psv_config *cfg, void *data,
 }
 
 /*
- * IPv6 from the host: identities have no IPv6 addresses yet, so only
- * what is the host's own leaves (policy host, ipv6 = host, its neighbour
- * discovery and MLD, connections older than psv); a virtualized flow's
- * frame is dropped (connect6/sendmsg6 refuse most before they start).
+ * The socket path for IPv6: the kernel sent this from an identity's
+ * IPv6 address, so only the MAC is the host's.  An echo request is
+ * noted as for IPv4; the kernel's neighbour discovery in the address's
+ * name gets the identity's MAC in its link-layer address option too.
+ */
+static __always_inline int eg_from_identity6(struct __sk_buff *skb,
+					     void *data, void *data_end,
+					     const struct psv_pkt6 *p6,
+					     bool parsed, __be32 vip,
+					     struct psv_rewrite *rw)
+{
+	const struct psv_identity *id = bpf_map_lookup_elem(&psv_identities,
+							    &vip);
+	const struct psv_pkt *p = &p6->p;
+	const struct psv_sock *s;
+	struct psv_conn6_key k;
+
+	if (!id || id->state == PSV_ID_RETIRED)
+		return PSV_REASON(PSV_DROP, EG_DROP_NO_IDENTITY);
+	nat_prepare_mac(rw, ETH_ALEN, id->mac);
+	if (!parsed || p->proto != IPPROTO_ICMPV6 || p->frag == PSV_FRAG_LATER)
+		return PSV_REASON(PSV_REWRITE, EG_IDENTITY_MAC);
+	if (p->icmp_type == ICMPV6_ECHO_REQUEST) {
+		s = eg_sock(skb);
+		conn6_key_egress(&k, p, &p6->daddr);
+		conn6_note_bound(&k, vip, NULL, s ? s->app : 0);
+	}
+	if (p->icmp_type != ICMPV6_NEIGH_SOLICIT &&
+	    p->icmp_type != ICMPV6_NEIGH_ADVERT)
+		return PSV_REASON(PSV_REWRITE, EG_IDENTITY_MAC);
+	if (ndp_prepare_lladdr(data, data_end, p, id->mac, rw))
+		return PSV_REASON(PSV_DROP, EG_DROP_NDP);
+	return PSV_REASON(PSV_REWRITE, EG_NDP_IDENTITY);
+}
+
+/*
+ * The identity the host's neighbour solicitations go out as: the ready
+ * queue's head, else the one psvd reuses, if it has an IPv6 address.
+ */
+static __always_inline const struct psv_identity *
+ndp_identity(const struct psv_config *cfg)
+{
+	const struct psv_identity *id;
+	__be32 vip;
+
+	if (!bpf_map_peek_elem(&psv_ready, &vip)) {
+		id = bpf_map_lookup_elem(&psv_identities, &vip);
+		if (id && id->state != PSV_ID_RETIRED &&
+		    !addr6_is_zero(&id->ip6))
+			return id;
+	}
+	vip = cfg->reuse_vip;
+	id = vip ? bpf_map_lookup_elem(&psv_identities, &vip) : NULL;
+	if (id && id->state != PSV_ID_RETIRED && !addr6_is_zero(&id->ip6))
+		return id;
+	return NULL;
+}
+
+/*
+ * The host's own neighbour discovery and MLD.  What is the host's
+ * presence on the link leaves as the host: its router solicitations,
+ * MLD reports, the advertisements it answers for its own addresses
+ * (and redirects, router advertisements of a routing host), and the
+ * solicitations of its DAD (unspecified source).  A solicitation from
+ * one of its addresses resolves or probes a neighbour (the gateway, an
+ * on-link peer) for whatever flow needs it, a virtualized one included
+ * (the kernel solicits from the host's link-local address even for a
+ * bound socket's packet: identity addresses live on lo).  As the
+ * host's ARP requests (eg_arp_host), it goes out in the name of the
+ * identity the next new flow takes: source address, MAC and source
+ * link-layer address option; the advertisement comes back to that
+ * identity and ingress hands it to the kernel, which learns the
+ * neighbour all the same.  With no such identity it is dropped and the
+ * kernel asks again.
+ */
+static __always_inline int eg_ndp_host(const struct psv_config *cfg,
+				       void *data, void *data_end,
+				       const struct psv_pkt6 *p6,
+				       struct psv_rewrite *rw)
+{
+	const struct psv_identity *id;
+
+	if (p6->p.icmp_type != ICMPV6_NEIGH_SOLICIT ||
+	    addr6_is_zero(&p6->saddr))
+		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
+	id = ndp_identity(cfg);
+	if (!id)
+		return PSV_REASON(PSV_DROP, EG_DROP_NDP);
+	nat_prepare6(rw, &p6->p, ETH_ALEN, id->mac, IPV6_SADDR_OFF,
+		     &p6->saddr, &id->ip6);
+	if (ndp_prepare_lladdr(data, data_end, &p6->p, id->mac, rw))
+		return PSV_REASON(PSV_DROP, EG_DROP_NDP);
+	return PSV_REASON(PSV_REWRITE, EG_NDP_HOST);
+}
+
+/*
+ * IPv6 from the host.  From an identity's address: the socket path
+ * (MAC only).  Otherwise only what is the host's own leaves: ipv6 =
+ * host, its neighbour discovery and MLD (eg_ndp_host), link-local and
+ * multicast destinations, its ICMPv6 other than echo requests (errors
+ * and echo replies answer packets sent to its own address), policy
+ * host, connections older than psv.  A virtualized flow's frame from
+ * the host's address is dropped: connect6 binds or refuses what it can.
  */
 static __always_inline int eg_ipv6(struct __sk_buff *skb,
 				   const struct psv_config *cfg, void *data,
-				   void *data_end)
+				   void *data_end, struct psv_rewrite *rw)
 {
+	struct psv_addr6_owner *o;
+	struct psv_pkt6 p6 = {};
 	const struct psv_sock *s;
+	int r;
 
-	if (cfg->ipv6 == PSV_IPV6_HOST || ipv6_host_presence(data, data_end))
+	if (cfg->ipv6 == PSV_IPV6_HOST)
+		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
+	r = parse_ipv6(data, data_end, skb->len, &p6);
+	if (r == -PSV_E_SHORT)
+		return PSV_REASON(PSV_DROP, EG_DROP_PARSE);
+	o = bpf_map_lookup_elem(&psv_addrs6, &p6.saddr);
+	if (o)
+		return eg_from_identity6(skb, data, data_end, &p6, !r, o->vip,
+					 rw);
+	if (r == -PSV_E_EXT)
+		return PSV_REASON(PSV_DROP, EG_DROP_EXTHDR);
+	if (r)
+		return PSV_REASON(PSV_DROP, EG_DROP_PARSE);
+	if (p6.p.proto == IPPROTO_ICMPV6 && p6.p.frag != PSV_FRAG_LATER &&
+	    is_ndp_or_mld(p6.p.icmp_type))
+		return eg_ndp_host(cfg, data, data_end, &p6, rw);
+	if (ipv6_not_virtualized(p6.daddr.a) ||
+	    (p6.p.proto == IPPROTO_ICMPV6 && p6.p.frag != PSV_FRAG_LATER &&
+	     p6.p.icmp_type != ICMPV6_ECHO_REQUEST))
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
 	s = eg_sock(skb);
-	if (s ? s->granularity == PSV_GRAN_HOST :
-		ipv6_tcp_not_syn(data, data_end))
+	if (s ? s->granularity == PSV_GRAN_HOST : ipv6_tcp_not_syn(&p6.p))
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
 	return PSV_REASON(PSV_DROP, EG_DROP_IPV6);
 }
@@ -323,7 +443,7 @@ static __always_inline int egress_decide(struct __sk_buff *skb,
 	if (eth->h_proto == bpf_htons(ETH_P_ARP))
 		return eg_arp(cfg, data, data_end, rw);
 	if (eth->h_proto == bpf_htons(ETH_P_IPV6))
-		return eg_ipv6(skb, cfg, data, data_end);
+		return eg_ipv6(skb, cfg, data, data_end, rw);
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
 		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
 	r = parse_ipv4(data, data_end, skb->len, &p);
@@ -383,6 +503,37 @@ static __always_inline bool eg_identity_fast(struct __sk_buff *skb,
 	return true;
 }
 
+/*
+ * The same for IPv6: a frame whose source is an identity's IPv6 address
+ * gets its MAC.  ICMPv6 (echo requests are noted, neighbour discovery
+ * carries the MAC in an option too) takes the full decision.
+ */
+static __always_inline bool eg_identity6_fast(struct __sk_buff *skb,
+					      const struct psv_config *cfg)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = data + ETH_HLEN;
+	struct psv_addr6_owner *o;
+	struct psv_identity *id;
+	struct psv_addr6 saddr;
+
+	if ((void *)(ip6 + 1) > data_end || skb->vlan_present ||
+	    eth->h_proto != bpf_htons(ETH_P_IPV6) ||
+	    ip6->nexthdr == IPPROTO_ICMPV6 ||
+	    !mac_eq(eth->h_source, cfg->host_mac))
+		return false;
+	addr6_load(&saddr, &ip6->saddr);
+	o = bpf_map_lookup_elem(&psv_addrs6, &saddr);
+	id = o ? bpf_map_lookup_elem(&psv_identities, &o->vip) : NULL;
+	if (!id || id->state == PSV_ID_RETIRED)
+		return false;
+	__builtin_memcpy(eth->h_source, id->mac, ETH_ALEN);
+	stat_inc(PSV_STAT_EG_IDENTITY_MAC);
+	return true;
+}
+
 SEC("tc")
 int psv_egress(struct __sk_buff *skb)
 {
@@ -396,7 +547,7 @@ int psv_egress(struct __sk_buff *skb)
 		stat_inc(PSV_STAT_EG_PASS_NOT_OURS);
 		return TC_ACT_OK;
 	}
-	if (eg_identity_fast(skb, cfg))
+	if (eg_identity_fast(skb, cfg) || eg_identity6_fast(skb, cfg))
 		return TC_ACT_OK;
 	tc_pull_headers(skb);
 	barrier_var(skb);

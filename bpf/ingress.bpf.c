@@ -16,9 +16,38 @@
 #include "lib/nat.h"
 #include "lib/flow.h"
 #include "lib/arp.h"
+#include "lib/ipv6.h"
+#include "lib/ndp.h"
 #include "lib/ingress.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * The neighbour advertisement is longer than a solicitation without
+ * options and shorter than one with more: the frame is resized to it
+ * first (which moves the packet pointers).
+ */
+static __always_inline int ndp_reply_xdp(struct xdp_md *ctx,
+					 const struct psv_rewrite *rw)
+{
+	int delta = NDP_NA_LEN - (int)bpf_xdp_get_buff_len(ctx);
+
+	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+		return -1;
+	return ndp_reply((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			 rw);
+}
+
+static __always_inline int ndp_reply_tc(struct __sk_buff *skb,
+					const struct psv_rewrite *rw)
+{
+	if (skb->len != NDP_NA_LEN && bpf_skb_change_tail(skb, NDP_NA_LEN, 0))
+		return -1;
+	if (bpf_skb_pull_data(skb, NDP_NA_LEN))
+		return -1;
+	return ndp_reply((void *)(long)skb->data, (void *)(long)skb->data_end,
+			 rw);
+}
 
 /* Multi-buffer aware: only the headers in the linear part are touched. */
 SEC("xdp.frags")
@@ -49,8 +78,9 @@ int psv_ingress_xdp(struct xdp_md *ctx)
 		}
 		break;
 	case PSV_REPLY:
-		if (arp_reply((void *)(long)ctx->data,
-			      (void *)(long)ctx->data_end, &rw))
+		if (stat == PSV_STAT_IN_NDP_REPLIED ? ndp_reply_xdp(ctx, &rw) :
+			      arp_reply((void *)(long)ctx->data,
+					(void *)(long)ctx->data_end, &rw))
 			stat = PSV_STAT_IN_DROP_PARSE;
 		else
 			action = XDP_TX;
@@ -80,8 +110,9 @@ int psv_ingress_tc(struct __sk_buff *skb)
 			   (void *)(long)skb->data_end, skb->len, &rw);
 	action = nat_verdict_tc(skb, r, &rw, PSV_STAT_IN_DROP_CSUM, &stat);
 	if (reason_what(r) == PSV_REPLY) {
-		if (arp_reply((void *)(long)skb->data,
-			      (void *)(long)skb->data_end, &rw))
+		if (stat == PSV_STAT_IN_NDP_REPLIED ? ndp_reply_tc(skb, &rw) :
+			      arp_reply((void *)(long)skb->data,
+					(void *)(long)skb->data_end, &rw))
 			stat = PSV_STAT_IN_DROP_PARSE;
 		else	/* out of the device it came in on */
 			action = bpf_redirect(cfg->ifindex ?: skb->ifindex, 0);

@@ -399,6 +399,15 @@ struct psv_sock {
 	X(IN_ARP_DROPPED, "ingress_arp_dropped")			\
 	X(SK_IPV6_REFUSED, "sock_ipv6_refused")				\
 	X(EG_DROP_IPV6, "egress_drop_ipv6")				\
+	X(SK_IPV6_NO_ADDR, "sock_ipv6_no_addr")				\
+	X(EG_NDP_IDENTITY, "egress_ndp_identity")			\
+	X(EG_NDP_HOST, "egress_ndp_host")				\
+	X(EG_DROP_NDP, "egress_drop_ndp")				\
+	X(EG_DROP_EXTHDR, "egress_drop_exthdr")				\
+	X(IN_NDP_REPLIED, "ingress_ndp_replied")			\
+	X(IN_NDP_DAD, "ingress_ndp_dad")				\
+	X(IN_DROP_NDP, "ingress_drop_ndp")				\
+	X(IN_DROP_EXTHDR, "ingress_drop_exthdr")			\
 	X(LINKED_BY_EXHAUSTION, "linked_by_exhaustion")
 
 #define PSV_STAT_ENUM(id, name) PSV_STAT_##id,

@@ -43,6 +43,29 @@ static __always_inline __u16 csum_replace4(__u16 check, __u32 from, __u32 to)
 	return (__u16)~csum_fold32(sum);
 }
 
+/*
+ * The sum change (RFC 1624: ~m + m') of n 32-bit words going from -> to,
+ * folded to 16 bits: for IPv6 addresses, which only pseudo-headers
+ * cover, and for a MAC in a neighbour discovery option.
+ */
+static __always_inline __u32 csum_diff_words(const __u32 *from,
+					     const __u32 *to, int n)
+{
+	__u32 sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		sum += (~from[i] & 0xffff) + (~from[i] >> 16);
+		sum += (to[i] & 0xffff) + (to[i] >> 16);
+	}
+	return csum_fold32(sum);
+}
+
+/* The checksum field after changes whose sum change is diff. */
+static __always_inline __u16 csum_add_diff(__u16 check, __u32 diff)
+{
+	return (__u16)~csum_fold32((__u16)~check + diff);
+}
+
 /* UDP: zero means "no checksum" and stays zero (RFC 768). */
 static __always_inline __u16 csum_replace4_udp(__u16 check, __u32 from,
 					       __u32 to)

@@ -100,33 +100,85 @@ static __always_inline void touch(__u64 *last_seen, __u64 now)
 		*last_seen = now;
 }
 
+/* IPv6 keys, as the IPv4 ones above. */
+static __always_inline void conn6_key_fill(struct psv_conn6_key *k,
+					   __u8 proto,
+					   const struct psv_addr6 *raddr,
+					   __be16 lport, __be16 rport)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->raddr = *raddr;
+	k->lport = lport;
+	k->rport = rport;
+	k->proto = proto;
+}
+
+static __always_inline void conn6_key_egress(struct psv_conn6_key *k,
+					     const struct psv_pkt *p,
+					     const struct psv_addr6 *daddr)
+{
+	if (p->proto == IPPROTO_ICMPV6)
+		conn6_key_fill(k, p->proto, daddr, p->icmp_id, 0);
+	else
+		conn6_key_fill(k, p->proto, daddr, p->sport, p->dport);
+}
+
+static __always_inline void conn6_key_ingress(struct psv_conn6_key *k,
+					      const struct psv_pkt *p,
+					      const struct psv_addr6 *saddr)
+{
+	if (p->proto == IPPROTO_ICMPV6)
+		conn6_key_fill(k, p->proto, saddr, p->icmp_id, 0);
+	else
+		conn6_key_fill(k, p->proto, saddr, p->dport, p->sport);
+}
+
 /*
  * A flow of a socket that sends from its identity's address, noted so
  * ingress admits its replies where no socket lookup can tell
  * (unconnected UDP, ICMP echo).  Nothing to translate: PSV_CONN_BOUND.
+ * conns: psv_conns with a struct psv_conn_key, or psv_conns6 with a
+ * struct psv_conn6_key (its value starts with a struct psv_conn; the
+ * host address stays zero, there is nothing to give back).
  */
-static __always_inline void conn_note_bound(const struct psv_conn_key *k,
-					    __be32 vip,
-					    const struct psv_group_key *gk,
-					    __u32 app)
+static __always_inline void conn_note_bound_in(void *conns, const void *k,
+					       __be32 vip,
+					       const struct psv_group_key *gk,
+					       __u32 app)
 {
-	struct psv_conn *c = bpf_map_lookup_elem(&psv_conns, k);
-	struct psv_conn fresh = {};
+	struct psv_conn *c = bpf_map_lookup_elem(conns, k);
+	struct psv_conn6 fresh = {};
 	__u64 now = flow_now();
 
 	if (c && c->vip == vip) {
 		touch(&c->last_seen_ns, now);
 		return;
 	}
-	fresh.vip = vip;
-	fresh.app = app;
-	fresh.last_seen_ns = now;
-	fresh.flags = PSV_CONN_BOUND;
+	fresh.conn.vip = vip;
+	fresh.conn.app = app;
+	fresh.conn.last_seen_ns = now;
+	fresh.conn.flags = PSV_CONN_BOUND;
 	if (gk)
-		fresh.group = *gk;
+		fresh.conn.group = *gk;
 	/* Full table: the replies are dropped, nothing leaks. */
-	if (bpf_map_update_elem(&psv_conns, k, &fresh, BPF_ANY))
+	if (bpf_map_update_elem(conns, k, &fresh, BPF_ANY))
 		stat_inc(PSV_STAT_EG_DROP_TABLE_FULL);
+}
+
+static __always_inline void conn_note_bound(const struct psv_conn_key *k,
+					    __be32 vip,
+					    const struct psv_group_key *gk,
+					    __u32 app)
+{
+	conn_note_bound_in(&psv_conns, k, vip, gk, app);
+}
+
+static __always_inline void conn6_note_bound(const struct psv_conn6_key *k,
+					     __be32 vip,
+					     const struct psv_group_key *gk,
+					     __u32 app)
+{
+	conn_note_bound_in(&psv_conns6, k, vip, gk, app);
 }
 
 /*

@@ -11,11 +11,15 @@
 
 /* What names a new flow, in network order. */
 struct psv_new_flow {
-	__be32 daddr;
+	union {
+		__be32 daddr;
+		__be32 daddr6[4]; /* with ipv6 = 1 */
+	};
 	__be16 sport;		/* UDP */
 	__be16 dport;		/* TCP, UDP */
 	__u32 uid;		/* the sender's, for a socket the hooks missed */
 	__u8 proto;
+	__u8 ipv6;
 };
 
 /* Limited and subnet broadcast, and multicast (224.0.0.0/4): never
@@ -58,7 +62,15 @@ static __always_inline __u8 group_key(const struct psv_config *cfg,
 	}
 	/* FLOW, the paper's keys. */
 	gk->proto = f->proto;
-	gk->daddr = f->daddr;
+	if (f->ipv6) {
+		gk->ipv6 = 1;
+		gk->daddr6[0] = f->daddr6[0];
+		gk->daddr6[1] = f->daddr6[1];
+		gk->daddr6[2] = f->daddr6[2];
+		gk->daddr6[3] = f->daddr6[3];
+	} else {
+		gk->daddr = f->daddr;
+	}
 	if (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP)
 		gk->dport = f->dport;
 	/*

@@ -222,6 +222,221 @@ static __always_inline int in_host(void *ctx, void *data, void *data_end,
 }
 
 /*
+ * IPv6.  Whether the socket found for t (an IPv6 tuple to an identity
+ * address) is bound to exactly that address, as tcp_socket_of above.
+ */
+static __noinline bool tcp_socket_of6(void *ctx, struct bpf_sock_tuple *t)
+{
+	struct bpf_sock *sk = bpf_skc_lookup_tcp(ctx, t, sizeof(t->ipv6),
+						 BPF_F_CURRENT_NETNS, 0);
+	bool ours;
+
+	if (!sk)
+		return false;
+	ours = sk->src_ip6[0] == t->ipv6.daddr[0] &&
+	       sk->src_ip6[1] == t->ipv6.daddr[1] &&
+	       sk->src_ip6[2] == t->ipv6.daddr[2] &&
+	       sk->src_ip6[3] == t->ipv6.daddr[3];
+	bpf_sk_release(sk);
+	return ours;
+}
+
+static __noinline bool udp_socket_of6(void *ctx, struct bpf_sock_tuple *t)
+{
+	struct bpf_sock *sk = bpf_sk_lookup_udp(ctx, t, sizeof(t->ipv6),
+						BPF_F_CURRENT_NETNS, 0);
+	bool ours;
+
+	if (!sk)
+		return false;
+	ours = sk->src_ip6[0] == t->ipv6.daddr[0] &&
+	       sk->src_ip6[1] == t->ipv6.daddr[1] &&
+	       sk->src_ip6[2] == t->ipv6.daddr[2] &&
+	       sk->src_ip6[3] == t->ipv6.daddr[3];
+	bpf_sk_release(sk);
+	return ours;
+}
+
+/* A socket of the identity address local's own, for raddr:rport -> local:lport. */
+static __always_inline bool in_socket_of6(void *ctx, __u8 proto,
+					  const struct psv_addr6 *raddr,
+					  __be16 rport,
+					  const struct psv_addr6 *local,
+					  __be16 lport)
+{
+	struct bpf_sock_tuple t = {};
+
+	__builtin_memcpy(t.ipv6.saddr, raddr, 16);
+	__builtin_memcpy(t.ipv6.daddr, local, 16);
+	t.ipv6.sport = rport;
+	t.ipv6.dport = lport;
+	if (proto == IPPROTO_TCP)
+		return tcp_socket_of6(ctx, &t);
+	if (proto == IPPROTO_UDP)
+		return udp_socket_of6(ctx, &t);
+	return false;
+}
+
+/* To the identity's own socket: only the MAC was the identity's. */
+static __always_inline int in_to_socket6(const struct psv_config *cfg,
+					 struct psv_rewrite *rw)
+{
+	nat_prepare_mac(rw, 0, cfg->host_mac);
+	return PSV_REASON(PSV_REWRITE, IN_IDENTITY_MAC);
+}
+
+/*
+ * The packet an ICMPv6 error quotes (RFC 4443: as much of it as fits):
+ * a bare IPv6 header (no extension header) and 8 bytes of TCP, UDP or
+ * an echo request, into q.  Its L4 fields in q->p, its addresses in
+ * q->saddr and q->daddr.
+ */
+static __always_inline int parse_quote6(void *data, void *data_end,
+					const struct psv_pkt *p,
+					struct psv_pkt6 *q)
+{
+	__u32 off = p->l4_off + sizeof(struct icmphdr);
+	struct ipv6hdr *ip6 = pkt_ptr(data, data_end, off, IPV6_HLEN);
+	__u8 *l4;
+
+	if (!ip6 || off + IPV6_HLEN > p->l3_end)
+		return -PSV_E_SHORT;
+	addr6_load(&q->saddr, &ip6->saddr);
+	addr6_load(&q->daddr, &ip6->daddr);
+	q->p.proto = ip6->nexthdr;
+	q->p.l3_off = off;
+	q->p.l4_off = off + IPV6_HLEN;
+	q->p.l3_end = p->l3_end;
+	l4 = l4_hdr(data, data_end, &q->p, 8);
+	if (ip6->version != 6 || !l4)
+		return -PSV_E_BAD;
+	switch (q->p.proto) {
+	case IPPROTO_ICMPV6:
+		q->p.icmp_type = l4[0];
+		q->p.icmp_id = ((struct icmphdr *)l4)->un.echo.id;
+		return q->p.icmp_type == ICMPV6_ECHO_REQUEST ? 0 : -PSV_E_BAD;
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		q->p.sport = ((struct udphdr *)l4)->source;
+		q->p.dport = ((struct udphdr *)l4)->dest;
+		return 0;
+	}
+	return -PSV_E_BAD;
+}
+
+/*
+ * An ICMPv6 error (packet too big, time exceeded, unreachable, parameter
+ * problem) about a packet identity address local sent: it reaches the
+ * flow's socket if the flow is the identity's own (a bound socket, or
+ * a noted flow).  The outer source may be any router.
+ */
+static __always_inline int in_icmp6_error(void *ctx, void *data,
+					  void *data_end,
+					  const struct psv_config *cfg,
+					  const struct psv_pkt6 *p6,
+					  __be32 vip, struct psv_rewrite *rw)
+{
+	struct psv_conn6_key k;
+	struct psv_conn *c;
+	struct psv_pkt6 q = {};
+
+	if (parse_quote6(data, data_end, &p6->p, &q) ||
+	    !addr6_eq(&q.saddr, &p6->daddr))
+		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	if (in_socket_of6(ctx, q.p.proto, &q.daddr, q.p.dport, &q.saddr,
+			  q.p.sport))
+		return in_to_socket6(cfg, rw);
+	conn6_key_egress(&k, &q.p, &q.daddr);
+	c = bpf_map_lookup_elem(&psv_conns6, &k);
+	if (!c || c->vip != vip || !(c->flags & PSV_CONN_BOUND))
+		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	return in_to_socket6(cfg, rw);
+}
+
+/*
+ * IPv6 to an identity address of identity vip, sent to its MAC: only
+ * flows of its sockets, and noted flows, get through (MAC only: the
+ * address is the socket's own); so do advertisements answering the
+ * solicitations the host sent in its name.  Everything else, echo
+ * requests included, is dropped the same way for every identity
+ * address.  A later fragment carries no ports: it passes with the MAC
+ * rewritten, as the kernel reassembles it only with a first fragment
+ * that was judged here (alone it times out silently: RFC 8200 4.5
+ * sends no error without the first fragment).
+ */
+static __always_inline int in_virtual6(void *ctx, void *data,
+				       void *data_end,
+				       const struct psv_config *cfg,
+				       const struct psv_pkt6 *p6, __be32 vip,
+				       struct psv_rewrite *rw)
+{
+	const struct psv_pkt *p = &p6->p;
+	struct psv_conn6_key k;
+	struct psv_conn *c;
+
+	if (p->frag == PSV_FRAG_LATER)
+		return in_to_socket6(cfg, rw);
+	if (p->proto == IPPROTO_ICMPV6) {
+		if (p->icmp_type == ICMPV6_NEIGH_ADVERT)
+			return in_to_socket6(cfg, rw);
+		if (is_icmp6_error(p->icmp_type))
+			return in_icmp6_error(ctx, data, data_end, cfg, p6, vip,
+					      rw);
+		if (p->icmp_type != ICMPV6_ECHO_REPLY)
+			return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	} else if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) {
+		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	}
+	if (in_socket_of6(ctx, p->proto, &p6->saddr, p->sport, &p6->daddr,
+			  p->dport))
+		return in_to_socket6(cfg, rw);
+	conn6_key_ingress(&k, p, &p6->saddr);
+	c = bpf_map_lookup_elem(&psv_conns6, &k);
+	if (!c || c->vip != vip || !(c->flags & PSV_CONN_BOUND))
+		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	conn_seen(c, p, false, flow_now());
+	return in_to_socket6(cfg, rw);
+}
+
+/*
+ * IPv6 arriving.  A neighbour solicitation is judged by its target
+ * (ndp.h).  Traffic to an identity address must come to that
+ * identity's MAC (to the host's, it would link the two) and belong to
+ * one of its flows (in_virtual6).  The rest is the host's.
+ */
+static __always_inline int ingress_ipv6(void *ctx,
+					const struct psv_config *cfg,
+					const struct ethhdr *eth, void *data,
+					void *data_end, __u32 frame_len,
+					struct psv_rewrite *rw)
+{
+	struct psv_addr6_owner *o;
+	struct psv_identity *id;
+	struct psv_pkt6 p6 = {};
+	int err;
+
+	err = parse_ipv6(data, data_end, frame_len, &p6);
+	if (err == -PSV_E_SHORT)
+		return PSV_REASON(PSV_PASS, IN_DROP_PARSE);
+	if (!err && p6.p.proto == IPPROTO_ICMPV6 &&
+	    p6.p.frag == PSV_FRAG_NONE &&
+	    p6.p.icmp_type == ICMPV6_NEIGH_SOLICIT)
+		return ndp_decide(data, data_end, &p6, rw);
+	o = bpf_map_lookup_elem(&psv_addrs6, &p6.daddr);
+	if (!o)
+		return err ? PSV_REASON(PSV_PASS, IN_DROP_PARSE) :
+			     PSV_REASON(PSV_PASS, IN_PASS);
+	if (err == -PSV_E_EXT)
+		return PSV_REASON(PSV_DROP, IN_DROP_EXTHDR);
+	if (err)
+		return PSV_REASON(PSV_DROP, IN_DROP_PARSE);
+	id = bpf_map_lookup_elem(&psv_identities, &o->vip);
+	if (!id || !mac_eq(eth->h_dest, id->mac))
+		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	return in_virtual6(ctx, data, data_end, cfg, &p6, o->vip, rw);
+}
+
+/*
  * The decision for one frame, psv being enabled.  ctx: the program's
  * context (XDP or TC), for socket lookups.  data/data_end: its
  * linear part; frame_len: all of it.  Returns a reason; with PSV_REWRITE
@@ -243,6 +458,9 @@ static __always_inline int ingress_decide(void *ctx,
 		return PSV_REASON(PSV_PASS, IN_PASS);
 	if (eth->h_proto == bpf_htons(ETH_P_ARP))
 		return arp_decide(cfg, eth, data, data_end, rw);
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6))
+		return ingress_ipv6(ctx, cfg, eth, data, data_end, frame_len,
+				    rw);
 	/* VLAN-tagged frames belong to other L2 networks: out of scope. */
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
 		return PSV_REASON(PSV_PASS, IN_PASS);

@@ -18,6 +18,7 @@ struct psv_rewrite {
 	__u8 mac_off;		/* 0: Ethernet destination, ETH_ALEN: source */
 	__u8 l4_flags;		/* BPF_F_PSEUDO_HDR, BPF_F_MARK_MANGLED_0 */
 	__u8 arp;		/* an ARP packet: no checksum covers it */
+	__u8 ipv6;		/* IPv6: the fields at the end apply */
 	/* Frame offsets, __u32 so clang never masks them (see pkt_ptr). */
 	__u32 mac2_off;		/* the same MAC again (ARP sender); 0: none */
 	__u32 addr_off;		/* the IPv4 address field; 0: MAC only */
@@ -31,6 +32,16 @@ struct psv_rewrite {
 	__u16 in_ip_csum_new;
 	__u16 in_l4_csum_old;
 	__u16 in_l4_csum_new;
+	/*
+	 * IPv6: the address at addr_off is new_addr6 (16 bytes), and the
+	 * L4 checksum at l4_csum_off moves by two sum changes (csum.h): of
+	 * the pseudo-header (the address; IPv6 has no header checksum) and
+	 * of bytes inside the L4 data (a neighbour discovery option's MAC
+	 * at mac2_off).  Either may be 0.
+	 */
+	struct psv_addr6 new_addr6;
+	__u32 pseudo_diff;
+	__u32 data_diff;
 };
 
 /* Only the MAC at mac_off changes. */
@@ -64,6 +75,29 @@ static __always_inline void nat_prepare(struct psv_rewrite *rw,
 		rw->l4_flags = BPF_F_PSEUDO_HDR;
 	else if (p->proto == IPPROTO_UDP)
 		rw->l4_flags = BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0;
+}
+
+/*
+ * IPv6: swap the address at addr_off from *old to *new and the MAC at
+ * mac_off.  ICMPv6's checksum covers the pseudo-header as TCP's does.
+ */
+static __always_inline void nat_prepare6(struct psv_rewrite *rw,
+					 const struct psv_pkt *p,
+					 __u32 mac_off, const __u8 *mac,
+					 __u32 addr_off,
+					 const struct psv_addr6 *old,
+					 const struct psv_addr6 *new)
+{
+	nat_prepare_mac(rw, mac_off, mac);
+	rw->ipv6 = 1;
+	rw->addr_off = addr_off;
+	rw->new_addr6 = *new;
+	rw->pseudo_diff = csum_diff_words(old->a, new->a, 4);
+	if (p->frag == PSV_FRAG_LATER)
+		return;
+	rw->l4_csum_off = p->l4_csum_off;
+	if (p->proto == IPPROTO_UDP)
+		rw->l4_flags = BPF_F_MARK_MANGLED_0;
 }
 
 /*
@@ -116,6 +150,16 @@ static __always_inline int nat_write(void *data, void *data_end,
 	}
 	if (!rw->addr_off)
 		return 0;
+	if (rw->ipv6) {
+		addr = pkt_ptr(data, data_end, rw->addr_off, 16);
+		if (!addr)
+			return -1;
+		addr[0] = rw->new_addr6.a[0];
+		addr[1] = rw->new_addr6.a[1];
+		addr[2] = rw->new_addr6.a[2];
+		addr[3] = rw->new_addr6.a[3];
+		return 0;
+	}
 	addr = pkt_ptr(data, data_end, rw->addr_off, 4);
 	if (!addr)
 		return -1;
@@ -134,6 +178,27 @@ static __always_inline int nat_write(void *data, void *data_end,
 	if (!in_l4_csum)
 		return -1;
 	*in_l4_csum = rw->in_l4_csum_new;
+	return 0;
+}
+
+/*
+ * IPv6 at TC: the L4 checksum by the two sum changes.  BPF_F_IPV6: an
+ * IPv6 address change is balanced by the L4 checksum inside skb->csum
+ * (CHECKSUM_COMPLETE), no header checksum to account for.  The data
+ * change moves nothing for CHECKSUM_PARTIAL (the device sums the data).
+ */
+static __always_inline int nat_csum_tc6(struct __sk_buff *skb,
+					const struct psv_rewrite *rw)
+{
+	if (!rw->l4_csum_off)
+		return 0;
+	if (rw->pseudo_diff &&
+	    bpf_l4_csum_replace(skb, rw->l4_csum_off, 0, rw->pseudo_diff,
+				rw->l4_flags | BPF_F_PSEUDO_HDR | BPF_F_IPV6))
+		return -1;
+	if (rw->data_diff &&
+	    bpf_l4_csum_replace(skb, rw->l4_csum_off, 0, rw->data_diff, 0))
+		return -1;
 	return 0;
 }
 
@@ -163,6 +228,8 @@ static __always_inline int nat_apply_tc(struct __sk_buff *skb,
 	if (nat_write((void *)(long)skb->data, (void *)(long)skb->data_end,
 		      rw))
 		return -1;
+	if (rw->ipv6)
+		return nat_csum_tc6(skb, rw);
 	if (!rw->addr_off || rw->arp)
 		return 0;
 	if (bpf_l3_csum_replace(skb, IPV4_CSUM_OFF, rw->old_addr,
@@ -219,6 +286,19 @@ static __always_inline int nat_apply_xdp(struct xdp_md *ctx,
 
 	if (nat_write(data, data_end, rw))
 		return -1;
+	if (rw->ipv6) {
+		if (!rw->l4_csum_off)
+			return 0;
+		csum = pkt_ptr(data, data_end, rw->l4_csum_off, 2);
+		if (!csum)
+			return -1;
+		sum = csum_add_diff(*csum, csum_fold32(rw->pseudo_diff +
+						       rw->data_diff));
+		if (!sum && (rw->l4_flags & BPF_F_MARK_MANGLED_0))
+			sum = PSV_CSUM_MANGLED_0;
+		*csum = sum;
+		return 0;
+	}
 	if (!rw->addr_off || rw->arp)
 		return 0;
 	ip_csum = pkt_ptr(data, data_end, IPV4_CSUM_OFF, 2);

@@ -15,6 +15,9 @@
 #define ETH_HLEN 14
 #define ETH_P_IP 0x0800
 #define ETH_P_ARP 0x0806
+#define ETH_P_IPV6 0x86DD
+#define IPV6_HLEN 40
+#define IPPROTO_ICMPV6 58	/* a UAPI define, not in vmlinux.h's enum */
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
 #define TC_ACT_OK 0
@@ -45,6 +48,8 @@
  * Farthest byte any parser reads: Ethernet, IPv4 with options, ICMP
  * header, quoted IPv4 with options, the quoted TCP header up to its
  * checksum.  Also the bound that keeps the verifier's offsets finite.
+ * IPv6 fits in it with 40 bytes of extension headers before an ICMPv6
+ * error quoting a bare IPv6 header; headers ending later are refused.
  */
 #define PSV_HDR_MAX (ETH_HLEN + 60 + 8 + 60 + 18)
 
@@ -170,11 +175,15 @@ static __always_inline int parse_l4(void *data, void *data_end,
 		p->l4_csum_off = p->l4_off + offsetof(struct udphdr, check);
 		break;
 	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:	/* the same header; its sum has a pseudo-header */
 		icmp = l4_hdr(data, data_end, p, sizeof(*icmp));
 		if (!icmp)
 			return -PSV_E_BAD;
 		p->icmp_type = icmp->type;
 		p->icmp_id = icmp->un.echo.id;
+		if (p->proto == IPPROTO_ICMPV6)
+			p->l4_csum_off = p->l4_off +
+					 offsetof(struct icmphdr, checksum);
 		break;
 	}
 	return 0;
@@ -290,13 +299,27 @@ static __always_inline int parse_quote(void *data, void *data_end,
 static __always_inline void tc_pull_headers(struct __sk_buff *skb)
 {
 	__u32 need = ETH_HLEN + 28;	/* an ARP packet, a bare IPv4 header */
-	__u8 buf[12];			/* EtherType, IPv4 header to protocol */
+	__u8 buf[12];	/* EtherType, IPv4 header to protocol, IPv6 to nexthdr */
 	__u8 *hdr = (void *)(long)skb->data + 2 * ETH_ALEN;
 
 	/* Read in place when linear (the usual case): a helper call less. */
 	if ((void *)hdr + sizeof(buf) > (void *)(long)skb->data_end) {
 		hdr = bpf_skb_load_bytes(skb, 2 * ETH_ALEN, buf, sizeof(buf)) ?
 		      NULL : buf;
+	}
+	/*
+	 * IPv6: the fixed header and the L4 header right behind it; with
+	 * extension headers or ICMPv6 (errors quote, neighbour discovery
+	 * carries options) as far as the parsers read.  hdr[8] is nexthdr.
+	 */
+	if (hdr && hdr[0] == ETH_P_IPV6 >> 8 && hdr[1] == (ETH_P_IPV6 & 0xff)) {
+		need = ETH_HLEN + IPV6_HLEN;
+		if (hdr[8] == IPPROTO_TCP)
+			need += sizeof(struct tcphdr);
+		else if (hdr[8] == IPPROTO_UDP)
+			need += sizeof(struct udphdr);
+		else
+			need = PSV_HDR_MAX;
 	}
 	if (hdr && hdr[0] == ETH_P_IP >> 8 && hdr[1] == (ETH_P_IP & 0xff)) {
 		need = ETH_HLEN + (hdr[2] & 0xf) * 4;

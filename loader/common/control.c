@@ -149,6 +149,46 @@ static struct json_object *json_supply(const struct control_supply *s)
 	return o;
 }
 
+static struct json_object *json_lifetime(int64_t s)
+{
+	return s < 0 ? NULL : json_object_new_int64(s);
+}
+
+static struct json_object *json_ipv6(const struct control_ipv6 *v6)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *prefixes = json_object_new_array();
+	char a[INET6_ADDRSTRLEN], buf[INET6_ADDRSTRLEN + 8];
+
+	json_object_object_add(o, "policy", json_object_new_string(v6->policy));
+	json_object_object_add(o, "router_seen",
+			       json_object_new_boolean(v6->router_seen));
+	json_object_object_add(o, "dhcpv6_only",
+			       json_object_new_boolean(v6->dhcpv6_only));
+	json_object_object_add(o, "addresses",
+			       json_object_new_int(v6->addresses));
+	json_object_object_add(o, "addresses_in_dad",
+			       json_object_new_int(v6->in_dad));
+	for (size_t i = 0; i < v6->n_prefixes; i++) {
+		const struct control_prefix6 *p = &v6->prefixes[i];
+		struct json_object *po = json_object_new_object();
+
+		snprintf(buf, sizeof(buf), "%s/%u",
+			 inet_ntop(AF_INET6, p->prefix, a, sizeof(a)), p->len);
+		json_object_object_add(po, "prefix", json_object_new_string(buf));
+		json_object_object_add(po, "slaac",
+				       json_object_new_boolean(p->slaac));
+		json_object_object_add(po, "onlink",
+				       json_object_new_boolean(p->onlink));
+		json_object_object_add(po, "valid_s", json_lifetime(p->valid_s));
+		json_object_object_add(po, "preferred_s",
+				       json_lifetime(p->preferred_s));
+		json_object_array_add(prefixes, po);
+	}
+	json_object_object_add(o, "prefixes", prefixes);
+	return o;
+}
+
 char *control_reply_status(const struct control_status *st)
 {
 	struct json_object *root = json_object_new_object();
@@ -175,6 +215,8 @@ char *control_reply_status(const struct control_status *st)
 	}
 	json_object_object_add(root, "leases", leases);
 	json_object_object_add(root, "supply", json_supply(&st->supply));
+	if (st->ipv6)
+		json_object_object_add(root, "ipv6", json_ipv6(st->ipv6));
 	for (size_t i = 0; i < st->n_counters; i++)
 		json_object_object_add(counters, st->counters[i].name,
 				       json_object_new_uint64(

@@ -10,11 +10,17 @@
  *              "leases_held":N,"lease_budget":N,
  *              "leases_acquired_last_hour":N,
  *              "leases_released_last_hour":N},
+ *    "ipv6":{"policy":"virtualize|block|host","router_seen":B,
+ *            "dhcpv6_only":B,"addresses":N,"addresses_in_dad":N,
+ *            "prefixes":[{"prefix":"P/LEN","slaac":B,"onlink":B,
+ *                         "valid_s":N|null,"preferred_s":N|null}]},
  *    "counters":{"NAME":N,...}}
+ * (lifetimes: seconds left, null for infinite).
  */
 #ifndef PSV_CONTROL_H
 #define PSV_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -59,11 +65,31 @@ struct control_supply {
 	uint32_t acquired_hour, released_hour;
 };
 
+/* A prefix a router advertised (status "ipv6"). */
+struct control_prefix6 {
+	uint8_t prefix[16];
+	uint8_t len;
+	bool slaac, onlink;
+	int64_t valid_s, preferred_s;	/* seconds left; -1: infinite */
+};
+
+/* What psvd knows of IPv6 on the link. */
+struct control_ipv6 {
+	const char *policy;	/* psv_ipv6_name() */
+	bool router_seen;	/* an RA came */
+	bool dhcpv6_only;	/* M, no SLAAC prefix: IPv6 flows blocked */
+	unsigned int addresses;	/* identity addresses DAD passed */
+	unsigned int in_dad;
+	const struct control_prefix6 *prefixes;
+	size_t n_prefixes;
+};
+
 struct control_status {
 	pid_t pid;
 	time_t started;
 	const char *source;	/* "dhcp" or "static" */
 	int host_eui64;		/* the host's IPv6 addresses with its MAC */
+	const struct control_ipv6 *ipv6;
 	const struct control_lease *leases;
 	size_t n_leases;
 	struct control_supply supply;

@@ -59,6 +59,11 @@ const char *psv_exhausted_name(unsigned int on_exhausted)
 		       on_exhausted, "?");
 }
 
+const char *psv_ipv6_name(unsigned int ipv6)
+{
+	return name_of(psv_ipv6_names, PSV_IPV6_HOST + 1, ipv6, "?");
+}
+
 const char *psv_id_state_name(unsigned int state)
 {
 	return name_of(id_state_names, ARRAY_LEN(id_state_names), state,

@@ -15,6 +15,7 @@ extern const char *const psv_ipv6_names[];	/* enum psv_ipv6 */
 /* "?" if out of range. */
 const char *psv_granularity_name(unsigned int granularity);
 const char *psv_exhausted_name(unsigned int on_exhausted);
+const char *psv_ipv6_name(unsigned int ipv6);
 
 /* enum psv_id_state: "acquiring" ...; "unknown" if out of range. */
 #define PSV_ID_STATE_COUNT (PSV_ID_RETIRED + 1)

@@ -14,7 +14,8 @@
 #include "common/sockets.h"
 
 struct dump {
-	struct nl_vec socks;
+	struct nl_vec socks;	/* inet4_sock, or inet6_sock with ipv6 */
+	bool ipv6;		/* IPv6 proper, not IPv4 (mapped or not) */
 	uint8_t proto;
 	int storage_fd;		/* -1: none asked for */
 };
@@ -54,6 +55,28 @@ static void storage_of(const struct nlmsghdr *nlh, struct inet4_sock *s)
 	}
 }
 
+static uint64_t cookie_of(const struct inet_diag_msg *m)
+{
+	return (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
+}
+
+static int collect_sock6(const struct inet_diag_msg *m, struct dump *d)
+{
+	struct inet6_sock s = { 0 };
+
+	if (m->idiag_family != AF_INET6 || v4_mapped(m->id.idiag_src))
+		return MNL_CB_OK;
+	s.proto = d->proto;
+	s.state = m->idiag_state;
+	memcpy(s.laddr, m->id.idiag_src, 16);
+	memcpy(s.raddr, m->id.idiag_dst, 16);
+	s.lport = m->id.idiag_sport;
+	s.rport = m->id.idiag_dport;
+	s.ifindex = m->id.idiag_if;
+	s.cookie = cookie_of(m);
+	return nl_vec_push(&d->socks, &s) ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
 static int collect_sock(const struct nlmsghdr *nlh, void *data)
 {
 	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
@@ -64,6 +87,8 @@ static int collect_sock(const struct nlmsghdr *nlh, void *data)
 		errno = EPROTO;
 		return MNL_CB_ERROR;
 	}
+	if (d->ipv6)
+		return collect_sock6(m, d);
 	s.family = m->idiag_family;
 	if (m->idiag_family == AF_INET) {
 		s.laddr = m->id.idiag_src[0];
@@ -79,8 +104,7 @@ static int collect_sock(const struct nlmsghdr *nlh, void *data)
 	s.lport = m->id.idiag_sport;
 	s.rport = m->id.idiag_dport;
 	s.ifindex = m->id.idiag_if;
-	s.cookie = (uint64_t)m->id.idiag_cookie[1] << 32 |
-		   m->id.idiag_cookie[0];
+	s.cookie = cookie_of(m);
 	storage_of(nlh, &s);
 	return nl_vec_push(&d->socks, &s) ? MNL_CB_ERROR : MNL_CB_OK;
 }
@@ -123,14 +147,11 @@ int sockets_walk(int (*cb)(void *ctx, const struct inet4_sock *s), void *ctx)
 	return sockets_walk_storage(-1, cb, ctx);
 }
 
-int sockets_walk_storage(int map_fd,
-			 int (*cb)(void *ctx, const struct inet4_sock *s),
-			 void *ctx)
+/* Collects d's sockets: TCP and UDP of AF_INET and AF_INET6. */
+static int collect(struct dump *d)
 {
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
 	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP };
-	struct dump d = { .socks.size = sizeof(struct inet4_sock),
-			  .storage_fd = map_fd };
 	struct mnl_socket *nl;
 	int err;
 
@@ -138,12 +159,37 @@ int sockets_walk_storage(int map_fd,
 	if (err)
 		return err;
 	for (int i = 0; i < 4 && !err; i++) {
-		d.proto = protos[i / 2];
-		err = dump_sockets(nl, families[i % 2], &d);
+		d->proto = protos[i / 2];
+		/* IPv6 proper lives in AF_INET6 sockets only. */
+		if (!d->ipv6 || families[i % 2] == AF_INET6)
+			err = dump_sockets(nl, families[i % 2], d);
 	}
 	mnl_socket_close(nl);
+	return err;
+}
+
+int sockets_walk_storage(int map_fd,
+			 int (*cb)(void *ctx, const struct inet4_sock *s),
+			 void *ctx)
+{
+	struct dump d = { .socks.size = sizeof(struct inet4_sock),
+			  .storage_fd = map_fd };
+	int err = collect(&d);
+
 	for (size_t i = 0; i < d.socks.len && !err; i++)
 		err = cb(ctx, (struct inet4_sock *)d.socks.items + i);
+	nl_vec_free(&d.socks);
+	return err;
+}
+
+int sockets_walk6(int (*cb)(void *ctx, const struct inet6_sock *s), void *ctx)
+{
+	struct dump d = { .socks.size = sizeof(struct inet6_sock),
+			  .ipv6 = true, .storage_fd = -1 };
+	int err = collect(&d);
+
+	for (size_t i = 0; i < d.socks.len && !err; i++)
+		err = cb(ctx, (struct inet6_sock *)d.socks.items + i);
 	nl_vec_free(&d.socks);
 	return err;
 }
@@ -159,28 +205,38 @@ static void diag_addr(__be32 out[4], uint8_t family, uint32_t ip)
 	}
 }
 
-int sockets_destroy(const struct inet4_sock *s)
+/* A socket as SOCK_DESTROY names it, and how a failure describes it. */
+struct victim {
+	uint8_t family, proto;
+	__be32 src[4], dst[4];
+	uint16_t lport, rport;
+	uint32_t ifindex;
+	uint64_t cookie;
+};
+
+static int destroy(const struct victim *v)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
+	char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct inet_diag_req_v2 *req;
 	struct mnl_socket *nl;
+	bool v4 = v->family == AF_INET || v4_mapped(v->src);
 	int err;
 
 	nlh->nlmsg_type = SOCK_DESTROY;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-	req->sdiag_family = s->family;
-	req->sdiag_protocol = s->proto;
-	req->id.idiag_sport = s->lport;
-	req->id.idiag_dport = s->rport;
-	diag_addr(req->id.idiag_src, s->family, s->laddr);
-	diag_addr(req->id.idiag_dst, s->family, s->raddr);
+	req->sdiag_family = v->family;
+	req->sdiag_protocol = v->proto;
+	req->id.idiag_sport = v->lport;
+	req->id.idiag_dport = v->rport;
+	memcpy(req->id.idiag_src, v->src, 16);
+	memcpy(req->id.idiag_dst, v->dst, 16);
 	/* A socket bound to a device is found only with its ifindex. */
-	req->id.idiag_if = s->ifindex;
-	req->id.idiag_cookie[0] = (uint32_t)s->cookie;
-	req->id.idiag_cookie[1] = s->cookie >> 32;
+	req->id.idiag_if = v->ifindex;
+	req->id.idiag_cookie[0] = (uint32_t)v->cookie;
+	req->id.idiag_cookie[1] = v->cookie >> 32;
 
 	err = nl_open(&nl, NETLINK_SOCK_DIAG, 0, 0, "destroying a socket");
 	if (err)
@@ -192,10 +248,36 @@ int sockets_destroy(const struct inet4_sock *s)
 		return 0;
 	if (err)
 		log_err("cannot destroy the %s socket %s:%u -> %s:%u: %s",
-			proto_name(s->proto),
-			inet_ntop(AF_INET, &s->laddr, l, sizeof(l)),
-			ntohs(s->lport),
-			inet_ntop(AF_INET, &s->raddr, r, sizeof(r)),
-			ntohs(s->rport), strerror(-err));
+			proto_name(v->proto),
+			inet_ntop(v4 ? AF_INET : AF_INET6,
+				  v4 ? &v->src[v->family == AF_INET ? 0 : 3] :
+				       (const void *)v->src, l, sizeof(l)),
+			ntohs(v->lport),
+			inet_ntop(v4 ? AF_INET : AF_INET6,
+				  v4 ? &v->dst[v->family == AF_INET ? 0 : 3] :
+				       (const void *)v->dst, r, sizeof(r)),
+			ntohs(v->rport), strerror(-err));
 	return err;
+}
+
+int sockets_destroy(const struct inet4_sock *s)
+{
+	struct victim v = { .family = s->family, .proto = s->proto,
+			    .lport = s->lport, .rport = s->rport,
+			    .ifindex = s->ifindex, .cookie = s->cookie };
+
+	diag_addr(v.src, s->family, s->laddr);
+	diag_addr(v.dst, s->family, s->raddr);
+	return destroy(&v);
+}
+
+int sockets_destroy6(const struct inet6_sock *s)
+{
+	struct victim v = { .family = AF_INET6, .proto = s->proto,
+			    .lport = s->lport, .rport = s->rport,
+			    .ifindex = s->ifindex, .cookie = s->cookie };
+
+	memcpy(v.src, s->laddr, 16);
+	memcpy(v.dst, s->raddr, 16);
+	return destroy(&v);
 }

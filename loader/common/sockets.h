@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * sockets.h - the IPv4 TCP and UDP sockets of psvd's network namespace,
+ * sockets.h - the TCP and UDP sockets of psvd's network namespace,
  * through NETLINK_SOCK_DIAG: which ones use an identity's address (an
  * identity is retired only when none does), and SOCK_DESTROY to end the
  * virtualized flows before psvd stops.
@@ -59,5 +59,20 @@ int sockets_walk_storage(int map_fd,
  * same socket.  0, also if it is gone already; else -errno, logged.
  */
 int sockets_destroy(const struct inet4_sock *s);
+
+/* A socket carrying IPv6 proper (AF_INET6, not IPv4-mapped). */
+struct inet6_sock {
+	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t state;		/* as inet4_sock's */
+	uint8_t laddr[16], raddr[16];	/* raddr :: : unconnected */
+	uint16_t lport, rport;	/* network order */
+	uint32_t ifindex;
+	uint64_t cookie;
+};
+
+/* sockets_walk() and sockets_destroy() for them. */
+int sockets_walk6(int (*cb)(void *ctx, const struct inet6_sock *s),
+		  void *ctx);
+int sockets_destroy6(const struct inet6_sock *s);
 
 #endif

@@ -26,7 +26,7 @@ static void usage(FILE *f)
 	fputs("usage: psvctl [--iface IF] COMMAND [--json] | psvctl --version\n"
 	      "commands:\n"
 	      "  status       psvd, the dataplane and counts at a glance\n"
-	      "  identities   every identity: id, MAC, IPv4, state, flows, "
+	      "  identities   every identity: id, MAC, IPv4, IPv6, state, flows, "
 	      "lease\n"
 	      "  flows        every virtualized connection and its identity\n"
 	      "  apps         every application seen: its rule, sockets, "
@@ -68,7 +68,8 @@ static int cmd_identities(struct ctl *ctl)
 {
 	static const struct column cols[] = {
 		{ "ID", "id", COL_VALUE }, { "MAC", "mac", COL_VALUE },
-		{ "IPV4", "ipv4", COL_VALUE }, { "STATE", "state", COL_VALUE },
+		{ "IPV4", "ipv4", COL_VALUE }, { "IPV6", "ipv6", COL_LIST },
+		{ "STATE", "state", COL_VALUE },
 		{ "FLOWS", "flows", COL_VALUE },
 		{ "LEASE", "lease_expires", COL_EXPIRES },
 	};

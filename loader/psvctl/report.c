@@ -23,6 +23,14 @@ static struct json_object *json_ip(__be32 addr)
 						sizeof(buf)));
 }
 
+static struct json_object *json_ip6(const void *addr)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	return json_object_new_string(inet_ntop(AF_INET6, addr, buf,
+						sizeof(buf)));
+}
+
 static struct json_object *json_mac(const __u8 *m)
 {
 	char buf[18];
@@ -100,6 +108,25 @@ static int cmp_ident_id(const void *a, const void *b)
 	return (x->v.id > y->v.id) - (x->v.id < y->v.id);
 }
 
+/* An identity's IPv6 addresses whose DAD passed, the one in use first. */
+static struct json_object *json_ipv6_of(const struct ctl *ctl,
+					const struct ident *id)
+{
+	struct json_object *arr = json_object_new_array();
+	static const struct psv_addr6 none;
+
+	if (memcmp(&id->v.ip6, &none, sizeof(none)))
+		json_object_array_add(arr, json_ip6(&id->v.ip6));
+	for (size_t i = 0; i < ctl->n_addrs6; i++) {
+		const struct addr6 *a = &ctl->addrs6[i];
+
+		if (a->o.vip == id->vip && a->o.dad_done &&
+		    memcmp(&a->a, &id->v.ip6, sizeof(a->a)))
+			json_object_array_add(arr, json_ip6(&a->a));
+	}
+	return arr;
+}
+
 struct json_object *build_identities(struct ctl *ctl)
 {
 	struct json_object *arr = json_object_new_array();
@@ -118,6 +145,7 @@ struct json_object *build_identities(struct ctl *ctl)
 				       json_object_new_int64(id->v.id));
 		json_object_object_add(o, "mac", json_mac(id->v.mac));
 		json_object_object_add(o, "ipv4", json_ip(id->vip));
+		json_object_object_add(o, "ipv6", json_ipv6_of(ctl, id));
 		json_object_object_add(o, "state", json_object_new_string(
 			psv_id_state_name(id->v.state)));
 		json_object_object_add(o, "flows",
@@ -139,25 +167,34 @@ static const char *proto_name(__u8 proto, char buf[4])
 		return "udp";
 	case IPPROTO_ICMP:
 		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmp6";
 	}
 	snprintf(buf, 4, "%u", proto);
 	return buf;
 }
 
-/* By identity (gone ones last), then proto, remote end, local port. */
+/* By identity (gone ones last), then IPv4 before IPv6, proto, remote
+ * end, local port. */
 static int cmp_conn(const void *a, const void *b)
 {
 	const struct conn *x = a, *y = b;
 	long long ix = x->id ? x->id->v.id : 1LL << 32;
 	long long iy = y->id ? y->id->v.id : 1LL << 32;
 	__u32 rx = ntohl(x->k.raddr), ry = ntohl(y->k.raddr);
+	int c;
 
 	if (ix != iy)
 		return ix < iy ? -1 : 1;
+	if (x->ipv6 != y->ipv6)
+		return x->ipv6 - y->ipv6;
 	if (x->k.proto != y->k.proto)
 		return x->k.proto - y->k.proto;
 	if (rx != ry)
 		return rx < ry ? -1 : 1;
+	c = memcmp(&x->raddr6, &y->raddr6, sizeof(x->raddr6));
+	if (c)
+		return c;
 	if (x->k.rport != y->k.rport)
 		return ntohs(x->k.rport) - ntohs(y->k.rport);
 	return ntohs(x->k.lport) - ntohs(y->k.lport);
@@ -186,7 +223,8 @@ struct json_object *build_flows(struct ctl *ctl)
 			proto_name(c->k.proto, pbuf)));
 		json_object_object_add(o, "local_port",
 				       json_object_new_int(ntohs(c->k.lport)));
-		json_object_object_add(o, "remote_ip", json_ip(c->k.raddr));
+		json_object_object_add(o, "remote_ip", c->ipv6 ?
+				       json_ip6(&c->raddr6) : json_ip(c->k.raddr));
 		json_object_object_add(o, "remote_port",
 				       json_object_new_int(ntohs(c->k.rport)));
 		json_object_object_add(o, "identity", !c->id ? NULL :
@@ -328,6 +366,10 @@ static struct json_object *psvd_status(const struct ctl *ctl)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (json_object_object_get_ex(ctl->psvd, keys[i], &v))
 			json_object_object_add(o, keys[i], json_object_get(v));
+	/* What psvd knows of IPv6 on the link (control.h). */
+	if (json_object_object_get_ex(ctl->psvd, "ipv6", &v) &&
+	    json_object_is_type(v, json_type_object))
+		json_object_object_add(o, "ipv6", json_object_get(v));
 	return o;
 }
 
@@ -361,10 +403,9 @@ int build_status(struct ctl *ctl, struct json_object **out)
 		psv_granularity_name(ctl->cfg.granularity)));
 	json_object_object_add(o, "on_exhausted", json_object_new_string(
 		psv_exhausted_name(ctl->cfg.on_exhausted)));
-	/* virtualize blocks for now: identities have no IPv6 addresses. */
 	json_object_object_add(o, "ipv6", json_object_new_string(
 		ctl->cfg.ipv6 == PSV_IPV6_HOST ? "host (not protected)" :
-						  "blocked"));
+		psv_ipv6_name(ctl->cfg.ipv6)));
 	json_object_object_add(o, "programs", snap_programs(ctl));
 	ids = json_object_new_object();
 	json_object_object_add(ids, "total", json_object_new_int64(ctl->n_ids));

@@ -109,6 +109,36 @@ static int add_conn(void *ctx, const void *key, const void *val)
 	return push(&ctl->conns, &ctl->n_conns, sizeof(c), &c);
 }
 
+static int add_conn6(void *ctx, const void *key, const void *val)
+{
+	const struct psv_conn6_key *k = key;
+	const struct psv_conn6 *v = val;
+	struct ctl *ctl = ctx;
+	struct conn c = { .ipv6 = true, .raddr6 = k->raddr, .v = v->conn };
+
+	c.k = (struct psv_conn_key){ .lport = k->lport, .rport = k->rport,
+				     .proto = k->proto };
+	return push(&ctl->conns, &ctl->n_conns, sizeof(c), &c);
+}
+
+static int add_addr6(void *ctx, const void *key, const void *val)
+{
+	struct ctl *ctl = ctx;
+	struct addr6 a;
+
+	memcpy(&a.a, key, sizeof(a.a));
+	memcpy(&a.o, val, sizeof(a.o));
+	return push(&ctl->addrs6, &ctl->n_addrs6, sizeof(a), &a);
+}
+
+__be32 addr6_owner(const struct ctl *ctl, const __u8 a[16])
+{
+	for (size_t i = 0; i < ctl->n_addrs6; i++)
+		if (!memcmp(&ctl->addrs6[i].a, a, 16))
+			return ctl->addrs6[i].o.vip;
+	return 0;
+}
+
 static int add_app(void *ctx, const void *key, const void *val)
 {
 	struct ctl *ctl = ctx;
@@ -177,7 +207,10 @@ int snap_conns(struct ctl *ctl)
 {
 	return walk_pinned(ctl, PSV_MAP_CONNS, BPF_MAP_TYPE_HASH,
 			   sizeof(struct psv_conn_key), sizeof(struct psv_conn),
-			   add_conn);
+			   add_conn) ?:
+	       walk_pinned(ctl, PSV_MAP_CONNS6, BPF_MAP_TYPE_HASH,
+			   sizeof(struct psv_conn6_key),
+			   sizeof(struct psv_conn6), add_conn6);
 }
 
 int snap_apps(struct ctl *ctl)
@@ -254,6 +287,33 @@ static int add_bound_socket(void *ctx, const struct inet4_sock *s)
 	return add_conn(w->ctl, &k, &v);
 }
 
+/* The same for a socket bound to one of an identity's IPv6 addresses. */
+static int add_bound_socket6(void *ctx, const struct inet6_sock *s)
+{
+	static const __u8 none[16];
+	struct sock_walk *w = ctx;
+	struct conn c = { .ipv6 = true };
+	__be32 vip = addr6_owner(w->ctl, s->laddr);
+
+	if (!vip || !memcmp(s->raddr, none, 16))
+		return 0;	/* a listener, an unconnected socket */
+	memcpy(&c.raddr6, s->raddr, 16);
+	c.k = (struct psv_conn_key){ .lport = s->lport, .rport = s->rport,
+				     .proto = s->proto };
+	for (size_t i = 0; i < w->ctl->n_conns; i++) {
+		const struct conn *o = &w->ctl->conns[i];
+
+		if (o->ipv6 && !memcmp(&o->k, &c.k, sizeof(c.k)) &&
+		    !memcmp(&o->raddr6, &c.raddr6, 16) && o->v.vip == vip)
+			return 0;
+	}
+	c.v = (struct psv_conn){ .vip = vip, .flags = PSV_CONN_BOUND,
+				 .last_seen_ns = w->now };
+	if (s->proto == IPPROTO_TCP)
+		c.v.tcp_state = tcp_state_of(s->state);
+	return push(&w->ctl->conns, &w->ctl->n_conns, sizeof(c), &c);
+}
+
 /* The bound sockets, with what the hooks stored of each (TCP only). */
 static int load_bound_sockets(struct ctl *ctl)
 {
@@ -265,7 +325,7 @@ static int load_bound_sockets(struct ctl *ctl)
 	rc = sockets_walk_storage(fd, add_bound_socket, &w);
 	if (fd >= 0)
 		close(fd);
-	return rc;
+	return rc ?: sockets_walk6(add_bound_socket6, &w);
 }
 
 int snap_tables(struct ctl *ctl)
@@ -275,6 +335,9 @@ int snap_tables(struct ctl *ctl)
 	err = walk_pinned(ctl, PSV_MAP_IDENTITIES, BPF_MAP_TYPE_HASH,
 			  sizeof(__be32), sizeof(struct psv_identity),
 			  add_ident) ?:
+	      walk_pinned(ctl, PSV_MAP_ADDRS6, BPF_MAP_TYPE_HASH,
+			  sizeof(struct psv_addr6),
+			  sizeof(struct psv_addr6_owner), add_addr6) ?:
 	      snap_conns(ctl);
 	if (err)
 		return err;
@@ -409,6 +472,7 @@ void ctl_free(struct ctl *ctl)
 {
 	free(ctl->ids);
 	free(ctl->conns);
+	free(ctl->addrs6);
 	free(ctl->apps);
 	free(ctl->rules);
 	json_object_put(ctl->psvd);

@@ -30,10 +30,20 @@ struct ident {
 	long long lease_expires;	/* unix time, from psvd */
 };
 
+/* A flow; an IPv6 one (ipv6) has its remote address in raddr6 and
+ * k.raddr 0. */
 struct conn {
 	struct psv_conn_key k;
 	struct psv_conn v;
 	const struct ident *id;		/* NULL: its identity is gone */
+	bool ipv6;
+	struct psv_addr6 raddr6;
+};
+
+/* An entry of psv_addrs6: an identity's IPv6 address. */
+struct addr6 {
+	struct psv_addr6 a;
+	struct psv_addr6_owner o;
 };
 
 /* struct app starts with its psv_app, which starts with its id. */
@@ -50,6 +60,8 @@ struct ctl {
 	size_t n_ids;
 	struct conn *conns;
 	size_t n_conns;
+	struct addr6 *addrs6;
+	size_t n_addrs6;
 	struct app *apps;		/* sorted by id */
 	size_t n_apps;
 	struct psv_app_rule *rules;	/* rules[i] is slot i */
@@ -71,7 +83,8 @@ void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *vec_reserve(void *arr, size_t n, size_t size);
 
 /* Loaders: 0, or -errno with the reason printed. */
-/* Identities and connections (bound sockets included), linked. */
+/* Identities, their IPv6 addresses and connections of both families
+ * (bound sockets included), linked. */
 int snap_tables(struct ctl *ctl);
 int snap_conns(struct ctl *ctl);
 int snap_apps(struct ctl *ctl);		/* sorted by id */
@@ -87,6 +100,8 @@ void snap_psvd(struct ctl *ctl);
 void snap_merge_leases(struct ctl *ctl);
 
 int cmp_vip(const void *a, const void *b);
+/* The identity (vip) owning an IPv6 address, 0 if none. */
+__be32 addr6_owner(const struct ctl *ctl, const __u8 a[16]);
 const struct app *find_app(const struct ctl *ctl, __u32 id);
 /* The [app] section that matched an application, if psvd still has it. */
 const struct psv_app_rule *find_rule(const struct ctl *ctl, __u32 rule);

@@ -156,6 +156,57 @@ static const char *join_strings(struct json_object *arr, char *buf,
 	return buf;
 }
 
+/* psvd's view of IPv6 (status.psvd.ipv6), when it runs virtualize. */
+static void print_ipv6(struct table *t, struct json_object *v6)
+{
+	struct json_object *prefixes = json_object_object_get(v6, "prefixes");
+	char line[768], buf[24];
+	size_t n = 0;
+
+	if (!v6 || strcmp(json_object_get_string(
+			json_object_object_get(v6, "policy")), "virtualize"))
+		return;
+	table_add(t, "IPv6");
+	if (json_object_get_boolean(json_object_object_get(v6, "dhcpv6_only"))) {
+		table_add(t, "blocked: this network offers addresses over "
+			  "DHCPv6 only, which psvd does not run");
+		return;
+	}
+	if (!json_object_array_length(prefixes)) {
+		table_add(t, json_object_get_boolean(json_object_object_get(
+				  v6, "router_seen")) ?
+			  "blocked: the router advertises no SLAAC prefix" :
+			  "blocked: no router advertisement yet");
+		return;
+	}
+	n += snprintf(line, sizeof(line), "%s addresses, %s in DAD; prefixes",
+		      json_object_get_string(json_object_object_get(v6,
+								  "addresses")),
+		      json_object_get_string(json_object_object_get(
+			      v6, "addresses_in_dad")));
+	for (size_t i = 0; i < json_object_array_length(prefixes) &&
+			   n < sizeof(line); i++) {
+		struct json_object *p = json_object_array_get_idx(prefixes, i);
+		struct json_object *valid = json_object_object_get(p, "valid_s");
+		struct json_object *pref = json_object_object_get(p,
+								  "preferred_s");
+
+		n += snprintf(line + n, sizeof(line) - n, " %s%s valid %s",
+			      json_object_get_string(json_object_object_get(
+				      p, "prefix")),
+			      json_object_get_boolean(json_object_object_get(
+				      p, "slaac")) ? "" : " (no SLAAC)",
+			      valid ? duration(json_object_get_int64(valid),
+					       buf) : "forever");
+		if (n < sizeof(line))
+			n += snprintf(line + n, sizeof(line) - n,
+				      " preferred %s", pref ? duration(
+				      json_object_get_int64(pref), buf) :
+				      "forever");
+	}
+	table_add(t, "%s", line);
+}
+
 void print_status(struct json_object *st)
 {
 	struct json_object *p = json_object_object_get(st, "psvd");
@@ -190,6 +241,7 @@ void print_status(struct json_object *st)
 		  GET(st, "host_mac"), GET(st, "host_ip"),
 		  GET(st, "granularity"), GET(st, "on_exhausted"),
 		  GET(st, "ipv6"));
+	print_ipv6(&t, json_object_object_get(p, "ipv6"));
 	table_add(&t, "programs");
 	if (!json_object_array_length(progs))
 		table_add(&t, "none pinned");

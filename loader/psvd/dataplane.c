@@ -150,6 +150,9 @@ int dataplane_load(struct dataplane *dp, const struct netdev *dev,
 	dp->events_fd = bpf_map__fd(dp->eg->maps.psv_events);
 	dp->apps_fd = bpf_map__fd(dp->eg->maps.psv_apps);
 	dp->routes_fd = bpf_map__fd(dp->eg->maps.psv_routes);
+	dp->routes6_fd = bpf_map__fd(dp->eg->maps.psv_routes6);
+	dp->addrs6_fd = bpf_map__fd(dp->eg->maps.psv_addrs6);
+	dp->conns6_fd = bpf_map__fd(dp->eg->maps.psv_conns6);
 	log_info("%s: BPF objects loaded, maps %s in %s", dev->name,
 		 dp->adopted ? "adopted" : "created", dp->pin_dir);
 	return 0;

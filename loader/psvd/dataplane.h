@@ -39,6 +39,7 @@ struct dataplane {
 	/* Map fds, owned by the skeletons. */
 	int config_fd, identities_fd, ready_fd, groups_fd, links_fd, conns_fd;
 	int host_conns_fd, stats_fd, events_fd, apps_fd, routes_fd;
+	int routes6_fd, addrs6_fd, conns6_fd;
 };
 
 /* Opens, sizes and loads both objects with maps pinned in pin_dir. */

@@ -38,6 +38,7 @@
 #include "psvd/pool/dhcp_source.h"
 #include "psvd/pool/identity_pool.h"
 #include "psvd/pool/pool_maps.h"
+#include "psvd/pool/slaac.h"
 #include "psvd/pool/static_source.h"
 #include "psvd/route_mirror.h"
 #include "psvd/settings.h"
@@ -64,6 +65,9 @@ struct psvd {
 	struct link_socket link;	/* DHCP and ARP of every identity */
 	struct static_source static_src;
 	struct dhcp_source dhcp_src;
+	struct slaac slaac;		/* the identities' IPv6 addresses */
+	struct slaac_maps slaac_io;
+	bool v6;			/* ipv6 = virtualize: slaac runs */
 	struct ring_buffer *events;
 	struct route_mirror routes;
 	bool promisc;
@@ -174,18 +178,37 @@ static int count_socket(void *ctx, const struct inet4_sock *s)
 	return 0;
 }
 
+struct socket_count6 {
+	struct socket_count sc;
+	const struct slaac *slaac;
+};
+
+/* The same for a socket on one of an identity's IPv6 addresses. */
+static int count_socket6(void *ctx, const struct inet6_sock *s)
+{
+	struct socket_count6 *c = ctx;
+	uint32_t vip = slaac_owner(c->slaac, s->laddr);
+
+	if (vip && (s->proto != IPPROTO_TCP || s->state != TCP_TIME_WAIT))
+		pool_flow_seen(c->sc.pool, vip, c->sc.now_ns);
+	return 0;
+}
+
 static void scan(struct psvd *d, uint64_t now)
 {
 	struct ct_observer obs = { .live = count_flow,
 				   .in_use = identity_in_use,
 				   .ctx = &d->pool };
 	struct socket_count sc = { .pool = &d->pool };
+	struct socket_count6 sc6 = { .slaac = &d->slaac };
 	struct ct_stats st;
 
 	sc.now_ns = clock_now_ns();
+	sc6.sc = sc;
 	pool_flows_reset(&d->pool);
 	/* A failed walk counts no socket: then the idle timer still waits. */
-	if (sockets_walk(count_socket, &sc))
+	if (sockets_walk(count_socket, &sc) ||
+	    (d->v6 && sockets_walk6(count_socket6, &sc6)))
 		return;
 	ct_expire(&d->dp, sc.now_ns, &obs, &st);
 	pool_retire_idle(&d->pool, now);
@@ -231,6 +254,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 static size_t daemon_counters(struct psvd *d, struct control_counter *c)
 {
 	const struct link_socket_stats *ss = &d->link.stats;
+	const struct slaac_stats *v6 = &d->slaac.stats;
 	struct dhcp_client_stats cs;
 	size_t n = 0;
 
@@ -252,11 +276,57 @@ static size_t daemon_counters(struct psvd *d, struct control_counter *c)
 	COUNTER("packet_rx_errors", ss->rx_errors);
 	COUNTER("packet_tx_frames", ss->tx_frames);
 	COUNTER("packet_tx_errors", ss->tx_errors);
+	COUNTER("packet_rx_nd", ss->rx_nd);
+	COUNTER("ra_accepted", v6->ra_accepted);
+	COUNTER("ra_malformed", v6->ra_malformed);
+	COUNTER("ra_not_router", v6->ra_not_router);
+	COUNTER("rs_sent", v6->rs_sent);
+	COUNTER("dad_started", v6->dad_started);
+	COUNTER("dad_conflicts", v6->dad_conflicts);
+	COUNTER("dad_given_up", v6->dad_given_up);
+	COUNTER("ipv6_addrs_expired", v6->addrs_expired);
 #undef COUNTER
 	return n;
 }
 
-#define DAEMON_COUNTERS 16
+#define DAEMON_COUNTERS 25
+
+/* Seconds left until a deadline (-1: infinite), for psvctl status. */
+static int64_t seconds_left(uint64_t until_ms, uint64_t now_ms)
+{
+	if (until_ms == SLAAC_INFINITE)
+		return -1;
+	return until_ms > now_ms ? (int64_t)((until_ms - now_ms) / 1000) : 0;
+}
+
+/* What psvctl status says of IPv6. */
+static void ipv6_status(struct psvd *d, struct control_ipv6 *v6,
+			struct control_prefix6 *prefixes)
+{
+	const struct slaac *s = &d->slaac;
+	uint64_t now = clock_now_ms();
+
+	*v6 = (struct control_ipv6){
+		.policy = psv_ipv6_name(d->conf.ipv6),
+		.router_seen = s->ra_seen,
+		.dhcpv6_only = s->managed_only,
+		.in_dad = slaac_count(s, SLAAC_DAD),
+		.addresses = slaac_count(s, SLAAC_DONE),
+		.prefixes = prefixes,
+		.n_prefixes = s->n_prefixes,
+	};
+	for (unsigned int i = 0; i < s->n_prefixes; i++) {
+		const struct slaac_prefix *p = &s->prefixes[i];
+
+		prefixes[i] = (struct control_prefix6){
+			.len = p->len, .slaac = p->autonomous,
+			.onlink = p->onlink,
+			.valid_s = seconds_left(p->valid_until_ms, now),
+			.preferred_s = seconds_left(p->preferred_until_ms, now),
+		};
+		memcpy(prefixes[i].prefix, p->prefix, 16);
+	}
+}
 
 /* What psvctl status says of the pool's supply. */
 static void pool_supply(struct psvd *d, struct control_supply *s)
@@ -278,11 +348,14 @@ static char *control_reply(void *ctx, const char *command)
 {
 	struct psvd *d = ctx;
 	struct control_counter counters[DAEMON_COUNTERS];
+	struct control_prefix6 prefixes[SLAAC_MAX_PREFIXES];
+	struct control_ipv6 v6;
 	struct control_status st = {
 		.pid = getpid(), .started = d->started,
 		.source = d->conf.source == PSV_SOURCE_STATIC ? "static" : "dhcp",
 		.host_eui64 = netdev_eui64_addrs(&d->dev),
 		.counters = counters,
+		.ipv6 = &v6,
 	};
 	struct control_lease *leases;
 	char *out;
@@ -304,6 +377,7 @@ static char *control_reply(void *ctx, const char *command)
 	}
 	st.leases = leases;
 	pool_supply(d, &st.supply);
+	ipv6_status(d, &v6, prefixes);
 	st.n_counters = daemon_counters(d, counters);
 	out = control_reply_status(&st);
 	free(leases);
@@ -410,6 +484,11 @@ static void run_timers(struct psvd *d)
 	refill = pool_refill(&d->pool, clock_now_ms());
 	if (refill < next)
 		next = refill;
+	if (d->v6) {
+		refill = slaac_run(&d->slaac, clock_now_ms());
+		if (refill < next)
+			next = refill;
+	}
 	arm_timer(d, next);
 }
 
@@ -488,6 +567,29 @@ static int run(struct psvd *d)
 	return 0;
 }
 
+/*
+ * The identities' IPv6 addresses, under ipv6 = virtualize: the pool
+ * holds new identities back for them, the link socket hands over
+ * neighbour discovery, and routers are solicited.  Under block or host
+ * slaac only cleans up (slaac_adopt) what an earlier run left.
+ */
+static int setup_ipv6(struct psvd *d)
+{
+	struct pool_hooks hooks;
+	int err;
+
+	d->v6 = d->conf.ipv6 == PSV_IPV6_VIRTUALIZE;
+	slaac_maps_io(&d->slaac_io, &d->dp, &d->link);
+	err = slaac_init(&d->slaac, &d->pool, &d->slaac_io.io);
+	if (err || !d->v6)
+		return err;
+	slaac_pool_hooks(&d->slaac, &hooks);
+	pool_set_hooks(&d->pool, &hooks);
+	link_socket_set_nd_rx(&d->link, slaac_nd, &d->slaac);
+	slaac_start(&d->slaac, clock_now_ms());
+	return 0;
+}
+
 static int setup_pool(struct psvd *d)
 {
 	const struct pool_source_ops *ops = &dhcp_source_ops;
@@ -513,14 +615,16 @@ static int setup_pool(struct psvd *d)
 	}
 	settings_pool(&d->conf, &params);
 	pool_maps_io(&d->pool_io, &d->dp);
-	err = pool_init(&d->pool, &params, ops, source, &d->pool_io);
+	err = pool_init(&d->pool, &params, ops, source, &d->pool_io) ?:
+	      setup_ipv6(d);
 	if (err)
 		return err;
 	if (d->conf.source == PSV_SOURCE_DHCP)
 		dhcp_source_bind(&d->dhcp_src, &d->pool);
 	if (!d->dp.adopted)
-		return 0;
-	err = pool_adopt(&d->pool);
+		return slaac_adopt(&d->slaac, false, clock_now_ms());
+	err = pool_adopt(&d->pool) ?:
+	      slaac_adopt(&d->slaac, d->v6, clock_now_ms());
 	if (err)
 		return err;
 	if (d->conf.source == PSV_SOURCE_STATIC)
@@ -649,6 +753,16 @@ static int end_if_virtualized(void *ctx, const struct inet4_sock *s)
 	return 0;
 }
 
+/* An IPv6 socket on an identity's address. */
+static int end_if_virtualized6(void *ctx, const struct inet6_sock *s)
+{
+	struct ending *e = ctx;
+
+	if (slaac_owner(&e->d->slaac, s->laddr) && !sockets_destroy6(s))
+		e->n++;
+	return 0;
+}
+
 /*
  * Before the dataplane goes, its flows end: once detached, a flow that
  * went on would leave with the real MAC and address and tie its
@@ -663,6 +777,8 @@ static void end_virtualized_flows(struct psvd *d)
 
 	set_bpf_config(d, true);
 	sockets_walk(end_if_virtualized, &e);
+	if (d->v6)
+		sockets_walk6(end_if_virtualized6, &e);
 	log_info("%s: ended %u virtualized connections", d->ifname, e.n);
 	/* The RSTs are sent as the sockets end; let any queue drain. */
 	usleep(50 * 1000);
@@ -697,6 +813,7 @@ static void shutdown_daemon(struct psvd *d)
 	if (d->conf.source == PSV_SOURCE_DHCP)
 		dhcp_source_run(&d->dhcp_src, clock_now_ms());
 	link_socket_close(&d->link);
+	slaac_free(&d->slaac);
 	pool_free(&d->pool);
 	attribution_close(&d->at);
 	dataplane_close(&d->dp);
@@ -752,7 +869,8 @@ int main(int argc, char **argv)
 		d.promisc = !err;
 	}
 	err = err ?: setup_pool(&d) ?:
-	      route_mirror_open(&d.routes, d.dp.routes_fd, d.dev.ifindex) ?:
+	      route_mirror_open(&d.routes, d.dp.routes_fd, d.dp.routes6_fd,
+					 d.dev.ifindex) ?:
 	      local_routes_list(drop_stray_route, &d.pool) ?:
 	      dataplane_attach(&d.dp) ?: attach_hooks(&d) ?: setup_loop(&d);
 	if (err) {
@@ -776,10 +894,13 @@ int main(int argc, char **argv)
 	if (d.conf.ipv6 == PSV_IPV6_HOST)
 		log_info("%s: ipv6 = host: IPv6 flows use the host's real MAC "
 			 "and address", d.ifname);
+	else if (d.conf.ipv6 == PSV_IPV6_BLOCK)
+		log_info("%s: ipv6 = block: virtualized flows use IPv4 only",
+			 d.ifname);
 	else
-		log_info("%s: IPv6 is blocked for virtualized flows (identities "
-			 "have no IPv6 addresses yet): applications fall back "
-			 "to IPv4", d.ifname);
+		log_info("%s: ipv6 = virtualize: identities get IPv6 addresses "
+			 "from the router's SLAAC prefixes; until one has, its "
+			 "IPv6 flows are blocked", d.ifname);
 	if (netdev_eui64_addrs(&d.dev) > 0)
 		log_info("%s: the host's own IPv6 address contains its MAC "
 			 "(EUI-64): stable-privacy addresses hide it, see "

@@ -14,17 +14,50 @@
 #include "psv.h"
 #include "psvd/route_mirror.h"
 
+/*
+ * A trie key of either family: psv_route_key and psv_route6_key are its
+ * first 4 + 4 or 4 + 16 bytes (psv.h), so one type serves both tries.
+ */
+struct key {
+	uint32_t prefixlen;
+	uint8_t addr[16];
+};
+
+_Static_assert(sizeof(struct psv_route_key) == 4 + 4 &&
+	       sizeof(struct psv_route6_key) == 4 + 16,
+	       "trie keys are a prefix length and the address");
+
 /* A route of the main table as the trie will hold it. */
 struct route {
-	struct psv_route_key key;
+	struct key key;
 	uint32_t metric;
 	uint8_t value;		/* PSV_ROUTE_* */
 };
 
+/* What differs between IPv4 and IPv6 here. */
+struct family {
+	uint8_t af;
+	size_t addr_len;
+	const char *name;	/* for messages */
+	const char *map_name;
+};
+
+static const struct family families[ROUTE_FAMILIES] = {
+	{ AF_INET, 4, "IPv4", PSV_MAP_ROUTES },
+	{ AF_INET6, 16, "IPv6", PSV_MAP_ROUTES6 },
+};
+
 struct dump {
 	struct nl_vec routes;
+	const struct family *f;
 	int ifindex;
 };
+
+/* The trie key's size. */
+static size_t key_size(const struct family *f)
+{
+	return 4 + f->addr_len;
+}
 
 static int route_attr(const struct nlattr *attr, void *data)
 {
@@ -32,7 +65,8 @@ static int route_attr(const struct nlattr *attr, void *data)
 	int type = mnl_attr_get_type(attr);
 
 	switch (type) {
-	case RTA_DST:
+	case RTA_DST:		/* 4 or 16 bytes: checked by family */
+		break;
 	case RTA_OIF:
 	case RTA_TABLE:
 	case RTA_PRIORITY:
@@ -96,11 +130,19 @@ static int collect_route(const struct nlmsghdr *nlh, void *data)
 
 	if (parse_route(nlh, &rtm, tb) < 0)
 		return MNL_CB_ERROR;
-	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len > 32 ||
+	if (rtm->rtm_family != d->f->af ||
+	    rtm->rtm_dst_len > 8 * d->f->addr_len ||
 	    nl_route_table(nlh, tb[RTA_TABLE]) != RT_TABLE_MAIN)
 		return MNL_CB_OK;
+	if (tb[RTA_DST] &&
+	    mnl_attr_get_payload_len(tb[RTA_DST]) != d->f->addr_len) {
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
 	r.key.prefixlen = rtm->rtm_dst_len;
-	r.key.addr = tb[RTA_DST] ? mnl_attr_get_u32(tb[RTA_DST]) : 0;
+	if (tb[RTA_DST])
+		memcpy(r.key.addr, mnl_attr_get_payload(tb[RTA_DST]),
+		       d->f->addr_len);
 	r.metric = tb[RTA_PRIORITY] ? mnl_attr_get_u32(tb[RTA_PRIORITY]) : 0;
 	if (tb[RTA_MULTIPATH])
 		via = nexthops_via(tb[RTA_MULTIPATH], d->ifindex);
@@ -117,10 +159,10 @@ static int cmp_route(const void *a, const void *b)
 {
 	const struct route *x = a, *y = b;
 
-	if (x->key.prefixlen != y->key.prefixlen)
-		return x->key.prefixlen < y->key.prefixlen ? -1 : 1;
-	if (x->key.addr != y->key.addr)
-		return x->key.addr < y->key.addr ? -1 : 1;
+	int c = memcmp(&x->key, &y->key, sizeof(x->key));
+
+	if (c)
+		return c;
 	if (x->metric != y->metric)
 		return x->metric < y->metric ? -1 : 1;
 	return 0;
@@ -128,14 +170,9 @@ static int cmp_route(const void *a, const void *b)
 
 static int cmp_key(const void *key, const void *elem)
 {
-	const struct psv_route_key *k = key;
 	const struct route *r = elem;
 
-	if (k->prefixlen != r->key.prefixlen)
-		return k->prefixlen < r->key.prefixlen ? -1 : 1;
-	if (k->addr != r->key.addr)
-		return k->addr < r->key.addr ? -1 : 1;
-	return 0;
+	return memcmp(key, &r->key, sizeof(r->key));
 }
 
 /*
@@ -153,11 +190,15 @@ static size_t unique_routes(struct route *r, size_t n)
 	return kept;
 }
 
-/* Writes the routes, then deletes the keys no route has any more. */
-static int write_map(int map_fd, const struct route *r, size_t n)
+/*
+ * Writes the routes, then deletes the keys no route has any more.  The
+ * map's keys are the first key_size() bytes of struct key, the rest 0.
+ */
+static int write_map(int map_fd, const struct family *f, const struct route *r,
+		     size_t n)
 {
-	struct nl_vec stale = { .size = sizeof(struct psv_route_key) };
-	struct psv_route_key key, next;
+	struct nl_vec stale = { .size = sizeof(struct key) };
+	struct key key = { 0 }, next = { 0 };
 	int err = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -165,29 +206,29 @@ static int write_map(int map_fd, const struct route *r, size_t n)
 					BPF_ANY)) {
 			err = -errno;
 			log_err("cannot write route %zu of %zu to %s: %s",
-				i + 1, n, PSV_MAP_ROUTES, strerror(-err));
+				i + 1, n, f->map_name, strerror(-err));
 			return err;
 		}
 	}
 	/* Deleting while walking would restart the walk: collect first. */
 	for (int ret = bpf_map_get_next_key(map_fd, NULL, &next); !ret;
 	     ret = bpf_map_get_next_key(map_fd, &key, &next)) {
-		key = next;
+		memcpy(&key, &next, key_size(f));
 		if (!array_find(&key, r, n, sizeof(*r), cmp_key) &&
 		    nl_vec_push(&stale, &key)) {
 			log_err("cannot list the stale routes of %s: %s",
-				PSV_MAP_ROUTES, strerror(ENOMEM));
+				f->map_name, strerror(ENOMEM));
 			err = -ENOMEM;
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < stale.len; i++) {
-		struct psv_route_key *k = stale.items;
+		struct key *k = stale.items;
 
 		if (bpf_map_delete_elem(map_fd, &k[i]) && errno != ENOENT) {
 			err = -errno;
 			log_err("cannot delete a stale route from %s: %s",
-				PSV_MAP_ROUTES, strerror(-err));
+				f->map_name, strerror(-err));
 			break;
 		}
 	}
@@ -196,7 +237,8 @@ out:
 	return err;
 }
 
-/* Whether a rule is one of the three every IPv4 setup starts with. */
+/* Whether a rule is one of those every setup starts with (IPv6 has no
+ * 32767 one). */
 static bool default_rule(const struct nlmsghdr *nlh)
 {
 	static const struct {
@@ -264,8 +306,9 @@ static int hash_rule(const struct nlmsghdr *nlh, void *data)
  * Warns once per change of the rules if there are others than the
  * defaults: only the main table is mirrored.
  */
-static int check_rules(struct route_mirror *rm)
+static int check_rules(struct route_mirror *rm, unsigned int fi)
 {
+	const struct family *f = &families[fi];
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct rules r = { .hash = 2166136261u };
 	struct fib_rule_hdr *frh;
@@ -274,30 +317,32 @@ static int check_rules(struct route_mirror *rm)
 	uint32_t sig;
 	int err;
 
-	frh->family = AF_INET;
+	frh->family = f->af;
 	err = nl_request(rm->dump, nlh, hash_rule, &r);
 	if (err) {
-		log_err("cannot dump the IPv4 routing rules: %s",
+		log_err("cannot dump the %s routing rules: %s", f->name,
 			strerror(-err));
 		return err;
 	}
 	sig = r.others ? r.hash | 1 : 0;	/* 0: the defaults only */
-	if (sig != rm->rules && r.others)
-		log_warn("%d IPv4 routing rule(s) besides the defaults "
+	if (sig != rm->rules[fi] && r.others)
+		log_warn("%d %s routing rule(s) besides the defaults "
 			 "(ip rule): sockets are bound to identities by the "
 			 "main table only, so flows other rules route "
 			 "elsewhere (a VPN's) may be bound to an identity's "
-			 "address", r.others);
-	else if (sig != rm->rules)
-		log_info("the IPv4 routing rules are the defaults again");
-	rm->rules = sig;
+			 "address", r.others, f->name);
+	else if (sig != rm->rules[fi])
+		log_info("the %s routing rules are the defaults again",
+			 f->name);
+	rm->rules[fi] = sig;
 	return 0;
 }
 
-static int sync_routes(struct route_mirror *rm)
+static int sync_family(struct route_mirror *rm, unsigned int fi)
 {
+	const struct family *f = &families[fi];
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct dump d = { .routes.size = sizeof(struct route),
+	struct dump d = { .routes.size = sizeof(struct route), .f = f,
 			  .ifindex = rm->ifindex };
 	struct rtmsg *rtm;
 	struct nlmsghdr *nlh = nl_dump_header(buf, RTM_GETROUTE, sizeof(*rtm),
@@ -305,27 +350,46 @@ static int sync_routes(struct route_mirror *rm)
 	size_t n;
 	int err;
 
-	rtm->rtm_family = AF_INET;
+	rtm->rtm_family = f->af;
 	err = nl_request(rm->dump, nlh, collect_route, &d);
 	if (err) {
-		log_err("cannot dump the IPv4 routes: %s", strerror(-err));
+		log_err("cannot dump the %s routes: %s", f->name,
+			strerror(-err));
 	} else {
 		n = unique_routes(d.routes.items, d.routes.len);
-		err = write_map(rm->map_fd, d.routes.items, n);
+		err = write_map(rm->map_fd[fi], f, d.routes.items, n);
 	}
 	nl_vec_free(&d.routes);
-	return err ? err : check_rules(rm);
+	return err ? err : check_rules(rm, fi);
 }
 
-int route_mirror_open(struct route_mirror *rm, int map_fd, int ifindex)
+/* Mirrors the families whose bit is set in which (1 << index). */
+static int sync_routes(struct route_mirror *rm, unsigned int which)
+{
+	int err = 0, e;
+
+	for (unsigned int fi = 0; fi < ROUTE_FAMILIES; fi++) {
+		if (!(which & 1u << fi) || rm->map_fd[fi] < 0)
+			continue;
+		e = sync_family(rm, fi);
+		err = err ?: e;
+	}
+	return err;
+}
+
+int route_mirror_open(struct route_mirror *rm, int map_fd, int map6_fd,
+		      int ifindex)
 {
 	/* Addresses and links too: their routes go without a notification. */
 	unsigned int groups = RTMGRP_IPV4_ROUTE | RTMGRP_IPV4_RULE |
-			      RTMGRP_IPV4_IFADDR | RTMGRP_LINK;
+			      RTMGRP_IPV4_IFADDR | RTMGRP_LINK |
+			      RTMGRP_IPV6_ROUTE | RTMGRP_IPV6_IFADDR |
+			      1u << (RTNLGRP_IPV6_RULE - 1);
 	int err;
 
 	memset(rm, 0, sizeof(*rm));
-	rm->map_fd = map_fd;
+	rm->map_fd[0] = map_fd;
+	rm->map_fd[1] = map6_fd;
 	rm->ifindex = ifindex;
 	/* Subscribed before the first dump: no change falls in between. */
 	err = nl_open(&rm->events, NETLINK_ROUTE, SOCK_NONBLOCK, groups,
@@ -333,7 +397,7 @@ int route_mirror_open(struct route_mirror *rm, int map_fd, int ifindex)
 	if (!err)
 		err = nl_open(&rm->dump, NETLINK_ROUTE, 0, 0, "route dumps");
 	if (!err)
-		err = sync_routes(rm);
+		err = sync_routes(rm, ROUTE_ALL);
 	if (err)
 		route_mirror_close(rm);
 	return err;
@@ -344,25 +408,43 @@ int route_mirror_fd(const struct route_mirror *rm)
 	return mnl_socket_get_fd(rm->events);
 }
 
-/* Sets *changed if a notification may change the mirror. */
+/* The family bit of a message's first byte (rtmsg, fib_rule_hdr and
+ * ifaddrmsg all start with it); every family if it is neither. */
+static unsigned int family_bit(const struct nlmsghdr *nlh)
+{
+	const uint8_t *af = mnl_nlmsg_get_payload(nlh);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < 1)
+		return ROUTE_ALL;
+	for (unsigned int fi = 0; fi < ROUTE_FAMILIES; fi++)
+		if (*af == families[fi].af)
+			return 1u << fi;
+	return ROUTE_ALL;
+}
+
+/* Adds to *changed the families a notification may change. */
 static int note_change(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
 	const struct rtmsg *rtm;
-	bool *changed = data;
+	unsigned int *changed = data;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE)
-		*changed = true;	/* a rule, an address, a link */
-	else if (parse_route(nlh, &rtm, tb) < 0 ||
-		 nl_route_table(nlh, tb[RTA_TABLE]) == RT_TABLE_MAIN)
-		*changed = true;	/* psv's own local routes are not */
+	if (nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK)
+		*changed = ROUTE_ALL;
+	else if (nlh->nlmsg_type != RTM_NEWROUTE &&
+		 nlh->nlmsg_type != RTM_DELROUTE)
+		*changed |= family_bit(nlh);	/* a rule, an address */
+	else if (parse_route(nlh, &rtm, tb) < 0)
+		*changed = ROUTE_ALL;
+	else if (nl_route_table(nlh, tb[RTA_TABLE]) == RT_TABLE_MAIN)
+		*changed |= family_bit(nlh);	/* psv's local routes are not */
 	return MNL_CB_OK;
 }
 
 int route_mirror_read(struct route_mirror *rm)
 {
 	char buf[NL_BUF_SIZE];
-	bool changed = false;
+	unsigned int changed = 0;
 	ssize_t n;
 	int err;
 
@@ -372,7 +454,7 @@ int route_mirror_read(struct route_mirror *rm)
 			break;
 		if (n < 0 && errno == ENOBUFS) {
 			/* The socket overflowed: what was lost is unknown. */
-			changed = true;
+			changed = ROUTE_ALL;
 			continue;
 		}
 		if (n < 0 && errno != EINTR) {
@@ -384,9 +466,9 @@ int route_mirror_read(struct route_mirror *rm)
 		/* A datagram that does not parse may have been anything. */
 		if (n > 0 &&
 		    mnl_cb_run(buf, n, 0, 0, note_change, &changed) < 0)
-			changed = true;
+			changed = ROUTE_ALL;
 	}
-	return changed ? sync_routes(rm) : 0;
+	return changed ? sync_routes(rm, changed) : 0;
 }
 
 void route_mirror_close(struct route_mirror *rm)

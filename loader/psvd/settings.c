@@ -61,6 +61,7 @@ static const struct {
 	KEY("source", source),
 	KEY("ingress", ingress),
 	KEY("max_flows", max_flows),
+	KEY("ipv6", ipv6),
 	KEY(NULL, static_first),
 	KEY(NULL, static_last),
 #undef KEY

@@ -195,10 +195,13 @@ int fx_open(struct fx *fx, __u32 conns_max)
 	fx->host_conns = fx_map_fd(fx, PSV_MAP_HOST_CONNS);
 	fx->frags = fx_map_fd(fx, PSV_MAP_FRAGS);
 	fx->stats = fx_map_fd(fx, PSV_MAP_STATS);
+	fx->addrs6 = fx_map_fd(fx, PSV_MAP_ADDRS6);
+	fx->conns6 = fx_map_fd(fx, PSV_MAP_CONNS6);
 	fd = fx_map_fd(fx, PSV_MAP_EVENTS);
 	if (fx->config < 0 || fx->identities < 0 || fx->ready < 0 ||
 	    fx->groups < 0 || fx->links < 0 || fx->conns < 0 ||
-	    fx->host_conns < 0 || fx->frags < 0 || fx->stats < 0 || fd < 0) {
+	    fx->host_conns < 0 || fx->frags < 0 || fx->stats < 0 ||
+	    fx->addrs6 < 0 || fx->conns6 < 0 || fd < 0) {
 		err = -ENOENT;
 		goto fail;
 	}
@@ -310,8 +313,12 @@ int fx_set_config(struct fx *fx, const struct psv_config *c)
 int fx_set_identity(struct fx *fx, __be32 vip, const __u8 *mac,
 		    __u8 state, __u32 id)
 {
-	struct psv_identity v = { .state = state, .id = id };
+	struct psv_identity v = { 0 };
 
+	/* A state change keeps the identity's IPv6 address. */
+	bpf_map_lookup_elem(fx->identities, &vip, &v);
+	v.state = state;
+	v.id = id;
 	memcpy(v.mac, mac, 6);
 	if (bpf_map_update_elem(fx->identities, &vip, &v, BPF_ANY)) {
 		fprintf(stderr, "update psv_identities: %s\n", strerror(errno));
@@ -336,7 +343,9 @@ int fx_clear(struct fx *fx)
 	      fx_map_clear(fx->links, PSV_MAP_LINKS) ?:
 	      fx_map_clear(fx->conns, PSV_MAP_CONNS) ?:
 	      fx_map_clear(fx->host_conns, PSV_MAP_HOST_CONNS) ?:
-	      fx_map_clear(fx->frags, PSV_MAP_FRAGS);
+	      fx_map_clear(fx->frags, PSV_MAP_FRAGS) ?:
+	      fx_map_clear(fx->addrs6, PSV_MAP_ADDRS6) ?:
+	      fx_map_clear(fx->conns6, PSV_MAP_CONNS6);
 	while (!bpf_map_lookup_and_delete_elem(fx->ready, NULL, &vip))
 		;
 	fx_drain_events(fx);
@@ -441,6 +450,32 @@ void fx_world_init(struct fx_world *w)
 	w->router = PKT_IP4(203, 0, 113, 2);
 	w->vip[0] = PKT_IP4(192, 0, 2, 200);
 	w->vip[1] = PKT_IP4(192, 0, 2, 201);
+	inet_pton(AF_INET6, "2001:db8:1::10", w->host6);
+	inet_pton(AF_INET6, "fe80::10", w->host_ll);
+	inet_pton(AF_INET6, "fe80::1", w->gw_ll);
+	inet_pton(AF_INET6, "2001:db8:2::10", w->remote6);
+	inet_pton(AF_INET6, "2001:db8:1::3a5c:91d2:7e01:b4f0", w->vip6[0]);
+	inet_pton(AF_INET6, "2001:db8:1::c17:40aa:95e3:2d6b", w->vip6[1]);
+}
+
+int fx_set_ip6(struct fx *fx, __be32 vip, const __u8 *ip6, bool dad_done)
+{
+	struct psv_addr6_owner o = { .vip = vip, .dad_done = dad_done };
+	struct psv_identity v;
+
+	if (bpf_map_lookup_elem(fx->identities, &vip, &v)) {
+		fprintf(stderr, "no identity for its IPv6 address\n");
+		return -ENOENT;
+	}
+	memset(&v.ip6, 0, sizeof(v.ip6));
+	if (dad_done)
+		memcpy(&v.ip6, ip6, 16);
+	if (bpf_map_update_elem(fx->identities, &vip, &v, BPF_ANY) ||
+	    bpf_map_update_elem(fx->addrs6, ip6, &o, BPF_ANY)) {
+		fprintf(stderr, "update psv_addrs6: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
 }
 
 void fx_world_config(const struct fx_world *w, struct psv_config *c)
@@ -457,7 +492,8 @@ void fx_world_config(const struct fx_world *w, struct psv_config *c)
 
 /*
  * Empties all state, writes the standard config and both identities in
- * state READY; the first n_ready of them are pushed to psv_ready.
+ * state READY with their IPv6 addresses (DAD done); the first n_ready
+ * of them are pushed to psv_ready.
  */
 int fx_setup(struct fx *fx, const struct fx_world *w, int n_ready)
 {
@@ -468,7 +504,8 @@ int fx_setup(struct fx *fx, const struct fx_world *w, int n_ready)
 	err = fx_clear(fx) ?: fx_set_config(fx, &c);
 	for (i = 0; i < 2 && !err; i++)
 		err = fx_set_identity(fx, htonl(w->vip[i]), w->vmac[i],
-				      PSV_ID_READY, (__u32)i + 1);
+				      PSV_ID_READY, (__u32)i + 1) ?:
+		      fx_set_ip6(fx, htonl(w->vip[i]), w->vip6[i], true);
 	for (i = 0; i < n_ready && !err; i++)
 		err = fx_push_ready(fx, htonl(w->vip[i]));
 	return err;
@@ -604,7 +641,8 @@ void fx_sweep(struct fx *fx, enum fx_prog prog,
 		    r->delta[PSV_STAT_EG_TRANSLATED] ||
 		    r->delta[PSV_STAT_IN_TRANSLATED] ||
 		    r->delta[PSV_STAT_IN_ICMP_ERROR] ||
-		    r->delta[PSV_STAT_IN_ARP_REPLIED]) {
+		    r->delta[PSV_STAT_IN_ARP_REPLIED] ||
+		    r->delta[PSV_STAT_IN_NDP_REPLIED]) {
 			printf("#   %zu bytes: err %d verdict %u\n", n, r->err,
 			       r->retval);
 			bad++;
@@ -617,7 +655,7 @@ void fx_sweep(struct fx *fx, enum fx_prog prog,
 
 /*
  * Random bytes under each EtherType the programs parse (a third of them
- * with a plausible IPv4 first byte and, if src is given, from that MAC
+ * with a plausible IPv4 or IPv6 first byte and, if src is given, from that MAC
  * and IPv4 source so egress parses further): the program runs and
  * passes or drops.  Seeded, so a failure repeats.
  */
@@ -626,7 +664,8 @@ void fx_random_frames(struct fx *fx, enum fx_prog prog,
 		      __u32 saddr)
 {
 	static const __u16 types[] = { PKT_ETH_P_IP, PKT_ETH_P_ARP,
-				       PKT_ETH_P_8021Q, 0x88a8 };
+				       PKT_ETH_P_IPV6, PKT_ETH_P_8021Q,
+				       0x88a8 };
 	__u8 junk[256];
 	size_t n, j;
 	int k, bad = 0;
@@ -636,11 +675,11 @@ void fx_random_frames(struct fx *fx, enum fx_prog prog,
 		n = 14 + (size_t)(rand() % 200);
 		for (j = 0; j < n; j++)
 			junk[j] = (__u8)rand();
-		pkt_put16(junk + 12, types[k % 4]);
+		pkt_put16(junk + 12, types[k % 5]);
 		if (src)
 			memcpy(junk + 6, src, 6);
 		if (k % 3 == 0) {
-			junk[14] = 0x45;
+			junk[14] = types[k % 5] == PKT_ETH_P_IPV6 ? 0x60 : 0x45;
 			if (src && n >= 30)
 				pkt_put32(junk + 26, saddr);
 		}

@@ -54,7 +54,7 @@ struct fx {
 	struct ingress_bpf *in;
 	int prog[3];
 	int config, identities, ready, groups, links, conns, host_conns, frags;
-	int stats;
+	int stats, addrs6, conns6;
 	struct ring_buffer *rb;
 	struct psv_event ev[FX_MAX_EVENTS];
 	int n_ev;
@@ -84,6 +84,11 @@ int fx_push_ready(struct fx *fx, __be32 vip);
 int fx_set_config(struct fx *fx, const struct psv_config *c);
 int fx_set_identity(struct fx *fx, __be32 vip, const __u8 *mac, __u8 state,
 		    __u32 id);
+/*
+ * Gives identity vip the IPv6 address ip6 (psv_addrs6), and makes it
+ * the identity's socket address if its DAD is done.
+ */
+int fx_set_ip6(struct fx *fx, __be32 vip, const __u8 *ip6, bool dad_done);
 void fx_drain_events(struct fx *fx);
 /* Counters summed over CPUs. */
 int fx_read_stats(struct fx *fx, __u64 *out);
@@ -109,11 +114,14 @@ int fx_run(struct fx *fx, enum fx_prog prog, const __u8 *frame, size_t len,
 /*
  * The test world (the testbed's LAN): the host, its gateway, a remote
  * server, a router, and two identities with random locally administered
- * unicast MACs.
+ * unicast MACs.  IPv6: the host's global and link-local addresses, the
+ * gateway's link-local one, a remote server, and each identity's
+ * address (random interface identifiers in the host's prefix).
  */
 struct fx_world {
 	__u8 host_mac[6], gw_mac[6], vmac[2][6];
 	__u32 host_ip, gw_ip, netmask, remote, router, vip[2];
+	__u8 host6[16], host_ll[16], gw_ll[16], remote6[16], vip6[2][16];
 };
 
 void fx_random_mac(__u8 *mac);
@@ -121,7 +129,8 @@ void fx_world_init(struct fx_world *w);
 void fx_world_config(const struct fx_world *w, struct psv_config *c);
 /*
  * Empties all state, writes the standard config and both identities in
- * state READY; the first n_ready of them are pushed to psv_ready.
+ * state READY with their IPv6 addresses (DAD done); the first n_ready
+ * of them are pushed to psv_ready.
  */
 int fx_setup(struct fx *fx, const struct fx_world *w, int n_ready);
 
@@ -198,7 +207,7 @@ void fx_sweep(struct fx *fx, enum fx_prog prog, struct fx_result *r,
 	      const char *what, const struct pkt_frame *f, bool must_drop);
 /*
  * Random bytes under each EtherType the programs parse (a third of them
- * with a plausible IPv4 first byte and, if src is given, from that MAC
+ * with a plausible IPv4 or IPv6 first byte and, if src is given, from that MAC
  * and IPv4 source so egress parses further): the program runs and
  * passes or drops.  Seeded, so a failure repeats.
  */

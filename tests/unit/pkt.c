@@ -188,6 +188,149 @@ size_t pkt_ipv4_build(const struct pkt_ipv4 *ip, __u8 *out, size_t cap)
 	return len;
 }
 
+__u32 pkt_pseudo_sum6(const __u8 *saddr, const __u8 *daddr, __u8 proto,
+		      __u32 l4_len)
+{
+	return pkt_sum(pkt_sum(0, saddr, 16), daddr, 16) + (l4_len >> 16) +
+	       (l4_len & 0xffff) + proto;
+}
+
+/* The IPv6 L4 datagram (before fragmentation), checksum included. */
+static size_t pkt_l4_build6(const struct pkt_ipv6 *ip, __u8 *l4, size_t cap)
+{
+	size_t len, hlen, qlen, csum_off;
+	bool nd = ip->proto == PKT_IP_PROTO_ICMPV6 &&
+		  (ip->icmp_type == PKT_ICMPV6_NS ||
+		   ip->icmp_type == PKT_ICMPV6_NA);
+
+	switch (ip->proto) {
+	case PKT_IP_PROTO_TCP:
+		hlen = 20;
+		csum_off = 16;
+		break;
+	case PKT_IP_PROTO_UDP:
+		hlen = 8;
+		csum_off = 6;
+		break;
+	case PKT_IP_PROTO_ICMPV6:
+		hlen = nd ? 24 : 8;
+		csum_off = 2;
+		break;
+	default:
+		hlen = 0;
+		csum_off = 0;
+		break;
+	}
+	if (hlen + 8 + ip->opts_len + ip->payload_len > cap)
+		return 0;
+	memset(l4, 0, hlen);
+	len = hlen;
+	if (nd) {
+		l4[4] = ip->nd_flags;
+		memcpy(l4 + 8, ip->target, 16);
+		if (ip->lla_type) {
+			l4[len] = ip->lla_type;
+			l4[len + 1] = 1;
+			memcpy(l4 + len + 2, ip->lla, 6);
+			len += 8;
+		}
+		if (ip->opts_len)
+			memcpy(l4 + len, ip->opts, ip->opts_len);
+		len += ip->opts_len;
+	} else if (ip->proto == PKT_IP_PROTO_ICMPV6 && ip->inner) {
+		qlen = pkt_ipv6_build(ip->inner, l4 + 8, cap - 8);
+		if (!qlen)
+			return 0;
+		if (ip->quote_len && 40u + ip->quote_len < qlen)
+			qlen = 40u + ip->quote_len;
+		len += qlen;
+	} else {
+		if (ip->payload)
+			memcpy(l4 + hlen, ip->payload, ip->payload_len);
+		else
+			pkt_pattern(l4 + hlen, ip->payload_len,
+				    (__u8)ip->proto);
+		len += ip->payload_len;
+	}
+	switch (ip->proto) {
+	case PKT_IP_PROTO_TCP:
+		pkt_put16(l4, ip->sport);
+		pkt_put16(l4 + 2, ip->dport);
+		pkt_put32(l4 + 4, ip->seq);
+		pkt_put32(l4 + 8, ip->ack_seq);
+		l4[12] = 5 << 4;
+		l4[13] = ip->tcp_flags;
+		pkt_put16(l4 + 14, 64240);
+		break;
+	case PKT_IP_PROTO_UDP:
+		pkt_put16(l4, ip->sport);
+		pkt_put16(l4 + 2, ip->dport);
+		pkt_put16(l4 + 4, (__u16)len);
+		break;
+	case PKT_IP_PROTO_ICMPV6:
+		l4[0] = ip->icmp_type;
+		l4[1] = ip->icmp_code;
+		if (!nd && !ip->inner) {
+			pkt_put16(l4 + 4, ip->icmp_id);
+			pkt_put16(l4 + 6, ip->icmp_seq);
+		}
+		break;
+	}
+	if (csum_off) {
+		__u16 sum = pkt_csum(pkt_pseudo_sum6(ip->saddr, ip->daddr,
+						     ip->proto, (__u32)len),
+				     l4, len);
+
+		/* UDP over IPv6: a computed zero is sent as all ones. */
+		if (!sum && ip->proto == PKT_IP_PROTO_UDP)
+			sum = 0xffff;
+		pkt_put16(l4 + csum_off, sum);
+	}
+	return len;
+}
+
+size_t pkt_ipv6_build(const struct pkt_ipv6 *ip, __u8 *out, size_t cap)
+{
+	__u8 l4[PKT_MAX];
+	size_t l4len, len, off = 40;
+	__u8 next;
+	int i;
+
+	if (ip->n_ext > PKT_IPV6_EXT_MAX)
+		return 0;
+	l4len = pkt_l4_build6(ip, l4, sizeof(l4));
+	if (ip->frag_off > l4len)
+		return 0;
+	l4len -= ip->frag_off;
+	if (ip->frag_len && ip->frag_len < l4len)
+		l4len = ip->frag_len;
+	len = 40 + 8u * ip->n_ext + l4len;
+	if (len > cap)
+		return 0;
+	memset(out, 0, 40 + 8u * ip->n_ext);
+	out[0] = 0x60;
+	pkt_put16(out + 4, ip->plen ? ip->plen : (__u16)(len - 40));
+	out[7] = ip->hop_limit ? ip->hop_limit : 64;
+	memcpy(out + 8, ip->saddr, 16);
+	memcpy(out + 24, ip->daddr, 16);
+	/* Each extension header names the next; padding is PadN (RFC 8200). */
+	next = ip->n_ext ? ip->ext[0] : ip->proto;
+	out[6] = next;
+	for (i = 0; i < ip->n_ext; i++, off += 8) {
+		out[off] = i + 1 < ip->n_ext ? ip->ext[i + 1] : ip->proto;
+		if (ip->ext[i] == PKT_IPV6_FRAGMENT) {
+			pkt_put16(out + off + 2,
+				  (__u16)(ip->frag_off | (ip->mf ? 1 : 0)));
+			pkt_put32(out + off + 4, 0x12345678);
+		} else {
+			out[off + 2] = 1;	/* PadN of 4 bytes */
+			out[off + 3] = 4;
+		}
+	}
+	memcpy(out + off, l4 + ip->frag_off, l4len);
+	return len;
+}
+
 /* The frame's bytes; returns its length, 0 if it does not fit in cap. */
 size_t pkt_build(const struct pkt_frame *f, __u8 *buf, size_t cap)
 {
@@ -224,6 +367,14 @@ size_t pkt_build(const struct pkt_frame *f, __u8 *buf, size_t cap)
 		pkt_put32(buf + off + 24, f->arp.tpa);
 		n = 28;
 		break;
+	case PKT_ETH_P_IPV6:
+		if (!f->raw) {
+			n = pkt_ipv6_build(&f->ip6, buf + off, cap - off);
+			if (!n)
+				return 0;
+			break;
+		}
+		/* fall through */
 	default:
 		if (f->raw_len > cap - off)
 			return 0;
@@ -278,6 +429,47 @@ struct pkt_frame pkt_cut(struct pkt_frame f, __u16 tot_len, __u16 trunc)
 	return f;
 }
 
+/* The L4 sum of an IPv6 packet ip of len bytes (see pkt_verify_csums). */
+static int pkt_verify_csums6(const __u8 *ip, size_t len, char *why,
+			     size_t why_len)
+{
+	size_t off = 40, plen, hlen;
+	__u8 next;
+
+	if (len < 40)
+		return 0;
+	plen = pkt_get16(ip + 4);
+	if (40 + plen > len)
+		return 0;
+	next = ip[6];
+	for (int i = 0; i < PKT_IPV6_EXT_MAX; i++) {
+		if (next != PKT_IPV6_HOP && next != PKT_IPV6_ROUTING &&
+		    next != PKT_IPV6_DEST && next != PKT_IPV6_FRAGMENT)
+			break;
+		if (off + 8 > 40 + plen)
+			return 0;
+		/* A fragment: its L4 sum spans others. */
+		if (next == PKT_IPV6_FRAGMENT &&
+		    pkt_get16(ip + off + 2) & 0xfff9)
+			return 0;
+		hlen = next == PKT_IPV6_FRAGMENT ? 8 : (ip[off + 1] + 1) * 8u;
+		next = ip[off];
+		off += hlen;
+	}
+	if (off > 40 + plen || (next != PKT_IP_PROTO_TCP &&
+				next != PKT_IP_PROTO_UDP &&
+				next != PKT_IP_PROTO_ICMPV6))
+		return 0;
+	if (pkt_fold(pkt_sum(pkt_pseudo_sum6(ip + 8, ip + 24, next,
+					     (__u32)(40 + plen - off)),
+			     ip + off, 40 + plen - off)) != 0xffff) {
+		snprintf(why, why_len, "IPv6 L4 (protocol %u) checksum invalid",
+			 next);
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * Checksum validation of a received frame, independent of how it was
  * made: the IPv4 header sum, the TCP/UDP sum with its pseudo header and
@@ -302,6 +494,8 @@ int pkt_verify_csums(const __u8 *f, size_t len, char *why, size_t why_len)
 		proto = pkt_get16(f + off);
 	}
 	off += 2;
+	if (proto == PKT_ETH_P_IPV6)
+		return pkt_verify_csums6(f + off, len - off, why, why_len);
 	if (proto != PKT_ETH_P_IP || len < off + 20)
 		return 0;
 	ip = f + off;

@@ -81,6 +81,65 @@ struct pkt_ipv4 {
 	__u16 tot_len;		/* 0: the real length */
 };
 
+#define PKT_IP_PROTO_ICMPV6 58
+#define PKT_IPV6_HOP 0
+#define PKT_IPV6_ROUTING 43
+#define PKT_IPV6_FRAGMENT 44
+#define PKT_IPV6_DEST 60
+
+#define PKT_ICMPV6_UNREACH 1
+#define PKT_ICMPV6_TOO_BIG 2
+#define PKT_ICMPV6_TIME_EXCEEDED 3
+#define PKT_ICMPV6_ECHO 128
+#define PKT_ICMPV6_ECHOREPLY 129
+#define PKT_ICMPV6_RS 133
+#define PKT_ICMPV6_NS 135
+#define PKT_ICMPV6_NA 136
+#define PKT_ICMPV6_MLD2_REPORT 143
+#define PKT_ND_OPT_SLLA 1
+#define PKT_ND_OPT_TLLA 2
+#define PKT_NA_SOLICITED 0x40
+#define PKT_NA_OVERRIDE 0x20
+
+#define PKT_IPV6_EXT_MAX 8
+
+/*
+ * An IPv6 packet: header, extension headers (each 8 bytes, a fragment
+ * header with the fragment fields), and TCP, UDP, ICMPv6 echo, an
+ * ICMPv6 error quoting *inner, or a neighbour solicitation or
+ * advertisement with one link-layer address option and raw options.
+ */
+struct pkt_ipv6 {
+	__u8 saddr[16], daddr[16];
+	__u8 proto;		/* the L4 protocol */
+	__u8 hop_limit;		/* 0: 64 */
+	__u8 n_ext;		/* extension headers, of types ext[] */
+	__u8 ext[PKT_IPV6_EXT_MAX];
+	bool mf;		/* fragment header: more fragments */
+	__u16 frag_off;		/* its offset, bytes (8n) */
+	__u16 frag_len;		/* L4 bytes carried; 0: all the rest */
+	/* TCP and UDP */
+	__u16 sport, dport;
+	__u8 tcp_flags;
+	__u32 seq, ack_seq;
+	/* ICMPv6 */
+	__u8 icmp_type, icmp_code;
+	__u16 icmp_id, icmp_seq;	/* echo */
+	const struct pkt_ipv6 *inner;	/* an error's quote */
+	__u16 quote_len;	/* inner L4 bytes quoted; 0: all */
+	/* neighbour solicitation (135) and advertisement (136) */
+	__u8 target[16];
+	__u8 nd_flags;		/* NA: R, S, O */
+	__u8 lla_type;		/* option type; 0: none */
+	__u8 lla[6];
+	const __u8 *opts;	/* more options, raw, after it */
+	__u8 opts_len;
+	__u16 payload_len;	/* L4 payload bytes (TCP, UDP, echo) */
+	const __u8 *payload;	/* NULL: a byte pattern */
+	/* Mangling, applied after the checksums are computed */
+	__u16 plen;		/* payload length field; 0: the real one */
+};
+
 struct pkt_arp {
 	__u16 op;		/* 1 request, 2 reply */
 	__u8 sha[6];
@@ -96,6 +155,7 @@ struct pkt_frame {
 	__u16 proto;		/* EtherType; 0: IPv4 */
 	struct pkt_arp arp;	/* when proto is ARP */
 	struct pkt_ipv4 ip;	/* when proto is IPv4 */
+	struct pkt_ipv6 ip6;	/* when proto is IPv6 and raw is NULL */
 	const __u8 *raw;	/* any other EtherType: this payload */
 	__u16 raw_len;
 	__u16 min_len;		/* zero-pad the frame to this (e.g. 60) */
@@ -139,6 +199,12 @@ void pkt_pattern(__u8 *p, size_t len, __u8 seed);
 size_t pkt_l4_build(const struct pkt_ipv4 *ip, __u8 *l4, size_t cap);
 /* An IPv4 packet (header + this fragment's L4 bytes); 0 if it won't fit. */
 size_t pkt_ipv4_build(const struct pkt_ipv4 *ip, __u8 *out, size_t cap);
+/* IPv6: the sum of the pseudo-header (RFC 8200 8.1). */
+__u32 pkt_pseudo_sum6(const __u8 *saddr, const __u8 *daddr, __u8 proto,
+		      __u32 l4_len);
+/* An IPv6 packet (header, extensions, this fragment's L4 bytes); 0 if
+ * it won't fit. */
+size_t pkt_ipv6_build(const struct pkt_ipv6 *ip, __u8 *out, size_t cap);
 /* The frame's bytes; returns its length, 0 if it does not fit in cap. */
 size_t pkt_build(const struct pkt_frame *f, __u8 *buf, size_t cap);
 
@@ -166,8 +232,10 @@ void pkt_zero_csum(const struct pkt_ipv4 *ip, __u8 *payload);
  * Checksum validation of a received frame, independent of how it was
  * made: the IPv4 header sum, the TCP/UDP sum with its pseudo header and
  * the ICMP sum (for unfragmented packets, the only ones whose whole L4
- * data is here), and the quoted IPv4 header of an ICMP error.  Returns
- * the number of bad checksums and describes the first in why.
+ * data is here), and the quoted IPv4 header of an ICMP error; for IPv6
+ * (behind up to 8 extension headers) the TCP, UDP or ICMPv6 sum with
+ * the IPv6 pseudo-header.  Returns the number of bad checksums and
+ * describes the first in why.
  */
 int pkt_verify_csums(const __u8 *f, size_t len, char *why, size_t why_len);
 

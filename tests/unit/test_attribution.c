@@ -516,6 +516,10 @@ static void test_detach(void)
 #define BIND_VIP1 "192.0.2.200"
 #define BIND_VIP2 "192.0.2.201"
 #define BIND_SERVER "198.51.100.10"
+#define BIND_HOST6 "2001:db8:1::10"
+#define BIND_VIP6 "2001:db8:1::3a5c:91d2:7e01"
+#define BIND_VIP6B "2001:db8:1::c17:40aa:95e3"
+#define BIND_SERVER6 "2001:db8:2::10"
 
 static int pinned(const char *name)
 {
@@ -533,9 +537,22 @@ static int route_entry(int fd, const char *prefix, __u32 len, __u8 via)
 	return bpf_map_update_elem(fd, &k, &via, BPF_ANY);
 }
 
+static int route6_entry(const char *prefix, __u32 len, __u8 via)
+{
+	struct psv_route6_key k = { .prefixlen = len };
+	int fd = pinned(PSV_MAP_ROUTES6), err;
+
+	inet_pton(AF_INET6, prefix, &k.addr);
+	err = fd < 0 || bpf_map_update_elem(fd, &k, &via, BPF_ANY);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 static int bind_world(void)
 {
 	static const char *const cmds[] = {
+		"sysctl -qw net.ipv6.conf.default.accept_dad=0",
 		"ip link add psv0 type veth peer name psv1",
 		"ip link add psvo0 type veth peer name psvo1",
 		"ip addr add " BIND_HOST "/24 dev psv0",
@@ -548,6 +565,12 @@ static int bind_world(void)
 		"ip route add local " BIND_VIP1 "/32 dev lo",
 		"ip route add local " BIND_VIP2 "/32 dev lo",
 		"sysctl -qw net.ipv4.ping_group_range='0 2147483647'",
+		"ip -6 addr add " BIND_HOST6 "/64 dev psv0",
+		"ip -6 addr add 2001:db8:3::10/64 dev psvo0",
+		"ip -6 route add default via fe80::1 dev psv0",
+		"ip -6 neigh add fe80::1 lladdr 02:00:00:00:00:fe dev psv0",
+		"ip -6 addr add " BIND_VIP6 "/128 dev lo nodad preferred_lft 0",
+		"ip -6 addr add " BIND_VIP6B "/128 dev lo nodad preferred_lft 0",
 	};
 	struct psv_config cfg = { .enabled = 1, .granularity = PSV_GRAN_FLOW,
 				  .netns_cookie = netns,
@@ -570,7 +593,10 @@ static int bind_world(void)
 	    bpf_map_update_elem(config_fd, &key, &cfg, BPF_ANY) ||
 	    route_entry(routes, "0.0.0.0", 0, PSV_ROUTE_IFACE) ||
 	    route_entry(routes, "192.0.2.0", 24, PSV_ROUTE_IFACE) ||
-	    route_entry(routes, "203.0.113.0", 24, PSV_ROUTE_OTHER))
+	    route_entry(routes, "203.0.113.0", 24, PSV_ROUTE_OTHER) ||
+	    route6_entry("::", 0, PSV_ROUTE_IFACE) ||
+	    route6_entry("2001:db8:1::", 64, PSV_ROUTE_IFACE) ||
+	    route6_entry("2001:db8:3::", 64, PSV_ROUTE_OTHER))
 		return -1;
 	for (i = 0; i < 2; i++) {
 		inet_pton(AF_INET, vips[i], &vip);
@@ -888,47 +914,247 @@ static int v6_errno(int type, const char *addr, bool send)
 	int fd = socket(AF_INET6, type | SOCK_NONBLOCK, 0), rc;
 
 	inet_pton(AF_INET6, addr, &a.sin6_addr);
+	if (!strncmp(addr, "fe80:", 5))
+		a.sin6_scope_id = if_nametoindex("psv0");
 	rc = send ? sendto(fd, "x", 1, 0, (struct sockaddr *)&a, sizeof(a)) :
 		    connect(fd, (struct sockaddr *)&a, sizeof(a));
-	rc = rc < 0 ? errno : 0;
+	rc = rc < 0 && errno != EINPROGRESS ? errno : 0;
 	close(fd);
 	return rc;
 }
 
-/*
- * IPv6: identities have no IPv6 addresses yet, so a virtualized socket
- * is refused at connect() and sendto() (EPERM: applications fall back to
- * IPv4 at once); loopback, IPv4-mapped and multicast go on, and so does
- * everything with ipv6 = host.
- */
-static void test_ipv6(void)
+/* A fresh IPv6 socket of type connected to addr:port; -1 if refused. */
+static int connected6(int type, const char *addr, __u16 port)
 {
-	__u64 refused = stat_sum(PSV_STAT_SK_IPV6_REFUSED);
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+				  .sin6_port = htons(port) };
+	int fd = socket(AF_INET6, type | SOCK_NONBLOCK, 0);
+
+	inet_pton(AF_INET6, addr, &a.sin6_addr);
+	if (!strncmp(addr, "fe80:", 5))
+		a.sin6_scope_id = if_nametoindex("psv0");
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    errno != EINPROGRESS) {
+		printf("# connect to [%s]:%u: %s\n", addr, port,
+		       strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static const char *local_addr6(int fd, char buf[INET6_ADDRSTRLEN])
+{
+	struct sockaddr_in6 a;
+	socklen_t len = sizeof(a);
+
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&a, &len))
+		return "(no socket)";
+	return inet_ntop(AF_INET6, &a.sin6_addr, buf, INET6_ADDRSTRLEN);
+}
+
+/* The source address of the next IPv6 frame of protocol proto on psv1. */
+static const char *wire_source6(int pfd, __u8 proto,
+				char buf[INET6_ADDRSTRLEN])
+{
+	unsigned char f[256];
+
+	for (int i = 0; i < 50; i++) {
+		ssize_t n = recv(pfd, f, sizeof(f), MSG_DONTWAIT);
+
+		if (n >= 54 && f[12] == 0x86 && f[13] == 0xdd && f[20] == proto)
+			return inet_ntop(AF_INET6, f + 22, buf,
+					 INET6_ADDRSTRLEN);
+		if (n < 0)
+			usleep(10000);
+	}
+	return "(nothing on the wire)";
+}
+
+/* Identity vip gets IPv6 address addr (its DAD done, or not yet). */
+static int identity_ip6(const char *vip, const char *addr, bool dad_done)
+{
+	int ids = pinned(PSV_MAP_IDENTITIES), addrs = pinned(PSV_MAP_ADDRS6);
+	struct psv_addr6_owner o = { .vip = inet_addr(vip),
+				     .dad_done = dad_done };
+	struct psv_identity id;
+	struct psv_addr6 a;
+	int err;
+
+	inet_pton(AF_INET6, addr, &a);
+	err = ids < 0 || addrs < 0 ||
+	      bpf_map_lookup_elem(ids, &o.vip, &id);
+	if (!err) {
+		memset(&id.ip6, 0, sizeof(id.ip6));
+		if (dad_done)
+			id.ip6 = a;
+		err = bpf_map_update_elem(ids, &o.vip, &id, BPF_ANY) ||
+		      bpf_map_update_elem(addrs, &a, &o, BPF_ANY);
+	}
+	if (ids >= 0)
+		close(ids);
+	if (addrs >= 0)
+		close(addrs);
+	return err;
+}
+
+static int push_ready(const char *vip)
+{
+	int ready = pinned(PSV_MAP_READY), err;
+	__u32 v = inet_addr(vip);
+
+	err = ready < 0 || bpf_map_update_elem(ready, NULL, &v, BPF_ANY);
+	if (ready >= 0)
+		close(ready);
+	return err;
+}
+
+static int set_ipv6_policy(__u8 ipv6, __u8 granularity)
+{
 	struct psv_config cfg;
 	__u32 key = 0;
 
-	CHECK_EQ(v6_errno(SOCK_STREAM, "2001:db8::1", false), EPERM,
-		 "IPv6 TCP connect to a global address: EPERM");
-	CHECK_EQ(v6_errno(SOCK_DGRAM, "2001:db8::1", true), EPERM,
-		 "IPv6 UDP sendto a global address: EPERM");
-	CHECK_EQ(v6_errno(SOCK_STREAM, "fe80::1", false), EPERM,
-		 "IPv6 TCP connect to a link-local address: EPERM");
-	CHECK_EQ(stat_sum(PSV_STAT_SK_IPV6_REFUSED) - refused, 3,
-		 "sock_ipv6_refused counts them");
-	CHECK(v6_errno(SOCK_STREAM, "::1", false) != EPERM,
-	      "IPv6 loopback is not refused");
-	CHECK(v6_errno(SOCK_STREAM, "::ffff:198.51.100.10", false) != EPERM,
-	      "an IPv4-mapped destination is not refused");
+	if (bpf_map_lookup_elem(config_fd, &key, &cfg))
+		return -1;
+	cfg.ipv6 = ipv6;
+	cfg.granularity = granularity;
+	return bpf_map_update_elem(config_fd, &key, &cfg, BPF_ANY);
+}
+
+/*
+ * IPv6, the socket path: connect6 binds a socket to its group's
+ * identity's IPv6 address, sendmsg6 gives a datagram that address and
+ * notes its flow.  A virtualized flow whose identity has no IPv6
+ * address yet is refused (EPERM: applications fall back to IPv4 at
+ * once), as is every one with ipv6 = block; loopback, link-local,
+ * multicast, IPv4-mapped, routes through other interfaces, identity
+ * addresses and ipv6 = host keep the kernel's choice.  Runs in the
+ * socket path's world (test_bind), whose queue is empty by now.
+ */
+static void test_ipv6(void)
+{
+	__u64 bound = stat_sum(PSV_STAT_SK_BOUND);
+	__u64 no_addr = stat_sum(PSV_STAT_SK_IPV6_NO_ADDR);
+	__u64 refused = stat_sum(PSV_STAT_SK_IPV6_REFUSED);
+	__u64 route = stat_sum(PSV_STAT_SK_UNBOUND_ROUTE);
+	__u64 local = stat_sum(PSV_STAT_SK_UNBOUND_LOCAL);
+	__u64 empty = stat_sum(PSV_STAT_EG_POOL_EMPTY);
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+				  .sin6_port = htons(53) };
+	char buf[INET6_ADDRSTRLEN];
+	struct psv_conn6_key k = { .proto = IPPROTO_UDP, .rport = htons(53) };
+	struct psv_conn6 c;
+	socklen_t len = sizeof(a);
+	int pfd, t1, t2, u, fd, conns;
+
+	pfd = socket(AF_PACKET, SOCK_RAW, htons(0x86dd));
+	{
+		struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+					  .sll_protocol = htons(0x86dd),
+					  .sll_ifindex = if_nametoindex("psv1") };
+
+		if (pfd < 0 || bind(pfd, (struct sockaddr *)&ll, sizeof(ll)))
+			CHECK(0, "capture IPv6 on psv1: %s", strerror(errno));
+	}
+	/* Earlier tests' rules would decide the sockets' policy. */
+	if (set_rules("") || identity_ip6(BIND_VIP1, BIND_VIP6, true) ||
+	    identity_ip6(BIND_VIP2, BIND_VIP6B, false) ||
+	    push_ready(BIND_VIP1) || push_ready(BIND_VIP2)) {
+		CHECK(0, "identities' IPv6 addresses and the ready queue");
+		return;
+	}
+
+	t1 = connected6(SOCK_STREAM, BIND_SERVER6, 80);
+	CHECK_STR(local_addr6(t1, buf), BIND_VIP6,
+		  "connect6: the TCP socket has the identity's IPv6 address");
+	CHECK_STR(wire_source6(pfd, IPPROTO_TCP, buf), BIND_VIP6,
+		  "... and its SYN leaves from it");
+	t2 = connected6(SOCK_STREAM, BIND_SERVER6, 80);
+	CHECK_STR(local_addr6(t2, buf), BIND_VIP6,
+		  "a second IPv6 connection of the group: the same address");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_BOUND) - bound, 2,
+		 "sock_bound counts both");
+
+	CHECK_EQ(v6_errno(SOCK_DGRAM, BIND_SERVER6, true), EPERM,
+		 "sendto of a group whose identity has no IPv6 address yet: "
+		 "EPERM");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_IPV6_NO_ADDR) - no_addr, 1,
+		 "sock_ipv6_no_addr counts it");
+	CHECK_EQ(v6_errno(SOCK_STREAM, "2001:db8:2::11", false), EPERM,
+		 "connect6 with no identity ready: EPERM");
+	CHECK_EQ(stat_sum(PSV_STAT_EG_POOL_EMPTY) - empty, 1,
+		 "egress_pool_empty counts it");
+
+	/* Its DAD done: a new group's datagram leaves from it. */
+	if (identity_ip6(BIND_VIP2, BIND_VIP6B, true) || push_ready(BIND_VIP2))
+		return;
+	u = socket(AF_INET6, SOCK_DGRAM, 0);
+	inet_pton(AF_INET6, BIND_SERVER6, &a.sin6_addr);
+	CHECK_EQ(sendto(u, "q", 1, 0, (struct sockaddr *)&a, sizeof(a)), 1,
+		 "sendto on an unconnected IPv6 UDP socket");
+	CHECK_STR(wire_source6(pfd, IPPROTO_UDP, buf), BIND_VIP6B,
+		  "... leaves from its identity's IPv6 address");
+	getsockname(u, (struct sockaddr *)&a, &len);
+	CHECK_STR(inet_ntop(AF_INET6, &a.sin6_addr, buf, sizeof(buf)), "::",
+		  "... while the socket stays bound to no address");
+	inet_pton(AF_INET6, BIND_SERVER6, &k.raddr);
+	k.lport = a.sin6_port;
+	conns = pinned(PSV_MAP_CONNS6);
+	CHECK(!bpf_map_lookup_elem(conns, &k, &c) &&
+	      (c.conn.flags & PSV_CONN_BOUND) &&
+	      c.conn.vip == inet_addr(BIND_VIP2) && c.conn.group.ipv6,
+	      "... and its flow is noted in psv_conns6, untranslated");
+	close(conns);
+
+	fd = connected6(SOCK_STREAM, "2001:db8:3::5", 80);
+	CHECK_STR(local_addr6(fd, buf), "2001:db8:3::10",
+		  "IPv6 through another interface: not bound");
+	close(fd);
+	CHECK_EQ(stat_sum(PSV_STAT_SK_UNBOUND_ROUTE) - route, 1,
+		 "sock_unbound_route counts it");
+	fd = connected6(SOCK_STREAM, "::1", 9);
+	CHECK_STR(local_addr6(fd, buf), "::1", "IPv6 loopback: not bound");
+	close(fd);
+	fd = connected6(SOCK_STREAM, "fe80::1", 9);
+	CHECK(strncmp(local_addr6(fd, buf), "fe80:", 5) == 0,
+	      "a link-local peer: the host's link-local address (%s)", buf);
+	close(fd);
+	fd = connected6(SOCK_STREAM, BIND_VIP6, 9);
+	CHECK_STR(local_addr6(fd, buf), BIND_VIP6,
+		  "an identity's IPv6 address as destination: not bound");
+	close(fd);
+	CHECK_EQ(stat_sum(PSV_STAT_SK_UNBOUND_LOCAL) - local, 3,
+		 "sock_unbound_local counts the three");
 	CHECK(v6_errno(SOCK_DGRAM, "ff02::fb", true) != EPERM,
 	      "IPv6 multicast is not refused");
-	if (bpf_map_lookup_elem(config_fd, &key, &cfg))
-		return;
-	cfg.ipv6 = PSV_IPV6_HOST;
-	bpf_map_update_elem(config_fd, &key, &cfg, BPF_ANY);
-	CHECK(v6_errno(SOCK_STREAM, "2001:db8::1", false) != EPERM,
-	      "with ipv6 = host a global address is not refused");
-	cfg.ipv6 = PSV_IPV6_VIRTUALIZE;
-	bpf_map_update_elem(config_fd, &key, &cfg, BPF_ANY);
+	CHECK(v6_errno(SOCK_STREAM, "::ffff:198.51.100.10", false) != EPERM,
+	      "an IPv4-mapped destination is not refused");
+
+	set_ipv6_policy(PSV_IPV6_BLOCK, PSV_GRAN_FLOW);
+	CHECK_EQ(v6_errno(SOCK_STREAM, BIND_SERVER6, false), EPERM,
+		 "ipv6 = block: connect6 to a global address: EPERM");
+	CHECK_EQ(v6_errno(SOCK_DGRAM, BIND_SERVER6, true), EPERM,
+		 "ipv6 = block: sendto: EPERM");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_IPV6_REFUSED) - refused, 2,
+		 "sock_ipv6_refused counts them");
+	CHECK(v6_errno(SOCK_STREAM, "fe80::1", false) != EPERM,
+	      "ipv6 = block: a link-local peer is not refused");
+	set_ipv6_policy(PSV_IPV6_BLOCK, PSV_GRAN_HOST);
+	fd = connected6(SOCK_STREAM, BIND_SERVER6, 80);
+	CHECK_STR(local_addr6(fd, buf), BIND_HOST6,
+		  "ipv6 = block, policy host: the host's address");
+	close(fd);
+	set_ipv6_policy(PSV_IPV6_HOST, PSV_GRAN_FLOW);
+	fd = connected6(SOCK_STREAM, BIND_SERVER6, 80);
+	CHECK_STR(local_addr6(fd, buf), BIND_HOST6,
+		  "ipv6 = host: the host's address");
+	close(fd);
+	set_ipv6_policy(PSV_IPV6_VIRTUALIZE, PSV_GRAN_FLOW);
+
+	close(t1);
+	close(t2);
+	close(u);
+	close(pfd);
 }
 
 int main(void)

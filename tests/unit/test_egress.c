@@ -638,86 +638,324 @@ static void test_exhausted(void)
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 }
 
-/* IPv6 packets of the host (fe80::1 to 2001:db8::2), bare bytes. */
-static const __u8 ipv6_udp[48] = {
-	0x60, 0, 0, 0, 0, 8, 17, 64,			/* UDP, 8 bytes */
-	0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
-	0x02, 0x22, 0x00, 0x35, 0, 8, 0, 0,
-};
-static const __u8 ipv6_ns[64] = {		/* neighbour solicitation */
-	0x60, 0, 0, 0, 0, 24, 58, 255,
-	0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
-	135, 0, 0, 0, [48] = 0x20, 0x01, 0x0d, 0xb8, [63] = 2,
-};
-static const __u8 ipv6_mld2[76] = {		/* MLDv2 report, router alert */
+/* An MLDv2 report of the host behind a hop-by-hop header, bare bytes. */
+static const __u8 ipv6_mld2[76] = {
 	0x60, 0, 0, 0, 0, 36, 0, 1,			/* hop-by-hop first */
 	0xfe, 0x80, [23] = 1, 0xff, 0x02, [39] = 0x16,
 	58, 0, 5, 2, 0, 0, 1, 0,			/* router alert, PadN */
 	143, 0, 0, 0, 0, 0, 0, 1,			/* one record */
 	4, 0, 0, 0, 0xff, 0x02, [75] = 0xfb,
 };
-static const __u8 ipv6_echo[56] = {		/* echo request */
-	0x60, 0, 0, 0, 0, 16, 58, 64,
-	0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
-	128, 0, 0, 0, 0x12, 0x34, 0, 1,
-};
-static const __u8 ipv6_tcp_ack[60] = {		/* TCP ACK, no socket */
-	0x60, 0, 0, 0, 0, 20, 6, 64,
-	0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
-	0x9c, 0x40, 0, 22, 0, 0, 0, 1, 0, 0, 0, 2, 0x50, 0x10, 0xff, 0xff,
-};
-static const __u8 ipv6_tcp_syn[60] = {		/* TCP SYN, no socket */
-	0x60, 0, 0, 0, 0, 20, 6, 64,
-	0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
-	0x9c, 0x40, 0, 22, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff,
-};
 
-static struct pkt_frame ipv6_frame(const __u8 *raw, __u16 len)
+/* An IPv6 packet the host sends from its own address to the remote. */
+static struct pkt_frame host6_frame(__u8 proto, __u16 sport, __u16 dport)
 {
-	struct pkt_frame f = { .proto = PKT_ETH_P_IPV6, .raw = raw,
-			       .raw_len = len };
+	struct pkt_frame f = { .proto = PKT_ETH_P_IPV6,
+			       .ip6 = { .proto = proto, .sport = sport,
+					.dport = dport } };
 
 	memcpy(f.dst, w.gw_mac, 6);
 	memcpy(f.src, w.host_mac, 6);
+	memcpy(f.ip6.saddr, w.host6, 16);
+	memcpy(f.ip6.daddr, w.remote6, 16);
+	f.ip6.seq = 0x11223344;
+	f.ip6.tcp_flags = proto == PKT_IP_PROTO_TCP ? PKT_TCP_SYN : 0;
+	f.ip6.payload_len = proto == PKT_IP_PROTO_TCP ? 0 : 32;
+	if (proto == PKT_IP_PROTO_ICMPV6) {
+		f.ip6.icmp_type = PKT_ICMPV6_ECHO;
+		f.ip6.icmp_id = 0x3456;
+		f.ip6.icmp_seq = 1;
+	}
+	return f;
+}
+
+/* The same from identity i's IPv6 address, as a bound socket sends it. */
+static struct pkt_frame bound6_frame(__u8 proto, int i)
+{
+	struct pkt_frame f = host6_frame(proto, 40000, 443);
+
+	memcpy(f.ip6.saddr, w.vip6[i], 16);
+	return f;
+}
+
+/* Frame f from MAC mac (identity i's), its addresses kept. */
+static struct pkt_frame mac6(struct pkt_frame f, int i)
+{
+	memcpy(f.src, w.vmac[i], 6);
 	return f;
 }
 
 /*
- * IPv6: identities have no IPv6 addresses yet.  The host's own presence
- * (neighbour discovery, MLD) and connections older than psv leave; a
- * virtualized flow's packet is dropped; ipv6 = host lets all through.
+ * The kernel's neighbour solicitation for the gateway from source src
+ * (the host's link-local address, an identity's, or :: for DAD) to the
+ * solicited-node group, with the host's MAC in its option.
  */
-static void test_ipv6(void)
+static struct pkt_frame ns6_frame(const __u8 *src, const __u8 *target)
+{
+	static const __u8 snm_mac[6] = { 0x33, 0x33, 0xff, 0, 0, 1 };
+	struct pkt_frame f = { .proto = PKT_ETH_P_IPV6,
+			       .ip6 = { .proto = PKT_IP_PROTO_ICMPV6,
+					.hop_limit = 255,
+					.icmp_type = PKT_ICMPV6_NS,
+					.lla_type = PKT_ND_OPT_SLLA } };
+
+	memcpy(f.dst, snm_mac, 6);
+	memcpy(f.src, w.host_mac, 6);
+	memcpy(f.ip6.saddr, src, 16);
+	inet_pton(AF_INET6, "ff02::1:ff00:1", f.ip6.daddr);
+	memcpy(f.ip6.target, target, 16);
+	memcpy(f.ip6.lla, w.host_mac, 6);
+	if (!memcmp(src, (__u8[16]){ 0 }, 16))
+		f.ip6.lla_type = 0;	/* DAD: no source option */
+	return f;
+}
+
+/* The kernel's advertisement of target from source src, to the gateway. */
+static struct pkt_frame na6_frame(const __u8 *src, const __u8 *target)
+{
+	struct pkt_frame f = ns6_frame(src, target);
+
+	memcpy(f.dst, w.gw_mac, 6);
+	memcpy(f.ip6.daddr, w.gw_ll, 16);
+	f.ip6.icmp_type = PKT_ICMPV6_NA;
+	f.ip6.nd_flags = PKT_NA_SOLICITED | PKT_NA_OVERRIDE;
+	f.ip6.lla_type = PKT_ND_OPT_TLLA;
+	return f;
+}
+
+/* Solicitation or advertisement f in identity i's name: source, MAC, option. */
+static struct pkt_frame nd_as(struct pkt_frame f, int i)
+{
+	memcpy(f.src, w.vmac[i], 6);
+	memcpy(f.ip6.saddr, w.vip6[i], 16);
+	memcpy(f.ip6.lla, w.vmac[i], 6);
+	return f;
+}
+
+/*
+ * IPv6, the socket path: a frame from an identity's IPv6 address gets
+ * the identity's MAC, and the kernel's neighbour discovery in its name
+ * gets it in its option too (checksum following).  A fixture table.
+ */
+static void test_ipv6_socket_path(void)
+{
+	const __u64 mac_only = FX_S(EG_IDENTITY_MAC);
+	const __u64 nd_id = FX_S(EG_NDP_IDENTITY);
+	const struct pkt_frame syn = bound6_frame(PKT_IP_PROTO_TCP, 0);
+	const struct pkt_frame udp = bound6_frame(PKT_IP_PROTO_UDP, 1);
+	const struct pkt_frame echo = bound6_frame(PKT_IP_PROTO_ICMPV6, 0);
+	struct pkt_frame ext = syn, frag = udp, ns, na, bad_opt, unreach;
+	static const __u8 zero_len_opt[8] = { 14, 0 };
+	static const struct pkt_ipv6 quoted = { .proto = PKT_IP_PROTO_UDP,
+						.sport = 53, .dport = 40000 };
+	struct fx_expect e;
+
+	ext.ip6.n_ext = 2;
+	ext.ip6.ext[0] = PKT_IPV6_HOP;
+	ext.ip6.ext[1] = PKT_IPV6_DEST;
+	frag.ip6.n_ext = 1;
+	frag.ip6.ext[0] = PKT_IPV6_FRAGMENT;
+	frag.ip6.frag_off = 16;
+	ns = ns6_frame(w.vip6[0], w.gw_ll);
+	na = na6_frame(w.vip6[1], w.vip6[1]);
+	bad_opt = ns;
+	bad_opt.ip6.opts = zero_len_opt;
+	bad_opt.ip6.opts_len = sizeof(zero_len_opt);
+	unreach = bound6_frame(PKT_IP_PROTO_ICMPV6, 0);
+	unreach.ip6.icmp_type = PKT_ICMPV6_UNREACH;
+	unreach.ip6.icmp_code = 4;
+	unreach.ip6.inner = &quoted;
+
+	const struct fx_row rows[] = {
+		FX_ROW("IPv6 TCP SYN of a bound socket", syn, FX_PASS,
+		       mac_only, .out = mac6(syn, 0)),
+		FX_ROW("IPv6 UDP from a ready identity's address", udp,
+		       FX_PASS, mac_only, .out = mac6(udp, 1)),
+		FX_ROW("IPv6 TCP behind hop-by-hop and destination options",
+		       ext, FX_PASS, mac_only, .out = mac6(ext, 0)),
+		FX_ROW("a later IPv6 fragment of a bound socket", frag, FX_PASS,
+		       mac_only, .out = mac6(frag, 1)),
+		FX_ROW("ICMPv6 echo request of a bound ping socket", echo,
+		       FX_PASS, mac_only, .out = mac6(echo, 0)),
+		FX_ROW("the kernel's ICMPv6 unreachable from an identity",
+		       unreach, FX_PASS, mac_only, .out = mac6(unreach, 0)),
+		FX_ROW("the kernel's solicitation in an identity's name", ns,
+		       FX_PASS, nd_id, .out = nd_as(ns, 0)),
+		FX_ROW("the kernel's advertisement in an identity's name", na,
+		       FX_PASS, nd_id, .out = nd_as(na, 1)),
+		FX_ROW("a solicitation with an option of length 0", bad_opt,
+		       FX_DROP, FX_S(EG_DROP_NDP)),
+	};
+	struct psv_conn6_key k = { .proto = PKT_IP_PROTO_ICMPV6,
+				   .lport = htons(0x3456) };
+	struct psv_conn6 c;
+
+	if (fx_setup(&fx, &w, 2) ||
+	    fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_ACTIVE, 1))
+		return;
+	fx_table(&fx, FX_EGRESS, rows, FX_ROWS(rows), &r);
+	CHECK_EQ(fx_map_count(fx.groups), 0, "IPv6 socket path: no group made");
+	memcpy(&k.raddr, w.remote6, 16);
+	CHECK(!bpf_map_lookup_elem(fx.conns6, &k, &c) &&
+	      c.conn.vip == htonl(w.vip[0]) &&
+	      (c.conn.flags & PSV_CONN_BOUND),
+	      "IPv6 socket path: the echo is noted in psv_conns6, bound");
+	CHECK_EQ(fx_map_count(fx.conns6), 1,
+		 "IPv6 socket path: only the echo is noted");
+	check_untouched("IPv6 socket path", 0);
+
+	if (fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_RETIRED, 1))
+		return;
+	e = (struct fx_expect){ .verdict = FX_DROP,
+				.moved = FX_S(EG_DROP_NO_IDENTITY) };
+	fx_case(&fx, FX_EGRESS, "IPv6 from a retired identity's address",
+		&syn, &e, &r);
+}
+
+/*
+ * The host's own IPv6: its presence on the link (router solicitation,
+ * MLD, DAD, advertisements) stays its own; its solicitations for a
+ * neighbour go out in the name of the next ready identity; a
+ * virtualized flow from its address is dropped, its older connections,
+ * link-local peers and ICMPv6 errors leave; ipv6 = host lets all through.
+ */
+static void test_ipv6_host(void)
 {
 	const __u64 drop = FX_S(EG_DROP_IPV6), host = FX_S(EG_PASS_HOST);
-	const struct fx_row rows[] = {
-		FX_ROW("IPv6 UDP of no socket", ipv6_frame(ipv6_udp, 48),
-		       FX_DROP, drop),
-		FX_ROW("ICMPv6 echo request", ipv6_frame(ipv6_echo, 56),
-		       FX_DROP, drop),
-		FX_ROW("IPv6 TCP SYN of no socket",
-		       ipv6_frame(ipv6_tcp_syn, 60), FX_DROP, drop),
-		FX_ROW("IPv6 TCP ACK of a connection older than psv",
-		       ipv6_frame(ipv6_tcp_ack, 60), FX_PASS, host),
-		FX_ROW("the host's neighbour solicitation",
-		       ipv6_frame(ipv6_ns, 64), FX_PASS, host),
-		FX_ROW("the host's MLDv2 report behind hop-by-hop",
-		       ipv6_frame(ipv6_mld2, 76), FX_PASS, host),
-	};
-	const struct fx_row host_policy =
-		FX_ROW("IPv6 UDP with ipv6 = host", ipv6_frame(ipv6_udp, 48),
-		       FX_PASS, host);
+	static const __u8 unspec[16];
+	const struct pkt_frame ns = ns6_frame(w.host_ll, w.gw_ll);
+	struct pkt_frame nud = ns, rs = ns, na = na6_frame(w.host_ll, w.host_ll);
+	struct pkt_frame ack = host6_frame(PKT_IP_PROTO_TCP, 40000, 22);
+	struct pkt_frame ll = host6_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	struct pkt_frame err = host6_frame(PKT_IP_PROTO_ICMPV6, 0, 0);
+	struct pkt_frame deep = host6_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	struct pkt_frame nud_out, ns_out;
+	const struct fx_expect ns_dropped = { .verdict = FX_DROP,
+					      .moved = FX_S(EG_DROP_NDP) };
+	static const struct pkt_ipv6 quoted = { .proto = PKT_IP_PROTO_UDP,
+						.sport = 33434, .dport = 53 };
 	struct psv_config c;
+	struct fx_expect e;
+
+	/* A unicast probe (NUD) carries no option. */
+	memcpy(nud.dst, w.gw_mac, 6);
+	memcpy(nud.ip6.daddr, w.gw_ll, 16);
+	nud.ip6.lla_type = 0;
+	rs.ip6.icmp_type = PKT_ICMPV6_RS;
+	inet_pton(AF_INET6, "ff02::2", rs.ip6.daddr);
+	ack.ip6.tcp_flags = PKT_TCP_ACK;
+	memcpy(ll.ip6.saddr, w.host_ll, 16);
+	memcpy(ll.ip6.daddr, w.gw_ll, 16);
+	err.ip6.icmp_type = PKT_ICMPV6_UNREACH;
+	err.ip6.icmp_code = 4;
+	err.ip6.inner = &quoted;
+	deep.ip6.n_ext = 5;
+	memset(deep.ip6.ext, PKT_IPV6_DEST, 5);
+	ns_out = nd_as(ns, 0);
+	nud_out = nd_as(nud, 0);
+
+	const struct fx_row rows[] = {
+		FX_ROW("the host's solicitation for the gateway", ns, FX_PASS,
+		       FX_S(EG_NDP_HOST), .out = ns_out),
+		FX_ROW("the host's unicast probe of the gateway (no option)",
+		       nud, FX_PASS, FX_S(EG_NDP_HOST), .out = nud_out),
+		FX_ROW("the host's DAD probe", ns6_frame(unspec, w.host6),
+		       FX_PASS, host),
+		FX_ROW("the host's router solicitation", rs, FX_PASS, host),
+		FX_ROW("the host's advertisement of its own address", na,
+		       FX_PASS, host),
+		FX_ROW("the host's MLDv2 report behind hop-by-hop",
+		       ((struct pkt_frame){ .proto = PKT_ETH_P_IPV6,
+					    .raw = ipv6_mld2,
+					    .raw_len = sizeof(ipv6_mld2),
+					    .src = { 2, 0, 0, 0, 0, 1 },
+					    .dst = { 0x33, 0x33, 0, 0, 0,
+						     0x16 } }),
+		       FX_PASS, host),
+		FX_ROW("IPv6 UDP of no socket from the host's address",
+		       host6_frame(PKT_IP_PROTO_UDP, 40000, 53), FX_DROP, drop),
+		FX_ROW("IPv6 TCP SYN of no socket from the host's address",
+		       host6_frame(PKT_IP_PROTO_TCP, 40000, 443), FX_DROP,
+		       drop),
+		FX_ROW("ICMPv6 echo request from the host's address",
+		       host6_frame(PKT_IP_PROTO_ICMPV6, 0, 0), FX_DROP, drop),
+		FX_ROW("IPv6 TCP ACK of a connection older than psv", ack,
+		       FX_PASS, host),
+		FX_ROW("IPv6 UDP to a link-local peer", ll, FX_PASS, host),
+		FX_ROW("the host's ICMPv6 unreachable", err, FX_PASS, host),
+		FX_ROW("IPv6 UDP behind five extension headers", deep, FX_DROP,
+		       FX_S(EG_DROP_EXTHDR)),
+	};
 
 	if (fx_setup(&fx, &w, 2))
 		return;
 	fx_table(&fx, FX_EGRESS, rows, FX_ROWS(rows), &r);
+	check_untouched("the host's IPv6", 0);
+
+	/* The queue's head has no IPv6 address yet (DAD): psvd's reuse. */
+	if (fx_set_ip6(&fx, htonl(w.vip[0]), w.vip6[0], false))
+		return;
+	fx_case(&fx, FX_EGRESS,
+		"the host's solicitation, the next identity without IPv6",
+		&ns, &ns_dropped, &r);
 	fx_world_config(&w, &c);
+	c.reuse_vip = htonl(w.vip[1]);
+	if (fx_set_config(&fx, &c))
+		return;
+	ns_out = nd_as(ns, 1);
+	e = (struct fx_expect){ .verdict = FX_PASS, .out = &ns_out,
+				.moved = FX_S(EG_NDP_HOST) };
+	fx_case(&fx, FX_EGRESS,
+		"the host's solicitation, in the reused identity's name", &ns,
+		&e, &r);
+
+	if (fx_setup(&fx, &w, 0))
+		return;
+	fx_case(&fx, FX_EGRESS,
+		"the host's solicitation, no identity ready or reused", &ns,
+		&ns_dropped, &r);
+
+	c.reuse_vip = 0;
 	c.ipv6 = PSV_IPV6_HOST;
 	if (fx_set_config(&fx, &c))
 		return;
-	fx_row_case(&fx, FX_EGRESS, &host_policy, &r);
-	check_untouched("IPv6", 0);
+	e = (struct fx_expect){ .verdict = FX_PASS, .moved = host };
+	fx_case(&fx, FX_EGRESS, "IPv6 UDP with ipv6 = host",
+		&rows[6].in, &e, &r);
+	fx_case(&fx, FX_EGRESS, "the host's solicitation with ipv6 = host",
+		&ns, &e, &r);
+}
+
+/* Malformed and truncated IPv6 from the host never leaves translated. */
+static void test_ipv6_malformed(void)
+{
+	const struct pkt_frame udp = host6_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	const struct pkt_frame ns = ns6_frame(w.host_ll, w.gw_ll);
+	struct pkt_frame long_plen = udp, short_ns = ns, past_end = ns;
+	static const __u8 past[8] = { 14, 4 };	/* 32 bytes, 8 there */
+
+	long_plen.ip6.plen = 1000;
+	short_ns.ip6.lla_type = 0;
+	short_ns.ip6.plen = 16;		/* the message cut to 16 bytes */
+	past_end.ip6.opts = past;
+	past_end.ip6.opts_len = sizeof(past);
+
+	const struct fx_row rows[] = {
+		FX_ROW("IPv6 payload length beyond the frame", long_plen,
+		       FX_DROP, FX_S(EG_DROP_PARSE)),
+		FX_ROW("the host's solicitation cut short", short_ns, FX_DROP,
+		       FX_S(EG_DROP_NDP)),
+		FX_ROW("the host's solicitation, an option past the end",
+		       past_end, FX_DROP, FX_S(EG_DROP_NDP)),
+	};
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	fx_table(&fx, FX_EGRESS, rows, FX_ROWS(rows), &r);
+	fx_sweep(&fx, FX_EGRESS, &r, "an IPv6 UDP datagram", &udp, false);
+	fx_sweep(&fx, FX_EGRESS, &r, "the host's solicitation", &ns, false);
+	fx_mutants(&fx, FX_EGRESS, &r, "the host's solicitation", &ns, 2000,
+		   false);
 }
 
 /*
@@ -740,7 +978,6 @@ static void test_passthrough(void)
 	struct pkt_frame arp = { .proto = PKT_ETH_P_ARP,
 				 .arp = { .op = 2, .spa = w.host_ip,
 					  .tpa = w.gw_ip } };
-	const struct pkt_frame ns = ipv6_frame(ipv6_ns, sizeof(ipv6_ns));
 	struct psv_config c;
 	size_t i;
 
@@ -751,7 +988,6 @@ static void test_passthrough(void)
 	const struct fx_row rows[] = {
 		FX_ROW("ARP reply from the host (someone asked for it)", arp,
 		       FX_PASS, 0),
-		FX_ROW("the host's IPv6 neighbour solicitation", ns, FX_PASS, 0),
 		FX_ROW("VLAN-tagged TCP SYN", pkt_vlan(syn, 7), FX_PASS, 0),
 		FX_ROW("frame from an identity's MAC (psvd's own)",
 		       as_identity(&syn, 0), FX_PASS, 0),
@@ -1206,7 +1442,9 @@ int main(void)
 	test_conns_full();
 	test_socket_path();
 	test_arp_host();
-	test_ipv6();
+	test_ipv6_socket_path();
+	test_ipv6_host();
+	test_ipv6_malformed();
 	test_stopping();
 	fx_close(&fx);
 	return check_exit();

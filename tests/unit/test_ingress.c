@@ -999,6 +999,332 @@ static void test_sockets(enum fx_prog p)
 	close(lfd);
 }
 
+/* An IPv6 packet from the remote server to identity i's address and MAC. */
+static struct pkt_frame remote6_frame(__u8 proto, __u16 sport, __u16 dport,
+				      int i)
+{
+	struct pkt_frame f = { .proto = PKT_ETH_P_IPV6,
+			       .ip6 = { .proto = proto, .sport = sport,
+					.dport = dport, .hop_limit = 57 } };
+
+	memcpy(f.dst, w.vmac[i], 6);
+	memcpy(f.src, w.gw_mac, 6);
+	memcpy(f.ip6.saddr, w.remote6, 16);
+	memcpy(f.ip6.daddr, w.vip6[i], 16);
+	f.ip6.seq = 0x99887766;
+	f.ip6.tcp_flags = proto == PKT_IP_PROTO_TCP ? PKT_TCP_SYN : 0;
+	f.ip6.payload_len = proto == PKT_IP_PROTO_TCP ? 0 : 24;
+	return f;
+}
+
+static struct pkt_frame echo6_in(__u8 type, __u16 id, int i)
+{
+	struct pkt_frame f = remote6_frame(PKT_IP_PROTO_ICMPV6, 0, 0, i);
+
+	f.ip6.icmp_type = type;
+	f.ip6.icmp_id = id;
+	f.ip6.icmp_seq = 1;
+	return f;
+}
+
+/* Frame f as the host's stack receives it: to the host's MAC. */
+static struct pkt_frame to_host_mac(struct pkt_frame f)
+{
+	memcpy(f.dst, w.host_mac, 6);
+	return f;
+}
+
+/* The gateway's solicitation for target, to its solicited-node group. */
+static struct pkt_frame ns6_in(const __u8 *target)
+{
+	struct pkt_frame f = { .proto = PKT_ETH_P_IPV6,
+			       .ip6 = { .proto = PKT_IP_PROTO_ICMPV6,
+					.hop_limit = 255,
+					.icmp_type = PKT_ICMPV6_NS,
+					.lla_type = PKT_ND_OPT_SLLA } };
+
+	f.dst[0] = 0x33;
+	f.dst[1] = 0x33;
+	f.dst[2] = 0xff;
+	memcpy(f.dst + 3, target + 13, 3);
+	memcpy(f.src, w.gw_mac, 6);
+	memcpy(f.ip6.saddr, w.gw_ll, 16);
+	inet_pton(AF_INET6, "ff02::1:ff00:0", f.ip6.daddr);
+	memcpy(f.ip6.daddr + 13, target + 13, 3);
+	memcpy(f.ip6.target, target, 16);
+	memcpy(f.ip6.lla, w.gw_mac, 6);
+	return f;
+}
+
+/*
+ * RFC 4861 7.2.4: identity i's advertisement answering solicitation ns,
+ * to its source (solicited) or, for DAD, to all nodes.
+ */
+static struct pkt_frame na6_reply(const struct pkt_frame *ns, int i)
+{
+	static const __u8 all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	struct pkt_frame f = *ns;
+	bool dad = !memcmp(ns->ip6.saddr, (__u8[16]){ 0 }, 16);
+
+	memcpy(f.dst, dad ? all_nodes_mac : ns->src, 6);
+	memcpy(f.src, w.vmac[i], 6);
+	memcpy(f.ip6.saddr, w.vip6[i], 16);
+	if (dad)
+		inet_pton(AF_INET6, "ff02::1", f.ip6.daddr);
+	else
+		memcpy(f.ip6.daddr, ns->ip6.saddr, 16);
+	f.ip6.hop_limit = 255;
+	f.ip6.icmp_type = PKT_ICMPV6_NA;
+	f.ip6.nd_flags = (dad ? 0 : PKT_NA_SOLICITED) | PKT_NA_OVERRIDE;
+	f.ip6.lla_type = PKT_ND_OPT_TLLA;
+	memcpy(f.ip6.lla, w.vmac[i], 6);
+	f.ip6.opts = NULL;
+	f.ip6.opts_len = 0;
+	f.ip6.plen = 0;
+	return f;
+}
+
+/*
+ * Neighbour discovery for identity addresses: a solicitation is answered
+ * from the identity's MAC (the kernel never sees it), whatever its
+ * length; one for an address in DAD passes to psvd's socket; malformed
+ * ones, and those for identities that do not answer, are dropped.
+ */
+static void test_ndp(enum fx_prog p)
+{
+	const __u64 replied = FX_S(IN_NDP_REPLIED);
+	const __u64 bad = FX_S(IN_DROP_NDP);
+	static const __u8 unspec[16];
+	static const __u8 nonce[8] = { 14, 1, 1, 2, 3, 4, 5, 6 };
+	static const __u8 zero_len[8] = { 14, 0 };
+	static const __u8 past_end[8] = { 14, 3 };
+	const struct pkt_frame ns = ns6_in(w.vip6[0]);
+	struct pkt_frame dad = ns6_in(w.vip6[1]), nud = ns, more = ns;
+	struct pkt_frame hop = ns, opt0 = ns, opt_past = ns, short_ns = ns;
+	struct pkt_frame other = ns6_in(w.host6), na, claim;
+	const struct fx_expect dad_pass = { .verdict = FX_PASS,
+					    .moved = FX_S(IN_NDP_DAD) };
+	struct fx_expect e;
+	__u32 probe = PKT_IP4(192, 0, 2, 202);
+	__u8 probe6[16];
+
+	memcpy(dad.ip6.saddr, unspec, 16);
+	dad.ip6.lla_type = 0;
+	memcpy(nud.dst, w.vmac[0], 6);
+	memcpy(nud.ip6.daddr, w.vip6[0], 16);
+	nud.ip6.lla_type = 0;
+	more.ip6.opts = nonce;
+	more.ip6.opts_len = sizeof(nonce);
+	hop.ip6.hop_limit = 64;
+	opt0.ip6.opts = zero_len;
+	opt0.ip6.opts_len = sizeof(zero_len);
+	opt_past.ip6.opts = past_end;
+	opt_past.ip6.opts_len = sizeof(past_end);
+	short_ns.ip6.lla_type = 0;
+	short_ns.ip6.plen = 16;
+	short_ns.min_len = 14 + 40 + 24;
+
+	/* The advertisement answering a solicitation sent in its name. */
+	na = remote6_frame(PKT_IP_PROTO_ICMPV6, 0, 0, 0);
+	memcpy(na.ip6.saddr, w.gw_ll, 16);
+	na.ip6.hop_limit = 255;
+	na.ip6.icmp_type = PKT_ICMPV6_NA;
+	na.ip6.nd_flags = PKT_NA_SOLICITED | PKT_NA_OVERRIDE;
+	memcpy(na.ip6.target, w.gw_ll, 16);
+	na.ip6.lla_type = PKT_ND_OPT_TLLA;
+	memcpy(na.ip6.lla, w.gw_mac, 6);
+	/* Someone else claiming an identity's address (RFC 4862 5.4.4). */
+	claim = na;
+	memcpy(claim.dst, (__u8[6]){ 0x33, 0x33, 0, 0, 0, 1 }, 6);
+	inet_pton(AF_INET6, "ff02::1", claim.ip6.daddr);
+	memcpy(claim.ip6.target, w.vip6[0], 16);
+	claim.ip6.nd_flags = PKT_NA_OVERRIDE;
+
+	const struct fx_row rows[] = {
+		FX_ROW("IPv6 solicitation for an active identity", ns, FX_TX,
+		       replied, .out = na6_reply(&ns, 0)),
+		FX_ROW("IPv6 DAD probe for a ready identity's address", dad,
+		       FX_TX, replied, .out = na6_reply(&dad, 1)),
+		FX_ROW("IPv6 unicast probe (no option), the reply grows", nud,
+		       FX_TX, replied, .out = na6_reply(&nud, 0)),
+		FX_ROW("IPv6 solicitation with a nonce, the reply shrinks",
+		       more, FX_TX, replied, .out = na6_reply(&more, 0)),
+		FX_ROW("IPv6 solicitation for another host", other, FX_PASS, 0),
+		FX_ROW("IPv6 solicitation with hop limit 64", hop, FX_DROP,
+		       bad),
+		FX_ROW("IPv6 solicitation, an option of length 0", opt0,
+		       FX_DROP, bad),
+		FX_ROW("IPv6 solicitation, an option past the end", opt_past,
+		       FX_DROP, bad),
+		FX_ROW("IPv6 solicitation too short for its target", short_ns,
+		       FX_PASS, FX_S(IN_DROP_PARSE)),
+		FX_ROW("IPv6 advertisement to an identity", na, FX_PASS,
+		       FX_S(IN_IDENTITY_MAC), .out = to_host_mac(na)),
+		FX_ROW("IPv6 advertisement claiming an identity's address",
+		       claim, FX_PASS, 0),
+	};
+
+	if (setup_flows())
+		return;
+	fx_table(&fx, p, rows, FX_ROWS(rows), &r);
+
+	/* psvd's DAD runs for this address: its socket must see them. */
+	if (fx_set_ip6(&fx, htonl(w.vip[1]), w.vip6[1], false))
+		return;
+	fx_case(&fx, p, "IPv6 solicitation for an address in DAD",
+		&rows[1].in, &dad_pass, &r);
+
+	/* As for ARP: only READY and ACTIVE identities answer. */
+	memcpy(probe6, w.vip6[0], 16);
+	probe6[15] ^= 0x5a;
+	if (fx_set_identity(&fx, htonl(probe), w.vmac[1], PSV_ID_IDLE, 3) ||
+	    fx_set_ip6(&fx, htonl(probe), probe6, true))
+		return;
+	other = ns6_in(probe6);
+	e = (struct fx_expect){ .verdict = FX_DROP, .moved = bad };
+	fx_case(&fx, p, "IPv6 solicitation for an idle identity", &other, &e,
+		&r);
+
+	fx_sweep(&fx, p, &r, "an IPv6 solicitation", &ns, false);
+	fx_mutants(&fx, p, &r, "an IPv6 solicitation", &ns, 2000, true);
+}
+
+/*
+ * IPv6 to an identity's address: only its sockets' flows and noted ones
+ * reach the kernel (MAC only); the rest is dropped alike.  Real sockets
+ * on the identity's address in the test's namespace.
+ */
+static void test_ipv6_sockets(enum fx_prog p)
+{
+	const struct fx_expect drop = { .verdict = FX_DROP,
+					.moved = FX_S(IN_DROP_UNSOLICITED) };
+	const __u16 port = 9000 + 10 * p;
+	struct pkt_frame in, out;
+	struct fx_expect e = { .verdict = FX_PASS, .out = &out,
+			       .moved = FX_S(IN_IDENTITY_MAC) };
+	struct pkt_ipv6 quoted = { .proto = PKT_IP_PROTO_UDP,
+				   .sport = port + 1, .dport = 53,
+				   .payload_len = 8 };
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6 };
+	struct psv_conn6 c = { .conn = { .flags = PSV_CONN_BOUND } };
+	struct psv_conn6_key k = { .proto = PKT_IP_PROTO_UDP,
+				   .lport = htons(port + 2),
+				   .rport = htons(53) };
+	int lis, wild, udp, one = 1;
+
+	if (fx_setup(&fx, &w, 0))
+		return;
+	memcpy(&a.sin6_addr, w.vip6[0], 16);
+	a.sin6_port = htons(port);
+	lis = socket(AF_INET6, SOCK_STREAM, 0);
+	setsockopt(lis, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	wild = socket(AF_INET6, SOCK_STREAM, 0);
+	setsockopt(wild, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	udp = socket(AF_INET6, SOCK_DGRAM, 0);
+	CHECK(!bind(lis, (struct sockaddr *)&a, sizeof(a)) && !listen(lis, 4),
+	      "%s an IPv6 listener on an identity's address",
+	      fx_prog_names[p]);
+	a.sin6_port = htons(port + 1);
+	CHECK(!bind(udp, (struct sockaddr *)&a, sizeof(a)),
+	      "%s an IPv6 UDP socket on it", fx_prog_names[p]);
+	memset(&a.sin6_addr, 0, 16);
+	a.sin6_port = htons(port + 3);
+	CHECK(!bind(wild, (struct sockaddr *)&a, sizeof(a)) &&
+	      !listen(wild, 4), "%s a wildcard IPv6 listener",
+	      fx_prog_names[p]);
+
+	in = remote6_frame(PKT_IP_PROTO_TCP, 5000, port, 0);
+	out = to_host_mac(in);
+	fx_case(&fx, p, "IPv6 TCP SYN to a listener bound to the identity",
+		&in, &e, &r);
+	in = remote6_frame(PKT_IP_PROTO_TCP, 5000, port, 1);
+	fx_case(&fx, p, "the same SYN to another identity", &in, &drop, &r);
+	in = to_host_mac(remote6_frame(PKT_IP_PROTO_TCP, 5000, port, 0));
+	fx_case(&fx, p, "the same SYN to the host's MAC", &in, &drop, &r);
+	in = remote6_frame(PKT_IP_PROTO_TCP, 5000, port + 3, 0);
+	fx_case(&fx, p, "IPv6 TCP SYN to a wildcard listener", &in, &drop, &r);
+	in = remote6_frame(PKT_IP_PROTO_UDP, 53, port + 1, 0);
+	out = to_host_mac(in);
+	fx_case(&fx, p, "IPv6 UDP to a socket bound to the identity", &in, &e,
+		&r);
+	in = remote6_frame(PKT_IP_PROTO_UDP, 53, port + 2, 0);
+	fx_case(&fx, p, "IPv6 UDP to no socket", &in, &drop, &r);
+	/* What sendmsg6 notes for an unconnected socket. */
+	memcpy(&k.raddr, w.remote6, 16);
+	c.conn.vip = htonl(w.vip[0]);
+	CHECK(!bpf_map_update_elem(fx.conns6, &k, &c, BPF_ANY),
+	      "%s note an unconnected IPv6 UDP flow", fx_prog_names[p]);
+	out = to_host_mac(in);
+	fx_case(&fx, p, "IPv6 UDP reply of a noted flow", &in, &e, &r);
+	in.ip6.n_ext = 1;
+	in.ip6.ext[0] = PKT_IPV6_FRAGMENT;
+	in.ip6.frag_off = 16;
+	out = to_host_mac(in);
+	fx_case(&fx, p, "a later IPv6 fragment to the identity", &in, &e, &r);
+	in.ip6.n_ext = 5;
+	memset(in.ip6.ext, PKT_IPV6_DEST, 5);
+	in.ip6.frag_off = 0;
+	e.moved = FX_S(IN_DROP_EXTHDR);
+	e.verdict = FX_DROP;
+	fx_case(&fx, p, "IPv6 behind five extension headers to the identity",
+		&in, &e, &r);
+	e.verdict = FX_PASS;
+	e.moved = FX_S(IN_IDENTITY_MAC);
+
+	k = (struct psv_conn6_key){ .proto = PKT_IP_PROTO_ICMPV6,
+				    .lport = htons(0x2345) };
+	memcpy(&k.raddr, w.remote6, 16);
+	CHECK(!bpf_map_update_elem(fx.conns6, &k, &c, BPF_ANY),
+	      "%s note a bound IPv6 ping", fx_prog_names[p]);
+	in = echo6_in(PKT_ICMPV6_ECHOREPLY, 0x2345, 0);
+	out = to_host_mac(in);
+	fx_case(&fx, p, "ICMPv6 echo reply of a noted ping", &in, &e, &r);
+	in = echo6_in(PKT_ICMPV6_ECHOREPLY, 0x2346, 0);
+	fx_case(&fx, p, "ICMPv6 echo reply of no ping", &in, &drop, &r);
+	in = echo6_in(PKT_ICMPV6_ECHO, 0x2345, 0);
+	fx_case(&fx, p, "ICMPv6 echo request to the identity", &in, &drop, &r);
+
+	/* A router's error about the bound UDP socket's datagram. */
+	memcpy(quoted.saddr, w.vip6[0], 16);
+	memcpy(quoted.daddr, w.remote6, 16);
+	in = echo6_in(PKT_ICMPV6_TOO_BIG, 0, 0);
+	in.ip6.inner = &quoted;
+	out = to_host_mac(in);
+	fx_case(&fx, p, "ICMPv6 packet too big quoting a bound socket's flow",
+		&in, &e, &r);
+	in.ip6.icmp_type = PKT_ICMPV6_TIME_EXCEEDED;
+	out = to_host_mac(in);
+	fx_case(&fx, p, "ICMPv6 time exceeded quoting it", &in, &e, &r);
+	quoted.sport = port + 4;
+	fx_case(&fx, p, "ICMPv6 error quoting no flow", &in, &drop, &r);
+	quoted.sport = port + 1;
+	memcpy(quoted.saddr, w.vip6[1], 16);
+	fx_case(&fx, p, "ICMPv6 error quoting another address", &in, &drop,
+		&r);
+
+	in = remote6_frame(PKT_IP_PROTO_UDP, 53, port + 1, 0);
+	memcpy(in.ip6.daddr, w.host6, 16);
+	memcpy(in.dst, w.host_mac, 6);
+	fx_case(&fx, p, "IPv6 to the host's own address", &in, &pass, &r);
+	in = remote6_frame(PKT_IP_PROTO_UDP, 53, port + 1, 0);
+	fx_sweep(&fx, p, &r, "an IPv6 UDP datagram to an identity", &in,
+		 false);
+	close(lis);
+	close(wild);
+	close(udp);
+}
+
+/* As psvd adds an identity's IPv6 address: on lo, no DAD, deprecated. */
+static int ipv6_local(const __u8 *addr)
+{
+	char text[INET6_ADDRSTRLEN], cmd[160];
+
+	inet_ntop(AF_INET6, addr, text, sizeof(text));
+	snprintf(cmd, sizeof(cmd),
+		 "ip -6 addr add %s/128 dev lo nodad preferred_lft 0", text);
+	return system(cmd) ? -1 : 0;
+}
+
 int main(void)
 {
 	static const enum fx_prog progs[] = { FX_INGRESS_XDP, FX_INGRESS_TC };
@@ -1008,6 +1334,10 @@ int main(void)
 	if (fx_netns_local((const __u32[]){ w.vip[0], w.vip[1], w.remote },
 			   3)) {
 		CHECK(0, "a network namespace with the identities' routes");
+		return check_exit();
+	}
+	if (ipv6_local(w.vip6[0])) {
+		CHECK(0, "an identity's IPv6 address on lo");
 		return check_exit();
 	}
 	if (fx_open(&fx, 0)) {
@@ -1028,6 +1358,8 @@ int main(void)
 		test_large(progs[i]);
 		test_disabled(progs[i]);
 		test_sockets(progs[i]);
+		test_ndp(progs[i]);
+		test_ipv6_sockets(progs[i]);
 	}
 	fx_close(&fx);
 	return check_exit();

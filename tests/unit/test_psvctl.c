@@ -335,9 +335,17 @@ static int fill_maps(void)
 		.granularity = PSV_GRAN_APP,
 		.enabled = 1,
 	};
-	int fid, fconn, fgrp, fstat, fcfg, fapp, frule;
+	int fid, fconn, fgrp, fstat, fcfg, fapp, frule, faddr6, fconn6;
 	__u64 now = mono_ns(), *vals;
 	__u32 zero = 0;
+	/* Identity 3's addresses: one in use, one more, one in DAD. */
+	struct psv_addr6 a6[3];
+	struct psv_addr6_owner o6 = { .vip = ip("192.0.2.151"), .dad_done = 1 };
+	struct psv_conn6_key k6 = { .lport = htons(42000), .rport = htons(443),
+				    .proto = IPPROTO_TCP };
+	struct psv_conn6 c6 = { .conn = { .vip = ip("192.0.2.152"),
+					  .tcp_state = PSV_TCP_ESTABLISHED,
+					  .last_seen_ns = now } };
 
 	filled_ns = now;
 	fid = make_map("psv_identities", BPF_MAP_TYPE_HASH, 4,
@@ -355,8 +363,26 @@ static int fill_maps(void)
 			sizeof(struct psv_app_key), sizeof(struct psv_app), 64);
 	frule = make_map("psv_app_rules", BPF_MAP_TYPE_ARRAY, 4,
 			 sizeof(struct psv_app_rule), PSV_MAX_APP_RULES);
+	faddr6 = make_map("psv_addrs6", BPF_MAP_TYPE_HASH,
+			  sizeof(struct psv_addr6),
+			  sizeof(struct psv_addr6_owner), 64);
+	fconn6 = make_map("psv_conns6", BPF_MAP_TYPE_HASH,
+			  sizeof(struct psv_conn6_key), sizeof(struct psv_conn6),
+			  64);
 	if (fid < 0 || fconn < 0 || fgrp < 0 || fstat < 0 || fcfg < 0 ||
-	    fapp < 0 || frule < 0 || fill_apps(fapp, now) || fill_rules(frule))
+	    fapp < 0 || frule < 0 || faddr6 < 0 || fconn6 < 0 ||
+	    fill_apps(fapp, now) || fill_rules(frule))
+		return -1;
+	inet_pton(AF_INET6, "2001:db8:1:0:1111:2222:3333:4444", &a6[0]);
+	inet_pton(AF_INET6, "2001:db8:2:0:5555:6666:7777:8888", &a6[1]);
+	inet_pton(AF_INET6, "2001:db8:1:0:9999:aaaa:bbbb:cccc", &a6[2]);
+	inet_pton(AF_INET6, "2001:db8:99::1", &k6.raddr);
+	for (int i = 0; i < 3; i++) {
+		o6.dad_done = i < 2;
+		if (bpf_map_update_elem(faddr6, &a6[i], &o6, BPF_ANY))
+			return -1;
+	}
+	if (bpf_map_update_elem(fconn6, &k6, &c6, BPF_ANY))
 		return -1;
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		struct psv_identity v = {
@@ -366,6 +392,8 @@ static int fill_maps(void)
 		};
 		__be32 k = ip(ids[i].ip);
 
+		if (ids[i].id == 3)
+			v.ip6 = a6[1];
 		if (bpf_map_update_elem(fid, &k, &v, BPF_ANY))
 			return -1;
 	}
@@ -411,6 +439,8 @@ static int fill_maps(void)
 	close(fcfg);
 	close(fapp);
 	close(frule);
+	close(faddr6);
+	close(fconn6);
 	return 0;
 }
 
@@ -517,6 +547,18 @@ static void test_identities(void)
 	CHECK_EQ(num(o, "flows"), 3, "identity 3 carries 3 flows");
 	CHECK_EQ(num(json_object_array_get_idx(arr, 1), "flows"), 0,
 		 "identity 7 carries none");
+	CHECK(json_object_array_length(get(o, "ipv6")) == 2 &&
+	      !strcmp(json_object_get_string(json_object_array_get_idx(
+		      get(o, "ipv6"), 0)), "2001:db8:2:0:5555:6666:7777:8888") &&
+	      !strcmp(json_object_get_string(json_object_array_get_idx(
+		      get(o, "ipv6"), 1)), "2001:db8:1:0:1111:2222:3333:4444"),
+	      "identity 3: its two IPv6 addresses, the one in use first, "
+	      "not the one in DAD");
+	CHECK(json_object_is_type(get(json_object_array_get_idx(arr, 1), "ipv6"),
+				  json_type_array) &&
+	      !json_object_array_length(get(json_object_array_get_idx(arr, 1),
+					    "ipv6")),
+	      "identity 7: ipv6 is an empty list");
 	CHECK(!strcmp(str(json_object_array_get_idx(arr, 1), "state"), "ready") &&
 	      !strcmp(str(json_object_array_get_idx(arr, 2), "state"), "idle"),
 	      "states ready and idle");
@@ -564,10 +606,10 @@ static void test_flows(void)
 	bool all = true;
 
 	arr = run_json("flows --json");
-	CHECK_EQ(json_object_array_length(arr), 6, "flows --json: 6 flows");
-	if (json_object_array_length(arr) != 6)
+	CHECK_EQ(json_object_array_length(arr), 7, "flows --json: 7 flows");
+	if (json_object_array_length(arr) != 7)
 		return;
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < 7; i++)
 		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
 			all &= json_object_object_get_ex(
 				json_object_array_get_idx(arr, i), fields[f],
@@ -601,14 +643,19 @@ static void test_flows(void)
 	CHECK(!strcmp(str(o, "proto"), "icmp") && num(o, "identity") == 9 &&
 	      num(o, "local_port") == 77, "fourth: icmp echo id 77, identity 9");
 	o = json_object_array_get_idx(arr, 4);
+	CHECK(!strcmp(str(o, "proto"), "tcp") && num(o, "identity") == 9 &&
+	      !strcmp(str(o, "remote_ip"), "2001:db8:99::1") &&
+	      num(o, "remote_port") == 443 && num(o, "local_port") == 42000,
+	      "fifth: an IPv6 flow of identity 9 (psv_conns6), after its IPv4 one");
+	o = json_object_array_get_idx(arr, 5);
 	CHECK(is_null(o, "identity") && is_null(o, "mac") &&
 	      !strcmp(str(o, "ipv4"), "192.0.2.199"),
 	      "a flow whose identity is gone: identity and mac null");
 	CHECK(num(o, "local_port") == 41000 && is_null(o, "app"),
-	      "fifth: app null for an app id not in psv_apps");
-	o = json_object_array_get_idx(arr, 5);
+	      "sixth: app null for an app id not in psv_apps");
+	o = json_object_array_get_idx(arr, 6);
 	CHECK(num(o, "local_port") == 999 && is_null(o, "app"),
-	      "sixth: app null for app 0 (unattributed)");
+	      "seventh: app null for app 0 (unattributed)");
 	json_object_put(arr);
 }
 
@@ -815,7 +862,11 @@ static const char supply_reply[] =
 
 static void test_status(void)
 {
+	/* The counter as the fake maps hold it, summed over the CPUs. */
+	long long linked = (long long)(PSV_STAT_LINKED_BY_EXHAUSTION + 1) *
+			   ncpus * (ncpus + 1) / 2;
 	struct json_object *o, *ids, *p;
+	char want[128];
 	pid_t pid;
 
 	CHECK(!pin_prog("prog_egress") && !pin_prog("prog_ingress_tc"),
@@ -827,9 +878,9 @@ static void test_status(void)
 	      num(ids, "active") == 1 && num(ids, "idle") == 1 &&
 	      num(ids, "acquiring") == 0 && num(ids, "retired") == 0,
 	      "status: identities by state");
-	CHECK(num(o, "flows") == 6 && num(o, "groups") == 2 &&
+	CHECK(num(o, "flows") == 7 && num(o, "groups") == 2 &&
 	      num(o, "apps") == (long long)N_APPS,
-	      "status: 6 flows, 2 groups, %zu apps", N_APPS);
+	      "status: 7 flows, 2 groups, %zu apps", N_APPS);
 	CHECK(!strcmp(str(o, "granularity"), "app") &&
 	      !strcmp(str(o, "on_exhausted"), "host") &&
 	      !strcmp(str(o, "host_ip"), "192.0.2.10") &&
@@ -858,6 +909,33 @@ static void test_status(void)
 	      "status: psvd running, pid 4242, static source");
 	json_object_put(o);
 
+	/* psvd's IPv6 view passes through, and the table says it. */
+	pid = fake_psvd("{\"pid\": 4242, \"started\": 1764050000, "
+			"\"source\": \"dhcp\", \"leases\": [], \"ipv6\": "
+			"{\"policy\": \"virtualize\", \"router_seen\": true, "
+			"\"dhcpv6_only\": false, \"addresses\": 2, "
+			"\"addresses_in_dad\": 1, \"prefixes\": [{\"prefix\": "
+			"\"2001:db8:1::/64\", \"slaac\": true, \"onlink\": true, "
+			"\"valid_s\": 3600, \"preferred_s\": null}]}}");
+	o = run_json("status --json");
+	reap(pid);
+	p = get(get(o, "psvd"), "ipv6");
+	CHECK(p && num(p, "addresses") == 2 && num(p, "addresses_in_dad") == 1 &&
+	      !strcmp(str(json_object_array_get_idx(get(p, "prefixes"), 0),
+			  "prefix"), "2001:db8:1::/64"),
+	      "status: psvd.ipv6 with addresses and prefixes");
+	json_object_put(o);
+	pid = fake_psvd("{\"pid\": 4242, \"started\": 1764050000, "
+			"\"source\": \"dhcp\", \"leases\": [], \"ipv6\": "
+			"{\"policy\": \"virtualize\", \"router_seen\": true, "
+			"\"dhcpv6_only\": true, \"addresses\": 0, "
+			"\"addresses_in_dad\": 0, \"prefixes\": []}}");
+	CHECK_EQ(run("status"), 0, "status (table), DHCPv6-only network");
+	reap(pid);
+	CHECK(strstr(out, "IPv6        blocked: this network offers addresses "
+		     "over DHCPv6 only") != NULL,
+	      "status table: IPv6 blocked on a DHCPv6-only network");
+
 	CHECK_EQ(run("status"), 0, "status (table) exits 0");
 	show(out);
 	CHECK(strstr(out, "identities  3 (acquiring 0, ready 1, active 1, "
@@ -867,8 +945,9 @@ static void test_status(void)
 	      "status table lists the programs");
 	CHECK(strstr(out, "\napps        6") != NULL,
 	      "status table counts apps");
-	CHECK(strstr(out, "\nlinked      132 new groups joined an identity in "
-		     "use (linked_by_exhaustion)") != NULL,
+	snprintf(want, sizeof(want), "\nlinked      %lld new groups joined an "
+		 "identity in use (linked_by_exhaustion)", linked);
+	CHECK(strstr(out, want) != NULL,
 	      "status table shows linked_by_exhaustion");
 
 	pid = fake_psvd(supply_reply);
@@ -878,7 +957,7 @@ static void test_status(void)
 	CHECK(num(p, "ready_target") == 14 && num(p, "lease_budget") == 64 &&
 	      num(p, "leases_released_last_hour") == 10,
 	      "status --json: psvd's supply as it said");
-	CHECK_EQ(num(o, "linked_by_exhaustion"), 132,
+	CHECK_EQ(num(o, "linked_by_exhaustion"), linked,
 		 "status --json: linked_by_exhaustion from the counters");
 	json_object_put(o);
 	pid = fake_psvd(supply_reply);
@@ -920,8 +999,8 @@ static void test_tables(void)
 	rows = 0;
 	for (line = out; (line = strchr(line, '\n')); line++)
 		rows++;
-	CHECK(!strncmp(out, "PROTO", 5) && rows == 6,
-	      "flows table: a header and 6 rows");
+	CHECK(!strncmp(out, "PROTO", 5) && rows == 7,
+	      "flows table: a header and 7 rows");
 	CHECK(strstr(out, " browser\n") && strstr(out, " python3\n") &&
 	      strstr(out, " -\n"), "flows table: an APP column, - for none");
 }

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The main table mirrored into a psv_routes trie, in a private network
- * namespace: psv0 is psv's interface, oth1 another (veth pairs: this
- * kernel has no dummy links).
+ * The main table mirrored into the psv_routes and psv_routes6 tries, in a
+ * private network namespace: psv0 is psv's interface, oth1 another (veth
+ * pairs: this kernel has no dummy links).
  */
 #include <errno.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
 
@@ -13,7 +14,7 @@
 #include "psv.h"
 #include "psvd/route_mirror.h"
 
-static int map_fd;
+static int map_fd, map6_fd;
 
 /* The number of keys in the trie. */
 static int count_keys(void)
@@ -56,6 +57,37 @@ static int lookup(const char *dst)
 	return bpf_map_lookup_elem(map_fd, &key, &v) ? -1 : v;
 }
 
+static struct psv_route6_key key6(const char *a, uint32_t len)
+{
+	struct psv_route6_key k = { .prefixlen = len };
+
+	inet_pton(AF_INET6, a, &k.addr);
+	return k;
+}
+
+/* value_of() and lookup() for IPv6. */
+static int value6_of(const char *prefix, uint32_t len)
+{
+	struct psv_route6_key key, next, want = key6(prefix, len);
+	uint8_t v;
+
+	for (int ret = bpf_map_get_next_key(map6_fd, NULL, &next); !ret;
+	     ret = bpf_map_get_next_key(map6_fd, &key, &next)) {
+		key = next;
+		if (!memcmp(&key, &want, sizeof(key)))
+			return bpf_map_lookup_elem(map6_fd, &key, &v) ? -1 : v;
+	}
+	return -1;
+}
+
+static int lookup6(const char *dst)
+{
+	struct psv_route6_key key = key6(dst, 128);
+	uint8_t v;
+
+	return bpf_map_lookup_elem(map6_fd, &key, &v) ? -1 : v;
+}
+
 static void setup(void)
 {
 	sh("ip link add psv0 type veth peer name psv0p && "
@@ -74,6 +106,62 @@ static void setup(void)
 	   "ip route add 100.64.0.0/10 via 198.51.100.1 metric 10 && "
 	   "ip route add 100.64.0.0/10 via 192.0.2.1 metric 5 && "
 	   "ip route add 100.100.0.0/16 via 198.51.100.1 table 100");
+	sh("ip addr add 2001:db8:1::10/64 dev psv0 nodad && "
+	   "ip addr add 2001:db8:2::10/64 dev oth1 nodad && "
+	   "ip -6 route add default via 2001:db8:1::1 && "
+	   "ip -6 route add 2001:db8:3::/48 via 2001:db8:2::1 && "
+	   "ip -6 route add blackhole 2001:db8:4::/48 && "
+	   "ip -6 route add 2001:db8:5::/48 via 2001:db8:2::1 metric 10 && "
+	   "ip -6 route add 2001:db8:5::/48 via 2001:db8:1::1 metric 5 && "
+	   "ip -6 route add 2001:db8:6::/48 via 2001:db8:2::1 table 100");
+}
+
+static void test_initial6(void)
+{
+	CHECK_EQ(value6_of("::", 0), PSV_ROUTE_IFACE, "IPv6 default via psv0");
+	CHECK_EQ(value6_of("2001:db8:1::", 64), PSV_ROUTE_IFACE,
+		 "psv0's IPv6 connected route");
+	CHECK_EQ(value6_of("2001:db8:2::", 64), PSV_ROUTE_OTHER,
+		 "oth1's IPv6 connected route");
+	CHECK_EQ(value6_of("2001:db8:3::", 48), PSV_ROUTE_OTHER,
+		 "an IPv6 route via oth1");
+	CHECK_EQ(value6_of("2001:db8:4::", 48), PSV_ROUTE_OTHER,
+		 "IPv6 blackhole");
+	CHECK_EQ(value6_of("2001:db8:5::", 48), PSV_ROUTE_IFACE,
+		 "IPv6: of two metrics the lowest (via psv0) wins");
+	CHECK_EQ(value6_of("2001:db8:6::", 48), -1,
+		 "IPv6 table 100 is not mirrored");
+	CHECK_EQ(value6_of("2001:db8:1::10", 128), -1,
+		 "IPv6 table local is not mirrored");
+	CHECK_EQ(value6_of("2001:db8:ff::", 48), -1, "a stale IPv6 key is deleted");
+	CHECK_EQ(lookup6("2001:db8:99::1"), PSV_ROUTE_IFACE,
+		 "lookup: 2001:db8:99::1 via psv0");
+	CHECK_EQ(lookup6("2001:db8:3::7"), PSV_ROUTE_OTHER,
+		 "lookup: 2001:db8:3::7 elsewhere");
+	CHECK_EQ(value_of("0.0.0.0", 0), PSV_ROUTE_IFACE,
+		 "the IPv4 trie holds no IPv6 route (its default is IPv4's)");
+}
+
+static void test_changes6(struct route_mirror *rm)
+{
+	sh("ip -6 route add 2001:db8:7::/48 dev psv0");
+	CHECK(route_mirror_read(rm) == 0 &&
+		      value6_of("2001:db8:7::", 48) == PSV_ROUTE_IFACE,
+	      "an added IPv6 route is mirrored");
+	sh("ip -6 route del 2001:db8:7::/48");
+	CHECK(route_mirror_read(rm) == 0 && value6_of("2001:db8:7::", 48) == -1,
+	      "a deleted IPv6 route is gone");
+	sh("ip addr del 2001:db8:2::10/64 dev oth1");
+	CHECK(route_mirror_read(rm) == 0 && value6_of("2001:db8:2::", 64) == -1,
+	      "an IPv6 address deleted: its connected route is gone too");
+	CHECK_EQ(rm->rules[1], 0, "only the default IPv6 rules");
+	sh("ip -6 rule add from 2001:db8:9::/48 table 100");
+	CHECK(route_mirror_read(rm) == 0 && rm->rules[1] != 0 &&
+		      rm->rules[0] == 0,
+	      "an IPv6 rule is noticed, as IPv6's");
+	sh("ip -6 rule del from 2001:db8:9::/48 table 100");
+	CHECK(route_mirror_read(rm) == 0 && rm->rules[1] == 0,
+	      "and its deletion");
 }
 
 static void test_initial(void)
@@ -141,18 +229,19 @@ static void test_changes(struct route_mirror *rm)
 	      "oth1 down: its routes are gone");
 	CHECK_EQ(count_keys(), 6, "six keys again");
 
-	CHECK_EQ(rm->rules, 0, "only the default ip rules");
+	CHECK_EQ(rm->rules[0], 0, "only the default ip rules");
 	sh("ip rule add from 10.9.0.0/16 table 100");
-	CHECK(route_mirror_read(rm) == 0 && rm->rules != 0,
+	CHECK(route_mirror_read(rm) == 0 && rm->rules[0] != 0,
 	      "a rule of a VPN's kind is noticed");
 	sh("ip rule del from 10.9.0.0/16 table 100");
-	CHECK(route_mirror_read(rm) == 0 && rm->rules == 0,
+	CHECK(route_mirror_read(rm) == 0 && rm->rules[0] == 0,
 	      "and its deletion");
 }
 
 int main(void)
 {
 	struct psv_route_key stale = { 24, ip4("1.2.3.0") };
+	struct psv_route6_key stale6 = key6("2001:db8:ff::", 48);
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
 	struct route_mirror rm;
 	uint8_t v = PSV_ROUTE_IFACE;
@@ -166,12 +255,22 @@ int main(void)
 	CHECK(map_fd >= 0, "LPM trie created: %s", strerror(errno));
 	if (map_fd < 0)
 		return check_exit();
+	map6_fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, PSV_MAP_ROUTES6,
+				 sizeof(struct psv_route6_key), sizeof(uint8_t),
+				 PSV_MAX_ROUTES6, &opts);
+	CHECK(map6_fd >= 0, "IPv6 LPM trie created: %s", strerror(errno));
+	if (map6_fd < 0)
+		return check_exit();
 	CHECK_EQ(bpf_map_update_elem(map_fd, &stale, &v, BPF_ANY), 0,
 		 "a stale key from an earlier run");
-	CHECK_EQ(route_mirror_open(&rm, map_fd, if_nametoindex("psv0")), 0,
-		 "route_mirror_open");
+	CHECK_EQ(bpf_map_update_elem(map6_fd, &stale6, &v, BPF_ANY), 0,
+		 "a stale IPv6 key from an earlier run");
+	CHECK_EQ(route_mirror_open(&rm, map_fd, map6_fd, if_nametoindex("psv0")),
+		 0, "route_mirror_open");
 	CHECK(route_mirror_fd(&rm) >= 0, "an fd to poll");
 	test_initial();
+	test_initial6();
+	test_changes6(&rm);
 	test_changes(&rm);
 	route_mirror_close(&rm);
 	return check_exit();

@@ -52,6 +52,13 @@ static uint16_t csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
+/* The ICMPv6 pseudo header (RFC 8200 8.1): addresses, length, 58. */
+static uint32_t pseudo_sum6(const uint8_t *ip6, uint32_t len)
+{
+	return csum_add(0, ip6 + 8, 32) + (len >> 16) + (len & 0xffff) +
+	       IPPROTO_ICMPV6;
+}
+
 /* The UDP pseudo header (RFC 768): addresses, protocol, UDP length. */
 static uint32_t pseudo_sum(const uint8_t *ip, uint16_t udp_len)
 {
@@ -171,6 +178,94 @@ static int parse_ipv4(const uint8_t *ip, size_t len, unsigned int flags,
 	return LINK_FRAME_DHCP;
 }
 
+/*
+ * An ND message directly after the IPv6 header: the kinds the socket's
+ * filter lets through.  Its fixed part: RA 16 bytes, NS and NA 24.
+ */
+static int parse_ipv6(const uint8_t *ip6, size_t len, unsigned int flags,
+		      struct link_frame *f)
+{
+	const uint8_t *icmp = ip6 + LINK_IP6_HLEN;
+	size_t plen;
+
+	if (len < LINK_IP6_HLEN || ip6[0] >> 4 != 6)
+		return -EBADMSG;
+	plen = get16(ip6 + 4);
+	if (plen > len - LINK_IP6_HLEN)
+		return -EBADMSG;
+	if (ip6[6] != IPPROTO_ICMPV6 || plen < 4)
+		return -ENOMSG;
+	if (icmp[0] != LINK_ND_RA && icmp[0] != LINK_ND_NS &&
+	    icmp[0] != LINK_ND_NA)
+		return -ENOMSG;
+	if (icmp[1] != 0 || plen < (icmp[0] == LINK_ND_RA ? 16u : 24u))
+		return -EBADMSG;
+	if (!(flags & LINK_FRAME_CSUM_PARTIAL) &&
+	    csum_fold(csum_add(pseudo_sum6(ip6, plen), icmp, plen)) != 0)
+		return -EBADMSG;
+	f->kind = LINK_FRAME_ND;
+	memcpy(f->ip6_src, ip6 + 8, 16);
+	memcpy(f->ip6_dst, ip6 + 24, 16);
+	f->hop_limit = ip6[7];
+	f->nd_type = icmp[0];
+	f->payload = icmp;
+	f->len = plen;
+	return LINK_FRAME_ND;
+}
+
+/*
+ * Ethernet and IPv6 headers of an ND message of len bytes at hop limit
+ * 255, from :: (the identities have no link-local address; RFC 4861
+ * allows it for DAD and router solicitations), with its checksum.
+ */
+static void put_nd(uint8_t *f, const uint8_t dst_mac[6], const uint8_t src_mac[6],
+		   const uint8_t dst[16], size_t len)
+{
+	uint8_t *ip6 = f + LINK_ETH_HLEN, *icmp = ip6 + LINK_IP6_HLEN;
+
+	put_eth(f, dst_mac, src_mac, ETH_P_IPV6);
+	memset(ip6, 0, LINK_IP6_HLEN);
+	ip6[0] = 0x60;
+	put16(ip6 + 4, len);
+	ip6[6] = IPPROTO_ICMPV6;
+	ip6[7] = 255;
+	memcpy(ip6 + 24, dst, 16);
+	put16(icmp + 2, 0);
+	put16(icmp + 2, csum_fold(csum_add(pseudo_sum6(ip6, len), icmp, len)));
+}
+
+int link_frame_build_dad_ns(void *buf, size_t size, const uint8_t mac[6],
+			    const uint8_t target[16])
+{
+	uint8_t *f = buf, *icmp = f + LINK_ETH_HLEN + LINK_IP6_HLEN;
+	uint8_t dst[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+	uint8_t dst_mac[6] = { 0x33, 0x33, 0xff };
+
+	if (size < LINK_DAD_NS_LEN)
+		return -EMSGSIZE;
+	memcpy(dst + 13, target + 13, 3);	/* RFC 4291 2.7.1 */
+	memcpy(dst_mac + 3, target + 13, 3);	/* RFC 2464 7 */
+	memset(icmp, 0, 24);
+	icmp[0] = LINK_ND_NS;
+	memcpy(icmp + 8, target, 16);
+	put_nd(f, dst_mac, mac, dst, 24);
+	return LINK_DAD_NS_LEN;
+}
+
+int link_frame_build_rs(void *buf, size_t size, const uint8_t mac[6])
+{
+	static const uint8_t all_routers[16] = { 0xff, 0x02, [15] = 0x02 };
+	static const uint8_t all_routers_mac[6] = { 0x33, 0x33, 0, 0, 0, 0x02 };
+	uint8_t *f = buf, *icmp = f + LINK_ETH_HLEN + LINK_IP6_HLEN;
+
+	if (size < LINK_RS_LEN)
+		return -EMSGSIZE;
+	memset(icmp, 0, 8);
+	icmp[0] = LINK_ND_RS;
+	put_nd(f, all_routers_mac, mac, all_routers, 8);
+	return LINK_RS_LEN;
+}
+
 int link_frame_parse(const void *frame, size_t len, unsigned int flags,
 		     struct link_frame *f)
 {
@@ -185,6 +280,9 @@ int link_frame_parse(const void *frame, size_t len, unsigned int flags,
 		return parse_arp(p + LINK_ETH_HLEN, len - LINK_ETH_HLEN, f);
 	case ETH_P_IP:
 		return parse_ipv4(p + LINK_ETH_HLEN, len - LINK_ETH_HLEN, flags,
+				  f);
+	case ETH_P_IPV6:
+		return parse_ipv6(p + LINK_ETH_HLEN, len - LINK_ETH_HLEN, flags,
 				  f);
 	default:
 		return -ENOMSG;

@@ -21,21 +21,29 @@
 #define BOOTP_OFF_CHADDR 28
 
 /*
- * The socket filter: ARP, or IPv4 UDP to port 68 that is not a fragment.
- * Everything else never reaches psvd.  Offsets are from the Ethernet
- * header (SOCK_RAW).
+ * The socket filter: ARP; IPv4 UDP to port 68 that is not a fragment;
+ * IPv6 whose next header is ICMPv6 of type RA, NS or NA (what DAD and
+ * the prefixes need).  Everything else never reaches psvd.  Offsets are
+ * from the Ethernet header (SOCK_RAW).
  */
 static struct sock_filter frame_filter[] = {
 	BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),			/* EtherType */
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 8, 0),	/* -> accept */
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 8),	/* -> drop */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 14, 0),	/* -> accept */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 8, 0),	/* -> IPv6 */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 13),	/* -> drop */
 	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 9),		/* protocol */
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 6),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 11),
 	BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 14 + 6),		/* frag field */
-	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, LINK_IP_FRAG_MASK, 4, 0),
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, LINK_IP_FRAG_MASK, 9, 0),
 	BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),		/* X = IHL * 4 */
 	BPF_STMT(BPF_LD | BPF_H | BPF_IND, 14 + 2),		/* UDP dport */
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, DHCP_CLIENT_PORT, 0, 1),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, DHCP_CLIENT_PORT, 5, 6),
+	/* IPv6 */
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),		/* next header */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 0, 4),
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 40),		/* ICMPv6 type */
+	BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, LINK_ND_RA, 0, 2),
+	BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, LINK_ND_NA, 1, 0),
 	BPF_STMT(BPF_RET | BPF_K, 0xffffffff),			/* accept */
 	BPF_STMT(BPF_RET | BPF_K, 0),				/* drop */
 };
@@ -140,6 +148,15 @@ static int dispatch_arp(struct link_socket *s, uint64_t now_ms,
 	return s->rx->arp(s->ctx, ip, now_ms, f);
 }
 
+static int dispatch_nd(struct link_socket *s, uint64_t now_ms,
+		       const struct link_frame *f)
+{
+	s->stats.rx_nd++;
+	if (!s->nd)
+		return -ENOENT;
+	return s->nd(s->nd_ctx, now_ms, f);
+}
+
 int link_socket_dispatch(struct link_socket *s, uint64_t now_ms,
 			 const void *frame, size_t len, unsigned int flags)
 {
@@ -155,6 +172,8 @@ int link_socket_dispatch(struct link_socket *s, uint64_t now_ms,
 		return kind;
 	if (kind == LINK_FRAME_DHCP)
 		return dispatch_dhcp(s, now_ms, &f);
+	if (kind == LINK_FRAME_ND)
+		return dispatch_nd(s, now_ms, &f);
 	return dispatch_arp(s, now_ms, &f);
 }
 
@@ -301,6 +320,29 @@ int link_socket_send_arp(struct link_socket *s, const uint8_t mac[6],
 
 	link_frame_build_arp(frame, sizeof(frame), mac, spa, tpa);
 	return send_frame(s, frame, sizeof(frame));
+}
+
+int link_socket_send_dad_ns(struct link_socket *s, const uint8_t mac[6],
+			    const uint8_t target[16])
+{
+	uint8_t frame[LINK_DAD_NS_LEN];
+
+	link_frame_build_dad_ns(frame, sizeof(frame), mac, target);
+	return send_frame(s, frame, sizeof(frame));
+}
+
+int link_socket_send_rs(struct link_socket *s, const uint8_t mac[6])
+{
+	uint8_t frame[LINK_RS_LEN];
+
+	link_frame_build_rs(frame, sizeof(frame), mac);
+	return send_frame(s, frame, sizeof(frame));
+}
+
+void link_socket_set_nd_rx(struct link_socket *s, link_nd_rx nd, void *ctx)
+{
+	s->nd = nd;
+	s->nd_ctx = ctx;
 }
 
 void link_socket_set_rx(struct link_socket *s, const struct link_rx *rx,

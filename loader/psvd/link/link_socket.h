@@ -2,11 +2,12 @@
 /*
  * link_socket.h - the one AF_PACKET socket psvd has on the interface: every
  * identity's DHCP and ARP frames (link_frame.h) leave and arrive here.
- * Received frames pass a classic BPF filter (ARP, and unfragmented IPv4
- * UDP to port 68), are re-validated in full, and go to the rx callbacks:
- * a DHCP reply to whoever has the message's chaddr, an ARP frame to
- * whoever holds or probes the address it names.  The identities of both
- * sources are announced on it.
+ * Received frames pass a classic BPF filter (ARP, unfragmented IPv4
+ * UDP to port 68, ICMPv6 RA/NS/NA), are re-validated in full, and go to
+ * the rx callbacks: a DHCP reply to whoever has the message's chaddr, an
+ * ARP frame to whoever holds or probes the address it names, neighbour
+ * discovery to the identities' IPv6 addresses (ipv6 pool code).  The
+ * identities of both sources are announced on it.
  */
 #ifndef PSV_LINK_SOCKET_H
 #define PSV_LINK_SOCKET_H
@@ -29,11 +30,16 @@ struct link_rx {
 		   const struct link_frame *f);
 };
 
+/* Who takes neighbour discovery frames (RA, NS, NA): its verdict. */
+typedef int (*link_nd_rx)(void *ctx, uint64_t now_ms,
+			  const struct link_frame *f);
+
 /* Counters for psvctl stats. */
 struct link_socket_stats {
 	uint64_t rx_frames;		/* read from the socket */
 	uint64_t rx_dhcp;		/* valid DHCP frames handed to a client */
 	uint64_t rx_arp;		/* valid ARP frames */
+	uint64_t rx_nd;			/* valid RA, NS and NA frames */
 	uint64_t rx_malformed;		/* link_frame_parse() -EBADMSG, or
 					 * longer than LINK_FRAME_MAX */
 	uint64_t rx_not_ours;		/* -ENOMSG, or VLAN-tagged */
@@ -49,6 +55,8 @@ struct link_socket {
 	uint32_t gateway;	/* the host's default gateway; 0 if none */
 	const struct link_rx *rx;	/* NULL: frames are nobody's */
 	void *ctx;
+	link_nd_rx nd;		/* NULL: ND frames are nobody's */
+	void *nd_ctx;
 	struct link_socket_stats stats;
 };
 
@@ -98,6 +106,14 @@ int link_socket_send_udp(struct link_socket *s, const uint8_t src_mac[6],
 			 uint32_t dst_ip, const void *payload, size_t len);
 int link_socket_send_arp(struct link_socket *s, const uint8_t mac[6],
 			 uint32_t spa, uint32_t tpa);
+
+/* Duplicate address detection for target from mac, and a router
+ * solicitation from mac (link_frame.h: both name nothing of the host). */
+int link_socket_send_dad_ns(struct link_socket *s, const uint8_t mac[6],
+			    const uint8_t target[16]);
+int link_socket_send_rs(struct link_socket *s, const uint8_t mac[6]);
+/* Who takes the ND frames read from now on. */
+void link_socket_set_nd_rx(struct link_socket *s, link_nd_rx nd, void *ctx);
 
 /*
  * Announces an identity that became ready (RFC 5227 2.3: a gratuitous

@@ -156,8 +156,8 @@ static char *fmt_ip(uint32_t ip, char buf[INET_ADDRSTRLEN])
 
 static int map_put_identity(struct identity_pool *pool, const struct identity *id)
 {
-	struct psv_identity v = { .state = id->state, .id = id->id };
-
+	struct psv_identity v = { .state = id->state, .id = id->id,
+				  .ip6 = id->ip6 };
 	int err;
 
 	memcpy(v.mac, id->mac, 6);
@@ -273,17 +273,19 @@ uint64_t pool_refill(struct identity_pool *pool, uint64_t now_ms)
 					      UINT64_MAX;
 }
 
-int pool_identity_bound(struct identity_pool *pool, struct identity *id,
-			uint32_t ip)
+void pool_set_hooks(struct identity_pool *pool, const struct pool_hooks *hooks)
+{
+	pool->hooks = *hooks;
+}
+
+/* Into the ready queue, announced. */
+static int make_ready(struct identity_pool *pool, struct identity *id)
 {
 	char ipbuf[INET_ADDRSTRLEN];
 	int err;
 
-	id->ip = ip;
 	id->state = PSV_ID_READY;
-	/* Local before any socket is bound to it: its route first. */
-	err = pool->io->route_add(pool->io->ctx, ip) ?:
-	      map_put_identity(pool, id);
+	err = map_put_identity(pool, id);
 	if (err)
 		return err;
 	err = pool->io->ready_push(pool->io->ctx, id->ip);
@@ -296,9 +298,43 @@ int pool_identity_bound(struct identity_pool *pool, struct identity *id,
 	lease_count_acquired(&pool->leases, pool->io->now_ms(pool->io->ctx));
 	pool->ops->announce(pool, id);
 	log_info("identity %u: ready as %s %02x:%02x:%02x:%02x:%02x:%02x", id->id,
-		 fmt_ip(ip, ipbuf), id->mac[0], id->mac[1], id->mac[2],
+		 fmt_ip(id->ip, ipbuf), id->mac[0], id->mac[1], id->mac[2],
 		 id->mac[3], id->mac[4], id->mac[5]);
 	return 0;
+}
+
+int pool_identity_bound(struct identity_pool *pool, struct identity *id,
+			uint32_t ip)
+{
+	int err;
+
+	id->ip = ip;
+	/* Local before any socket is bound to it: its route first. */
+	err = pool->io->route_add(pool->io->ctx, ip);
+	if (err)
+		return err;
+	if (pool->hooks.bound && pool->hooks.bound(pool->hooks.ctx, id)) {
+		id->awaiting_ip6 = true;
+		log_debug("identity %u: bound, waiting for its IPv6 address",
+			  id->id);
+		return map_put_identity(pool, id);
+	}
+	return make_ready(pool, id);
+}
+
+int pool_identity_ready(struct identity_pool *pool, struct identity *id)
+{
+	if (!id->awaiting_ip6)
+		return 0;
+	id->awaiting_ip6 = false;
+	return make_ready(pool, id);
+}
+
+int pool_set_ip6(struct identity_pool *pool, struct identity *id,
+		 const struct psv_addr6 *ip6)
+{
+	id->ip6 = *ip6;
+	return map_put_identity(pool, id);
 }
 
 /*
@@ -318,6 +354,8 @@ static void unlocal(struct identity_pool *pool, struct identity *id)
 		io->ready_remove(io->ctx, id->ip);
 	io->groups_drop(io->ctx, id->ip);
 	io->sockets_end(io->ctx, id->ip);
+	if (pool->hooks.retiring)
+		pool->hooks.retiring(pool->hooks.ctx, id);
 	io->route_del(io->ctx, id->ip);
 	io->identity_del(io->ctx, id->ip);
 }
@@ -474,6 +512,10 @@ static void adopt_one(void *arg, uint32_t ip, const struct psv_identity *v)
 	id->id = v->id;
 	id->ip = ip;
 	id->state = v->state;
+	id->ip6 = v->ip6;
+	/* In the map but never ready: its IPv6 address was on the way
+	 * (pool/slaac.c takes it from here). */
+	id->awaiting_ip6 = v->state == PSV_ID_ACQUIRING;
 	if (v->id >= pool->next_id)
 		pool->next_id = v->id + 1;
 }

@@ -30,6 +30,12 @@ struct identity {
 	uint64_t idle_since_ms;	/* monotonic; when flows fell to 0 */
 	void *source_state;	/* the source's per-identity state */
 	bool lost_source;	/* the source gave it up: retire it */
+	/* Bound, but held back from the ready queue (still ACQUIRING)
+	 * until pool_identity_ready(): its IPv6 address is on the way. */
+	bool awaiting_ip6;
+	/* psv_identity.ip6: the IPv6 address its sockets get; all zero:
+	 * none.  Kept here so every write of its entry carries it. */
+	struct psv_addr6 ip6;
 };
 
 struct identity_pool;
@@ -79,6 +85,20 @@ struct pool_io {
 	void *ctx;
 };
 
+/*
+ * What the pool tells the identities' IPv6 addresses (pool/slaac.h);
+ * any may be NULL.
+ */
+struct pool_hooks {
+	/* id got its IPv4 address and entered the maps: true if it must
+	 * wait for pool_identity_ready() before joining the ready queue. */
+	bool (*bound)(void *ctx, struct identity *id);
+	/* id is being retired: its groups and IPv4 sockets are gone, its
+	 * route and map entry still there. */
+	void (*retiring)(void *ctx, struct identity *id);
+	void *ctx;
+};
+
 struct pool_params {
 	unsigned int ready;		/* least ready identities (the floor) */
 	unsigned int max;		/* most identities (leases) at once */
@@ -92,6 +112,7 @@ struct identity_pool {
 	const struct pool_source_ops *ops;
 	void *source;			/* the source's own state */
 	const struct pool_io *io;
+	struct pool_hooks hooks;
 	struct identity **ids;		/* live identities (not retired) */
 	struct identity **by_ip;	/* ids sorted by ip, during a scan */
 	unsigned int count, cap;
@@ -109,6 +130,9 @@ void pool_free(struct identity_pool *pool);
 /* New parameters (SIGHUP); max stays within what pool_init allocated. */
 void pool_set_params(struct identity_pool *pool,
 		     const struct pool_params *params);
+
+/* Who hears of bound and retiring identities (none by default). */
+void pool_set_hooks(struct identity_pool *pool, const struct pool_hooks *hooks);
 
 /* The live identities, for the sources: pool_get(pool, 0 .. size - 1). */
 unsigned int pool_size(const struct identity_pool *pool);
@@ -134,6 +158,13 @@ unsigned int pool_ready_target(const struct identity_pool *pool,
  * maps and the ready queue, and is announced. */
 int pool_identity_bound(struct identity_pool *pool, struct identity *id,
 			uint32_t ip);
+/* An identity the bound hook held back may join the ready queue now
+ * (no-op for one that is not waiting). */
+int pool_identity_ready(struct identity_pool *pool, struct identity *id);
+/* Sets the IPv6 address id's sockets get (all zero: none) and writes
+ * its psv_identities entry. */
+int pool_set_ip6(struct identity_pool *pool, struct identity *id,
+		 const struct psv_addr6 *ip6);
 /* An identity must go (NAK, lost lease, conflict, idle). */
 void pool_retire(struct identity_pool *pool, struct identity *id,
 		 const char *why);

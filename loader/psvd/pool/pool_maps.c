@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
+#include <string.h>
 #include <bpf/bpf.h>
 
 #include "psvd/pool/pool_maps.h"
 #include "psvd/dataplane.h"
+#include "psvd/local_addrs6.h"
 #include "psvd/local_routes.h"
 #include "common/clock.h"
 #include "common/map_walk.h"
@@ -142,5 +144,113 @@ void pool_maps_io(struct pool_io *io, struct dataplane *dp)
 		.sockets_end = sockets_end,
 		.now_ms = now_ms,
 		.ctx = dp,
+	};
+}
+
+static int send_dad(void *ctx, const uint8_t mac[6], const uint8_t a[16])
+{
+	struct slaac_maps *m = ctx;
+
+	return link_socket_send_dad_ns(m->link, mac, a);
+}
+
+static int send_rs(void *ctx, const uint8_t mac[6])
+{
+	struct slaac_maps *m = ctx;
+
+	return link_socket_send_rs(m->link, mac);
+}
+
+static int owner_put(void *ctx, const uint8_t a[16], uint32_t vip,
+		     bool dad_done)
+{
+	struct slaac_maps *m = ctx;
+	struct psv_addr6_owner o = { .vip = vip, .dad_done = dad_done };
+
+	return bpf_map_update_elem(m->dp->addrs6_fd, a, &o, BPF_ANY) ?
+	       -errno : 0;
+}
+
+static void owner_del(void *ctx, const uint8_t a[16])
+{
+	struct slaac_maps *m = ctx;
+
+	bpf_map_delete_elem(m->dp->addrs6_fd, a);
+}
+
+struct owner_each {
+	bool (*cb)(void *arg, const uint8_t a[16],
+		   const struct psv_addr6_owner *o);
+	void *arg;
+};
+
+static int each_owner(void *ctx, const void *key, const void *val)
+{
+	struct owner_each *e = ctx;
+
+	return e->cb(e->arg, key, val) ? MAP_WALK_DELETE : 0;
+}
+
+static int owners(void *ctx,
+		  bool (*cb)(void *arg, const uint8_t a[16],
+			     const struct psv_addr6_owner *o),
+		  void *arg)
+{
+	struct slaac_maps *m = ctx;
+	struct owner_each e = { .cb = cb, .arg = arg };
+
+	return map_walk(m->dp->addrs6_fd, sizeof(struct psv_addr6),
+			sizeof(struct psv_addr6_owner), PSV_MAX_ADDRS6,
+			each_owner, &e);
+}
+
+static int local_add(void *ctx, const uint8_t a[16])
+{
+	(void)ctx;
+	return local_addr6_add(a);
+}
+
+static void local_del(void *ctx, const uint8_t a[16])
+{
+	(void)ctx;
+	local_addr6_del(a);
+}
+
+static int locals(void *ctx, void (*cb)(void *arg, const uint8_t a[16]),
+		  void *arg)
+{
+	(void)ctx;
+	return local_addrs6_list(cb, arg);
+}
+
+static int destroy6_if_on(void *ctx, const struct inet6_sock *s)
+{
+	if (!memcmp(s->laddr, ctx, 16))
+		sockets_destroy6(s);
+	return 0;
+}
+
+static void sockets6_end(void *ctx, const uint8_t a[16])
+{
+	(void)ctx;
+	sockets_walk6(destroy6_if_on, (void *)a);
+}
+
+void slaac_maps_io(struct slaac_maps *m, struct dataplane *dp,
+		   struct link_socket *link)
+{
+	m->dp = dp;
+	m->link = link;
+	m->io = (struct slaac_io){
+		.send_dad = send_dad,
+		.send_rs = send_rs,
+		.owner_put = owner_put,
+		.owner_del = owner_del,
+		.owner_each = owners,
+		.local_add = local_add,
+		.local_del = local_del,
+		.local_each = locals,
+		.sockets_end = sockets6_end,
+		.ctx = m,
 	};
 }
