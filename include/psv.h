@@ -70,6 +70,17 @@ enum psv_ipv6 {
 	PSV_IPV6_HOST = 2,	/* IPv6 is the host's: psv leaves it alone */
 };
 
+/*
+ * Link-local broadcast and multicast that names the host (mDNS, LLMNR,
+ * NetBIOS, SSDP; bpf/lib/chatter.h) (config: chatter = drop|host).  HOST
+ * is 0: a zeroed config lets it pass, as before the key existed; psvd's
+ * default is DROP.
+ */
+enum psv_chatter {
+	PSV_CHATTER_HOST = 0,	/* leaves with the host's real identity */
+	PSV_CHATTER_DROP = 1,	/* dropped at egress */
+};
+
 /* Reverse path attachment (config: ingress = auto|xdp|tc). */
 enum psv_ingress_mode {
 	PSV_INGRESS_AUTO = 0,
@@ -89,7 +100,8 @@ struct psv_config {
 	__u32 enabled;		/* 0: psv attached but passes everything */
 	__u8 stopping;		/* psvd is ending the virtualized flows */
 	__u8 ipv6;		/* enum psv_ipv6 */
-	__u8 pad[2];
+	__u8 chatter;		/* enum psv_chatter */
+	__u8 pad;
 	/*
 	 * psvd's network namespace: the cgroup hooks see every socket of
 	 * the cgroup tree, and attribute only those that can use this
@@ -408,6 +420,7 @@ struct psv_sock {
 	X(IN_NDP_DAD, "ingress_ndp_dad")				\
 	X(IN_DROP_NDP, "ingress_drop_ndp")				\
 	X(IN_DROP_EXTHDR, "ingress_drop_exthdr")			\
+	X(EG_DROP_CHATTER, "egress_drop_chatter")			\
 	X(LINKED_BY_EXHAUSTION, "linked_by_exhaustion")
 
 #define PSV_STAT_ENUM(id, name) PSV_STAT_##id,

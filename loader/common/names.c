@@ -13,9 +13,11 @@ const char *const psv_exhausted_names[] = { "drop", "reuse", "host", "link",
 					    NULL };
 const char *const psv_ingress_names[] = { "auto", "xdp", "tc", NULL };
 const char *const psv_ipv6_names[] = { "virtualize", "block", "host", NULL };
+const char *const psv_chatter_names[] = { "host", "drop", NULL };
 
 _Static_assert(PSV_GRAN_HOST == 3 && PSV_EXHAUSTED_LINK == 3 &&
-	       PSV_INGRESS_TC == 2 && PSV_IPV6_HOST == 2,
+	       PSV_INGRESS_TC == 2 && PSV_IPV6_HOST == 2 &&
+	       PSV_CHATTER_DROP == 1,
 	       "name tables follow the enums");
 
 static const char *const id_state_names[] = {

@@ -15,7 +15,7 @@
 
 #define EXE_NAME_LEN 48	/* "4095:1048575:" and a 20-digit inode */
 
-static struct json_object *json_ip(__be32 addr)
+struct json_object *json_ip(__be32 addr)
 {
 	char buf[INET_ADDRSTRLEN];
 
@@ -31,7 +31,7 @@ static struct json_object *json_ip6(const void *addr)
 						sizeof(buf)));
 }
 
-static struct json_object *json_mac(const __u8 *m)
+struct json_object *json_mac(const __u8 *m)
 {
 	char buf[18];
 

@@ -53,6 +53,7 @@ struct psv_conf {
 	enum psv_granularity granularity;	/* policy.default */
 	enum psv_exhausted on_exhausted;
 	enum psv_ipv6 ipv6;		/* default VIRTUALIZE (blocks for now) */
+	enum psv_chatter chatter;	/* default DROP */
 	/* [dataplane] */
 	enum psv_ingress_mode ingress;
 	uint32_t max_flows;		/* psv_conns size, 1024..1000000 */

@@ -218,10 +218,10 @@ static void scan(struct psvd *d, uint64_t now)
 		   pool_count_state(&d->pool, PSV_ID_READY),
 		   pool_count_state(&d->pool, PSV_ID_ACTIVE));
 	if (st.expired)
-		log_debug("expired %u entries; %u connections, %u groups, "
-			  "%u host connections, %u applications live",
-			  st.expired, st.conns, st.groups, st.host_conns,
-			  st.apps);
+		log_debug("expired %u entries; %u connections, %u IPv6 "
+			  "connections, %u groups, %u host connections, %u "
+			  "applications live", st.expired, st.conns, st.conns6,
+			  st.groups, st.host_conns, st.apps);
 }
 
 static int handle_event(void *ctx, void *data, size_t len)

@@ -25,6 +25,7 @@ void settings_bpf_config(const struct psv_conf *conf, const struct netdev *dev,
 	cfg->on_exhausted = conf->on_exhausted;
 	cfg->granularity = conf->granularity;
 	cfg->ipv6 = conf->ipv6;
+	cfg->chatter = conf->chatter;
 	cfg->netns_cookie = netns_cookie;
 	cfg->enabled = 1;
 }

@@ -38,6 +38,11 @@ ROUND_METRICS = [
     ("fresh_flow_per_s", "1/s", "UDP new flows (fresh identity)"),
     ("fresh_flow_median_us", "us", "UDP new flow transaction"),
     ("fresh_flow_lost", "flows", "UDP new flows unanswered"),
+    ("rtt6_median_us", "us", "IPv6 ping RTT median"),
+    ("rtt6_p99_us", "us", "IPv6 ping RTT p99"),
+    ("ping6_lost", "pkts", "IPv6 ping lost"),
+    ("tcp6_up_1_gbps", "Gbit/s", "IPv6 TCP upload, 1 stream"),
+    ("tcp6_down_1_gbps", "Gbit/s", "IPv6 TCP download, 1 stream"),
 ]
 # Which path the bench's own flows took under psv (run.sh m_paths).
 PATH_METRICS = [
@@ -66,7 +71,7 @@ PAGE_METRICS = [
 ]
 PAGE_LOAD_GOAL = 1.2
 RATIO_METRICS = ["tcp_up_1_gbps", "tcp_up_4_gbps", "tcp_down_1_gbps",
-                 "udp64_kpps"]
+                 "udp64_kpps", "tcp6_up_1_gbps", "tcp6_down_1_gbps"]
 # Units of metrics the catalogue above does not know (run.sh's hooks), by
 # the suffix of their name.
 UNIT_SUFFIXES = [("_ms", "ms"), ("_us", "us"), ("_ns", "ns"), ("_per_s", "1/s"),
@@ -456,10 +461,10 @@ def main():
     status = read_pairs(os.path.join(raw, "status.tsv"), "\t")
     for name, unit, label in ROUND_METRICS:
         rep.round_metric(name, unit, label)
-        if name == "rtt_median_us":
-            rep.rtt_added(name, "ping RTT median", 2)
-        elif name == "rtt_p99_us":
-            rep.rtt_added(name, "ping RTT p99", None)
+        if name in ("rtt_median_us", "rtt6_median_us"):
+            rep.rtt_added(name, label, 2)
+        elif name in ("rtt_p99_us", "rtt6_p99_us"):
+            rep.rtt_added(name, label, None)
         elif name in RATIO_METRICS:
             rep.ratio(name, label)
     rep.flow_paths()

@@ -883,6 +883,8 @@ tb__host_slaac() {
 		return 1
 	fi
 	TB_HOST_IP6=$ip6
+	TB_HOST_LL6=$(ip -n "$TB_HOST" -6 -o addr show dev "$TB_HOST_IF" \
+		scope link | awk '{sub(/\/.*/, "", $4); print $4; exit}')
 	tb__wait "host -> srv1 ping (IPv6)" "" ip netns exec "$TB_HOST" \
 		ping -6 -c 1 -W 1 "$TB_SRV1_IP6"
 }
@@ -917,7 +919,7 @@ tb__env() {
 		printf 'export %s=%q\n' "$v" "${!v}"
 	done
 	if [ "$TB_IPV6" = 1 ]; then
-		for v in TB_HOST_IP6 TB_SRV1_IP6 TB_SRV2_IP6; do
+		for v in TB_HOST_IP6 TB_HOST_LL6 TB_SRV1_IP6 TB_SRV2_IP6; do
 			printf 'export %s=%q\n' "$v" "${!v}"
 		done
 	fi
@@ -930,6 +932,7 @@ tb_up() {
 	TB_TRANSIT_MTU=1500
 	TB_IPV6=0
 	TB_HOST_IP6=
+	TB_HOST_LL6=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--lease)
@@ -968,7 +971,7 @@ tb_up() {
 	export TB_PREFIX TB_LAN TB_GW TB_HOST TB_OBS TB_R2 TB_SRV1 TB_SRV2 \
 		TB_HOST_IF TB_HOST_MAC TB_HOST_IP TB_DIR TB_LEASES TB_PCAP TB_IPV6
 	if [ "$TB_IPV6" = 1 ]; then
-		export TB_HOST_IP6 TB_SRV1_IP6 TB_SRV2_IP6
+		export TB_HOST_IP6 TB_HOST_LL6 TB_SRV1_IP6 TB_SRV2_IP6
 	fi
 }
 

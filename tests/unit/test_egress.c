@@ -815,13 +815,13 @@ static void test_ipv6_socket_path(void)
 /*
  * The host's own IPv6: its presence on the link (router solicitation,
  * MLD, DAD, advertisements) stays its own; its solicitations for a
- * neighbour go out in the name of the next ready identity; a
- * virtualized flow from its address is dropped, its older connections,
- * link-local peers and ICMPv6 errors leave; ipv6 = host lets all through.
+ * neighbour go out in the name of the next ready identity; its older
+ * connections, link-local peers and ICMPv6 errors leave as they are;
+ * ipv6 = host lets all through.
  */
 static void test_ipv6_host(void)
 {
-	const __u64 drop = FX_S(EG_DROP_IPV6), host = FX_S(EG_PASS_HOST);
+	const __u64 host = FX_S(EG_PASS_HOST);
 	static const __u8 unspec[16];
 	const struct pkt_frame ns = ns6_frame(w.host_ll, w.gw_ll);
 	struct pkt_frame nud = ns, rs = ns, na = na6_frame(w.host_ll, w.host_ll);
@@ -872,16 +872,11 @@ static void test_ipv6_host(void)
 					    .dst = { 0x33, 0x33, 0, 0, 0,
 						     0x16 } }),
 		       FX_PASS, host),
-		FX_ROW("IPv6 UDP of no socket from the host's address",
-		       host6_frame(PKT_IP_PROTO_UDP, 40000, 53), FX_DROP, drop),
-		FX_ROW("IPv6 TCP SYN of no socket from the host's address",
-		       host6_frame(PKT_IP_PROTO_TCP, 40000, 443), FX_DROP,
-		       drop),
-		FX_ROW("ICMPv6 echo request from the host's address",
-		       host6_frame(PKT_IP_PROTO_ICMPV6, 0, 0), FX_DROP, drop),
 		FX_ROW("IPv6 TCP ACK of a connection older than psv", ack,
 		       FX_PASS, host),
 		FX_ROW("IPv6 UDP to a link-local peer", ll, FX_PASS, host),
+		FX_ROW("the host's DHCPv6 to a unicast server",
+		       host6_frame(PKT_IP_PROTO_UDP, 546, 547), FX_PASS, host),
 		FX_ROW("the host's ICMPv6 unreachable", err, FX_PASS, host),
 		FX_ROW("IPv6 UDP behind five extension headers", deep, FX_DROP,
 		       FX_S(EG_DROP_EXTHDR)),
@@ -916,14 +911,188 @@ static void test_ipv6_host(void)
 		&ns_dropped, &r);
 
 	c.reuse_vip = 0;
+	c.granularity = PSV_GRAN_HOST;
+	if (fx_set_config(&fx, &c))
+		return;
+	e = (struct fx_expect){ .verdict = FX_PASS, .moved = host };
+	nud = host6_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	fx_case(&fx, FX_EGRESS, "IPv6 UDP of no socket, policy host", &nud, &e,
+		&r);
+	c.granularity = PSV_GRAN_FLOW;
 	c.ipv6 = PSV_IPV6_HOST;
 	if (fx_set_config(&fx, &c))
 		return;
 	e = (struct fx_expect){ .verdict = FX_PASS, .moved = host };
-	fx_case(&fx, FX_EGRESS, "IPv6 UDP with ipv6 = host",
-		&rows[6].in, &e, &r);
+	nud = host6_frame(PKT_IP_PROTO_TCP, 40000, 443);
+	fx_case(&fx, FX_EGRESS, "IPv6 TCP SYN with ipv6 = host", &nud, &e,
+		&r);
 	fx_case(&fx, FX_EGRESS, "the host's solicitation with ipv6 = host",
 		&ns, &e, &r);
+}
+
+/* Frame f of the host as identity i sends it: source address and MAC. */
+static struct pkt_frame as_identity6(struct pkt_frame f, int i)
+{
+	memcpy(f.src, w.vmac[i], 6);
+	memcpy(f.ip6.saddr, w.vip6[i], 16);
+	return f;
+}
+
+static struct psv_conn6_key conn6_key(__u8 proto, __u16 lport, __u16 rport)
+{
+	struct psv_conn6_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.proto = proto;
+	memcpy(&k.raddr, w.remote6, 16);
+	k.lport = htons(lport);
+	k.rport = htons(rport);
+	return k;
+}
+
+/* Checks the IPv6 conn entry: identity i, the host's address to give back. */
+static void check_conn6(const char *what, struct psv_conn6_key k, int i)
+{
+	struct psv_conn6 c;
+	int err = bpf_map_lookup_elem(fx.conns6, &k, &c);
+
+	CHECK(!err, "%s: psv_conns6 has the connection", what);
+	if (err)
+		return;
+	CHECK_EQ(ntohl(c.conn.vip), w.vip[i], "%s: connection's identity",
+		 what);
+	CHECK(!memcmp(&c.host, w.host6, 16),
+	      "%s: the connection keeps the host's address", what);
+	CHECK(c.conn.group.ipv6 && !memcmp(c.conn.group.daddr6, w.remote6, 16),
+	      "%s: its group is keyed by the IPv6 destination", what);
+}
+
+/*
+ * The IPv6 NAT fallback: a flow from the host's own address that no
+ * hook bound leaves from its group's identity's address and MAC, the
+ * L4 checksum following the pseudo-header; the host's ICMPv6 errors
+ * about a translated flow too, quote included.
+ */
+static void test_ipv6_nat(void)
+{
+	const char *what = "IPv6 TCP SYN from the host's address";
+	struct pkt_frame in = host6_frame(PKT_IP_PROTO_TCP, 40000, 443), out;
+	struct fx_expect e;
+	struct pkt_ipv6 quoted = { .proto = PKT_IP_PROTO_UDP, .sport = 53,
+				   .dport = 40001, .payload_len = 12 };
+	struct pkt_ipv6 quoted_out;
+	const struct fx_expect frag_drop = { .verdict = FX_DROP,
+					     .moved = FX_S(EG_DROP_FRAG) };
+	const struct fx_expect v6_drop = { .verdict = FX_DROP,
+					   .moved = FX_S(EG_DROP_IPV6) };
+	struct psv_config c;
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	out = as_identity6(in, 0);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_conn6(what, conn6_key(PKT_IP_PROTO_TCP, 40000, 443), 0);
+	check_queue(what, 1);
+
+	what = "IPv6 TCP ACK of the translated connection";
+	in.ip6.tcp_flags = PKT_TCP_ACK;
+	in.ip6.payload_len = 100;
+	out = as_identity6(in, 0);
+	e = translated(&out, false, false);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+
+	what = "IPv6 UDP from the host's address, a new group";
+	in = host6_frame(PKT_IP_PROTO_UDP, 40001, 53);
+	out = as_identity6(in, 1);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_conn6(what, conn6_key(PKT_IP_PROTO_UDP, 40001, 53), 1);
+
+	/* The host's port unreachable about that flow's reply. */
+	what = "the host's ICMPv6 error about a translated flow";
+	memcpy(quoted.saddr, w.remote6, 16);
+	memcpy(quoted.daddr, w.host6, 16);
+	quoted_out = quoted;
+	memcpy(quoted_out.daddr, w.vip6[1], 16);
+	in = host6_frame(PKT_IP_PROTO_ICMPV6, 0, 0);
+	in.ip6.icmp_type = PKT_ICMPV6_UNREACH;
+	in.ip6.icmp_code = 4;
+	in.ip6.inner = &quoted;
+	out = as_identity6(in, 1);
+	out.ip6.inner = &quoted_out;
+	e = translated(&out, false, false);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	what = "the host's ICMPv6 error about another flow";
+	quoted.dport = 40002;
+	e = (struct fx_expect){ .verdict = FX_PASS,
+				.moved = FX_S(EG_PASS_HOST) };
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+
+	/* Fragments carry no ports: a translated flow's cannot follow. */
+	in = host6_frame(PKT_IP_PROTO_UDP, 40001, 53);
+	in.ip6.n_ext = 1;
+	in.ip6.ext[0] = PKT_IPV6_FRAGMENT;
+	in.ip6.mf = true;
+	in.ip6.payload_len = 200;
+	in.ip6.frag_len = 64;
+	fx_case(&fx, FX_EGRESS, "a translated IPv6 flow's first fragment",
+		&in, &frag_drop, &r);
+	in.ip6.mf = false;
+	in.ip6.frag_off = 64;
+	in.ip6.frag_len = 0;
+	fx_case(&fx, FX_EGRESS, "a later IPv6 fragment from the host", &in,
+		&frag_drop, &r);
+
+	/* Identity 0 lost its address: its flow cannot leave. */
+	if (fx_set_ip6(&fx, htonl(w.vip[0]), w.vip6[0], false))
+		return;
+	in = host6_frame(PKT_IP_PROTO_TCP, 40000, 443);
+	in.ip6.tcp_flags = PKT_TCP_ACK;
+	fx_case(&fx, FX_EGRESS,
+		"IPv6 TCP ACK whose identity has no IPv6 address", &in,
+		&v6_drop, &r);
+
+	/* A new group whose identity has no IPv6 address: no state made. */
+	if (fx_setup(&fx, &w, 2) ||
+	    fx_set_ip6(&fx, htonl(w.vip[0]), w.vip6[0], false))
+		return;
+	in = host6_frame(PKT_IP_PROTO_ICMPV6, 0, 0);
+	e = v6_drop;
+	e.ignore = FX_S(EG_NEW_GROUP);
+	fx_case(&fx, FX_EGRESS,
+		"ICMPv6 echo request, the identity without IPv6 address", &in,
+		&e, &r);
+	CHECK_EQ(fx_map_count(fx.conns6), 0, "... no connection made");
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	out = as_identity6(in, 0);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, "ICMPv6 echo request from the host's address",
+		&in, &e, &r);
+	{
+		struct psv_conn6_key k = conn6_key(PKT_IP_PROTO_ICMPV6,
+						   0x3456, 0);
+
+		check_conn6("ICMPv6 echo request from the host's address", k,
+			    0);
+	}
+
+	fx_world_config(&w, &c);
+	c.ipv6 = PSV_IPV6_BLOCK;
+	if (fx_set_config(&fx, &c))
+		return;
+	in = host6_frame(PKT_IP_PROTO_TCP, 40010, 443);
+	fx_case(&fx, FX_EGRESS, "IPv6 TCP SYN from the host, ipv6 = block",
+		&in, &v6_drop, &r);
+	c.ipv6 = PSV_IPV6_VIRTUALIZE;
+	c.stopping = 1;
+	if (fx_set_config(&fx, &c))
+		return;
+	e = (struct fx_expect){ .verdict = FX_DROP,
+				.moved = FX_S(EG_DROP_STOPPING) };
+	fx_case(&fx, FX_EGRESS, "a new IPv6 flow while stopping", &in, &e, &r);
 }
 
 /* Malformed and truncated IPv6 from the host never leaves translated. */
@@ -956,6 +1125,83 @@ static void test_ipv6_malformed(void)
 	fx_sweep(&fx, FX_EGRESS, &r, "the host's solicitation", &ns, false);
 	fx_mutants(&fx, FX_EGRESS, &r, "the host's solicitation", &ns, 2000,
 		   false);
+}
+
+/* The host's UDP to link-local IPv6 group (ff02::...) on port. */
+static struct pkt_frame chatter6(const char *group, __u16 port)
+{
+	static const __u8 mcast6[6] = { 0x33, 0x33, 0, 0, 0, 0xfb };
+	struct pkt_frame f = host6_frame(PKT_IP_PROTO_UDP, port, port);
+
+	memcpy(f.dst, mcast6, 6);
+	inet_pton(AF_INET6, group, f.ip6.daddr);
+	return f;
+}
+
+/*
+ * chatter = drop: the host's mDNS, LLMNR, NetBIOS and SSDP to their
+ * link-local groups (or the broadcast) are dropped, counted; other
+ * broadcast and multicast, and the same from an identity, pass.
+ */
+static void test_chatter(void)
+{
+	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const __u8 mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
+	const __u64 drop = FX_S(EG_DROP_CHATTER), host = FX_S(EG_PASS_HOST);
+	const struct pkt_frame mdns =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 5353, 5353), mcast,
+		       PKT_IP4(224, 0, 0, 251));
+	const struct pkt_frame nbns =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 137, 137), bcast,
+		       PKT_IP4(255, 255, 255, 255));
+	const struct fx_row rows[] = {
+		FX_ROW("mDNS to 224.0.0.251:5353", mdns, FX_DROP, drop),
+		FX_ROW("LLMNR to 224.0.0.252:5355",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 40000, 5355), mcast,
+			      PKT_IP4(224, 0, 0, 252)), FX_DROP, drop),
+		FX_ROW("SSDP to 239.255.255.250:1900",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 40000, 1900), mcast,
+			      PKT_IP4(239, 255, 255, 250)), FX_DROP, drop),
+		FX_ROW("NetBIOS name service to 255.255.255.255:137", nbns,
+		       FX_DROP, drop),
+		FX_ROW("NetBIOS datagram to the subnet broadcast :138",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 138, 138), bcast,
+			      PKT_IP4(192, 0, 2, 255)), FX_DROP, drop),
+		FX_ROW("mDNS to ff02::fb", chatter6("ff02::fb", 5353), FX_DROP,
+		       drop),
+		FX_ROW("LLMNR to ff02::1:3", chatter6("ff02::1:3", 5355),
+		       FX_DROP, drop),
+		FX_ROW("SSDP to ff02::c", chatter6("ff02::c", 1900), FX_DROP,
+		       drop),
+		FX_ROW("UDP 5353 to another multicast group",
+		       pkt_to(mdns, mcast, PKT_IP4(224, 0, 0, 1)), FX_PASS,
+		       host),
+		FX_ROW("another port to 224.0.0.251",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 5353, 9), mcast,
+			      PKT_IP4(224, 0, 0, 251)), FX_PASS, host),
+		FX_ROW("UDP 137 to 255.255.255.255 from a unicast MAC",
+		       pkt_to(nbns, w.gw_mac, PKT_IP4(255, 255, 255, 255)),
+		       FX_PASS, host),
+		FX_ROW("mDNS from an identity's MAC", pkt_from(mdns, w.vmac[0],
+		       w.vip[0]), FX_PASS, 0),
+	};
+	struct pkt_frame cut;
+	struct psv_config c;
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	fx_world_config(&w, &c);
+	c.chatter = PSV_CHATTER_DROP;
+	if (fx_set_config(&fx, &c))
+		return;
+	fx_table(&fx, FX_EGRESS, rows, FX_ROWS(rows), &r);
+	fx_sweep(&fx, FX_EGRESS, &r, "mDNS, every prefix", &mdns, false);
+	/* Its UDP header cut off: not known to be chatter, not passed. */
+	cut = pkt_cut(mdns, 0, 14 + 20 + 4);
+	fx_case(&fx, FX_EGRESS, "mDNS without its whole UDP header", &cut,
+		&(struct fx_expect){ .verdict = FX_DROP,
+				     .moved = FX_S(EG_DROP_PARSE) }, &r);
+	check_untouched("chatter", 0);
 }
 
 /*
@@ -1444,7 +1690,9 @@ int main(void)
 	test_arp_host();
 	test_ipv6_socket_path();
 	test_ipv6_host();
+	test_ipv6_nat();
 	test_ipv6_malformed();
+	test_chatter();
 	test_stopping();
 	fx_close(&fx);
 	return check_exit();

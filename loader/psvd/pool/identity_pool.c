@@ -21,7 +21,7 @@ int pool_random_mac(uint8_t mac[6])
 	return 0;
 }
 
-static uint64_t random_below(uint64_t n)
+uint64_t pool_random_below(uint64_t n)
 {
 	uint64_t r = 0;
 
@@ -232,7 +232,8 @@ static struct identity *pool_surplus(struct identity_pool *pool)
 
 static uint64_t pace(struct identity_pool *pool, uint64_t now_ms)
 {
-	pool->next_acquire_ms = now_ms + 1 + random_below(pool->params.pace_ms);
+	pool->next_acquire_ms = now_ms + 1 +
+				pool_random_below(pool->params.pace_ms);
 	return pool->next_acquire_ms;
 }
 

@@ -194,6 +194,9 @@ unsigned int pool_leases_held(const struct identity_pool *pool);
  * recently used active or idle one (after a scan); 0 if none. */
 uint32_t pool_least_recent(const struct identity_pool *pool);
 
+/* A random number below n (0 if n is 0, or getrandom failed): pacing. */
+uint64_t pool_random_below(uint64_t n);
+
 /* 46 random bits: locally administered, unicast (RFC 7042 2.1). */
 int pool_random_mac(uint8_t mac[6]);
 
