@@ -302,7 +302,7 @@ static __always_inline int sock_identity(struct bpf_sock_addr *ctx,
 		return err;
 	if (group_key(cfg, s, f, gk) == PSV_GRAN_HOST)
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
-	return group_identity(cfg, gk, vip);
+	return group_identity(cfg, s, f, gk, vip);
 }
 
 /*

@@ -80,7 +80,7 @@ static __always_inline int eg_conn_new(struct __sk_buff *skb,
 	if (cfg->stopping)
 		return PSV_REASON(PSV_DROP, EG_DROP_STOPPING);
 	c->conn.app = s ? s->app : 0;
-	err = group_identity(cfg, &c->conn.group, vip);
+	err = group_identity(cfg, s, f, &c->conn.group, vip);
 	if (err)
 		return err;
 	if (f->ipv6) {

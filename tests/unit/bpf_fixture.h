@@ -53,8 +53,8 @@ struct fx {
 	struct egress_bpf *eg;
 	struct ingress_bpf *in;
 	int prog[3];
-	int config, identities, ready, groups, conns, host_conns, frags, stats;
-	int addrs6, conns6;
+	int config, identities, ready, groups, links, conns, host_conns, frags;
+	int stats, addrs6, conns6;
 	struct ring_buffer *rb;
 	struct psv_event ev[FX_MAX_EVENTS];
 	int n_ev;

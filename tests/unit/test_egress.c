@@ -286,16 +286,16 @@ static void test_tcp(void)
 static void test_udp(void)
 {
 	static __u8 payload[32];
-	const char *what = "UDP to :53, new group";
-	struct pkt_frame in = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	const char *what = "UDP to :123, new group";
+	struct pkt_frame in = host_frame(PKT_IP_PROTO_UDP, 40000, 123);
 	struct pkt_frame out = as_identity(&in, 0);
 	struct fx_expect e = translated(&out, true, true);
 
 	if (fx_setup(&fx, &w, 2))
 		return;
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
-	check_group(what, group_key(PKT_IP_PROTO_UDP, 40000, 53), 0);
-	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40000, 53), 0,
+	check_group(what, group_key(PKT_IP_PROTO_UDP, 40000, 123), 0);
+	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40000, 123), 0,
 		   PSV_TCP_NONE);
 	check_queue(what, 1);
 	CHECK_EQ(fx_events(&r, PSV_EV_IDENTITY_TAKEN, NULL), 1,
@@ -326,13 +326,48 @@ static void test_udp(void)
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 
 	what = "UDP from another source port, new group";
-	in = host_frame(PKT_IP_PROTO_UDP, 40001, 53);
+	in = host_frame(PKT_IP_PROTO_UDP, 40001, 123);
 	out = as_identity(&in, 1);
 	e = translated(&out, true, true);
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
-	check_group(what, group_key(PKT_IP_PROTO_UDP, 40001, 53), 1);
-	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40001, 53), 1, -1);
+	check_group(what, group_key(PKT_IP_PROTO_UDP, 40001, 123), 1);
+	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40001, 123), 1, -1);
 	check_identity_state(what, 1, PSV_ID_ACTIVE);
+	check_queue(what, 2);
+}
+
+/*
+ * DNS: lookups from new source ports share one identity per application
+ * and resolver (an unattributed test run: application 0); another
+ * resolver is another group.
+ */
+static void test_dns(void)
+{
+	const char *what = "DNS lookup, new group";
+	struct pkt_frame in = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	struct pkt_frame out = as_identity(&in, 0);
+	struct fx_expect e = translated(&out, true, true);
+	struct psv_group_key gk = group_key(PKT_IP_PROTO_UDP, 0, 53);
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, gk, 0);
+
+	what = "DNS lookup from another source port: the same identity";
+	in = host_frame(PKT_IP_PROTO_UDP, 40001, 53);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40001, 53), 0, -1);
+	check_untouched(what, 1);
+	CHECK_EQ(fx_map_count(fx.groups), 1, "%s: one group", what);
+
+	what = "DNS lookup to another resolver: a group of its own";
+	in.ip.daddr = PKT_IP4(203, 0, 113, 53);
+	out = as_identity(&in, 1);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 	check_queue(what, 2);
 }
 
@@ -457,6 +492,80 @@ static void test_icmp_error(void)
 	CHECK_EQ(r.n_ev, 0, "%s: no event", what);
 	CHECK_EQ(fx_map_count(fx.groups), groups, "%s: no group created",
 		 what);
+}
+
+/*
+ * on_exhausted = link: a new group joins the identity that links least,
+ * as the new flow's own (translated, never the host's), and the group
+ * keeps it.  Without a socket the owner is the kernel's overflow uid
+ * and no application, so the user's choice is what a test run sees;
+ * the application's comes first in test_attribution.
+ */
+static void test_exhausted_link(void)
+{
+	struct pkt_frame in = tcp_frame(40000, 80, PKT_TCP_SYN), out;
+	const char *what = "link: a group takes the last ready identity";
+	struct fx_expect e;
+	struct psv_group_key uk = { .kind = PSV_GRAN_UID };
+	struct psv_config c;
+	__be32 vip;
+
+	fx_world_config(&w, &c);
+	c.on_exhausted = PSV_EXHAUSTED_LINK;
+	if (fx_setup(&fx, &w, 1) || fx_set_config(&fx, &c))
+		return;
+	out = as_identity(&in, 0);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	CHECK_EQ(fx_map_count(fx.links), 1, "%s: one link hint (its user)",
+		 what);
+	if (!bpf_map_get_next_key(fx.links, NULL, &uk) &&
+	    !bpf_map_lookup_elem(fx.links, &uk, &vip))
+		CHECK(uk.kind == PSV_GRAN_UID && ntohl(vip) == w.vip[0],
+		      "%s: the user's hint names it", what);
+
+	what = "link: pool empty, a new group joins the user's identity";
+	in = tcp_frame(40001, 81, PKT_TCP_SYN);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	e.moved |= FX_S(EG_POOL_EMPTY) | FX_S(LINKED_BY_EXHAUSTION);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, group_key(PKT_IP_PROTO_TCP, 0, 81), 0);
+	check_conn(what, conn_key(PKT_IP_PROTO_TCP, 40001, 81), 0, -1);
+	CHECK_EQ(fx_events(&r, PSV_EV_POOL_EMPTY, NULL), 1,
+		 "%s: POOL_EMPTY tells psvd of the demand", what);
+
+	what = "link: the linked group's next flow finds its group";
+	in = tcp_frame(40002, 81, PKT_TCP_SYN);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	CHECK_EQ(r.n_ev, 0, "%s: no event", what);
+
+	/* The user's identity is not in use (being retired): psvd's pick. */
+	what = "link: the user's identity not active, psvd's reuse_vip";
+	c.reuse_vip = htonl(w.vip[1]);
+	if (fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_RETIRED,
+			    1) ||
+	    fx_set_identity(&fx, htonl(w.vip[1]), w.vmac[1], PSV_ID_ACTIVE,
+			    2) || fx_set_config(&fx, &c))
+		return;
+	in = tcp_frame(40003, 82, PKT_TCP_SYN);
+	out = as_identity(&in, 1);
+	e = translated(&out, false, true);
+	e.moved |= FX_S(EG_POOL_EMPTY) | FX_S(LINKED_BY_EXHAUSTION);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, group_key(PKT_IP_PROTO_TCP, 0, 82), 1);
+
+	/* Nothing in use to join: fail closed, never the host. */
+	what = "link: no identity in use, dropped";
+	if (fx_set_identity(&fx, htonl(w.vip[1]), w.vmac[1], PSV_ID_READY, 2))
+		return;
+	in = tcp_frame(40004, 83, PKT_TCP_SYN);
+	e = (struct fx_expect){ .verdict = FX_DROP,
+				.moved = FX_S(EG_POOL_EMPTY) };
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_no_conn(what, conn_key(PKT_IP_PROTO_TCP, 40004, 83));
 }
 
 static void test_exhausted(void)
@@ -1575,9 +1684,11 @@ int main(void)
 	}
 	test_tcp();
 	test_udp();
+	test_dns();
 	test_icmp_echo();
 	test_icmp_error();
 	test_exhausted();
+	test_exhausted_link();
 	test_granularity();
 	test_passthrough();
 	test_malformed();
