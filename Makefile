@@ -4,6 +4,8 @@
 
 BUILD ?= build
 PREFIX ?= /usr/local
+# systemd units: Debian 12 keeps the packaged ones in /lib (make deb).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CLANG ?= clang
 BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
@@ -18,14 +20,15 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 CFLAGS ?= -g -O2
-# The version psvd --version and psvctl --version print.
+# The version psvd --version and psvctl --version print, and the
+# package's: debian/changelog must say the same (make deb checks).
 VERSION ?= 0.2.0
 CFLAGS += -DPSV_VERSION='"$(VERSION)"'
 # Sanitizers, for the second build of the unit tests (make san).
 CFLAGS += $(SAN)
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iloader \
 	  -I$(BUILD) $(shell pkg-config --cflags $(PKGS))
-LDLIBS := $(shell pkg-config --libs $(PKGS))
+LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ibpf -I$(BUILD)
 
@@ -42,9 +45,10 @@ PSVCTL_SRCS := $(wildcard loader/psvctl/*.c)
 COMMON_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(COMMON_SRCS))
 PSVD_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(PSVD_SRCS))
 PSVCTL_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(PSVCTL_SRCS))
-# What tests, benches and fuzzers build on: every room but the mains.
-LIB_SRCS := $(COMMON_SRCS) $(PSVD_SRCS)
-LIB_OBJS := $(COMMON_OBJS) $(PSVD_OBJS)
+# What tests, benches and fuzzers build on: every room but the mains, and
+# of psvctl its frame classifier (a parser of network input: fuzzed).
+LIB_SRCS := $(COMMON_SRCS) $(PSVD_SRCS) loader/psvctl/audit_frame.c
+LIB_OBJS := $(COMMON_OBJS) $(PSVD_OBJS) $(BUILD)/loader/psvctl/audit_frame.o
 # psvctl: no skeleton, no libxdp, no libelf.
 PSVCTL_LDLIBS := $(shell pkg-config --libs libbpf json-c libmnl)
 # sd_notify, for systemd's Type=notify: psvd's main only.
@@ -70,7 +74,8 @@ BENCH_SKELS := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.skel.h,$(BENCH_BP
 # Objects and skeletons are made by chained pattern rules: keep them, or
 # every make would rebuild them.
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(BENCH_BPF_OBJS) $(BENCH_SKELS)
-.PHONY: all deps test soak unit san unit-bins fuzz bench demo install clean check-includes
+.PHONY: all deps test soak unit san unit-bins fuzz bench demo install clean \
+	check-includes deb version
 all: check-includes $(BUILD)/psvd $(BUILD)/psvctl
 
 # Which room may include which: scripts/check-includes.sh.
@@ -105,7 +110,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/loader/%.o: loader/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # Each object waits only for the skeletons it includes.
 $(BUILD)/loader/psvd/dataplane.o: $(BUILD)/egress.skel.h $(BUILD)/ingress.skel.h
@@ -113,11 +118,11 @@ $(BUILD)/loader/psvd/attribution.o: $(BUILD)/attribution.skel.h
 
 $(BUILD)/psvd: $(BUILD)/loader/psvd/main.o $(PSVD_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(PSVD_LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(PSVD_LDLIBS) -o $@
 
 $(BUILD)/psvctl: $(PSVCTL_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(PSVCTL_LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(PSVCTL_LDLIBS) -o $@
 
 $(BUILD)/testlib/%.o: tests/unit/%.c $(SKELS) | $(BUILD)/testlib
 	$(call msg,CC,$@)
@@ -181,10 +186,24 @@ install: all
 	install -D -m 0644 docs/psv.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/psv.conf.5
 	install -D -m 0644 docs/psv.conf.example \
 		$(DESTDIR)$(PREFIX)/share/doc/psv/psv.conf.example
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' docs/psvd@.service \
-		> $(DESTDIR)$(PREFIX)/lib/systemd/system/psvd@.service
-	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/psvd@.service
+		> $(DESTDIR)$(UNITDIR)/psvd@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/psvd@.service
+
+version:
+	@echo $(VERSION)
+
+# The Debian package, $(BUILD)/psv_VERSION_ARCH.deb (debian/, debhelper).
+DEB_VERSION = $(shell dpkg-parsechangelog -SVersion)
+deb:
+	$(Q)[ "$(DEB_VERSION)" = "$(VERSION)" ] || { echo "debian/changelog \
+	says $(DEB_VERSION), the Makefile's VERSION $(VERSION)" >&2; exit 1; }
+	$(Q)mkdir -p $(BUILD)
+	$(Q)dpkg-checkbuilddeps
+	$(Q)debian/rules build
+	$(Q)PSV_DEB_DIR=$(abspath $(BUILD)) debian/rules binary
+	$(Q)ls $(BUILD)/psv_$(VERSION)_*.deb
 
 clean:
 	rm -rf $(BUILD)

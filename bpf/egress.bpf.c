@@ -26,6 +26,7 @@
 #include "lib/arp.h"
 #include "lib/ipv6.h"
 #include "lib/ndp.h"
+#include "lib/chatter.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -79,7 +80,7 @@ static __always_inline int eg_conn_new(struct __sk_buff *skb,
 	if (cfg->stopping)
 		return PSV_REASON(PSV_DROP, EG_DROP_STOPPING);
 	c->conn.app = s ? s->app : 0;
-	err = group_identity(cfg, &c->conn.group, vip);
+	err = group_identity(cfg, s, f, &c->conn.group, vip);
 	if (err)
 		return err;
 	if (f->ipv6) {
@@ -379,7 +380,8 @@ ndp_identity(const struct psv_config *cfg)
  * link-layer address option; the advertisement comes back to that
  * identity and ingress hands it to the kernel, which learns the
  * neighbour all the same.  With no such identity it is dropped and the
- * kernel asks again.
+ * kernel asks again.  With ipv6 = block no virtualized IPv6 flow
+ * exists that it could serve: it stays the host's.
  */
 static __always_inline int eg_ndp_host(const struct psv_config *cfg,
 				       void *data, void *data_end,
@@ -389,7 +391,7 @@ static __always_inline int eg_ndp_host(const struct psv_config *cfg,
 	const struct psv_identity *id;
 
 	if (p6->p.icmp_type != ICMPV6_NEIGH_SOLICIT ||
-	    addr6_is_zero(&p6->saddr))
+	    addr6_is_zero(&p6->saddr) || cfg->ipv6 == PSV_IPV6_BLOCK)
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
 	id = ndp_identity(cfg);
 	if (!id)
@@ -574,6 +576,8 @@ static __always_inline int egress_decide(struct __sk_buff *skb,
 	eth = pkt_ptr(data, data_end, 0, sizeof(*eth));
 	if (!eth || skb->vlan_present || !mac_eq(eth->h_source, cfg->host_mac))
 		return PSV_REASON(PSV_PASS, EG_PASS_NOT_OURS);
+	if (cfg->chatter == PSV_CHATTER_DROP && is_chatter(data, data_end, eth))
+		return PSV_REASON(PSV_DROP, EG_DROP_CHATTER);
 	if (eth->h_proto == bpf_htons(ETH_P_ARP))
 		return eg_arp(cfg, data, data_end, rw);
 	if (eth->h_proto == bpf_htons(ETH_P_IPV6))

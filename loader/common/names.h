@@ -11,6 +11,7 @@ extern const char *const psv_granularity_names[];	/* enum psv_granularity */
 extern const char *const psv_exhausted_names[];	/* enum psv_exhausted */
 extern const char *const psv_ingress_names[];	/* enum psv_ingress_mode */
 extern const char *const psv_ipv6_names[];	/* enum psv_ipv6 */
+extern const char *const psv_chatter_names[];	/* enum psv_chatter */
 
 /* "?" if out of range. */
 const char *psv_granularity_name(unsigned int granularity);

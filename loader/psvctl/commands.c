@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "psvctl/audit.h"
 #include "psvctl/report.h"
 #include "psvctl/snapshot.h"
 #include "psvctl/table.h"
@@ -25,6 +27,10 @@ static void usage(FILE *f)
 {
 	fputs("usage: psvctl [--iface IF] COMMAND [--json] | psvctl --version\n"
 	      "commands:\n"
+	      "  audit        watch what the interface sends (--seconds N, "
+	      "default 10):\n"
+	      "               every frame with the host's real MAC or "
+	      "address, by why\n"
 	      "  status       psvd, the dataplane and counts at a glance\n"
 	      "  identities   every identity: id, MAC, IPv4, IPv6, state, flows, "
 	      "lease\n"
@@ -36,6 +42,7 @@ static void usage(FILE *f)
 	      "  -i, --iface IF   interface psvd runs on (default: the only "
 	      "one pinned)\n"
 	      "  -j, --json       JSON instead of a table\n"
+	      "  -s, --seconds N  audit: watch N seconds\n"
 	      "  -h, --help       this text\n", f);
 }
 
@@ -137,6 +144,19 @@ static int cmd_apps(struct ctl *ctl)
 	return emit(ctl, build_apps(ctl), NULL, COLS(cols));
 }
 
+/* Exit status 1 if anything unexpected left with the real identity. */
+static int cmd_audit(struct ctl *ctl)
+{
+	struct json_object *doc;
+	bool ok;
+
+	if (build_audit(ctl, &doc))
+		return EXIT_RUNTIME;
+	ok = json_object_get_boolean(json_object_object_get(doc, "ok"));
+	emit(ctl, doc, print_audit, NULL, 0);
+	return ok ? 0 : EXIT_RUNTIME;
+}
+
 static const struct command {
 	const char *name;
 	int (*run)(struct ctl *ctl);
@@ -146,6 +166,7 @@ static const struct command {
 	{ "flows", cmd_flows },
 	{ "apps", cmd_apps },
 	{ "stats", cmd_stats },
+	{ "audit", cmd_audit },
 };
 
 /* Without --iface: the one interface that has pins. */
@@ -183,19 +204,31 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "seconds", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *cmd = NULL;
-	struct ctl ctl = { 0 };
+	struct ctl ctl = { .seconds = 10 };
+	char *end;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "i:jhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:js:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			ctl.ifname = optarg;
 			break;
 		case 'j':
 			ctl.json = true;
+			break;
+		case 's':
+			errno = 0;
+			ctl.seconds = strtol(optarg, &end, 10);
+			if (errno || *end || ctl.seconds < 1 ||
+			    ctl.seconds > 86400) {
+				fail("--seconds wants 1..86400, not '%s'",
+				     optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -11,6 +11,10 @@
 
 struct json_object;
 
+/* Values: an IPv4 address (network order) and a MAC, as strings. */
+struct json_object *json_ip(__be32 addr);
+struct json_object *json_mac(const __u8 *mac);
+
 /* Arrays of objects, one per identity (by id), flow, application. */
 struct json_object *build_identities(struct ctl *ctl);
 struct json_object *build_flows(struct ctl *ctl);

@@ -56,6 +56,7 @@ struct ctl {
 	const char *ifname;
 	char ifbuf[IF_NAMESIZE];
 	bool json;
+	int seconds;			/* audit: how long to watch */
 	struct ident *ids;		/* sorted by vip */
 	size_t n_ids;
 	struct conn *conns;

@@ -61,7 +61,8 @@ _Static_assert(sizeof(enum psv_granularity) == sizeof(unsigned int) &&
 	       sizeof(enum psv_pool_source) == sizeof(unsigned int) &&
 	       sizeof(enum psv_exhausted) == sizeof(unsigned int) &&
 	       sizeof(enum psv_ingress_mode) == sizeof(unsigned int) &&
-	       sizeof(enum psv_ipv6) == sizeof(unsigned int),
+	       sizeof(enum psv_ipv6) == sizeof(unsigned int) &&
+	       sizeof(enum psv_chatter) == sizeof(unsigned int),
 	       "enums are unsigned int sized");
 
 struct conf_key {
@@ -90,11 +91,15 @@ static const struct conf_key conf_keys[] = {
 	CONF_KEY(SEC_POOL, "idle_retire", T_U32, idle_retire, .min = 1,
 		 .max = 86400),
 	CONF_KEY(SEC_POOL, "pace_ms", T_U32, pace_ms, .min = 0, .max = 60000),
+	CONF_KEY(SEC_POOL, "demand_window", T_U32, demand_window, .min = 0,
+		 .max = 86400),
 	CONF_KEY(SEC_POLICY, "default", T_ENUM, granularity,
 		 .names = psv_granularity_names),
 	CONF_KEY(SEC_POLICY, "on_exhausted", T_ENUM, on_exhausted,
 		 .names = psv_exhausted_names),
 	CONF_KEY(SEC_POLICY, "ipv6", T_ENUM, ipv6, .names = psv_ipv6_names),
+	CONF_KEY(SEC_POLICY, "chatter", T_ENUM, chatter,
+		 .names = psv_chatter_names),
 	CONF_KEY(SEC_DATAPLANE, "ingress", T_ENUM, ingress,
 		 .names = psv_ingress_names),
 	CONF_KEY(SEC_DATAPLANE, "max_flows", T_U32, max_flows, .min = 1024,
@@ -139,12 +144,14 @@ void psv_conf_defaults(struct psv_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	conf->source = PSV_SOURCE_DHCP;
-	conf->ready = 4;
-	conf->max = 100;
+	conf->ready = 8;
+	conf->max = 64;
 	conf->idle_retire = 300;
-	conf->pace_ms = 1000;
+	conf->pace_ms = 300;
+	conf->demand_window = 600;
 	conf->granularity = PSV_GRAN_FLOW;
-	conf->on_exhausted = PSV_EXHAUSTED_DROP;
+	conf->on_exhausted = PSV_EXHAUSTED_LINK;
+	conf->chatter = PSV_CHATTER_DROP;
 	conf->ingress = PSV_INGRESS_AUTO;
 	conf->max_flows = PSV_MAX_CONNS;
 	conf->probe = true;

@@ -144,6 +144,7 @@ int dataplane_load(struct dataplane *dp, const struct netdev *dev,
 	dp->identities_fd = bpf_map__fd(dp->eg->maps.psv_identities);
 	dp->ready_fd = bpf_map__fd(dp->eg->maps.psv_ready);
 	dp->groups_fd = bpf_map__fd(dp->eg->maps.psv_groups);
+	dp->links_fd = bpf_map__fd(dp->eg->maps.psv_links);
 	dp->conns_fd = bpf_map__fd(dp->eg->maps.psv_conns);
 	dp->host_conns_fd = bpf_map__fd(dp->eg->maps.psv_host_conns);
 	dp->stats_fd = bpf_map__fd(dp->eg->maps.psv_stats);

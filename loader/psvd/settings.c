@@ -25,6 +25,7 @@ void settings_bpf_config(const struct psv_conf *conf, const struct netdev *dev,
 	cfg->on_exhausted = conf->on_exhausted;
 	cfg->granularity = conf->granularity;
 	cfg->ipv6 = conf->ipv6;
+	cfg->chatter = conf->chatter;
 	cfg->netns_cookie = netns_cookie;
 	cfg->enabled = 1;
 }
@@ -36,6 +37,7 @@ void settings_pool(const struct psv_conf *conf, struct pool_params *params)
 		.max = conf->max,
 		.idle_retire_s = conf->idle_retire,
 		.pace_ms = conf->pace_ms,
+		.demand_window_s = conf->demand_window,
 	};
 }
 

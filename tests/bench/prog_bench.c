@@ -238,12 +238,13 @@ static int bench_pool_refill(void)
 	return err;
 }
 
-/* UDP from the host, one new group per source port. */
+/* UDP from the host, one new group per source port (not DNS, grouped per
+ * application and resolver). */
 static struct pkt_frame new_flow_frame(int i)
 {
 	struct pkt_frame f = { .ip = {
 		.proto = PKT_IP_PROTO_UDP, .saddr = w.host_ip,
-		.daddr = w.remote, .sport = (__u16)(20000 + i), .dport = 53,
+		.daddr = w.remote, .sport = (__u16)(20000 + i), .dport = 7,
 		.payload_len = 32 } };
 
 	memcpy(f.dst, w.gw_mac, 6);

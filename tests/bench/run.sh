@@ -13,6 +13,8 @@
 #   B2   psvd, static pool, flow granularity, TC ingress, ipv6 = virtualize
 #        (identities get SLAAC addresses of the gateway's prefix)
 #   B2x  the same with XDP ingress (generic XDP on the veth)
+#   B2d  psvd with the shipped defaults (static pool): a browser page only
+#        (tests/bench/page.sh), against B0
 # (B1's addresses are not the suggested .240-.243: those are in psv's static
 # pool .200-.249, and the gateway's neighbour cache would carry one
 # configuration's MAC for them into the next.)
@@ -373,6 +375,8 @@ m_paths() {
 # below, or here) to measure it; it records with `sample`.  Until then the
 # report lists the metric as not measured.
 LATER_HOOKS="dhcp_exchange first_packet_delay attribution_cost"
+# shellcheck source=tests/bench/page.sh
+. "$BENCH_DIR/page.sh"
 for f in "$BENCH_DIR"/hooks/*.sh; do
 	# shellcheck disable=SC1090
 	[ -e "$f" ] && . "$f"
@@ -582,6 +586,8 @@ main() {
 			cfg_down "$cfg"
 		done
 	done
+	bench_log "browser page ($((SECONDS - start)) s)"
+	page_rounds
 	for cfg in B2 B2x; do
 		if [[ " $CONFIGS " != *" $cfg "* ]] || [ -n "${broken[$cfg]:-}" ]; then
 			continue

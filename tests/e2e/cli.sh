@@ -56,7 +56,9 @@ retry() {
 	done
 	return 1
 }
-version() { "$@" --version | grep -qx "${1##*/} [0-9][0-9.]*"; }
+# The version the binaries print is the package's (debian/changelog).
+DEB_VERSION=$(dpkg-parsechangelog -l debian/changelog -SVersion)
+version() { [ "$("$@" --version)" = "${1##*/} $DEB_VERSION" ]; }
 
 # A start that works: the parent exits 0 once psv runs, the daemon stays.
 STATE=$(mktemp -d /tmp/psvcli-state-XXXXXX)
@@ -99,8 +101,8 @@ gone() { ! kill -0 "$(cat "$STATE/pid")" 2>/dev/null; }
 check "the daemon stops on SIGTERM" retry 100 gone
 check "it left no pins" [ ! -e "$PSV_PIN_ROOT/v0" ]
 unset PSV_PIN_ROOT PSV_CONTROL_DIR
-check "psvd --version names the version" version $B/psvd
-check "psvctl --version names the version" version $B/psvctl
+check "psvd --version names the version of debian/changelog, $DEB_VERSION" version $B/psvd
+check "psvctl --version names the version of debian/changelog" version $B/psvctl
 check "psvctl with an unknown command: usage error" expect 2 "usage" $B/psvctl frobnicate
 check "psvctl apps reads pins like the other commands and names a missing one" \
 	expect 1 "psv_apps: No such file or directory - is psvd running on nosuch0" env PSV_PIN_ROOT=/sys/fs/bpf/psv-cli-$$ $B/psvctl --iface nosuch0 apps

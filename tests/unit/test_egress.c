@@ -288,16 +288,16 @@ static void test_tcp(void)
 static void test_udp(void)
 {
 	static __u8 payload[32];
-	const char *what = "UDP to :53, new group";
-	struct pkt_frame in = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	const char *what = "UDP to :123, new group";
+	struct pkt_frame in = host_frame(PKT_IP_PROTO_UDP, 40000, 123);
 	struct pkt_frame out = as_identity(&in, 0);
 	struct fx_expect e = translated(&out, true, true);
 
 	if (fx_setup(&fx, &w, 2))
 		return;
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
-	check_group(what, group_key(PKT_IP_PROTO_UDP, 40000, 53), 0);
-	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40000, 53), 0,
+	check_group(what, group_key(PKT_IP_PROTO_UDP, 40000, 123), 0);
+	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40000, 123), 0,
 		   PSV_TCP_NONE);
 	check_queue(what, 1);
 	CHECK_EQ(fx_events(&r, PSV_EV_IDENTITY_TAKEN, NULL), 1,
@@ -328,13 +328,48 @@ static void test_udp(void)
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 
 	what = "UDP from another source port, new group";
-	in = host_frame(PKT_IP_PROTO_UDP, 40001, 53);
+	in = host_frame(PKT_IP_PROTO_UDP, 40001, 123);
 	out = as_identity(&in, 1);
 	e = translated(&out, true, true);
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
-	check_group(what, group_key(PKT_IP_PROTO_UDP, 40001, 53), 1);
-	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40001, 53), 1, -1);
+	check_group(what, group_key(PKT_IP_PROTO_UDP, 40001, 123), 1);
+	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40001, 123), 1, -1);
 	check_identity_state(what, 1, PSV_ID_ACTIVE);
+	check_queue(what, 2);
+}
+
+/*
+ * DNS: lookups from new source ports share one identity per application
+ * and resolver (an unattributed test run: application 0); another
+ * resolver is another group.
+ */
+static void test_dns(void)
+{
+	const char *what = "DNS lookup, new group";
+	struct pkt_frame in = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	struct pkt_frame out = as_identity(&in, 0);
+	struct fx_expect e = translated(&out, true, true);
+	struct psv_group_key gk = group_key(PKT_IP_PROTO_UDP, 0, 53);
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, gk, 0);
+
+	what = "DNS lookup from another source port: the same identity";
+	in = host_frame(PKT_IP_PROTO_UDP, 40001, 53);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40001, 53), 0, -1);
+	check_untouched(what, 1);
+	CHECK_EQ(fx_map_count(fx.groups), 1, "%s: one group", what);
+
+	what = "DNS lookup to another resolver: a group of its own";
+	in.ip.daddr = PKT_IP4(203, 0, 113, 53);
+	out = as_identity(&in, 1);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 	check_queue(what, 2);
 }
 
@@ -513,6 +548,80 @@ static void test_lease_expired(void)
 	in = tcp_frame(40002, 81, PKT_TCP_SYN);
 	fx_case(&fx, FX_EGRESS, what, &in, &expired, &r);
 	check_no_conn(what, conn_key(PKT_IP_PROTO_TCP, 40002, 81));
+}
+
+/*
+ * on_exhausted = link: a new group joins the identity that links least,
+ * as the new flow's own (translated, never the host's), and the group
+ * keeps it.  Without a socket the owner is the kernel's overflow uid
+ * and no application, so the user's choice is what a test run sees;
+ * the application's comes first in test_attribution.
+ */
+static void test_exhausted_link(void)
+{
+	struct pkt_frame in = tcp_frame(40000, 80, PKT_TCP_SYN), out;
+	const char *what = "link: a group takes the last ready identity";
+	struct fx_expect e;
+	struct psv_group_key uk = { .kind = PSV_GRAN_UID };
+	struct psv_config c;
+	__be32 vip;
+
+	fx_world_config(&w, &c);
+	c.on_exhausted = PSV_EXHAUSTED_LINK;
+	if (fx_setup(&fx, &w, 1) || fx_set_config(&fx, &c))
+		return;
+	out = as_identity(&in, 0);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	CHECK_EQ(fx_map_count(fx.links), 1, "%s: one link hint (its user)",
+		 what);
+	if (!bpf_map_get_next_key(fx.links, NULL, &uk) &&
+	    !bpf_map_lookup_elem(fx.links, &uk, &vip))
+		CHECK(uk.kind == PSV_GRAN_UID && ntohl(vip) == w.vip[0],
+		      "%s: the user's hint names it", what);
+
+	what = "link: pool empty, a new group joins the user's identity";
+	in = tcp_frame(40001, 81, PKT_TCP_SYN);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	e.moved |= FX_S(EG_POOL_EMPTY) | FX_S(LINKED_BY_EXHAUSTION);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, group_key(PKT_IP_PROTO_TCP, 0, 81), 0);
+	check_conn(what, conn_key(PKT_IP_PROTO_TCP, 40001, 81), 0, -1);
+	CHECK_EQ(fx_events(&r, PSV_EV_POOL_EMPTY, NULL), 1,
+		 "%s: POOL_EMPTY tells psvd of the demand", what);
+
+	what = "link: the linked group's next flow finds its group";
+	in = tcp_frame(40002, 81, PKT_TCP_SYN);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	CHECK_EQ(r.n_ev, 0, "%s: no event", what);
+
+	/* The user's identity is not in use (being retired): psvd's pick. */
+	what = "link: the user's identity not active, psvd's reuse_vip";
+	c.reuse_vip = htonl(w.vip[1]);
+	if (fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_RETIRED,
+			    1) ||
+	    fx_set_identity(&fx, htonl(w.vip[1]), w.vmac[1], PSV_ID_ACTIVE,
+			    2) || fx_set_config(&fx, &c))
+		return;
+	in = tcp_frame(40003, 82, PKT_TCP_SYN);
+	out = as_identity(&in, 1);
+	e = translated(&out, false, true);
+	e.moved |= FX_S(EG_POOL_EMPTY) | FX_S(LINKED_BY_EXHAUSTION);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, group_key(PKT_IP_PROTO_TCP, 0, 82), 1);
+
+	/* Nothing in use to join: fail closed, never the host. */
+	what = "link: no identity in use, dropped";
+	if (fx_set_identity(&fx, htonl(w.vip[1]), w.vmac[1], PSV_ID_READY, 2))
+		return;
+	in = tcp_frame(40004, 83, PKT_TCP_SYN);
+	e = (struct fx_expect){ .verdict = FX_DROP,
+				.moved = FX_S(EG_POOL_EMPTY) };
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_no_conn(what, conn_key(PKT_IP_PROTO_TCP, 40004, 83));
 }
 
 static void test_exhausted(void)
@@ -857,7 +966,15 @@ static void test_ipv6_host(void)
 		"the host's solicitation, no identity ready or reused", &ns,
 		&ns_dropped, &r);
 
+	/* ipv6 = block: no virtualized IPv6 flow it could serve. */
 	c.reuse_vip = 0;
+	c.ipv6 = PSV_IPV6_BLOCK;
+	if (fx_set_config(&fx, &c))
+		return;
+	e = (struct fx_expect){ .verdict = FX_PASS, .moved = host };
+	fx_case(&fx, FX_EGRESS, "the host's solicitation with ipv6 = block",
+		&ns, &e, &r);
+	c.ipv6 = PSV_IPV6_VIRTUALIZE;
 	c.granularity = PSV_GRAN_HOST;
 	if (fx_set_config(&fx, &c))
 		return;
@@ -1072,6 +1189,83 @@ static void test_ipv6_malformed(void)
 	fx_sweep(&fx, FX_EGRESS, &r, "the host's solicitation", &ns, false);
 	fx_mutants(&fx, FX_EGRESS, &r, "the host's solicitation", &ns, 2000,
 		   false);
+}
+
+/* The host's UDP to link-local IPv6 group (ff02::...) on port. */
+static struct pkt_frame chatter6(const char *group, __u16 port)
+{
+	static const __u8 mcast6[6] = { 0x33, 0x33, 0, 0, 0, 0xfb };
+	struct pkt_frame f = host6_frame(PKT_IP_PROTO_UDP, port, port);
+
+	memcpy(f.dst, mcast6, 6);
+	inet_pton(AF_INET6, group, f.ip6.daddr);
+	return f;
+}
+
+/*
+ * chatter = drop: the host's mDNS, LLMNR, NetBIOS and SSDP to their
+ * link-local groups (or the broadcast) are dropped, counted; other
+ * broadcast and multicast, and the same from an identity, pass.
+ */
+static void test_chatter(void)
+{
+	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const __u8 mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
+	const __u64 drop = FX_S(EG_DROP_CHATTER), host = FX_S(EG_PASS_HOST);
+	const struct pkt_frame mdns =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 5353, 5353), mcast,
+		       PKT_IP4(224, 0, 0, 251));
+	const struct pkt_frame nbns =
+		pkt_to(host_frame(PKT_IP_PROTO_UDP, 137, 137), bcast,
+		       PKT_IP4(255, 255, 255, 255));
+	const struct fx_row rows[] = {
+		FX_ROW("mDNS to 224.0.0.251:5353", mdns, FX_DROP, drop),
+		FX_ROW("LLMNR to 224.0.0.252:5355",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 40000, 5355), mcast,
+			      PKT_IP4(224, 0, 0, 252)), FX_DROP, drop),
+		FX_ROW("SSDP to 239.255.255.250:1900",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 40000, 1900), mcast,
+			      PKT_IP4(239, 255, 255, 250)), FX_DROP, drop),
+		FX_ROW("NetBIOS name service to 255.255.255.255:137", nbns,
+		       FX_DROP, drop),
+		FX_ROW("NetBIOS datagram to the subnet broadcast :138",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 138, 138), bcast,
+			      PKT_IP4(192, 0, 2, 255)), FX_DROP, drop),
+		FX_ROW("mDNS to ff02::fb", chatter6("ff02::fb", 5353), FX_DROP,
+		       drop),
+		FX_ROW("LLMNR to ff02::1:3", chatter6("ff02::1:3", 5355),
+		       FX_DROP, drop),
+		FX_ROW("SSDP to ff02::c", chatter6("ff02::c", 1900), FX_DROP,
+		       drop),
+		FX_ROW("UDP 5353 to another multicast group",
+		       pkt_to(mdns, mcast, PKT_IP4(224, 0, 0, 1)), FX_PASS,
+		       host),
+		FX_ROW("another port to 224.0.0.251",
+		       pkt_to(host_frame(PKT_IP_PROTO_UDP, 5353, 9), mcast,
+			      PKT_IP4(224, 0, 0, 251)), FX_PASS, host),
+		FX_ROW("UDP 137 to 255.255.255.255 from a unicast MAC",
+		       pkt_to(nbns, w.gw_mac, PKT_IP4(255, 255, 255, 255)),
+		       FX_PASS, host),
+		FX_ROW("mDNS from an identity's MAC", pkt_from(mdns, w.vmac[0],
+		       w.vip[0]), FX_PASS, 0),
+	};
+	struct pkt_frame cut;
+	struct psv_config c;
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	fx_world_config(&w, &c);
+	c.chatter = PSV_CHATTER_DROP;
+	if (fx_set_config(&fx, &c))
+		return;
+	fx_table(&fx, FX_EGRESS, rows, FX_ROWS(rows), &r);
+	fx_sweep(&fx, FX_EGRESS, &r, "mDNS, every prefix", &mdns, false);
+	/* Its UDP header cut off: not known to be chatter, not passed. */
+	cut = pkt_cut(mdns, 0, 14 + 20 + 4);
+	fx_case(&fx, FX_EGRESS, "mDNS without its whole UDP header", &cut,
+		&(struct fx_expect){ .verdict = FX_DROP,
+				     .moved = FX_S(EG_DROP_PARSE) }, &r);
+	check_untouched("chatter", 0);
 }
 
 /*
@@ -1546,10 +1740,12 @@ int main(void)
 	}
 	test_tcp();
 	test_udp();
+	test_dns();
 	test_icmp_echo();
 	test_icmp_error();
 	test_exhausted();
 	test_lease_expired();
+	test_exhausted_link();
 	test_granularity();
 	test_passthrough();
 	test_malformed();
@@ -1561,6 +1757,7 @@ int main(void)
 	test_ipv6_host();
 	test_ipv6_nat();
 	test_ipv6_malformed();
+	test_chatter();
 	test_stopping();
 	fx_close(&fx);
 	return check_exit();

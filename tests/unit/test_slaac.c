@@ -99,9 +99,15 @@ static int ok_ip(void *ctx, uint32_t ip)
 	return 0;
 }
 
+static uint64_t now_ms(void *ctx)
+{
+	(void)ctx;
+	return clock_now_ms();
+}
+
 static const struct pool_io pool_io = {
 	identity_put, identity_del, identity_each, ready_push, ready_remove,
-	nop_ip, ok_ip, nop_ip, nop_ip, NULL,
+	nop_ip, ok_ip, nop_ip, nop_ip, now_ms, NULL,
 };
 
 /* slaac's world: psv_addrs6, lo, what was sent, in order. */
