@@ -31,10 +31,10 @@ check "psvctl status answers" holds ".psvd.pid == $PSV_PID" < <(psv_ctl status -
 check "a new flow works after down and up" tb_host curl -sf -m 10 -o /dev/null "http://$SRV2/"
 
 # The gateway forgets every neighbour while a transfer runs.
-tb_host curl -s --limit-rate 100k -o /dev/null "http://$SRV1/big.bin" &
+tb_host iperf3 -c "$SRV1" -t 60 -b 2M >/dev/null 2>&1 &
 transfer=$!
 sleep 1
-A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 80)][0].ipv4')
+A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
 arp_before=$(psv_ctl stats --json | jq .ingress_arp_replied)
 check "the gateway's neighbour table is flushed" ip -n "$TB_GW" neigh flush dev lan
 sleep 3
@@ -51,12 +51,16 @@ check_no_leak "no frame with the real MAC or IP" --no-dhcp
 
 # Deleted: psvd cannot go on without its interface.
 pid=$PSV_PID
+lines=$(wc -l <"$TB_DIR/psvd.log")
 tb_host ip link del eth0
 for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 check "psvd exits when eth0 is deleted" bash -c '! kill -0 "$1" 2>/dev/null' _ "$pid"
 psv_stop KILL
 tail -n 3 "$TB_DIR/psvd.log" | sed 's/^/#   log: /'
 check "psvd said why" grep -q "eth0.*\(deleted\|gone\|disappeared\)" "$TB_DIR/psvd.log"
+errors=$(tail -n +"$((lines + 1))" "$TB_DIR/psvd.log" | grep -c 'error:')
+check "in one error line ($errors)" is "$errors == 1"
+check "psvd exited 1" [ "$PSV_RC" = 1 ]
 check "no pin left" bash -c '[ -z "$(ls -A "$1" 2>/dev/null)" ]' _ "$PSV_PIN_ROOT"
 check "no local route of an identity left" \
 	bash -c '[ -z "$(ip -n "$1" route show table local proto 245)" ]' _ "$TB_HOST"

@@ -37,7 +37,7 @@ tb_host socat TCP-LISTEN:22,fork,reuseaddr EXEC:/bin/cat &
 # A transfer that runs throughout, paced: its identity is the active one.
 # iperf3 paced: a rate-limited curl would sit in a zero window, and nginx
 # closes a connection whose window stays shut for 60 s.
-tb_host iperf3 -c "$SRV1" -t 300 -b 2M >/dev/null &
+tb_host iperf3 -c "$SRV1" -t 300 -b 2M >/dev/null 2>&1 &
 transfer=$!
 sleep 1
 ids=$(psv_ctl identities --json)
