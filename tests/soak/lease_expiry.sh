@@ -27,11 +27,12 @@ sleep 2
 A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
 psv_stop KILL
 check "psvd died by SIGKILL during the transfer (on $A)" [ "$PSV_RC" = 137 ]
-rx() { ip netns exec "$TB_HOST" cat /sys/class/net/eth0/statistics/rx_bytes; }
+# iperf3's client sends: the data leaves the host.
+tx() { ip netns exec "$TB_HOST" cat /sys/class/net/eth0/statistics/tx_bytes; }
 sleep $((2 * LEASE + 10))
-r0=$(rx); sleep 2; r1=$(rx)
+r0=$(tx); sleep 2; r1=$(tx)
 check "the transfer still runs after twice the lease time" kill -0 "$transfer"
-check "and still moves data ($((r1 - r0)) bytes in 2 s)" is "$r1 - $r0 > 100000"
+check "and still sends data ($((r1 - r0)) bytes in 2 s)" is "$r1 - $r0 > 100000"
 before=$(psv_ctl stats --json | jq .egress_drop_lease_expired)
 check "a new flow finds no identity with a running lease: it fails" \
 	bash -c '! ip netns exec "$1" curl -s -m 5 -o /dev/null "http://$2/"' _ "$TB_HOST" "$SRV2"
