@@ -156,7 +156,7 @@ check "curl -4 http://$SRV2/ (rc $rc, $ip)" [ "$rc $ip" = "0 $SRV2" ]
 # must it with psv, whose identity addresses it then uses.
 echo "#   getaddrinfo's order: $(tb_host getent ahosts srv2.psv.test | awk '$2 == "STREAM" {print $1}' | paste -sd' ')"
 # (RFC 6724 sorts by the source a connected UDP socket gets: psv binds it
-# to an identity's address, which is deprecated on lo.)
+# to an identity's address, preferred on lo for this reason.)
 echo "#   a UDP socket connected to [$TB_SRV2_IP6]:80 gets source $(tb_host /usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
