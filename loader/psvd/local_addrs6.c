@@ -43,7 +43,7 @@ static int build_addr(char *buf, uint16_t type, uint16_t flags,
 		      const uint8_t addr[16])
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifa_cacheinfo ci = { .ifa_prefered = 0,
+	struct ifa_cacheinfo ci = { .ifa_prefered = 0xffffffff,
 				    .ifa_valid = 0xffffffff };
 	struct ifaddrmsg *ifa;
 	int lo = lo_index();
@@ -61,7 +61,12 @@ static int build_addr(char *buf, uint16_t type, uint16_t flags,
 	if (type == RTM_NEWADDR) {
 		ifa->ifa_flags = IFA_F_NODAD;
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
-		/* Valid until psvd removes it; deprecated from the start. */
+		/*
+		 * Valid and preferred until psvd removes it: getaddrinfo
+		 * sorts a destination reached from a deprecated source after
+		 * IPv4 (RFC 6724 rule 3).  It is never the host's source:
+		 * netdev_ipv6_own_sources().
+		 */
 		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
 		mnl_attr_put_u8(nlh, IFA_PROTO, PSV_RTPROT);
 	}
