@@ -61,10 +61,11 @@ struct entry {
 	unsigned long frames;
 };
 
-/* An identity seen sending: its MAC and its first IPv4 source. */
+/* An identity seen sending: its MAC, its first IPv4 and IPv6 sources. */
 struct seen_id {
 	uint8_t mac[6];
 	struct in_addr ip;
+	struct in6_addr ip6;
 	unsigned long frames;
 };
 
@@ -286,7 +287,12 @@ static void note_identity(struct audit *a, const struct audit_frame *f)
 		memcpy(id->mac, f->src_mac, 6);
 	}
 	if (!id->ip.s_addr && f->family == AF_INET)
-		id->ip = f->saddr.v4;
+		id->ip = f->saddr.v4;	/* an IPv4 source, or an ARP sender */
+	/* Its own address, not a link-local one (those are the host's). */
+	if (IN6_IS_ADDR_UNSPECIFIED(&id->ip6) && f->family == AF_INET6 &&
+	    !IN6_IS_ADDR_LINKLOCAL(&f->saddr.v6) &&
+	    !IN6_IS_ADDR_UNSPECIFIED(&f->saddr.v6))
+		id->ip6 = f->saddr.v6;
 	id->frames++;
 }
 
@@ -390,6 +396,8 @@ static const char *proto_name(const struct audit_frame *f)
 {
 	static char num[8];
 
+	if (f->ethertype == ETH_P_ARP)
+		return "arp";
 	switch (f->proto) {
 	case IPPROTO_TCP:
 		return "tcp";
@@ -403,7 +411,7 @@ static const char *proto_name(const struct audit_frame *f)
 		return "igmp";
 	}
 	if (!f->family)
-		return f->ethertype == ETH_P_ARP ? "arp" : "ethernet";
+		return "ethernet";
 	snprintf(num, sizeof(num), "%u", f->proto);
 	return num;
 }
@@ -522,6 +530,9 @@ static struct json_object *audit_doc(const struct audit *a)
 		json_object_object_add(o, "mac", json_mac(a->ids[i].mac));
 		json_object_object_add(o, "ipv4", a->ids[i].ip.s_addr ?
 				       json_ip(a->ids[i].ip.s_addr) : NULL);
+		json_object_object_add(o, "ipv6",
+				       IN6_IS_ADDR_UNSPECIFIED(&a->ids[i].ip6) ?
+				       NULL : json_addr(AF_INET6, &a->ids[i].ip6));
 		json_object_object_add(o, "frames",
 				       json_object_new_uint64(a->ids[i].frames));
 		json_object_array_add(arr, o);
@@ -568,12 +579,17 @@ void print_audit(struct json_object *doc)
 			const char *kind = str(e, "kind"), *name = str(e, "name"),
 				   *why = str(e, "reason");
 
-			printf("  %6s  %s %s %s:%s -> %s:%s%s%s%s%s\n",
-			       str(e, "frames"), kind ? kind : str(e, "proto"),
-			       str(e, "src_mac"), str(e, "src") ?: "-",
-			       str(e, "sport"), str(e, "dst") ?: "-",
-			       str(e, "dport"), name ? " name " : "",
-			       name ?: "", why ? ", " : "", why ?: "");
+			printf("  %6s  %s %s", str(e, "frames"),
+			       kind ? kind : str(e, "proto"), str(e, "src_mac"));
+			if (!strcmp(str(e, "proto"), "arp"))
+				printf(" %s -> %s", str(e, "src") ?: "-",
+				       str(e, "dst") ?: "-");
+			else if (str(e, "src"))
+				printf(" %s:%s -> %s:%s", str(e, "src"),
+				       str(e, "sport"), str(e, "dst"),
+				       str(e, "dport"));
+			printf("%s%s%s%s\n", name ? " name " : "", name ?: "",
+			       why ? ", " : "", why ?: "");
 		}
 	}
 	json_object_object_get_ex(doc, "identities", &arr);
@@ -581,8 +597,9 @@ void print_audit(struct json_object *doc)
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i);
 
-		printf("  %s %-15s %6s frames\n", str(o, "mac"),
-		       str(o, "ipv4") ?: "-", str(o, "frames"));
+		printf("  %s %-15s %6s frames%s%s\n", str(o, "mac"),
+		       str(o, "ipv4") ?: "-", str(o, "frames"),
+		       str(o, "ipv6") ? "  " : "", str(o, "ipv6") ?: "");
 	}
 	printf("%s\n", str(doc, "verdict"));
 }
