@@ -56,50 +56,73 @@ static __always_inline const struct psv_sock *eg_sock(struct __sk_buff *skb)
 }
 
 /*
- * A first SYN, a UDP datagram or an echo request with no connection, of
- * a socket no hook could bind: counted by why, then translated.
+ * The connection k of a new flow f of a socket no hook could bind (a
+ * first SYN, a UDP datagram or an echo request), created in conns
+ * (psv_conns, or psv_conns6 with c->host filled in) with its group's
+ * identity, returned in *vip; counted by why.  An IPv6 flow needs an
+ * identity with an IPv6 address: else it is dropped before any state
+ * is made (block-like, as connect6 refuses).
  */
+static __always_inline int eg_conn_new(struct __sk_buff *skb,
+				       const struct psv_config *cfg,
+				       const struct psv_new_flow *f,
+				       void *conns, const void *k,
+				       struct psv_conn6 *c, __be32 *vip)
+{
+	const struct psv_sock *s = eg_sock(skb);
+	const struct psv_identity *id;
+	struct psv_conn *theirs;
+	int err;
+
+	if (group_key(cfg, s, f, &c->conn.group) == PSV_GRAN_HOST)
+		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
+	/* psvd is ending the virtualized flows before it detaches. */
+	if (cfg->stopping)
+		return PSV_REASON(PSV_DROP, EG_DROP_STOPPING);
+	c->conn.app = s ? s->app : 0;
+	err = group_identity(cfg, s, f, &c->conn.group, vip);
+	if (err)
+		return err;
+	if (f->ipv6) {
+		id = bpf_map_lookup_elem(&psv_identities, vip);
+		if (!id || addr6_is_zero(&id->ip6))
+			return PSV_REASON(PSV_DROP, EG_DROP_IPV6);
+	}
+	c->conn.vip = *vip;
+	c->conn.tcp_state = f->proto == IPPROTO_TCP ? PSV_TCP_SYN_SENT :
+						      PSV_TCP_NONE;
+	c->conn.last_seen_ns = flow_now();
+	err = bpf_map_update_elem(conns, k, c, BPF_NOEXIST);
+	if (!err) {
+		stat_inc(PSV_STAT_EG_NEW_CONN);
+		stat_inc(s ? PSV_STAT_EG_NAT_UNBOUND : PSV_STAT_EG_NAT_UNHOOKED);
+		return 0;
+	}
+	/* Another CPU created it first: follow its choice. */
+	theirs = err == -EEXIST ? bpf_map_lookup_elem(conns, k) : NULL;
+	if (!theirs)
+		return PSV_REASON(PSV_DROP, EG_DROP_TABLE_FULL);
+	*vip = theirs->vip;
+	return 0;
+}
+
+/* A new IPv4 flow's connection, then translated. */
 static __always_inline int eg_new_conn(struct __sk_buff *skb,
 				       const struct psv_config *cfg,
 				       const struct psv_pkt *p,
 				       const struct psv_conn_key *k,
 				       struct psv_rewrite *rw)
 {
-	const struct psv_sock *s = eg_sock(skb);
 	struct psv_new_flow f = {
 		.daddr = p->daddr, .sport = p->sport, .dport = p->dport,
 		.uid = bpf_get_socket_uid(skb), .proto = p->proto,
 	};
-	struct psv_conn c = {};
-	struct psv_conn *theirs;
+	struct psv_conn6 c = {};
 	__be32 vip;
 	int err;
 
-	if (group_key(cfg, s, &f, &c.group) == PSV_GRAN_HOST)
-		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
-	/* psvd is ending the virtualized flows before it detaches. */
-	if (cfg->stopping)
-		return PSV_REASON(PSV_DROP, EG_DROP_STOPPING);
-	c.app = s ? s->app : 0;
-	err = group_identity(cfg, &c.group, &vip);
-	if (err)
-		return err;
-	c.vip = vip;
-	c.tcp_state = p->proto == IPPROTO_TCP ? PSV_TCP_SYN_SENT : PSV_TCP_NONE;
-	c.last_seen_ns = flow_now();
-	err = bpf_map_update_elem(&psv_conns, k, &c, BPF_NOEXIST);
-	if (!err) {
-		stat_inc(PSV_STAT_EG_NEW_CONN);
-		stat_inc(s ? PSV_STAT_EG_NAT_UNBOUND : PSV_STAT_EG_NAT_UNHOOKED);
-	} else {
-		/* Another CPU created it first: follow its choice. */
-		theirs = err == -EEXIST ? bpf_map_lookup_elem(&psv_conns, k) :
-					  NULL;
-		if (!theirs)
-			return PSV_REASON(PSV_DROP, EG_DROP_TABLE_FULL);
-		vip = theirs->vip;
-	}
-	return eg_to_identity(cfg, p, vip, rw);
+	err = eg_conn_new(skb, cfg, &f, &psv_conns, k, &c, &vip);
+	return err ?: eg_to_identity(cfg, p, vip, rw);
 }
 
 /*
@@ -357,7 +380,8 @@ ndp_identity(const struct psv_config *cfg)
  * link-layer address option; the advertisement comes back to that
  * identity and ingress hands it to the kernel, which learns the
  * neighbour all the same.  With no such identity it is dropped and the
- * kernel asks again.
+ * kernel asks again.  With ipv6 = block no virtualized IPv6 flow
+ * exists that it could serve: it stays the host's.
  */
 static __always_inline int eg_ndp_host(const struct psv_config *cfg,
 				       void *data, void *data_end,
@@ -367,7 +391,7 @@ static __always_inline int eg_ndp_host(const struct psv_config *cfg,
 	const struct psv_identity *id;
 
 	if (p6->p.icmp_type != ICMPV6_NEIGH_SOLICIT ||
-	    addr6_is_zero(&p6->saddr))
+	    addr6_is_zero(&p6->saddr) || cfg->ipv6 == PSV_IPV6_BLOCK)
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
 	id = ndp_identity(cfg);
 	if (!id)
@@ -380,13 +404,123 @@ static __always_inline int eg_ndp_host(const struct psv_config *cfg,
 }
 
 /*
+ * IPv6 NAT fallback: the host's source address and MAC become identity
+ * vip's, with the L4 checksum (IPv6 has no header checksum).
+ */
+static __always_inline int eg_to_identity6(const struct psv_pkt6 *p6,
+					   __be32 vip, struct psv_rewrite *rw)
+{
+	struct psv_identity *id = bpf_map_lookup_elem(&psv_identities, &vip);
+
+	if (!id || id->state == PSV_ID_RETIRED)
+		return PSV_REASON(PSV_DROP, EG_DROP_NO_IDENTITY);
+	if (addr6_is_zero(&id->ip6))
+		return PSV_REASON(PSV_DROP, EG_DROP_IPV6);
+	nat_prepare6(rw, &p6->p, ETH_ALEN, id->mac, IPV6_SADDR_OFF,
+		     &p6->saddr, &id->ip6);
+	return 0;
+}
+
+/*
+ * An ICMPv6 error the host sends about a packet of a translated flow
+ * (ingress gave it the host's address): it leaves on the flow's
+ * identity, and the quote shows the identity's address.  Any other
+ * ICMPv6 error, and echo replies, answer packets sent to the host's own
+ * address: its own.
+ */
+static __always_inline int eg_icmp6_error(void *data, void *data_end,
+					  const struct psv_pkt6 *p6,
+					  struct psv_rewrite *rw)
+{
+	struct psv_conn6_key k;
+	struct psv_conn6 *c;
+	struct psv_pkt6 q = {};
+	int err;
+
+	err = parse_quote6(data, data_end, &p6->p, &q);
+	if (err == -PSV_E_SHORT)
+		return PSV_REASON(PSV_DROP, EG_DROP_PARSE);
+	if (err || !addr6_eq(&q.daddr, &p6->saddr))
+		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
+	conn6_key_ingress(&k, &q.p, &q.saddr);
+	c = bpf_map_lookup_elem(&psv_conns6, &k);
+	if (!c || (c->conn.flags & PSV_CONN_BOUND))
+		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
+	err = eg_to_identity6(p6, c->conn.vip, rw);
+	if (err)
+		return err;
+	nat_prepare_quote6(rw, &p6->p, &q.p,
+			   q.p.l3_off + offsetof(struct ipv6hdr, daddr),
+			   &p6->saddr, &rw->new_addr6);
+	return PSV_REASON(PSV_REWRITE, EG_TRANSLATED);
+}
+
+/*
+ * A TCP, UDP or ICMPv6 echo packet from the host's own IPv6 address to
+ * a destination an identity may reach.  A translated connection keeps
+ * its identity; policy host, connections older than psv and DHCPv6
+ * stay the host's; a new flow gets its group's identity (the NAT
+ * fallback, for what connect6 could not bind: a socket bound to the
+ * host's address or a port, a raw socket, an unconnected ping socket).
+ * Fragments cannot follow a translated flow (IPv6 fragments carry no
+ * ports and psv keeps no IPv6 fragment state): dropped, counted.
+ */
+static __always_inline int eg_flow6(struct __sk_buff *skb,
+				    const struct psv_config *cfg,
+				    const struct psv_pkt6 *p6,
+				    struct psv_rewrite *rw)
+{
+	const struct psv_pkt *p = &p6->p;
+	struct psv_new_flow f = { .ipv6 = 1 };
+	const struct psv_sock *s;
+	struct psv_conn6_key k;
+	struct psv_conn6 *c, fresh = {};
+	__be32 vip;
+	int err;
+
+	conn6_key_egress(&k, p, &p6->daddr);
+	c = p->frag == PSV_FRAG_LATER ? NULL :
+					bpf_map_lookup_elem(&psv_conns6, &k);
+	if (c && !(c->conn.flags & PSV_CONN_BOUND)) {
+		if (p->frag != PSV_FRAG_NONE)
+			return PSV_REASON(PSV_DROP, EG_DROP_FRAG);
+		conn_seen(&c->conn, p, true, flow_now());
+		err = eg_to_identity6(p6, c->conn.vip, rw);
+		return err ?: PSV_REASON(PSV_REWRITE, EG_TRANSLATED);
+	}
+	/*
+	 * Policy host; connections older than psv (as for IPv4); the host's
+	 * own DHCPv6 client (its lease is the real identity's).
+	 */
+	s = eg_sock(skb);
+	if ((s ? s->granularity : cfg->granularity) == PSV_GRAN_HOST ||
+	    ipv6_tcp_not_syn(p) ||
+	    is_udp_ports(p, DHCPV6_CLIENT_PORT, DHCPV6_SERVER_PORT))
+		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
+	if (cfg->ipv6 == PSV_IPV6_BLOCK)
+		return PSV_REASON(PSV_DROP, EG_DROP_IPV6);
+	if (p->frag != PSV_FRAG_NONE)
+		return PSV_REASON(PSV_DROP, EG_DROP_FRAG);
+	__builtin_memcpy(f.daddr6, &p6->daddr, sizeof(f.daddr6));
+	f.sport = p->sport;
+	f.dport = p->dport;
+	f.uid = bpf_get_socket_uid(skb);
+	f.proto = p->proto;
+	fresh.host = p6->saddr;
+	err = eg_conn_new(skb, cfg, &f, &psv_conns6, &k, &fresh, &vip);
+	if (err)
+		return err;
+	err = eg_to_identity6(p6, vip, rw);
+	return err ?: PSV_REASON(PSV_REWRITE, EG_TRANSLATED);
+}
+
+/*
  * IPv6 from the host.  From an identity's address: the socket path
- * (MAC only).  Otherwise only what is the host's own leaves: ipv6 =
- * host, its neighbour discovery and MLD (eg_ndp_host), link-local and
- * multicast destinations, its ICMPv6 other than echo requests (errors
- * and echo replies answer packets sent to its own address), policy
- * host, connections older than psv.  A virtualized flow's frame from
- * the host's address is dropped: connect6 binds or refuses what it can.
+ * (MAC only).  From the host's own: what is its own leaves as it is
+ * (ipv6 = host, its neighbour discovery and MLD (eg_ndp_host),
+ * link-local and multicast destinations, protocols other than TCP, UDP
+ * and ICMPv6, its ICMPv6 errors and echo replies); TCP, UDP and echo
+ * requests take eg_flow6.
  */
 static __always_inline int eg_ipv6(struct __sk_buff *skb,
 				   const struct psv_config *cfg, void *data,
@@ -394,7 +528,6 @@ static __always_inline int eg_ipv6(struct __sk_buff *skb,
 {
 	struct psv_addr6_owner *o;
 	struct psv_pkt6 p6 = {};
-	const struct psv_sock *s;
 	int r;
 
 	if (cfg->ipv6 == PSV_IPV6_HOST)
@@ -414,13 +547,15 @@ static __always_inline int eg_ipv6(struct __sk_buff *skb,
 	    is_ndp_or_mld(p6.p.icmp_type))
 		return eg_ndp_host(cfg, data, data_end, &p6, rw);
 	if (ipv6_not_virtualized(p6.daddr.a) ||
-	    (p6.p.proto == IPPROTO_ICMPV6 && p6.p.frag != PSV_FRAG_LATER &&
-	     p6.p.icmp_type != ICMPV6_ECHO_REQUEST))
+	    (p6.p.proto != IPPROTO_TCP && p6.p.proto != IPPROTO_UDP &&
+	     p6.p.proto != IPPROTO_ICMPV6))
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
-	s = eg_sock(skb);
-	if (s ? s->granularity == PSV_GRAN_HOST : ipv6_tcp_not_syn(&p6.p))
-		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
-	return PSV_REASON(PSV_DROP, EG_DROP_IPV6);
+	if (p6.p.proto == IPPROTO_ICMPV6 && p6.p.frag != PSV_FRAG_LATER &&
+	    p6.p.icmp_type != ICMPV6_ECHO_REQUEST)
+		return is_icmp6_error(p6.p.icmp_type) ?
+		       eg_icmp6_error(data, data_end, &p6, rw) :
+		       PSV_REASON(PSV_PASS, EG_PASS_HOST);
+	return eg_flow6(skb, cfg, &p6, rw);
 }
 
 static __always_inline int egress_decide(struct __sk_buff *skb,

@@ -78,9 +78,11 @@ int psv_ingress_xdp(struct xdp_md *ctx)
 		}
 		break;
 	case PSV_REPLY:
-		if (stat == PSV_STAT_IN_NDP_REPLIED ? ndp_reply_xdp(ctx, &rw) :
-			      arp_reply((void *)(long)ctx->data,
-					(void *)(long)ctx->data_end, &rw))
+		/* ARP or neighbour discovery: the decision's counter says. */
+		if (stat == PSV_STAT_IN_NDP_REPLIED ?
+		    ndp_reply_xdp(ctx, &rw) :
+		    arp_reply((void *)(long)ctx->data,
+			      (void *)(long)ctx->data_end, &rw))
 			stat = PSV_STAT_IN_DROP_PARSE;
 		else
 			action = XDP_TX;
@@ -110,9 +112,10 @@ int psv_ingress_tc(struct __sk_buff *skb)
 			   (void *)(long)skb->data_end, skb->len, &rw);
 	action = nat_verdict_tc(skb, r, &rw, PSV_STAT_IN_DROP_CSUM, &stat);
 	if (reason_what(r) == PSV_REPLY) {
-		if (stat == PSV_STAT_IN_NDP_REPLIED ? ndp_reply_tc(skb, &rw) :
-			      arp_reply((void *)(long)skb->data,
-					(void *)(long)skb->data_end, &rw))
+		if (stat == PSV_STAT_IN_NDP_REPLIED ?
+		    ndp_reply_tc(skb, &rw) :
+		    arp_reply((void *)(long)skb->data,
+			      (void *)(long)skb->data_end, &rw))
 			stat = PSV_STAT_IN_DROP_PARSE;
 		else	/* out of the device it came in on */
 			action = bpf_redirect(cfg->ifindex ?: skb->ifindex, 0);

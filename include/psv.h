@@ -29,11 +29,16 @@
 #define PSV_MAX_ADDRS6 (4 * PSV_MAX_IDENTITIES) /* a few prefixes each */
 #define PSV_EVENTS_BYTES (256 * 1024)
 
-/* What egress does with a new flow when the ready queue is empty. */
+/* What a new group gets when the ready queue is empty. */
 enum psv_exhausted {
 	PSV_EXHAUSTED_DROP = 0,	/* fail closed: nothing leaks */
 	PSV_EXHAUSTED_REUSE = 1, /* psv_config.reuse_vip */
 	PSV_EXHAUSTED_HOST = 2,	/* the host's real identity */
+	/*
+	 * Join the identity that links least (psv_links): the one its
+	 * application took last, else its user's, else reuse_vip.
+	 */
+	PSV_EXHAUSTED_LINK = 3,
 };
 
 /* How new flows are grouped onto identities (policy.default). */
@@ -90,7 +95,7 @@ struct psv_config {
 	__u8 granularity;	/* enum psv_granularity */
 	__be32 host_ip;
 	__be32 netmask;		/* on-link prefix, to spot subnet broadcast */
-	__be32 reuse_vip;	/* least recently used identity, for REUSE */
+	__be32 reuse_vip;	/* least recently used identity, REUSE and LINK */
 	__u32 ifindex;		/* for the TC ingress ARP reply redirect */
 	__u32 enabled;		/* 0: psv attached but passes everything */
 	__u8 stopping;		/* psvd is ending the virtualized flows */
@@ -166,12 +171,16 @@ struct psv_group_key {
 	};			/* 0 for app/uid granularity */
 	__be16 sport;		/* UDP only */
 	__be16 dport;		/* TCP and UDP */
-	__u32 owner;		/* uid or app id for app/uid granularity, else 0 */
+	__u32 owner;		/* uid or app id for app/uid granularity,
+				 * the app id for DNS (PSV_DNS_PORT), else 0 */
 	__u8 proto;		/* IPPROTO_TCP/UDP/ICMP/ICMPV6; 0 for app/uid */
 	__u8 kind;		/* enum psv_granularity: uid 7 and app 7 differ */
 	__u8 ipv6;		/* 1: daddr6 is an IPv6 destination */
 	__u8 pad;
 };
+
+/* UDP to this port groups per (application, resolver), not per port. */
+#define PSV_DNS_PORT 53
 
 struct psv_group {
 	__be32 vip;
@@ -338,11 +347,20 @@ struct psv_sock {
 };
 
 /*
- * Socket path (cgroup connect4/sendmsg4): a socket gets its identity's
- * address, so the kernel picks ports, ISN, timestamps and IP IDs for
- * that address.  What cannot be bound is translated at egress (NAT
- * fallback); every outcome is a counter below.
+ * Socket path (cgroup connect4/sendmsg4, connect6/sendmsg6): a socket
+ * gets its identity's address, so the kernel picks ports, ISN,
+ * timestamps and IP IDs for that address.  What cannot be bound is
+ * translated at egress (NAT fallback); every outcome is a counter below.
  */
+
+/*
+ * Map psv_links (LRU_HASH, PSV_MAX_LINKS): for an empty ready queue under
+ * on_exhausted = link, the identity each application and each user took
+ * last.  Key: a psv_group_key with only kind (PSV_GRAN_APP or
+ * PSV_GRAN_UID) and owner set; value: __be32 virtual IPv4.  A hint: a
+ * stale or evicted entry only moves the choice down the list.
+ */
+#define PSV_MAX_LINKS (2 * PSV_MAX_APPS)
 
 /*
  * Per-CPU counters (map psv_stats, PERCPU_ARRAY of __u64 indexed by enum
@@ -402,7 +420,8 @@ struct psv_sock {
 	X(IN_NDP_DAD, "ingress_ndp_dad")				\
 	X(IN_DROP_NDP, "ingress_drop_ndp")				\
 	X(IN_DROP_EXTHDR, "ingress_drop_exthdr")			\
-	X(EG_DROP_CHATTER, "egress_drop_chatter")
+	X(EG_DROP_CHATTER, "egress_drop_chatter")			\
+	X(LINKED_BY_EXHAUSTION, "linked_by_exhaustion")
 
 #define PSV_STAT_ENUM(id, name) PSV_STAT_##id,
 enum psv_stat {
@@ -443,6 +462,7 @@ struct psv_event {
 #define PSV_MAP_ROUTES6 "psv_routes6"
 #define PSV_MAP_ADDRS6 "psv_addrs6"
 #define PSV_MAP_CONNS6 "psv_conns6"
+#define PSV_MAP_LINKS "psv_links"
 
 _Static_assert(sizeof(struct psv_config) == 40, "psv_config layout");
 _Static_assert(sizeof(struct psv_identity) == 28, "psv_identity layout");

@@ -13,5 +13,5 @@ apt-get install -y --no-install-recommends \
 	iproute2 ethtool iputils-ping iputils-tracepath busybox traceroute dnsutils curl lftp iperf3 \
 	nmap dnsmasq-base nginx-light vsftpd socat ncat tcpdump tshark \
 	python3 python3-scapy nftables gnuplot-nox xdp-tools jq procps \
-	apache2-utils \
+	apache2-utils chromium \
 	debhelper dpkg-dev lintian

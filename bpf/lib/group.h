@@ -80,20 +80,37 @@ static __always_inline __u8 group_key(const struct psv_config *cfg,
 	 * (getaddrinfo's address sorting, ping's source probe) connect UDP
 	 * sockets that never send.
 	 */
-	if (f->proto == IPPROTO_UDP)
-		gk->sport = f->sport;
+	if (f->proto != IPPROTO_UDP)
+		return PSV_GRAN_FLOW;
+	/*
+	 * DNS: one identity per application and resolver.  Resolvers send
+	 * each lookup from a new source port (bound before connect(), so
+	 * even connected sockets reach egress's per-port key): per port, a
+	 * page load would spend an identity per lookup, while an observer
+	 * links a lookup to the connection that follows it by timing
+	 * anyway.  Encrypted DNS is the remedy for that (ARCHITECTURE.md).
+	 */
+	if (f->dport == bpf_htons(PSV_DNS_PORT)) {
+		gk->owner = s ? s->app : 0;
+		return PSV_GRAN_FLOW;
+	}
+	gk->sport = f->sport;
 	return PSV_GRAN_FLOW;
 }
 
-/* The identity for a new flow of group gk, marked active. */
+/* The identity for a new flow f of socket s and group gk, marked active. */
 static __always_inline int group_identity(const struct psv_config *cfg,
+					  const struct psv_sock *s,
+					  const struct psv_new_flow *f,
 					  const struct psv_group_key *gk,
 					  __be32 *vip)
 {
+	struct psv_owner o = { .app = s ? s->app : 0,
+			       .uid = s ? s->uid : f->uid };
 	struct psv_identity *id;
 	int err;
 
-	err = pool_take(cfg, gk, vip);
+	err = pool_take(cfg, gk, &o, vip);
 	if (err)
 		return err;
 	id = bpf_map_lookup_elem(&psv_identities, vip);

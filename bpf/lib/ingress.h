@@ -257,7 +257,7 @@ static __noinline bool udp_socket_of6(void *ctx, struct bpf_sock_tuple *t)
 	return ours;
 }
 
-/* A socket of the identity address local's own, for raddr:rport -> local:lport. */
+/* A socket of identity address local, for raddr:rport -> local:lport. */
 static __always_inline bool in_socket_of6(void *ctx, __u8 proto,
 					  const struct psv_addr6 *raddr,
 					  __be16 rport,
@@ -286,49 +286,11 @@ static __always_inline int in_to_socket6(const struct psv_config *cfg,
 }
 
 /*
- * The packet an ICMPv6 error quotes (RFC 4443: as much of it as fits):
- * a bare IPv6 header (no extension header) and 8 bytes of TCP, UDP or
- * an echo request, into q.  Its L4 fields in q->p, its addresses in
- * q->saddr and q->daddr.
- */
-static __always_inline int parse_quote6(void *data, void *data_end,
-					const struct psv_pkt *p,
-					struct psv_pkt6 *q)
-{
-	__u32 off = p->l4_off + sizeof(struct icmphdr);
-	struct ipv6hdr *ip6 = pkt_ptr(data, data_end, off, IPV6_HLEN);
-	__u8 *l4;
-
-	if (!ip6 || off + IPV6_HLEN > p->l3_end)
-		return -PSV_E_SHORT;
-	addr6_load(&q->saddr, &ip6->saddr);
-	addr6_load(&q->daddr, &ip6->daddr);
-	q->p.proto = ip6->nexthdr;
-	q->p.l3_off = off;
-	q->p.l4_off = off + IPV6_HLEN;
-	q->p.l3_end = p->l3_end;
-	l4 = l4_hdr(data, data_end, &q->p, 8);
-	if (ip6->version != 6 || !l4)
-		return -PSV_E_BAD;
-	switch (q->p.proto) {
-	case IPPROTO_ICMPV6:
-		q->p.icmp_type = l4[0];
-		q->p.icmp_id = ((struct icmphdr *)l4)->un.echo.id;
-		return q->p.icmp_type == ICMPV6_ECHO_REQUEST ? 0 : -PSV_E_BAD;
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-		q->p.sport = ((struct udphdr *)l4)->source;
-		q->p.dport = ((struct udphdr *)l4)->dest;
-		return 0;
-	}
-	return -PSV_E_BAD;
-}
-
-/*
  * An ICMPv6 error (packet too big, time exceeded, unreachable, parameter
  * problem) about a packet identity address local sent: it reaches the
  * flow's socket if the flow is the identity's own (a bound socket, or
- * a noted flow).  The outer source may be any router.
+ * a noted flow), or goes back to the host's address if psv translated
+ * the flow, quote included.  The outer source may be any router.
  */
 static __always_inline int in_icmp6_error(void *ctx, void *data,
 					  void *data_end,
@@ -337,7 +299,7 @@ static __always_inline int in_icmp6_error(void *ctx, void *data,
 					  __be32 vip, struct psv_rewrite *rw)
 {
 	struct psv_conn6_key k;
-	struct psv_conn *c;
+	struct psv_conn6 *c;
 	struct psv_pkt6 q = {};
 
 	if (parse_quote6(data, data_end, &p6->p, &q) ||
@@ -348,21 +310,31 @@ static __always_inline int in_icmp6_error(void *ctx, void *data,
 		return in_to_socket6(cfg, rw);
 	conn6_key_egress(&k, &q.p, &q.daddr);
 	c = bpf_map_lookup_elem(&psv_conns6, &k);
-	if (!c || c->vip != vip || !(c->flags & PSV_CONN_BOUND))
+	if (!c || c->conn.vip != vip)
 		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
-	return in_to_socket6(cfg, rw);
+	if (c->conn.flags & PSV_CONN_BOUND)
+		return in_to_socket6(cfg, rw);
+	nat_prepare6(rw, &p6->p, 0, cfg->host_mac, IPV6_DADDR_OFF, &p6->daddr,
+		     &c->host);
+	nat_prepare_quote6(rw, &p6->p, &q.p,
+			   q.p.l3_off + offsetof(struct ipv6hdr, saddr),
+			   &p6->daddr, &c->host);
+	return PSV_REASON(PSV_REWRITE, IN_ICMP_ERROR);
 }
 
 /*
  * IPv6 to an identity address of identity vip, sent to its MAC: only
  * flows of its sockets, and noted flows, get through (MAC only: the
- * address is the socket's own); so do advertisements answering the
+ * address is the socket's own), flows psv translated go back to the
+ * host's address they came from; so do advertisements answering the
  * solicitations the host sent in its name.  Everything else, echo
  * requests included, is dropped the same way for every identity
  * address.  A later fragment carries no ports: it passes with the MAC
  * rewritten, as the kernel reassembles it only with a first fragment
  * that was judged here (alone it times out silently: RFC 8200 4.5
- * sends no error without the first fragment).
+ * sends no error without the first fragment); so a translated flow's
+ * fragmented datagrams are lost (their first fragment is dropped,
+ * counted).
  */
 static __always_inline int in_virtual6(void *ctx, void *data,
 				       void *data_end,
@@ -372,7 +344,7 @@ static __always_inline int in_virtual6(void *ctx, void *data,
 {
 	const struct psv_pkt *p = &p6->p;
 	struct psv_conn6_key k;
-	struct psv_conn *c;
+	struct psv_conn6 *c;
 
 	if (p->frag == PSV_FRAG_LATER)
 		return in_to_socket6(cfg, rw);
@@ -392,10 +364,44 @@ static __always_inline int in_virtual6(void *ctx, void *data,
 		return in_to_socket6(cfg, rw);
 	conn6_key_ingress(&k, p, &p6->saddr);
 	c = bpf_map_lookup_elem(&psv_conns6, &k);
-	if (!c || c->vip != vip || !(c->flags & PSV_CONN_BOUND))
+	if (!c || c->conn.vip != vip)
 		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
-	conn_seen(c, p, false, flow_now());
-	return in_to_socket6(cfg, rw);
+	if (c->conn.flags & PSV_CONN_BOUND) {
+		conn_seen(&c->conn, p, false, flow_now());
+		return in_to_socket6(cfg, rw);
+	}
+	/* A translated flow's fragments could not follow the first. */
+	if (p->frag != PSV_FRAG_NONE)
+		return PSV_REASON(PSV_DROP, IN_DROP_FRAG);
+	conn_seen(&c->conn, p, false, flow_now());
+	nat_prepare6(rw, p, 0, cfg->host_mac, IPV6_DADDR_OFF, &p6->daddr,
+		     &c->host);
+	return PSV_REASON(PSV_REWRITE, IN_TRANSLATED);
+}
+
+/*
+ * IPv6 to the host's own addresses.  A packet that names a translated
+ * flow of that address is a probe of the link between identity and
+ * host (the flow's socket would answer as the identity): dropped like
+ * any unsolicited packet, as in_host does for IPv4.
+ */
+static __always_inline int in_host6(const struct psv_pkt6 *p6)
+{
+	const struct psv_pkt *p = &p6->p;
+	struct psv_conn6_key k;
+	struct psv_conn6 *c;
+
+	if (p->frag == PSV_FRAG_LATER ||
+	    !(p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
+	      (p->proto == IPPROTO_ICMPV6 &&
+	       p->icmp_type == ICMPV6_ECHO_REPLY)))
+		return PSV_REASON(PSV_PASS, IN_PASS);
+	conn6_key_ingress(&k, p, &p6->saddr);
+	c = bpf_map_lookup_elem(&psv_conns6, &k);
+	if (c && !(c->conn.flags & PSV_CONN_BOUND) &&
+	    addr6_eq(&c->host, &p6->daddr))
+		return PSV_REASON(PSV_DROP, IN_DROP_UNSOLICITED);
+	return PSV_REASON(PSV_PASS, IN_PASS);
 }
 
 /*
@@ -425,7 +431,7 @@ static __always_inline int ingress_ipv6(void *ctx,
 	o = bpf_map_lookup_elem(&psv_addrs6, &p6.daddr);
 	if (!o)
 		return err ? PSV_REASON(PSV_PASS, IN_DROP_PARSE) :
-			     PSV_REASON(PSV_PASS, IN_PASS);
+			     in_host6(&p6);
 	if (err == -PSV_E_EXT)
 		return PSV_REASON(PSV_DROP, IN_DROP_EXTHDR);
 	if (err)

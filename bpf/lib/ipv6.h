@@ -17,6 +17,8 @@
 #define IPV6_DADDR_OFF (ETH_HLEN + 24)
 #define IPV6_FRAG_OFFSET 0xfff8	/* fragment header: offset, M flag */
 #define IPV6_FRAG_MORE 0x0001
+#define DHCPV6_CLIENT_PORT 546
+#define DHCPV6_SERVER_PORT 547
 
 #define ICMPV6_DEST_UNREACH 1	/* 1-4: the errors that quote a packet */
 #define ICMPV6_PARAMPROB 4
@@ -173,6 +175,71 @@ static __always_inline int parse_ipv6(void *data, void *data_end,
 	if (p->frag == PSV_FRAG_LATER)
 		return 0;
 	return parse_l4(data, data_end, p);
+}
+
+/* The quoted L4 checksum, noted only if it lies inside the quote. */
+static __always_inline void parse_quote6_csum(void *data, void *data_end,
+					      struct psv_pkt6 *q)
+{
+	__u32 off = q->p.l4_off;
+	__u16 *csum;
+
+	if (q->p.proto == IPPROTO_TCP)
+		off += offsetof(struct tcphdr, check);
+	else if (q->p.proto == IPPROTO_UDP)
+		off += offsetof(struct udphdr, check);
+	else
+		off += offsetof(struct icmphdr, checksum);
+	csum = pkt_ptr(data, data_end, off, sizeof(*csum));
+	if (csum && off + sizeof(*csum) <= q->p.l3_end) {
+		q->p.l4_csum_off = off;
+		q->p.l4_csum = *csum;
+	}
+}
+
+/*
+ * The packet an ICMPv6 error quotes (RFC 4443: as much of it as fits):
+ * a bare IPv6 header (no extension header) and 8 bytes of TCP, UDP or
+ * an echo request, into q.  Its L4 fields in q->p, its addresses in
+ * q->saddr and q->daddr, its L4 checksum (which covers its addresses)
+ * in q->p.l4_csum if the quote holds it.
+ */
+static __always_inline int parse_quote6(void *data, void *data_end,
+					const struct psv_pkt *p,
+					struct psv_pkt6 *q)
+{
+	__u32 off = p->l4_off + sizeof(struct icmphdr);
+	struct ipv6hdr *ip6 = pkt_ptr(data, data_end, off, IPV6_HLEN);
+	__u8 *l4;
+
+	if (!ip6 || off + IPV6_HLEN > p->l3_end)
+		return -PSV_E_SHORT;
+	addr6_load(&q->saddr, &ip6->saddr);
+	addr6_load(&q->daddr, &ip6->daddr);
+	q->p.proto = ip6->nexthdr;
+	q->p.l3_off = off;
+	q->p.l4_off = off + IPV6_HLEN;
+	q->p.l3_end = p->l3_end;
+	l4 = l4_hdr(data, data_end, &q->p, 8);
+	if (ip6->version != 6 || !l4)
+		return -PSV_E_BAD;
+	switch (q->p.proto) {
+	case IPPROTO_ICMPV6:
+		q->p.icmp_type = l4[0];
+		q->p.icmp_id = ((struct icmphdr *)l4)->un.echo.id;
+		if (q->p.icmp_type != ICMPV6_ECHO_REQUEST)
+			return -PSV_E_BAD;
+		break;
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		q->p.sport = ((struct udphdr *)l4)->source;
+		q->p.dport = ((struct udphdr *)l4)->dest;
+		break;
+	default:
+		return -PSV_E_BAD;
+	}
+	parse_quote6_csum(data, data_end, q);
+	return 0;
 }
 
 /* A TCP segment that is not a first SYN. */

@@ -39,6 +39,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } psv_groups SEC(".maps");
 
+/* A hint for on_exhausted = link (psv.h): LRU, an eviction leaks nothing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PSV_MAX_LINKS);
+	__type(key, struct psv_group_key);
+	__type(value, __be32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} psv_links SEC(".maps");
+
 /*
  * Deliberately not LRU: an evicted entry would send the rest of a
  * virtualized flow on the host's real identity, a leak.  psvd expires

@@ -101,6 +101,36 @@ static __always_inline void nat_prepare6(struct psv_rewrite *rw,
 }
 
 /*
+ * IPv6: the quoted packet q of an ICMPv6 error (prepared by
+ * nat_prepare6 for the outer address) carries the same address at
+ * in_addr_off, and its L4 checksum covers it.  Both are data of the
+ * ICMPv6 message: the quoted checksum is computed here, and their sum
+ * change goes into data_diff for the ICMPv6 checksum.
+ */
+static __always_inline void nat_prepare_quote6(struct psv_rewrite *rw,
+					       const struct psv_pkt *p,
+					       const struct psv_pkt *q,
+					       __u32 in_addr_off,
+					       const struct psv_addr6 *old,
+					       const struct psv_addr6 *new)
+{
+	__u32 diff = csum_diff_words(old->a, new->a, 4);
+	__u16 sum;
+
+	rw->icmp_csum_off = p->l4_csum_off;
+	rw->in_addr_off = in_addr_off;
+	rw->data_diff = diff;
+	if (!q->l4_csum_off)
+		return;
+	sum = csum_add_diff(q->l4_csum, diff);
+	if (!sum && q->proto == IPPROTO_UDP)
+		sum = PSV_CSUM_MANGLED_0;
+	rw->in_l4_csum_off = q->l4_csum_off;
+	rw->in_l4_csum_new = sum;
+	rw->data_diff = csum_fold32(diff + (__u16)~q->l4_csum + sum);
+}
+
+/*
  * The quoted packet q of an ICMP error carries the same address, at
  * in_addr_off.  Its IP and L4 checksums are data inside the ICMP
  * message: their new values are computed here, and the ICMP checksum
@@ -158,6 +188,21 @@ static __always_inline int nat_write(void *data, void *data_end,
 		addr[1] = rw->new_addr6.a[1];
 		addr[2] = rw->new_addr6.a[2];
 		addr[3] = rw->new_addr6.a[3];
+		if (!rw->icmp_csum_off)
+			return 0;
+		addr = pkt_ptr(data, data_end, rw->in_addr_off, 16);
+		if (!addr)
+			return -1;
+		addr[0] = rw->new_addr6.a[0];
+		addr[1] = rw->new_addr6.a[1];
+		addr[2] = rw->new_addr6.a[2];
+		addr[3] = rw->new_addr6.a[3];
+		if (!rw->in_l4_csum_off)
+			return 0;
+		in_l4_csum = pkt_ptr(data, data_end, rw->in_l4_csum_off, 2);
+		if (!in_l4_csum)
+			return -1;
+		*in_l4_csum = rw->in_l4_csum_new;
 		return 0;
 	}
 	addr = pkt_ptr(data, data_end, rw->addr_off, 4);

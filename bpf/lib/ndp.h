@@ -166,7 +166,8 @@ static __always_inline int ndp_reply(void *data, void *data_end,
 		__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
 	}
 	__builtin_memcpy(eth->h_source, rw->mac, ETH_ALEN);
-	*(__be32 *)ip6 = bpf_htonl(0x60000000);	/* version, no class/label */
+	/* Version 6, no traffic class, no flow label. */
+	*(__be32 *)ip6 = bpf_htonl(0x60000000);
 	ip6->payload_len = bpf_htons(NDP_MSG_LEN + 8);
 	ip6->nexthdr = IPPROTO_ICMPV6;
 	ip6->hop_limit = NDP_HOP_LIMIT;

@@ -175,7 +175,7 @@ static __always_inline int parse_l4(void *data, void *data_end,
 		p->l4_csum_off = p->l4_off + offsetof(struct udphdr, check);
 		break;
 	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:	/* the same header; its sum has a pseudo-header */
+	case IPPROTO_ICMPV6:	/* the same header, its sum with a pseudo-header */
 		icmp = l4_hdr(data, data_end, p, sizeof(*icmp));
 		if (!icmp)
 			return -PSV_E_BAD;

@@ -132,6 +132,23 @@ static struct json_object *json_ip_or_null(uint32_t ip)
 						sizeof(buf)));
 }
 
+static struct json_object *json_supply(const struct control_supply *s)
+{
+	struct json_object *o = json_object_new_object();
+
+#define ADD(name, v) json_object_object_add(o, name, json_object_new_int64(v))
+	ADD("ready_target", s->ready_target);
+	ADD("ready_floor", s->ready_floor);
+	json_object_object_add(o, "demand_per_s",
+			       json_object_new_double(s->demand_per_s));
+	ADD("leases_held", s->leases_held);
+	ADD("lease_budget", s->lease_budget);
+	ADD("leases_acquired_last_hour", s->acquired_hour);
+	ADD("leases_released_last_hour", s->released_hour);
+#undef ADD
+	return o;
+}
+
 static struct json_object *json_lifetime(int64_t s)
 {
 	return s < 0 ? NULL : json_object_new_int64(s);
@@ -197,6 +214,7 @@ char *control_reply_status(const struct control_status *st)
 		json_object_array_add(leases, o);
 	}
 	json_object_object_add(root, "leases", leases);
+	json_object_object_add(root, "supply", json_supply(&st->supply));
 	if (st->ipv6)
 		json_object_object_add(root, "ipv6", json_ipv6(st->ipv6));
 	for (size_t i = 0; i < st->n_counters; i++)

@@ -6,6 +6,10 @@
  * writes one line, "leases", and reads one JSON document:
  *   {"pid":N,"started":UNIX,"source":"dhcp|static",
  *    "leases":[{"ipv4":"A.B.C.D","lease_expires":UNIX|null,"server":..}],
+ *    "supply":{"ready_target":N,"ready_floor":N,"demand_per_s":X,
+ *              "leases_held":N,"lease_budget":N,
+ *              "leases_acquired_last_hour":N,
+ *              "leases_released_last_hour":N},
  *    "ipv6":{"policy":"virtualize|block|host","router_seen":B,
  *            "dhcpv6_only":B,"addresses":N,"addresses_in_dad":N,
  *            "prefixes":[{"prefix":"P/LEN","slaac":B,"onlink":B,
@@ -51,6 +55,16 @@ struct control_counter {
 	uint64_t value;
 };
 
+/* The pool's supply of identities (psv.conf(5), SUPPLY). */
+struct control_supply {
+	unsigned int ready_target;	/* what the pool keeps ready now */
+	unsigned int ready_floor;	/* pool.ready */
+	double demand_per_s;		/* recent new groups per second */
+	unsigned int leases_held;
+	unsigned int lease_budget;	/* pool.max */
+	uint32_t acquired_hour, released_hour;
+};
+
 /* A prefix a router advertised (status "ipv6"). */
 struct control_prefix6 {
 	uint8_t prefix[16];
@@ -78,6 +92,7 @@ struct control_status {
 	const struct control_ipv6 *ipv6;
 	const struct control_lease *leases;
 	size_t n_leases;
+	struct control_supply supply;
 	const struct control_counter *counters;
 	size_t n_counters;
 };

@@ -9,12 +9,13 @@
 
 const char *const psv_granularity_names[] = { "flow", "app", "uid", "host",
 					      NULL };
-const char *const psv_exhausted_names[] = { "drop", "reuse", "host", NULL };
+const char *const psv_exhausted_names[] = { "drop", "reuse", "host", "link",
+					    NULL };
 const char *const psv_ingress_names[] = { "auto", "xdp", "tc", NULL };
 const char *const psv_ipv6_names[] = { "virtualize", "block", "host", NULL };
 const char *const psv_chatter_names[] = { "host", "drop", NULL };
 
-_Static_assert(PSV_GRAN_HOST == 3 && PSV_EXHAUSTED_HOST == 2 &&
+_Static_assert(PSV_GRAN_HOST == 3 && PSV_EXHAUSTED_LINK == 3 &&
 	       PSV_INGRESS_TC == 2 && PSV_IPV6_HOST == 2 &&
 	       PSV_CHATTER_DROP == 1,
 	       "name tables follow the enums");
@@ -56,7 +57,7 @@ const char *psv_granularity_name(unsigned int granularity)
 
 const char *psv_exhausted_name(unsigned int on_exhausted)
 {
-	return name_of(psv_exhausted_names, PSV_EXHAUSTED_HOST + 1,
+	return name_of(psv_exhausted_names, PSV_EXHAUSTED_LINK + 1,
 		       on_exhausted, "?");
 }
 

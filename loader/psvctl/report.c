@@ -354,7 +354,7 @@ static struct json_object *psvd_status(const struct ctl *ctl)
 {
 	struct json_object *o = json_object_new_object(), *v;
 	static const char *const keys[] = { "pid", "started", "source",
-					    "host_ipv6_eui64" };
+					    "host_ipv6_eui64", "supply" };
 
 	json_object_object_add(o, "running",
 			       json_object_new_boolean(ctl->psvd != NULL));
@@ -381,7 +381,7 @@ int build_status(struct ctl *ctl, struct json_object **out)
 	int err;
 
 	err = snap_tables(ctl) ?: snap_apps(ctl) ?: snap_groups(ctl) ?:
-	      snap_config(ctl);
+	      snap_config(ctl) ?: snap_stats(ctl);
 	if (err)
 		return err;
 	snap_psvd(ctl);
@@ -417,6 +417,9 @@ int build_status(struct ctl *ctl, struct json_object **out)
 	json_object_object_add(o, "groups",
 			       json_object_new_int64(ctl->n_groups));
 	json_object_object_add(o, "apps", json_object_new_int64(ctl->n_apps));
+	/* New groups that joined an identity in use: the pool ran dry. */
+	json_object_object_add(o, "linked_by_exhaustion", json_object_new_uint64(
+		ctl->stats[PSV_STAT_LINKED_BY_EXHAUSTION]));
 	*out = o;
 	return 0;
 }

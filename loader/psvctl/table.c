@@ -212,6 +212,7 @@ void print_status(struct json_object *st)
 	struct json_object *p = json_object_object_get(st, "psvd");
 	struct json_object *ids = json_object_object_get(st, "identities");
 	struct json_object *progs = json_object_object_get(st, "programs");
+	struct json_object *sup = json_object_object_get(p, "supply");
 	struct table t = { .ncols = 2 };
 	char buf[24], list[512];
 
@@ -257,6 +258,22 @@ void print_status(struct json_object *st)
 	table_add(&t, "%s", GET(st, "groups"));
 	table_add(&t, "apps");
 	table_add(&t, "%s", GET(st, "apps"));
+	if (sup) {
+		table_add(&t, "supply");
+		table_add(&t, "ready target %s (floor %s), demand %.2f/s",
+			  GET(sup, "ready_target"), GET(sup, "ready_floor"),
+			  json_object_get_double(json_object_object_get(
+				  sup, "demand_per_s")));
+		table_add(&t, "leases");
+		table_add(&t, "%s held of %s; last hour %s acquired, %s "
+			  "released", GET(sup, "leases_held"),
+			  GET(sup, "lease_budget"),
+			  GET(sup, "leases_acquired_last_hour"),
+			  GET(sup, "leases_released_last_hour"));
+	}
+	table_add(&t, "linked");
+	table_add(&t, "%s new groups joined an identity in use "
+		  "(linked_by_exhaustion)", GET(st, "linked_by_exhaustion"));
 #undef GET
 	table_print(&t);
 }

@@ -91,6 +91,8 @@ static const struct conf_key conf_keys[] = {
 	CONF_KEY(SEC_POOL, "idle_retire", T_U32, idle_retire, .min = 1,
 		 .max = 86400),
 	CONF_KEY(SEC_POOL, "pace_ms", T_U32, pace_ms, .min = 0, .max = 60000),
+	CONF_KEY(SEC_POOL, "demand_window", T_U32, demand_window, .min = 0,
+		 .max = 86400),
 	CONF_KEY(SEC_POLICY, "default", T_ENUM, granularity,
 		 .names = psv_granularity_names),
 	CONF_KEY(SEC_POLICY, "on_exhausted", T_ENUM, on_exhausted,
@@ -142,12 +144,13 @@ void psv_conf_defaults(struct psv_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	conf->source = PSV_SOURCE_DHCP;
-	conf->ready = 4;
-	conf->max = 100;
+	conf->ready = 8;
+	conf->max = 64;
 	conf->idle_retire = 300;
-	conf->pace_ms = 1000;
+	conf->pace_ms = 300;
+	conf->demand_window = 600;
 	conf->granularity = PSV_GRAN_FLOW;
-	conf->on_exhausted = PSV_EXHAUSTED_DROP;
+	conf->on_exhausted = PSV_EXHAUSTED_LINK;
 	conf->chatter = PSV_CHATTER_DROP;
 	conf->ingress = PSV_INGRESS_AUTO;
 	conf->max_flows = PSV_MAX_CONNS;

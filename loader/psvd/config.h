@@ -47,6 +47,8 @@ struct psv_conf {
 	uint32_t idle_retire;		/* seconds, 1..86400 */
 	uint32_t pace_ms;		/* most random delay between two
 					 * acquisitions, 0..60000 */
+	uint32_t demand_window;		/* seconds a burst of demand keeps
+					 * the ready target up, 0..86400 */
 	/* [policy] */
 	enum psv_granularity granularity;	/* policy.default */
 	enum psv_exhausted on_exhausted;

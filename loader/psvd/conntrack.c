@@ -14,9 +14,9 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 
-unsigned int ct_timeout(const struct psv_conn_key *key, const struct psv_conn *c)
+unsigned int ct_timeout(__u8 proto, const struct psv_conn *c)
 {
-	switch (key->proto) {
+	switch (proto) {
 	case IPPROTO_TCP:
 		if (c->tcp_state == PSV_TCP_CLOSED)
 			return CT_TIMEOUT_TCP_CLOSED;
@@ -117,11 +117,10 @@ static unsigned int expire_pass(int fd, size_t key_size, size_t value_size,
 	return p.alive;
 }
 
-static bool keep_conn(struct walk *w, const void *key, const void *val)
+/* A connection of either map (a psv_conn6 starts with its psv_conn). */
+static bool keep_conn_of(struct walk *w, __u8 proto, const struct psv_conn *c)
 {
-	const struct psv_conn *c = val;
-
-	if (expired(c->last_seen_ns, w->now_ns, ct_timeout(key, c)))
+	if (expired(c->last_seen_ns, w->now_ns, ct_timeout(proto, c)))
 		return false;
 	set_add(&w->groups, &c->group);
 	if (c->app)
@@ -129,6 +128,17 @@ static bool keep_conn(struct walk *w, const void *key, const void *val)
 	if (w->obs && w->obs->live)
 		w->obs->live(w->obs->ctx, c);
 	return true;
+}
+
+static bool keep_conn(struct walk *w, const void *key, const void *val)
+{
+	return keep_conn_of(w, ((const struct psv_conn_key *)key)->proto, val);
+}
+
+static bool keep_conn6(struct walk *w, const void *key, const void *val)
+{
+	return keep_conn_of(w, ((const struct psv_conn6_key *)key)->proto,
+			    &((const struct psv_conn6 *)val)->conn);
 }
 
 /*
@@ -150,7 +160,8 @@ static bool keep_host_conn(struct walk *w, const void *key, const void *val)
 	const struct psv_conn probe = { 0 };
 
 	return !expired(*(const uint64_t *)val, w->now_ns,
-			ct_timeout(key, &probe));
+			ct_timeout(((const struct psv_conn_key *)key)->proto,
+				   &probe));
 }
 
 /*
@@ -180,6 +191,9 @@ void ct_expire(struct dataplane *dp, uint64_t now_ns,
 	st->conns = expire_pass(dp->conns_fd, sizeof(struct psv_conn_key),
 			     sizeof(struct psv_conn), keep_conn, &w,
 			     &st->expired);
+	st->conns6 = expire_pass(dp->conns6_fd, sizeof(struct psv_conn6_key),
+				 sizeof(struct psv_conn6), keep_conn6, &w,
+				 &st->expired);
 	array_sort(w.groups.keys, w.groups.n, w.groups.size, group_cmp);
 	array_sort(w.apps.keys, w.apps.n, w.apps.size, u32_cmp);
 	st->groups = expire_pass(dp->groups_fd, sizeof(struct psv_group_key),

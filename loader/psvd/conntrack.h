@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * conntrack.h - expiry of the dataplane's connection, group, host
- * connection and application entries.  BPF creates them; only psvd deletes them, so a
+ * conntrack.h - expiry of the dataplane's connection (IPv4 and IPv6),
+ * group, host connection and application entries.  BPF creates them; only psvd deletes them, so a
  * full table drops new flows instead of evicting a live one (which would
  * then continue on the real identity).
  */
@@ -26,12 +26,13 @@ struct dataplane;
 #define CT_TIMEOUT_APP 600
 
 struct ct_stats {
-	unsigned int conns, groups, host_conns, apps;	/* live after the pass */
+	unsigned int conns, conns6, groups, host_conns, apps; /* live after the pass */
 	unsigned int expired;
 };
 
-/* Returns the idle timeout in seconds for a connection. */
-unsigned int ct_timeout(const struct psv_conn_key *key, const struct psv_conn *c);
+/* Returns the idle timeout in seconds for a connection of protocol proto
+ * (psv_conns and psv_conns6 alike). */
+unsigned int ct_timeout(__u8 proto, const struct psv_conn *c);
 
 /* What an expiry pass tells its caller, and asks it. */
 struct ct_observer {

@@ -23,12 +23,13 @@
 static const char *const prog_pins[] = { "prog_egress", "prog_ingress_xdp",
 					 "prog_ingress_tc" };
 
-static void size_maps(struct bpf_map *conns, struct bpf_map *groups,
-		      unsigned int max_conns)
+static void size_maps(struct bpf_map *conns, struct bpf_map *conns6,
+		      struct bpf_map *groups, unsigned int max_conns)
 {
 	if (!max_conns)
 		return;
 	bpf_map__set_max_entries(conns, max_conns);
+	bpf_map__set_max_entries(conns6, max_conns);
 	/* Every group holds at least one connection. */
 	bpf_map__set_max_entries(groups, max_conns);
 }
@@ -106,8 +107,8 @@ int dataplane_load(struct dataplane *dp, const struct netdev *dev,
 			strerror(-err));
 		return err;
 	}
-	size_maps(dp->eg->maps.psv_conns, dp->eg->maps.psv_groups,
-		  opts->max_conns);
+	size_maps(dp->eg->maps.psv_conns, dp->eg->maps.psv_conns6,
+		  dp->eg->maps.psv_groups, opts->max_conns);
 	err = egress_bpf__load(dp->eg);
 	if (err) {
 		log_err("%s: cannot load egress BPF object (pins in %s): %s",
@@ -122,8 +123,8 @@ int dataplane_load(struct dataplane *dp, const struct netdev *dev,
 			strerror(-err));
 		return err;
 	}
-	size_maps(dp->in->maps.psv_conns, dp->in->maps.psv_groups,
-		  opts->max_conns);
+	size_maps(dp->in->maps.psv_conns, dp->in->maps.psv_conns6,
+		  dp->in->maps.psv_groups, opts->max_conns);
 	/* Load only the reverse path that will be attached. */
 	bpf_program__set_autoload(dp->in->progs.psv_ingress_xdp,
 				  dp->ingress == PSV_INGRESS_XDP);
@@ -143,6 +144,7 @@ int dataplane_load(struct dataplane *dp, const struct netdev *dev,
 	dp->identities_fd = bpf_map__fd(dp->eg->maps.psv_identities);
 	dp->ready_fd = bpf_map__fd(dp->eg->maps.psv_ready);
 	dp->groups_fd = bpf_map__fd(dp->eg->maps.psv_groups);
+	dp->links_fd = bpf_map__fd(dp->eg->maps.psv_links);
 	dp->conns_fd = bpf_map__fd(dp->eg->maps.psv_conns);
 	dp->host_conns_fd = bpf_map__fd(dp->eg->maps.psv_host_conns);
 	dp->stats_fd = bpf_map__fd(dp->eg->maps.psv_stats);

@@ -37,7 +37,7 @@ struct dataplane {
 	bool fresh;			/* this psvd created the pins */
 	bool attached;			/* dataplane_attach() ran */
 	/* Map fds, owned by the skeletons. */
-	int config_fd, identities_fd, ready_fd, groups_fd, conns_fd;
+	int config_fd, identities_fd, ready_fd, groups_fd, links_fd, conns_fd;
 	int host_conns_fd, stats_fd, events_fd, apps_fd, routes_fd;
 	int routes6_fd, addrs6_fd, conns6_fd;
 };

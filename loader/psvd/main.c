@@ -135,14 +135,16 @@ static int set_bpf_config(struct psvd *d, bool stopping)
 }
 
 /*
- * The identity egress falls back on under on_exhausted = reuse: the least
- * recently used one in use.  Chosen whatever the mode, so a reload that
- * switches to reuse finds one; written only under reuse.
+ * The identity egress falls back on under on_exhausted = reuse, and last
+ * under link: the least recently used one in use.  Chosen whatever the
+ * mode, so a reload that switches to reuse or link finds one; written
+ * only under those.
  */
 static void update_reuse_vip(struct psvd *d)
 {
 	d->reuse_vip = pool_least_recent(&d->pool);
-	if (d->conf.on_exhausted != PSV_EXHAUSTED_REUSE)
+	if (d->conf.on_exhausted != PSV_EXHAUSTED_REUSE &&
+	    d->conf.on_exhausted != PSV_EXHAUSTED_LINK)
 		return;
 	set_bpf_config(d, false);
 }
@@ -216,10 +218,10 @@ static void scan(struct psvd *d, uint64_t now)
 		   pool_count_state(&d->pool, PSV_ID_READY),
 		   pool_count_state(&d->pool, PSV_ID_ACTIVE));
 	if (st.expired)
-		log_debug("expired %u entries; %u connections, %u groups, "
-			  "%u host connections, %u applications live",
-			  st.expired, st.conns, st.groups, st.host_conns,
-			  st.apps);
+		log_debug("expired %u entries; %u connections, %u IPv6 "
+			  "connections, %u groups, %u host connections, %u "
+			  "applications live", st.expired, st.conns, st.conns6,
+			  st.groups, st.host_conns, st.apps);
 }
 
 static int handle_event(void *ctx, void *data, size_t len)
@@ -235,6 +237,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 		pool_identity_taken(&d->pool, ev->vip);
 		break;
 	case PSV_EV_POOL_EMPTY:
+		pool_exhausted(&d->pool);
 		/* Once a second at most: a flood of new flows must not
 		 * become a flood of log lines. */
 		if (now - d->pool_empty_logged_ms >= 1000) {
@@ -325,6 +328,22 @@ static void ipv6_status(struct psvd *d, struct control_ipv6 *v6,
 	}
 }
 
+/* What psvctl status says of the pool's supply. */
+static void pool_supply(struct psvd *d, struct control_supply *s)
+{
+	uint64_t now = clock_now_ms();
+
+	*s = (struct control_supply){
+		.ready_target = pool_ready_target(&d->pool, now),
+		.ready_floor = d->pool.params.ready,
+		.demand_per_s = demand_rate(&d->pool.demand, now),
+		.leases_held = pool_leases_held(&d->pool),
+		.lease_budget = d->pool.params.max,
+	};
+	lease_count_hour(&d->pool.leases, now, &s->acquired_hour,
+			 &s->released_hour);
+}
+
 static char *control_reply(void *ctx, const char *command)
 {
 	struct psvd *d = ctx;
@@ -357,6 +376,7 @@ static char *control_reply(void *ctx, const char *command)
 		st.n_leases++;
 	}
 	st.leases = leases;
+	pool_supply(d, &st.supply);
 	ipv6_status(d, &v6, prefixes);
 	st.n_counters = daemon_counters(d, counters);
 	out = control_reply_status(&st);

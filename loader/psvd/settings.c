@@ -37,6 +37,7 @@ void settings_pool(const struct psv_conf *conf, struct pool_params *params)
 		.max = conf->max,
 		.idle_retire_s = conf->idle_retire,
 		.pace_ms = conf->pace_ms,
+		.demand_window_s = conf->demand_window,
 	};
 }
 

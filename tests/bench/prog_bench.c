@@ -20,14 +20,17 @@
  *    prog_bench runs in a network namespace of its own (socket lookups
  *    of BPF_PROG_TEST_RUN look in the caller's), with host_ip and the
  *    remote's address as local routes, a connection host_ip:41000 ->
- *    remote:8080 and a listener on host_ip:8443;
+ *    remote:8080 and a listener on host_ip:8443.  IPv6 likewise: the
+ *    host-mapped identity gets an IPv6 address (self6) for egress's
+ *    socket path;
  *  - as a cross-check, and for the ARP reply (which turns the request
  *    into a reply), --runs calls of repeat 1 on a real identity
  *    (default 1,000,000), each on the original frame.  A repeat-1
  *    duration also holds the fixed cost of the timer (a ktime read and
  *    the loop's entry), so that cost is calibrated per program as
  *    (repeat-1 mean - repeat-N median) of a frame the program passes at
- *    its first check (IPv6) and subtracted; the raw mean is printed.
+ *    its first checks (an EtherType psv does not parse) and subtracted;
+ *    the raw mean is printed.
  *    What remains still includes the cache misses of a first run after
  *    a syscall: an upper bound, not the steady-state cost;
  *  - a new flow needs a new group per run: UDP datagrams with distinct
@@ -48,6 +51,7 @@
  * The cases are one table, one row each (bench_cases[]): a new case is a
  * frame function and a row.
  */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <math.h>
 #include <sched.h>
@@ -104,6 +108,7 @@ static int floor_prog[3];	/* by enum fx_prog: the same hook, bare */
 /* The fixed cost of a repeat-1 call (see bench_calibrate), by program. */
 static double overhead[3], floor_overhead[3];
 static struct fx_world w;
+static __u8 self6[16];		/* the host-mapped identity's IPv6 address */
 static struct fx_result res;
 static __u8 frame_buf[PKT_MAX];
 
@@ -185,9 +190,10 @@ static __u32 pool_vip(int i)
 }
 
 /*
- * Fresh state: identities 0 and 1 as in the unit tests, and a TCP
- * connection to the remote's port 80 from port 40000, of identity 0 or,
- * with self, of an identity that is the host's own address and MAC.
+ * Fresh state: identities 0 and 1 as in the unit tests (with their IPv6
+ * addresses), and a TCP connection to the remote's port 80 from port
+ * 40000, of identity 0 or, with self, of an identity that is the host's
+ * own address and MAC, with IPv6 address self6.
  */
 static int bench_setup(bool self)
 {
@@ -202,7 +208,8 @@ static int bench_setup(bool self)
 
 	err = fx_setup(&fx, &w, 0) ?:
 	      fx_set_identity(&fx, htonl(vip), self ? w.host_mac : w.vmac[0],
-			      PSV_ID_ACTIVE, 1);
+			      PSV_ID_ACTIVE, 1) ?:
+	      (self ? fx_set_ip6(&fx, htonl(vip), self6, true) : 0);
 	if (err)
 		return err;
 	c.group.proto = PKT_IP_PROTO_TCP;
@@ -231,12 +238,13 @@ static int bench_pool_refill(void)
 	return err;
 }
 
-/* UDP from the host, one new group per source port. */
+/* UDP from the host, one new group per source port (not DNS, grouped per
+ * application and resolver). */
 static struct pkt_frame new_flow_frame(int i)
 {
 	struct pkt_frame f = { .ip = {
 		.proto = PKT_IP_PROTO_UDP, .saddr = w.host_ip,
-		.daddr = w.remote, .sport = (__u16)(20000 + i), .dport = 53,
+		.daddr = w.remote, .sport = (__u16)(20000 + i), .dport = 7,
 		.payload_len = 32 } };
 
 	memcpy(f.dst, w.gw_mac, 6);
@@ -467,19 +475,36 @@ static int bench_net(void)
 	return 0;
 }
 
-/* IPv6 (UDP, 8 bytes): every psv program passes it at its first check. */
-static struct pkt_frame ipv6_frame(bool from_host)
+/*
+ * For the timer's calibration: a frame of an EtherType psv does not parse
+ * (LLDP), which every program passes at its first checks.
+ */
+static struct pkt_frame unparsed_frame(bool from_host)
 {
-	static const __u8 ipv6_udp[48] = {
-		0x60, 0, 0, 0, 0, 8, 17, 64,
-		0xfe, 0x80, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2,
-		0x02, 0x22, 0x00, 0x35, 0, 8, 0, 0,
-	};
-	struct pkt_frame f = { .proto = PKT_ETH_P_IPV6, .raw = ipv6_udp,
-			       .raw_len = sizeof(ipv6_udp) };
+	static const __u8 body[46];
+	struct pkt_frame f = { .proto = 0x88cc, .raw = body,
+			       .raw_len = sizeof(body) };
 
 	memcpy(f.dst, from_host ? w.gw_mac : w.host_mac, 6);
 	memcpy(f.src, from_host ? w.host_mac : w.gw_mac, 6);
+	return f;
+}
+
+/* IPv6 TCP between the remote and addr (an identity's), with the MACs. */
+static struct pkt_frame tcp6(const __u8 *addr, bool out, const __u8 *mac,
+			     __u16 lport, __u16 rport, __u8 flags)
+{
+	struct pkt_frame f = { .proto = PKT_ETH_P_IPV6,
+			       .ip6 = { .proto = PKT_IP_PROTO_TCP,
+					.tcp_flags = flags, .seq = 1,
+					.ack_seq = 2 } };
+
+	memcpy(out ? f.ip6.saddr : f.ip6.daddr, addr, 16);
+	memcpy(out ? f.ip6.daddr : f.ip6.saddr, w.remote6, 16);
+	f.ip6.sport = out ? lport : rport;
+	f.ip6.dport = out ? rport : lport;
+	memcpy(out ? f.src : f.dst, mac, 6);
+	memcpy(out ? f.dst : f.src, w.gw_mac, 6);
 	return f;
 }
 
@@ -534,6 +559,37 @@ static struct pkt_frame fr_unsolicited_syn(void)
 	return f;
 }
 
+/* IPv6: from the host-mapped identity's address (the socket path). */
+static struct pkt_frame fr_flow6_ack(void)
+{
+	return tcp6(self6, true, w.host_mac, 40000, 80, PKT_TCP_ACK);
+}
+
+static struct pkt_frame fr_unsolicited_syn6(void)	/* to identity 0 */
+{
+	return tcp6(w.vip6[0], false, w.vmac[0], 22, 40000, PKT_TCP_SYN);
+}
+
+/* The gateway asks who has identity 1's IPv6 address. */
+static struct pkt_frame fr_ns6(void)
+{
+	struct pkt_frame f = { .proto = PKT_ETH_P_IPV6,
+			       .ip6 = { .proto = PKT_IP_PROTO_ICMPV6,
+					.hop_limit = 255,
+					.icmp_type = PKT_ICMPV6_NS,
+					.lla_type = PKT_ND_OPT_SLLA } };
+	const __u8 *t = w.vip6[1];
+
+	memcpy(f.dst, (__u8[6]){ 0x33, 0x33, 0xff, t[13], t[14], t[15] }, 6);
+	memcpy(f.src, w.gw_mac, 6);
+	memcpy(f.ip6.saddr, w.gw_ll, 16);
+	inet_pton(AF_INET6, "ff02::1:ff00:0", f.ip6.daddr);
+	memcpy(f.ip6.daddr + 13, t + 13, 3);
+	memcpy(f.ip6.target, t, 16);
+	memcpy(f.ip6.lla, w.gw_mac, 6);
+	return f;
+}
+
 /*
  * Whether repeats share the buffer for skb programs too: with repeat 2
  * an egress rewrite must translate once and then see a frame that is no
@@ -584,6 +640,9 @@ static const struct bench_case bench_cases[] = {
 	/* Only repeat 1: a self frame would take the socket path. */
 	{ "egress_existing_flow_repeat1", FX_EGRESS, fr_flow_ack, FX_PASS,
 	  PSV_STAT_EG_TRANSLATED, SINGLE, NAT, 0, "existing flow (NAT)" },
+	{ "egress_socket_path_v6", FX_EGRESS, fr_flow6_ack, FX_PASS,
+	  PSV_STAT_EG_IDENTITY_MAC, REPEAT, SOCKET, SELF,
+	  "IPv6 socket path (MAC only)" },
 	{ "egress_new_flow", FX_EGRESS, NULL, FX_PASS,
 	  PSV_STAT_EG_NEW_GROUP, NEW_FLOW, OTHER, 0, "new flow (group+conn)" },
 	{ "egress_pass_host", FX_EGRESS, fr_unknown_ack, FX_PASS,
@@ -603,6 +662,11 @@ static const struct bench_case bench_cases[] = {
 	{ "ingress_xdp_unsolicited_drop", FX_INGRESS_XDP, fr_unsolicited_syn,
 	  FX_DROP, PSV_STAT_IN_DROP_UNSOLICITED, REPEAT, OTHER, 0,
 	  "unsolicited drop" },
+	{ "ingress_xdp_ndp_reply", FX_INGRESS_XDP, fr_ns6, FX_TX,
+	  PSV_STAT_IN_NDP_REPLIED, SINGLE, OTHER, 0, "IPv6 NS -> NA" },
+	{ "ingress_xdp_unsolicited_drop_v6", FX_INGRESS_XDP, fr_unsolicited_syn6,
+	  FX_DROP, PSV_STAT_IN_DROP_UNSOLICITED, REPEAT, OTHER, 0,
+	  "IPv6 unsolicited drop" },
 	{ "ingress_tc_socket_conn", FX_INGRESS_TC, fr_to_socket_conn,
 	  FX_PASS, PSV_STAT_IN_IDENTITY_MAC, REPEAT, SOCKET, SELF,
 	  "socket path, connection" },
@@ -618,6 +682,11 @@ static const struct bench_case bench_cases[] = {
 	{ "ingress_tc_unsolicited_drop", FX_INGRESS_TC, fr_unsolicited_syn,
 	  FX_DROP, PSV_STAT_IN_DROP_UNSOLICITED, REPEAT, OTHER, 0,
 	  "unsolicited drop" },
+	{ "ingress_tc_ndp_reply", FX_INGRESS_TC, fr_ns6, FX_TX,
+	  PSV_STAT_IN_NDP_REPLIED, SINGLE, OTHER, 0, "IPv6 NS -> NA" },
+	{ "ingress_tc_unsolicited_drop_v6", FX_INGRESS_TC, fr_unsolicited_syn6,
+	  FX_DROP, PSV_STAT_IN_DROP_UNSOLICITED, REPEAT, OTHER, 0,
+	  "IPv6 unsolicited drop" },
 };
 #define BENCH_CASES (sizeof(bench_cases) / sizeof(bench_cases[0]))
 
@@ -714,7 +783,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct bench_result br[BENCH_CASES];
-	struct pkt_frame v6_out, v6_in;
+	struct pkt_frame cal_out, cal_in;
 	double load[1];
 	long runs = 1000000;
 	int repeat = 1000000, opt, i, failed = 0;
@@ -744,28 +813,30 @@ int main(int argc, char **argv)
 	}
 
 	fx_world_init(&w);
+	memcpy(self6, w.vip6[0], 16);
+	self6[15] ^= 0x5a;	/* in the identities' prefix, nobody's */
 	/* JSON lines only on stdout with --json: notes go to stderr. */
 	note = json ? stderr : stdout;
 	if (bench_net()) {
 		fprintf(stderr, "cannot set up the socket path's namespace\n");
 		return 1;
 	}
-	v6_out = ipv6_frame(true);
-	v6_in = ipv6_frame(false);
+	cal_out = unparsed_frame(true);
+	cal_in = unparsed_frame(false);
 	if (fx_open(&fx, 0) || floor_open()) {
 		fprintf(stderr, "cannot load the psv or floor objects\n");
 		goto fail;
 	}
 	for (i = 0; i < 3; i++)
-		if (bench_warm_up(fx.prog[i], i ? &v6_in : &v6_out) ||
-		    bench_warm_up(floor_prog[i], i ? &v6_in : &v6_out))
+		if (bench_warm_up(fx.prog[i], i ? &cal_in : &cal_out) ||
+		    bench_warm_up(floor_prog[i], i ? &cal_in : &cal_out))
 			goto fail;
 	if (bench_check_reuse(note))
 		goto fail;
 	for (i = 0; i < 3; i++)
-		if (bench_calibrate(fx.prog[i], i ? &v6_in : &v6_out, runs,
+		if (bench_calibrate(fx.prog[i], i ? &cal_in : &cal_out, runs,
 				    repeat, &overhead[i]) ||
-		    bench_calibrate(floor_prog[i], i ? &v6_in : &v6_out, runs,
+		    bench_calibrate(floor_prog[i], i ? &cal_in : &cal_out, runs,
 				    repeat, &floor_overhead[i]))
 			goto fail;
 	for (n = 0; n < BENCH_CASES; n++) {

@@ -20,8 +20,8 @@ import statistics
 import sys
 from collections import defaultdict
 
-CONFIGS = ["B0", "B1", "B2", "B2x"]
-PSV = ["B2", "B2x"]
+CONFIGS = ["B0", "B1", "B2", "B2x", "B2d"]
+PSV = ["B2", "B2x", "B2d"]
 
 # metric, unit, label; in table order
 ROUND_METRICS = [
@@ -38,6 +38,11 @@ ROUND_METRICS = [
     ("fresh_flow_per_s", "1/s", "UDP new flows (fresh identity)"),
     ("fresh_flow_median_us", "us", "UDP new flow transaction"),
     ("fresh_flow_lost", "flows", "UDP new flows unanswered"),
+    ("rtt6_median_us", "us", "IPv6 ping RTT median"),
+    ("rtt6_p99_us", "us", "IPv6 ping RTT p99"),
+    ("ping6_lost", "pkts", "IPv6 ping lost"),
+    ("tcp6_up_1_gbps", "Gbit/s", "IPv6 TCP upload, 1 stream"),
+    ("tcp6_down_1_gbps", "Gbit/s", "IPv6 TCP download, 1 stream"),
 ]
 # Which path the bench's own flows took under psv (run.sh m_paths).
 PATH_METRICS = [
@@ -52,8 +57,21 @@ PATH_METRICS = [
     ("path_nat_udp_flows", "flows", "NAT flows at the end: UDP"),
     ("path_nat_icmp_flows", "flows", "NAT flows at the end: ICMP (ping)"),
 ]
+# A browser page (run.sh page_rounds): psv with the shipped defaults (B2d)
+# against none (B0).  The load is the page's own navigation-to-load time.
+PAGE_METRICS = [
+    ("page_load_ms", "ms", "browser page load (pool refilled)"),
+    ("page_load_cold_ms", "ms", "browser page load, first after start"),
+    ("page_images_loaded", "images", "browser page: images loaded (of 36)"),
+    ("page_new_identities", "identities",
+     "browser page: fresh identities (leases) per load"),
+    ("page_linked_groups", "groups",
+     "browser page: groups linked by exhaustion per load"),
+    ("pool_refill_per_s", "1/s", "pool refill after a page"),
+]
+PAGE_LOAD_GOAL = 1.2
 RATIO_METRICS = ["tcp_up_1_gbps", "tcp_up_4_gbps", "tcp_down_1_gbps",
-                 "udp64_kpps"]
+                 "udp64_kpps", "tcp6_up_1_gbps", "tcp6_down_1_gbps"]
 # Units of metrics the catalogue above does not know (run.sh's hooks), by
 # the suffix of their name.
 UNIT_SUFFIXES = [("_ms", "ms"), ("_us", "us"), ("_ns", "ns"), ("_per_s", "1/s"),
@@ -226,8 +244,40 @@ class Report:
                     per[c]["goal"] = goal
             self.add(name, label, unit, per, goal, verdict)
 
+    def page(self):
+        """The browser page: load time with psv over without (goal), and
+        the identities a load spends (goal: servers + 2)."""
+        servers = self.s.get(("B2d", "page_servers"), {})
+        for name, unit, label in PAGE_METRICS:
+            per = self.round_metric(name, unit, label)
+            if name == "page_new_identities" and "B2d" in per and servers:
+                most = min(servers.values()) + 2
+                goal = "<= %d (servers + 2)" % most
+                per["B2d"]["goal"] = goal
+                self.rows[-1] = self.rows[-1][:3] + (goal, verdicts(
+                    per, lambda c: None if per[c]["spread"]["max"] <= most
+                    else "%s" % fmt(per[c]["spread"]["max"])))
+            if name not in ("page_load_ms", "page_load_cold_ms"):
+                continue
+            runs = paired(self.s, "B2d", name, lambda a, b: a / b)
+            if not runs:
+                continue
+            m = summary(name.replace("_ms", "_ratio_b0"), "B2d", "x B0", runs,
+                        baseline="B0")
+            goal = verdict = ""
+            if name == "page_load_ms":
+                goal = "<= %g x B0" % PAGE_LOAD_GOAL
+                m["goal"] = goal
+                verdict = verdicts({"B2d": m}, lambda c: None if
+                                   m["value"] <= PAGE_LOAD_GOAL else
+                                   "%.2f x B0" % m["value"] +
+                                   noisy(m, PAGE_LOAD_GOAL))
+            self.add(m["name"], label + " / B0", "ratio", {"B2d": m}, goal,
+                     verdict)
+
     def hook_metrics(self):
-        known = {m for m, _, _ in ROUND_METRICS + PATH_METRICS}
+        known = {m for m, _, _ in ROUND_METRICS + PATH_METRICS + PAGE_METRICS}
+        known.add("page_servers")
         names = sorted({m for (c, m) in self.s if c in CONFIGS and
                         m not in known and not m.startswith("insitu_")})
         for name in names:
@@ -411,13 +461,14 @@ def main():
     status = read_pairs(os.path.join(raw, "status.tsv"), "\t")
     for name, unit, label in ROUND_METRICS:
         rep.round_metric(name, unit, label)
-        if name == "rtt_median_us":
-            rep.rtt_added(name, "ping RTT median", 2)
-        elif name == "rtt_p99_us":
-            rep.rtt_added(name, "ping RTT p99", None)
+        if name in ("rtt_median_us", "rtt6_median_us"):
+            rep.rtt_added(name, label, 2)
+        elif name in ("rtt_p99_us", "rtt6_p99_us"):
+            rep.rtt_added(name, label, None)
         elif name in RATIO_METRICS:
             rep.ratio(name, label)
     rep.flow_paths()
+    rep.page()
     rep.hook_metrics()
     rep.prog_bench(raw)
     rep.insitu()

@@ -2,14 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
 # make bench: psv side by side with no psv and with netfilter NAT, measured
-# in one run on one testbed (tests/testbed, tx checksum offload on as on a
-# real deployment), host -> srv1 over gw and r2:
+# in one run on one dual-stack testbed (tests/testbed --ipv6, tx checksum
+# offload on as on a real deployment), host -> srv1 over gw and r2, IPv4
+# and (RTT, TCP) IPv6:
 #   B0   no psv, nothing on the host's eth0
 #   B1   nftables SNAT of the host's traffic to 192.0.2.250-253 (conntrack);
 #        those addresses are /32 secondaries on eth0 so the host answers ARP
-#        for them, which is what a user setting up SNAT on a LAN would do
-#   B2   psvd, static pool, flow granularity, TC ingress
+#        for them, which is what a user setting up SNAT on a LAN would do;
+#        IPv4 only (its IPv6 rows would be B0's), so no IPv6 rows
+#   B2   psvd, static pool, flow granularity, TC ingress, ipv6 = virtualize
+#        (identities get SLAAC addresses of the gateway's prefix)
 #   B2x  the same with XDP ingress (generic XDP on the veth)
+#   B2d  psvd with the shipped defaults (static pool): a browser page only
+#        (tests/bench/page.sh), against B0
 # (B1's addresses are not the suggested .240-.243: those are in psv's static
 # pool .200-.249, and the gateway's neighbour cache would carry one
 # configuration's MAC for them into the next.)
@@ -45,6 +50,7 @@ else
 fi
 CONFIGS=${BENCH_CONFIGS:-"B0 B1 B2 B2x"}
 SRV=198.51.100.10
+SRV6=	# srv1's IPv6 address, once the testbed is up
 FRESH_PORT=9007		# newflows.py's echo server on srv1
 NAT_ADDRS="192.0.2.250 192.0.2.251 192.0.2.252 192.0.2.253"
 PSV_READY=8
@@ -222,33 +228,40 @@ cfg_down() {
 
 # --- measurements (each appends samples; a failed one says so) ---------
 
+# m_ping CFG ROUND [6]: RTTs of ping to srv1 over IPv4, or with 6 over
+# IPv6 (metrics rtt6_*, ping6_lost).
 m_ping() {
-	local cfg=$1 r=$2 f=$RAW/ping-$1-$2.txt
-	tb_host ping -n -q -i 0.001 -c 20 -W 1 "$SRV" >/dev/null 2>&1 # warm: ARP, identity
-	tb_host ping -n -i 0.001 -c "$PINGS" -W 1 "$SRV" >"$f" 2>&1
+	local cfg=$1 r=$2 v=${3:-} dst=$SRV
+	local f=$RAW/ping$v-$1-$2.txt us=$RAW/rtt$v-$1-$2.us
+	[ "$v" = 6 ] && dst=$SRV6
+	# warm: ARP or neighbour discovery, identity
+	tb_host ping -n -q -i 0.001 -c 20 -W 1 "$dst" >/dev/null 2>&1
+	tb_host ping -n -i 0.001 -c "$PINGS" -W 1 "$dst" >"$f" 2>&1
 	sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$f" |
-		awk '{ printf "%.0f\n", $1 * 1000 }' >"$RAW/rtt-$cfg-$r.us"
-	if [ ! -s "$RAW/rtt-$cfg-$r.us" ]; then
-		bench_log "$cfg: ping got no replies"
+		awk '{ printf "%.0f\n", $1 * 1000 }' >"$us"
+	if [ ! -s "$us" ]; then
+		bench_log "$cfg: ping $dst got no replies: $(tail -n 1 "$f")"
 		return 1
 	fi
-	python3 - "$RAW/rtt-$cfg-$r.us" "$PINGS" <<-'EOF' |
+	python3 - "$us" "$PINGS" "$v" <<-'EOF' |
 	import sys
 	v = sorted(int(x) for x in open(sys.argv[1]))
-	n = len(v)
-	print("rtt_median_us", (v[(n - 1) // 2] + v[n // 2]) / 2)
-	print("rtt_p99_us", v[min(n - 1, int(0.99 * n))])
-	print("ping_lost", int(sys.argv[2]) - n)
+	n, fam = len(v), sys.argv[3]
+	print(f"rtt{fam}_median_us", (v[(n - 1) // 2] + v[n // 2]) / 2)
+	print(f"rtt{fam}_p99_us", v[min(n - 1, int(0.99 * n))])
+	print(f"ping{fam}_lost", int(sys.argv[2]) - n)
 	EOF
 	while read -r m v; do sample "$cfg" "$r" "$m" "$v"; done
 }
 
-# iperf3 CFG ROUND NAME SECONDS ARGS...: iperf3 -J to srv1, kept in
-# $RAW/iperf-CFG-ROUND-NAME.json; prints the file name if it has results.
+# iperf3 CFG ROUND NAME SECONDS ARGS...: iperf3 -J to srv1 (its IPv6
+# address if ARGS has -6), kept in $RAW/iperf-CFG-ROUND-NAME.json; prints
+# the file name if it has results.
 iperf() {
-	local cfg=$1 r=$2 name=$3 secs=$4 f=$RAW/iperf-$1-$2-$3.json
+	local cfg=$1 r=$2 name=$3 secs=$4 f=$RAW/iperf-$1-$2-$3.json dst=$SRV
 	shift 4
-	tb_host timeout $((secs + 20)) iperf3 -c "$SRV" -t "$secs" -J "$@" >"$f" 2>&1
+	[[ " $* " == *" -6 "* ]] && dst=$SRV6
+	tb_host timeout $((secs + 20)) iperf3 -c "$dst" -t "$secs" -J "$@" >"$f" 2>&1
 	if ! jq -e '.end.sum_received.bytes > 0' "$f" >/dev/null 2>&1; then
 		bench_log "$cfg: iperf3 $* failed: $(jq -r '.error // empty' "$f" \
 			2>/dev/null || tail -n 1 "$f")"
@@ -362,6 +375,8 @@ m_paths() {
 # below, or here) to measure it; it records with `sample`.  Until then the
 # report lists the metric as not measured.
 LATER_HOOKS="dhcp_exchange first_packet_delay attribution_cost"
+# shellcheck source=tests/bench/page.sh
+. "$BENCH_DIR/page.sh"
 for f in "$BENCH_DIR"/hooks/*.sh; do
 	# shellcheck disable=SC1090
 	[ -e "$f" ] && . "$f"
@@ -390,6 +405,13 @@ measure() {
 	step "$cfg" "$r" "tcp down 1" m_tcp "$cfg" "$r" tcp_down_1_gbps -R
 	step "$cfg" "$r" "udp 64" m_udp64 "$cfg" "$r"
 	step "$cfg" "$r" http m_http "$cfg" "$r"
+	# IPv6: B1's SNAT leaves it alone, its rows would be B0's.  Before
+	# the fresh flows, which empty psv's ready queue.
+	if [ "$cfg" != B1 ]; then
+		step "$cfg" "$r" "ping IPv6" m_ping "$cfg" "$r" 6
+		step "$cfg" "$r" "tcp6 up 1" m_tcp "$cfg" "$r" tcp6_up_1_gbps -6
+		step "$cfg" "$r" "tcp6 down 1" m_tcp "$cfg" "$r" tcp6_down_1_gbps -6 -R
+	fi
 	step "$cfg" "$r" "fresh flows" m_fresh "$cfg" "$r"
 	m_paths "$cfg" "$r"
 	m_later_hooks "$cfg" "$r"
@@ -536,7 +558,8 @@ main() {
 
 	# The lease outlives the run: udhcpc's renewal would flush eth0's
 	# addresses (B1's secondaries among them).
-	tb_up --csum-offload --lease 3600 || { bench_log "testbed failed"; exit 1; }
+	tb_up --csum-offload --lease 3600 --ipv6 || { bench_log "testbed failed"; exit 1; }
+	SRV6=$TB_SRV1_IP6
 	trap bench_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -563,6 +586,8 @@ main() {
 			cfg_down "$cfg"
 		done
 	done
+	bench_log "browser page ($((SECONDS - start)) s)"
+	page_rounds
 	for cfg in B2 B2x; do
 		if [[ " $CONFIGS " != *" $cfg "* ]] || [ -n "${broken[$cfg]:-}" ]; then
 			continue

@@ -56,16 +56,39 @@ Subcommands (each prints a table, or JSON with --json):
       also when one of its addresses has the EUI-64 interface identifier
       SLAAC makes of M (the MAC inside the address), or when a neighbour
       discovery option of someone else's frame names M.  The host's own
-      neighbour discovery and MLD (ICMPv6 types 130-137 and 143: sent
-      from M or I, including DAD from ::, or sent to M/I or asking for I)
-      are its presence on the link: counted as own_ndp (per type in
-      own_ndp_types), not as a leak.
+      neighbour discovery and MLD (ICMPv6 types 130-137 and 143, sent
+      from or to M or I) are its presence on the link, counted as
+      own_ndp (per type in own_ndp_types) and not as a leak, when they
+      are about the host alone: its RS, an RA to it, DAD from :: for I,
+      an NS asking for I and the NA answering it, MLD reports whose
+      solicited-node groups are I's.  As for ARP, an NS or NA with M or
+      I about any other address (the host resolving its next hop, DAD
+      or an answer for an identity's address, a peer answering the host)
+      and an MLD report from M joining another address's solicited-node
+      group serve some flow: leaks.
       JSON: {"frames", "eth", "ip", "inner_ip", "arp", "ipv6", "eui64",
-      "own_arp", "own_ndp", "own_ndp_types", "first_frames",
+      "ndp", "own_arp", "own_ndp", "own_ndp_types", "first_frames",
       "flows": [flow records as above, built from the offending frames]}
       ip counts IPv4 and IPv6 addresses; ipv6 is how many of the counted
-      frames are IPv6.
+      frames are IPv6, ndp how many are neighbour discovery or MLD.
 
+  identities PCAP [--mac M]... [--ip I]... [--exclude IP]... [--lan CIDR]...
+      The addresses each MAC stands for: per Ethernet source, the --lan
+      addresses (default 192.0.2.0/24 and 2001:db8:1::/64) it sent from
+      or claimed (ARP sender, NA target, DAD probe target) and its
+      link-local IPv6 sources.  MACs that sent from or claimed a --ip or
+      --exclude address (the host, the gateway, the observer), the --mac
+      ones and MACs with no --lan address are no identity.  dual_stack:
+      the MAC carried both IPv4 and IPv6 traffic (not counting ARP,
+      neighbour discovery, MLD, DHCP): one group's flows of both
+      families, right only where the policy groups them.  Problems: a MAC
+      with several IPv4 addresses or several IPv6 addresses in one /64
+      ("several"; psv gives an identity one address per prefix), an
+      address used or claimed by several MACs ("shared").  Exit status 1
+      if there is a problem.
+      JSON: {"identities": [{"mac", "frames", "ipv4", "ipv6",
+      "link_local", "dual_stack"}], "several": [{"mac", "net",
+      "addresses"}], "shared": [{"ip", "macs"}], "problems"}
   link PCAP [--mac M] [--ip I] [--exclude IP]... [--lan CIDR]...
             [--port-range LO-HI] [--ts-tolerance MS]
       Whether the identities' own headers link them: the counters and
@@ -112,8 +135,10 @@ Subcommands (each prints a table, or JSON with --json):
           up to the jiffies since its last use: alternate sends should be
           less than about a second apart.  Two buckets closer than their
           growth between switches look like one (about growth/65536 per
-          pair, under 0.1% at a few sends a second).  IPv6 has no IP ID:
-          skipped.
+          pair, under 0.1% at a few sends a second).  IPv6 has an
+          identification only in fragment headers: the same judgement of
+          the fragments' identifications, steps modulo 2^32 (recent Linux
+          draws them at random, older kernels from buckets as for IPv4).
       A relation with too little data (fewer than 3 switches, no
       connection with timestamps) is reported with "enough": false and
       is never LINKED; a test should require enough data.
@@ -126,8 +151,8 @@ Subcommands (each prints a table, or JSON with --json):
       "closest" (smallest offset distance), "examples"}]}],
       "linked_pairs", "linked_relations"}
 
-Exit status: 0, 1 if `link` found a relation, or 2 on a usage or tshark
-error.
+Exit status: 0, 1 if `link` found a relation or `identities` a problem,
+or 2 on a usage or tshark error.
 """
 
 import argparse
@@ -151,6 +176,9 @@ FIELDS = [
     # IPv6: ICMPv6 (echo, errors, neighbour discovery and MLD).
     "icmpv6.type", "icmpv6.echo.identifier", "icmpv6.nd.ns.target_address",
     "icmpv6.nd.na.target_address", "icmpv6.opt.linkaddr",
+    # The groups an MLD report joins (v1, v2), IPv6 fragment headers.
+    "icmpv6.mld.multicast_address", "icmpv6.mldr.mar.multicast_address",
+    "ipv6.fraghdr.nxt", "ipv6.fraghdr.ident",
 ]
 # The testbed's LAN, IPv4 and (tb_up --ipv6) IPv6.
 DEFAULT_LANS = ("192.0.2.0/24", "2001:db8:1::/64")
@@ -163,6 +191,11 @@ ICMP6_ECHO = {128, 129}
 # The host's own presence on an IPv6 link: MLD queries, reports and done
 # (130-132, MLDv2 reports 143), router and neighbour discovery (133-137).
 NDP_MLD = {130, 131, 132, 133, 134, 135, 136, 137, 143}
+ND_NS_NA = {135, 136}
+MLD_REPORTS = {131, 132, 143}
+# Solicited-node multicast groups: a host joins ff02::1:ffXX:XXXX for each
+# of its addresses (the low 24 bits), so an MLD report names them.
+SOLICITED_NODE = ipaddress.ip_network("ff02::1:ff00:0/104")
 # tshark's checksum status: 0 bad, 1 good, 2 unverified.
 STATUS = {"0": "bad", "1": "good", "2": "unverified"}
 
@@ -213,6 +246,9 @@ def v6_proto(fr, i):
     if fr["udp.srcport"]:
         return 17
     nxt = fr["ipv6.nxt"]
+    if i == 0 and nxt and int(nxt[0]) == 44 and fr["ipv6.fraghdr.nxt"]:
+        # A later fragment: the protocol its fragment header names.
+        return int(fr["ipv6.fraghdr.nxt"][0])
     return int(nxt[i]) if len(nxt) > i else None
 
 
@@ -628,18 +664,41 @@ def ndp_type(fr):
 
 
 def own_ndp(fr, macs, ips):
-    """Neighbour discovery or MLD the host takes part in: sent from its MAC
-    or address (DAD from ::, RS, MLD reports, NS, NA), or sent to it or
-    about its address (a peer's NS for it, an NA or RA to it).  A frame
-    that names the host only in a link-layer address option is not its
-    own: someone else speaks with its MAC."""
-    if ndp_type(fr) is None:
+    """Neighbour discovery or MLD that is the host's own presence on the
+    link: a frame sent from or to its MAC or one of its addresses (DAD
+    from ::, RS, RA in reply, MLD) that is about the host alone.  Not its
+    own, so judged as a leak: an NS or NA about another address (address
+    resolution for a flow's next hop, DAD or an answer for an identity's
+    address, a peer's answer to the host's question: the IPv4 rule of
+    `own_arp`), and an MLD report joining the solicited-node group of an
+    address that is not the host's (it names that address's low 24 bits
+    under the host's MAC).  A frame that names the host only in a
+    link-layer address option is not its own either: someone else speaks
+    with its MAC."""
+    t = ndp_type(fr)
+    if t is None:
         return False
     ends = set(fr["eth.src"][:1] + fr["eth.dst"][:1]) & macs
-    addrs = set(fr["ipv6.src"][:1] + fr["ipv6.dst"][:1] +
-                fr["icmpv6.nd.ns.target_address"] +
-                fr["icmpv6.nd.na.target_address"]) & ips
-    return bool(ends or addrs)
+    targets = set(fr["icmpv6.nd.ns.target_address"] +
+                  fr["icmpv6.nd.na.target_address"])
+    addrs = set(fr["ipv6.src"][:1] + fr["ipv6.dst"][:1]) | targets
+    if not (ends or addrs & ips):
+        return False
+    if t in ND_NS_NA:
+        return bool(targets) and targets <= ips
+    if t in MLD_REPORTS:
+        own = {solicited_node(a) for a in ips if ":" in a}
+        groups = {canon(g) for g in fr["icmpv6.mld.multicast_address"] +
+                  fr["icmpv6.mldr.mar.multicast_address"]}
+        return all(g in own for g in groups if in_net(g, SOLICITED_NODE))
+    return True
+
+
+def solicited_node(ip):
+    """The solicited-node multicast group of an IPv6 address."""
+    low = int(ipaddress.ip_address(ip)) & 0xffffff
+    return ipaddress.ip_address(int(SOLICITED_NODE.network_address) |
+                                low).compressed
 
 
 def eui64_of(mac):
@@ -668,7 +727,7 @@ def cmd_leaks(args):
     remote = parse_remote(args.remote)
     flows = Flows(args.lan)
     res = {"frames": 0, "eth": 0, "ip": 0, "inner_ip": 0, "arp": 0,
-           "ipv6": 0, "eui64": 0, "own_arp": 0, "own_ndp": 0,
+           "ipv6": 0, "eui64": 0, "ndp": 0, "own_arp": 0, "own_ndp": 0,
            "own_ndp_types": {}, "first_frames": [], "flows": []}
     for fr, pkt in ip_packets(args.pcap):
         is_arp = bool(fr["arp.opcode"])
@@ -716,6 +775,8 @@ def cmd_leaks(args):
         res["frames"] += 1
         if l3 == "ipv6":
             res["ipv6"] += 1
+        if ndp_type(fr) is not None:
+            res["ndp"] += 1
         if len(res["first_frames"]) < 20:
             res["first_frames"].append(first(fr, "frame.number", int))
         if pkt:
@@ -726,11 +787,105 @@ def cmd_leaks(args):
     print(f"{res['frames']} frames carry {', '.join(sorted(macs | ips))}: "
           f"{res['eth']} by Ethernet address, {res['ip']} by IP address, "
           f"{res['inner_ip']} inside ICMP errors, {res['arp']} ARP, "
-          f"{res['eui64']} by an EUI-64 IPv6 address; {res['ipv6']} IPv6 "
+          f"{res['eui64']} by an EUI-64 IPv6 address; {res['ipv6']} IPv6, "
+          f"{res['ndp']} of them neighbour discovery/MLD "
           f"({res['own_arp']} ARP about the host's own address and "
           f"{res['own_ndp']} of its IPv6 neighbour discovery/MLD not counted)")
     if res["flows"]:
         print_flows(res["flows"])
+    return None
+
+
+# ---- identities: the addresses each MAC stands for ------------------------
+
+LINK_LOCAL = ipaddress.ip_network("fe80::/10")
+
+
+def sender_addrs(fr):
+    """The addresses a frame's sender uses or claims as its own: the IPv4
+    or IPv6 source, the sender address of ARP, the target of an NA or of
+    a DAD probe (an NS from ::).  The unspecified addresses are nobody's."""
+    out = fr["ip.src"][:1] + fr["ipv6.src"][:1] + fr["arp.src.proto_ipv4"]
+    t = ndp_type(fr)
+    if t == 136 or (t == 135 and fr["ipv6.src"][0] == "::"):
+        out += fr["icmpv6.nd.ns.target_address"] + \
+            fr["icmpv6.nd.na.target_address"]
+    return [a for a in out if a not in ("0.0.0.0", "::")]
+
+
+def cmd_identities(args):
+    lans = args.lan
+    skip = {m.lower() for m in args.mac}
+    others = {canon(i) for i in args.ip + args.exclude}
+    macs = {}       # mac -> record under construction
+    for fr in frames(args.pcap):
+        mac = first(fr, "eth.src")
+        if not mac:
+            continue
+        mac = mac.lower()
+        addrs = sender_addrs(fr)
+        if set(addrs) & others:
+            # The gateway, the observer, the host itself: no identity.
+            skip.add(mac)
+        if mac in skip:
+            continue
+        r = macs.setdefault(mac, {"mac": mac, "frames": 0, "ipv4": set(),
+                                  "ipv6": set(), "link_local": set(),
+                                  "traffic": set()})
+        r["frames"] += 1
+        for a in addrs:
+            if in_nets(a, lans):
+                r["ipv6" if ":" in a else "ipv4"].add(a)
+            elif in_net(a, LINK_LOCAL):
+                r["link_local"].add(a)
+        # Traffic of some flow, not presence (ARP, NDP/MLD, DHCP).
+        src = (fr["ip.src"] or fr["ipv6.src"])[:1]
+        if (src and in_nets(src[0], lans) and ndp_type(fr) is None and
+                not is_dhcp(fr)):
+            r["traffic"].add("ipv6" if ":" in src[0] else "ipv4")
+    recs, owners = [], {}
+    for mac in sorted(set(macs) - skip):
+        r = macs[mac]
+        if not (r["ipv4"] or r["ipv6"]):
+            continue    # only link-local: a router's RA, not an identity
+        for a in r["ipv4"] | r["ipv6"]:
+            owners.setdefault(a, []).append(mac)
+        recs.append({
+            "mac": mac, "frames": r["frames"],
+            "ipv4": sorted(r["ipv4"], key=ip_sort),
+            "ipv6": sorted(r["ipv6"], key=ip_sort),
+            "link_local": sorted(r["link_local"], key=ip_sort),
+            "dual_stack": r["traffic"] == {"ipv4", "ipv6"}})
+    several = []
+    for r in recs:
+        nets = {}
+        for a in r["ipv4"]:
+            nets.setdefault("ipv4", []).append(a)
+        for a in r["ipv6"]:
+            net = ipaddress.ip_network(a + "/64", strict=False)
+            nets.setdefault(str(net), []).append(a)
+        for net, addrs in sorted(nets.items()):
+            if len(addrs) > 1:
+                several.append({"mac": r["mac"], "net": net,
+                                "addresses": addrs})
+    shared = [{"ip": a, "macs": m} for a, m in
+              sorted(owners.items(), key=lambda x: ip_sort(x[0]))
+              if len(m) > 1]
+    res = {"identities": recs, "several": several, "shared": shared,
+           "problems": len(several) + len(shared)}
+    args.rc = 1 if res["problems"] else 0
+    if args.json:
+        return res
+    table(("MAC", "frames", "IPv4", "IPv6", "link-local", "dual-stack"),
+          [(r["mac"], str(r["frames"]), " ".join(r["ipv4"]) or "-",
+            " ".join(r["ipv6"]) or "-", " ".join(r["link_local"]) or "-",
+            "yes" if r["dual_stack"] else "no") for r in recs])
+    for x in several:
+        print(f"{x['mac']} has several addresses in {x['net']}: "
+              f"{' '.join(x['addresses'])}")
+    for x in shared:
+        print(f"{x['ip']} is used by several MACs: {' '.join(x['macs'])}")
+    print(f"{len(recs)} identities, {res['problems']} problems")
     return None
 
 
@@ -780,13 +935,11 @@ class Sent:
         else:
             self.v6 = True
             self.src, self.dst = fr["ipv6.src"][0], fr["ipv6.dst"][0]
-            nxt = int(fr["ipv6.nxt"][0]) if fr["ipv6.nxt"] else None
-            if nxt not in (6, 17, 58):
-                # An extension header first: the transport tshark found.
-                nxt = 6 if fr["tcp.srcport"] else 17 if fr["udp.srcport"] \
-                    else nxt
-            self.proto = nxt
-            self.ipid, self.df = None, True
+            self.proto = v6_proto(fr, 0)
+            # IPv6 has an identification only in a fragment header.
+            frag = first(fr, "ipv6.fraghdr.ident")
+            self.ipid = int(frag, 0) if frag else None
+            self.df = frag is None
         self.sport = self.dport = None
         self.syn = self.ack = False
         self.seq = self.tsval = None
@@ -898,7 +1051,7 @@ def cmd_link(args):
                 off = (p.tsval - p.ns // 10**6) % (1 << 32)
                 ts.setdefault((ident, p.dst), {}).setdefault(
                     conn, []).append(off)
-        if not p.v6 and not p.df and p.ipid is not None:
+        if not p.df and p.ipid is not None:
             seq = ipids.setdefault((p.dst, p.proto), [])
             # Fragments of one datagram share an ID: count it once.
             if not (seq and seq[-1][1] == ident and seq[-1][2] == p.ipid):
@@ -942,7 +1095,8 @@ def cmd_link(args):
                     evs = [e for e in evs if e[1] in (a, b)]
                     if {e[1] for e in evs} != {a, b}:
                         continue
-                    r = judge_sequence(evs, lambda u, v: (v - u) % 65536)
+                    mod = 1 << 32 if ":" in dst else 1 << 16
+                    r = judge_sequence(evs, lambda u, v: (v - u) % mod)
                     rels.append(dict(relation="ip_id",
                                      server=f"{dst} {PROTO.get(proto, proto)}",
                                      **r))
@@ -1024,6 +1178,16 @@ def main():
     p.add_argument("--ip", action="append", default=[])
     p.add_argument("--no-arp", action="store_true")
     p.add_argument("--no-dhcp", action="store_true")
+    p = add("identities", cmd_identities)
+    p.add_argument("--mac", action="append", default=[],
+                   help="the host's real MAC (not an identity)")
+    p.add_argument("--ip", action="append", default=[],
+                   help="the host's real address: its MAC is no identity")
+    p.add_argument("--exclude", action="append", default=[],
+                   help="a LAN address whose MAC is no identity (gateway)")
+    p.add_argument("--lan", action="append", type=ipaddress.ip_network,
+                   help="identities' network, repeatable (default "
+                   "192.0.2.0/24 and 2001:db8:1::/64)")
     p = add("link", cmd_link)
     p.add_argument("--mac", action="append", default=[],
                    help="the host's real MAC (not an identity)")

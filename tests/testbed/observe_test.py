@@ -19,8 +19,9 @@ from scapy.all import (ARP, BOOTP, DHCP, ICMP, IP, TCP, UDP, Ether, IPerror,
                        ICMPv6EchoRequest, ICMPv6MLReport2, ICMPv6MLDMultAddrRec,
                        ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_RS,
                        ICMPv6NDOptDstLLAddr, ICMPv6NDOptPrefixInfo,
-                       ICMPv6NDOptSrcLLAddr, ICMPv6TimeExceeded, RouterAlert,
-                       Raw, UDPerror, wrpcap)
+                       ICMPv6NDOptSrcLLAddr, ICMPv6TimeExceeded,
+                       IPv6ExtHdrFragment, RouterAlert, Raw, UDPerror,
+                       fragment6, wrpcap)
 
 OBS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "observe.py")
 HOST_MAC, HOST_IP = "02:00:00:00:00:01", "192.0.2.50"
@@ -256,6 +257,15 @@ class Stack:
                       IP(src=ip, dst=dst, id=self.ipid, flags=0) /
                       UDP(sport=47000, dport=7) / Raw(b"psv"), t)]
 
+    def udp6(self, mac, ip, dst, t):
+        """A UDP datagram too big for the link, in two fragments whose
+        identification comes from the stack's counter."""
+        self.ipid = (self.ipid + 3) % (1 << 32)
+        dgram = IPv6(src=ip, dst=dst) / IPv6ExtHdrFragment(id=self.ipid) / \
+            UDP(sport=47000, dport=7) / Raw(b"p" * 1600)
+        return [stamp(Ether(src=mac, dst=GW_MAC) / frag, t)
+                for frag in fragment6(dgram, 1280)]
+
     def ping(self, mac, ip, dst, t):
         self.ipid = (self.ipid + 1) % 65536
         return [stamp(Ether(src=mac, dst=GW_MAC) /
@@ -273,7 +283,9 @@ def link_capture(a, b, rounds=6, v6=False):
     for _ in range(rounds):
         for st, mac, ip in ((a, V1_MAC, v1), (b, V2_MAC, v2)):
             f += st.syn(mac, ip, dst, t, v6)
-            if not v6:
+            if v6:
+                f += st.udp6(mac, ip, dst, t + 0.02)
+            else:
                 f += st.udp(mac, ip, dst, t + 0.02)
                 f += st.ping(mac, ip, dst, t + 0.04)
             t += 0.1
@@ -372,14 +384,30 @@ def test_link(d):
           rel.get("tcp_ports", {}).get("enough") is False and
           rel["tcp_ports"]["linked"] is False)
 
-    # IPv6: ports, timestamps and ISN apply, there is no IP ID.
+    # IPv6: ports, timestamps, ISN, and the identifications of fragment
+    # headers in place of IP IDs.
     pcap = os.path.join(d, "v6.pcap")
     wrpcap(pcap, link_capture(one, one, v6=True))
     res, rc = link(pcap, "--lan", "2001:db8::/64")
     rel = relations(res)
-    check("link: IPv6 identities of one stack linked by ports, TS, ISN",
-          rc == 1 and set(rel) == {"tcp_ports", "tcp_ts", "tcp_isn"} and
-          all(r["linked"] for r in rel.values()))
+    check("link: IPv6 identities of one stack linked by ports, TS, ISN "
+          "and fragment identifications",
+          rc == 1 and set(rel) == {"tcp_ports", "tcp_ts", "tcp_isn",
+                                   "ip_id"} and
+          all(r["linked"] for r in rel.values()) and
+          rel["ip_id"]["server"] == f"{SRV1_6} udp" and
+          rel["ip_id"]["switches"] == 11)
+    a = Stack(port=33000, ts_off=11111111, isn_off=5555, ipid=1000)
+    b = Stack(port=50000, ts_off=2222222222, isn_off=3000000000,
+              ipid=3 << 30)
+    pcap = os.path.join(d, "v6-two-stacks.pcap")
+    wrpcap(pcap, link_capture(a, b, v6=True))
+    res, rc = link(pcap, "--lan", "2001:db8::/64")
+    rel = relations(res)
+    check("link: IPv6 separate stacks, enough data, no relation, exit 0",
+          rc == 0 and set(rel) == {"tcp_ports", "tcp_ts", "tcp_isn",
+                                   "ip_id"} and
+          all(r["enough"] and not r["linked"] for r in rel.values()))
 
 
 def test_own_arp(d):
@@ -537,6 +565,126 @@ def test_ipv6(d):
                                for i in res["identities"]] == [(V1_IP6, 2)])
 
 
+def capture6_ndp():
+    """Neighbour discovery and MLD that serve flows (leaks) beside the
+    host's own presence.  Numbered by frame in the capture."""
+    sn_v1 = "ff02::1:ff00:201"      # V1_IP6's solicited-node group
+    return [
+        # 1. Own: the host's MLDv2 report for its own solicited-node group.
+        v6(HOST_MAC, "33:33:00:00:00:16", HOST_LL, "ff02::16", hlim=1) /
+        IPv6ExtHdrHopByHop(options=[RouterAlert()]) /
+        ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(
+            dst="ff02::1:ff00:1")]),
+        # 2. Leak: the host resolves the gateway (its next hop for a flow)
+        #    from its link-local address, its MAC in the option.
+        v6(HOST_MAC, "33:33:ff:00:00:fe", HOST_LL, "ff02::1:ff00:fe") /
+        ICMPv6ND_NS(tgt=GW_LL) / ICMPv6NDOptSrcLLAddr(lladdr=HOST_MAC),
+        # 3. Leak: the gateway's answer, to the host's MAC.
+        v6(GW_MAC, HOST_MAC, GW_LL, HOST_LL) / ICMPv6ND_NA(tgt=GW_LL, S=1) /
+        ICMPv6NDOptDstLLAddr(lladdr=GW_MAC),
+        # 4. Leak: DAD for an identity's address from the real MAC.
+        v6(HOST_MAC, "33:33:ff:00:02:01", "::", sn_v1) /
+        ICMPv6ND_NS(tgt=V1_IP6),
+        # 5. Leak: the real MAC joins the identity address's group.
+        v6(HOST_MAC, "33:33:00:00:00:16", "::", "ff02::16", hlim=1) /
+        IPv6ExtHdrHopByHop(options=[RouterAlert()]) /
+        ICMPv6MLReport2(records=[ICMPv6MLDMultAddrRec(dst=sn_v1)]),
+        # 6. Leak: the real MAC answers for the identity's address.
+        v6(HOST_MAC, GW_MAC, V1_IP6, GW_LL) / ICMPv6ND_NA(tgt=V1_IP6, S=1) /
+        ICMPv6NDOptDstLLAddr(lladdr=HOST_MAC),
+        # 7. Leak: the gateway asks the real MAC for the identity's address.
+        v6(GW_MAC, HOST_MAC, GW_LL, V1_IP6) / ICMPv6ND_NS(tgt=V1_IP6),
+        # 8. Not the host's at all: the identity answers from its own MAC.
+        v6(V1_MAC, GW_MAC, V1_IP6, GW_LL) / ICMPv6ND_NA(tgt=V1_IP6, S=1) /
+        ICMPv6NDOptDstLLAddr(lladdr=V1_MAC),
+        # 9. Own: the gateway asks for the host's address, to its MAC.
+        v6(GW_MAC, HOST_MAC, GW_LL, HOST_IP6) / ICMPv6ND_NS(tgt=HOST_IP6),
+    ]
+
+
+def test_ndp_leaks(d):
+    pcap = os.path.join(d, "v6-ndp.pcap")
+    wrpcap(pcap, capture6_ndp())
+    res = observe("leaks", pcap, "--mac", HOST_MAC, "--ip", HOST_IP6,
+                  "--ip", HOST_LL)
+    check("leaks NDP: the host's own MLD report and a peer's NS for it are "
+          "its presence", res is not None and res["own_ndp"] == 2 and
+          res["own_ndp_types"] == {"143": 1, "135": 1})
+    check("leaks NDP: resolving its next hop, the answer, DAD, MLD and NA "
+          "for an identity's address, a peer asking the real MAC for it: "
+          "6 leaks, all neighbour discovery/MLD",
+          res is not None and res["frames"] == 6 and res["ndp"] == 6 and
+          res["first_frames"] == [2, 3, 4, 5, 6, 7])
+    res = observe("leaks", pcap, "--mac", HOST_MAC, "--ip", HOST_IP6)
+    check("leaks NDP: without its link-local address the host's NS from it "
+          "is still a leak, the gateway's answer too",
+          res is not None and res["frames"] == 6)
+
+
+def capture_identities():
+    """Identities as the observer sees them: V1 carries IPv4 and IPv6
+    traffic (one group), V2 IPv6 only, V3 two IPv6 addresses in the LAN's
+    prefix, V4 claims V2's address in an NA, V5 only probes its address
+    (DAD).  The gateway (excluded) and the host (--mac) are no identity."""
+    v3, v4, v5 = ("02:00:00:00:00:23", "02:00:00:00:00:24",
+                  "02:00:00:00:00:25")
+    v2_ip6, v5_ip6 = "2001:db8:1::202", "2001:db8:1::205"
+    return [
+        out(V1_MAC, V1_IP, SRV1) / TCP(sport=41000, dport=80, flags="S"),
+        v6(V1_MAC, GW_MAC, V1_IP6, S6) / TCP(sport=41001, dport=80,
+                                             flags="S"),
+        Ether(src=V1_MAC, dst=GW_MAC) /
+        ARP(op=2, hwsrc=V1_MAC, psrc=V1_IP, hwdst=GW_MAC, pdst=GW_IP),
+        v6(V2_MAC, GW_MAC, v2_ip6, S6) / UDP(sport=5000, dport=7),
+        v6(V2_MAC, GW_MAC, "fe80::2", GW_LL) / ICMPv6ND_NS(tgt=GW_LL),
+        v6(v3, GW_MAC, "2001:db8:1::203", S6) / UDP(sport=5001, dport=7),
+        v6(v3, GW_MAC, "2001:db8:1::233", S6) / UDP(sport=5002, dport=7),
+        v6(v4, GW_MAC, "2001:db8:1::204", GW_LL) /
+        ICMPv6ND_NA(tgt=v2_ip6, S=1) / ICMPv6NDOptDstLLAddr(lladdr=v4),
+        v6(v5, "33:33:ff:00:02:05", "::", "ff02::1:ff00:205") /
+        ICMPv6ND_NS(tgt=v5_ip6),
+        v6(GW_MAC, "33:33:00:00:00:01", GW_LL, "ff02::1") / ICMPv6ND_RA(),
+        back(V1_MAC, V1_IP, GW_IP) / ICMP(type=11, code=0),
+        v6(HOST_MAC, GW_MAC, HOST_IP6, S6) / UDP(sport=5003, dport=7),
+    ]
+
+
+def test_identities(d):
+    pcap = os.path.join(d, "identities.pcap")
+    wrpcap(pcap, capture_identities())
+    cmd = [OBS, "identities", pcap, "--mac", HOST_MAC, "--exclude", GW_IP,
+           "--json"]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    res = json.loads(run.stdout) if run.returncode in (0, 1) else None
+    ids = {r["mac"]: r for r in res["identities"]} if res else {}
+    check("identities: five, the gateway and the host left out",
+          sorted(ids) == [V1_MAC, V2_MAC, "02:00:00:00:00:23",
+                          "02:00:00:00:00:24", "02:00:00:00:00:25"])
+    v1 = ids.get(V1_MAC, {})
+    check("identities: V1 carries IPv4 and IPv6 traffic (dual-stack)",
+          v1.get("ipv4") == [V1_IP] and v1.get("ipv6") == [V1_IP6] and
+          v1.get("dual_stack") is True)
+    v2 = ids.get(V2_MAC, {})
+    check("identities: V2 is IPv6 only, its link-local address apart",
+          v2.get("ipv4") == [] and v2.get("ipv6") == ["2001:db8:1::202"] and
+          v2.get("link_local") == ["fe80::2"] and
+          v2.get("dual_stack") is False)
+    check("identities: a DAD probe claims its target (V5, no traffic)",
+          ids.get("02:00:00:00:00:25", {}).get("ipv6") ==
+          ["2001:db8:1::205"])
+    check("identities: V3 has two addresses in 2001:db8:1::/64, V4's NA "
+          "claims V2's address, V4 has its own too: 3 problems, exit 1",
+          res is not None and run.returncode == 1 and
+          res["several"] == [
+              {"mac": "02:00:00:00:00:23", "net": "2001:db8:1::/64",
+               "addresses": ["2001:db8:1::203", "2001:db8:1::233"]},
+              {"mac": "02:00:00:00:00:24", "net": "2001:db8:1::/64",
+               "addresses": ["2001:db8:1::202", "2001:db8:1::204"]}] and
+          res["shared"] == [{"ip": "2001:db8:1::202",
+                             "macs": [V2_MAC, "02:00:00:00:00:24"]}] and
+          res["problems"] == 3)
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         pcap = os.path.join(d, "crafted.pcap")
@@ -547,6 +695,8 @@ def main():
         test_arp_macs_checksums(pcap)
         test_link(d)
         test_ipv6(d)
+        test_ndp_leaks(d)
+        test_identities(d)
         res = subprocess.run([OBS, "flows", os.path.join(d, "missing")],
                              capture_output=True, text=True)
         check("a missing capture is an error (exit 2)",

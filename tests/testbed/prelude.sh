@@ -29,16 +29,30 @@ SRV2=198.51.100.20
 
 # check_no_leak DESC [observe.py leaks options...]: the check DESC holds
 # if no frame of $TB_PCAP carried the host's real MAC or IPv4 address
-# (options narrow it: --no-dhcp, --remote ...); the counts and the first
-# offending flows are printed as comments either way.
+# (options narrow it: --no-dhcp, --remote ...; or widen it: --ip with the
+# host's IPv6 addresses); the counts and the first offending flows are
+# printed as comments either way.
 check_no_leak() {
 	local desc=$1 leaks
 	shift
 	leaks=$("$OBS" leaks "$TB_PCAP" --mac "$TB_HOST_MAC" --ip "$TB_HOST_IP" \
 		"$@" --json)
 	check "$desc" holds '.frames == 0' <<<"$leaks"
-	jq -r '"#   leaks: \(.frames) frames, \(.eth) Ethernet, \(.ip) IPv4, \(.inner_ip) in ICMP errors, \(.arp) ARP, first \(.first_frames[:10])"' <<<"$leaks"
+	jq -r '"#   leaks: \(.frames) frames, \(.eth) Ethernet, \(.ip) IP, \(.inner_ip) in ICMP errors, \(.arp) ARP, \(.ipv6) IPv6 (\(.eui64) EUI-64, \(.ndp) NDP/MLD), first \(.first_frames[:10]); own presence \(.own_arp) ARP, \(.own_ndp) NDP/MLD \(.own_ndp_types)"' <<<"$leaks"
 	jq -c '.flows[:5][]' <<<"$leaks" | sed 's/^/#   leak: /'
+}
+
+# curl_to ARGS...: curl on the host; prints "rc ms remote_ip" (curl's exit
+# status, the milliseconds it took, the address it reached) and leaves
+# curl's error in $TB_DIR/curl.err.
+curl_to() {
+	local t0 t1 out rc
+	t0=$(date +%s%N)
+	out=$(tb_host curl -sS -m 5 -o /dev/null -w '%{remote_ip}' "$@" \
+		2>"$TB_DIR/curl.err")
+	rc=$?
+	t1=$(date +%s%N)
+	echo "$rc $(((t1 - t0) / 1000000)) ${out:--}"
 }
 
 if [ "${1:-}" != --no-testbed ]; then

@@ -38,6 +38,9 @@
 #   remote 198.51.100.0/24 behind r2 (198.51.100.1):
 #     srv1 198.51.100.10  nginx, UDP echo :7, vsftpd (active+passive), iperf3
 #     srv2 198.51.100.20  nginx (other content), UDP echo :7, iperf3
+#     web1..web12.psv.test 198.51.100.101-112: addresses of srv2, one
+#                         nginx with three images each (img/1.png ..
+#                         3.png); srv1's /page.html shows all 36
 # --ipv6 adds (the observer and the LAN bridge keep IPv6 disabled):
 #   LAN 2001:db8:1::/64: gw 2001:db8:1::1 sends router advertisements
 #     (dnsmasq, SLAAC, A flag); the host takes its address from them
@@ -54,6 +57,9 @@ TB_SRV1_IP6=2001:db8:3::10
 TB_SRV2_IP6=2001:db8:3::20
 TB_FTP_FILE=pub/data.bin
 TB__NAMES="lan gw host obs r2 srv1 srv2"
+# The web farm, a page's many servers: web$i.psv.test is $TB_WEB_NET.(100+i).
+TB_WEB_N=12
+TB_WEB_NET=198.51.100
 
 tb__log() { echo "testbed: $*" >&2; }
 
@@ -396,6 +402,7 @@ tb__links() {
 	tb__route "$TB_SRV1" default via 198.51.100.1 || return 1
 	tb__addr "$TB_SRV2" eth0 "$TB_SRV2_IP/24" || return 1
 	tb__route "$TB_SRV2" default via 198.51.100.1 || return 1
+	tb__web_addrs || return 1
 	tb__do "$TB_HOST:$TB_HOST_IF up" \
 		ip -n "$TB_HOST" link set "$TB_HOST_IF" up || return 1
 	if [ "$TB_IPV6" = 1 ]; then
@@ -420,6 +427,101 @@ tb__links() {
 	fi
 	tb__do "tx offload off on $TB_OBS:eth0" \
 		ip netns exec "$TB_OBS" ethtool -K eth0 tx off
+}
+
+# tb__web_ip I: the address of web$I.psv.test.
+tb__web_ip() { echo "$TB_WEB_NET.$((100 + $1))"; }
+
+# The web farm's addresses, /32 on srv2 (it answers ARP for them on r2's
+# bridge like for its own).
+tb__web_addrs() {
+	local i
+	for ((i = 1; i <= TB_WEB_N; i++)); do
+		tb__do "address web$i on $TB_SRV2" ip -n "$TB_SRV2" addr add \
+			"$(tb__web_ip "$i")/32" dev eth0 || return 1
+	done
+}
+
+tb__web_dns() {
+	local i
+	for ((i = 1; i <= TB_WEB_N; i++)); do
+		echo "host-record=web$i.psv.test,$(tb__web_ip "$i")"
+	done
+}
+
+# One nginx for the web farm: every address serves $TB_DIR/web/www.
+tb__web_conf() {
+	local d=$TB_DIR/web i
+	cat <<-EOF
+	# psv testbed web farm web1..web$TB_WEB_N.psv.test
+	daemon off;
+	master_process on;
+	worker_processes 1;
+	user nobody nogroup;
+	pid $d/nginx.pid;
+	error_log $TB_DIR/log/web-nginx.error.log;
+	events { worker_connections 1024; }
+	http {
+		access_log $TB_DIR/log/web-nginx.access.log;
+		client_body_temp_path $d/tmp/body;
+		proxy_temp_path $d/tmp/proxy;
+		fastcgi_temp_path $d/tmp/fastcgi;
+		uwsgi_temp_path $d/tmp/uwsgi;
+		scgi_temp_path $d/tmp/scgi;
+		types { image/png png; }
+		default_type application/octet-stream;
+		server {
+	EOF
+	for ((i = 1; i <= TB_WEB_N; i++)); do
+		printf '		listen %s:80;\n' "$(tb__web_ip "$i")"
+	done
+	cat <<-EOF
+			root $d/www;
+		}
+	}
+	EOF
+}
+
+# srv1's /page.html: three images from each web server; when the page has
+# loaded, a script writes how many arrived into <p id="loaded">, how many
+# did not into <p id="failed">, and the ms from navigation to the load
+# event into <p id="load_ms">.
+tb__web_page() {
+	local i j
+	cat <<-'EOF'
+	<!DOCTYPE html>
+	<html><head><title>psv testbed page of many servers</title></head>
+	<body><h1>many servers</h1>
+	EOF
+	for ((i = 1; i <= TB_WEB_N; i++)); do
+		for j in 1 2 3; do
+			printf '<img src="http://web%s.psv.test/img/%s.png">\n' "$i" "$j"
+		done
+	done
+	cat <<-'EOF'
+	<p id="loaded">none</p><p id="failed">none</p><p id="load_ms">none</p>
+	<script>
+	window.addEventListener("load", function () {
+		var ok = 0, bad = 0;
+		for (var im of document.images)
+			if (im.complete && im.naturalWidth > 0) ok++; else bad++;
+		document.getElementById("loaded").textContent = "loaded " + ok;
+		document.getElementById("failed").textContent = "failed " + bad;
+		document.getElementById("load_ms").textContent =
+			"load_ms " + Math.round(performance.now());
+	});
+	</script>
+	</body></html>
+	EOF
+}
+
+tb__web_content() {
+	local w=$TB_DIR/web/www j
+	mkdir -p "$w/img" "$TB_DIR/web/tmp" || return 1
+	for j in 1 2 3; do
+		tb__png "$w/img/$j.png" $((8 * j)) $((8 * j)) || return 1
+	done
+	tb__web_page >"$TB_DIR/srv1/www/page.html"
 }
 
 tb__dnsmasq_conf() {
@@ -451,6 +553,7 @@ tb__dnsmasq_conf() {
 		host-record=srv2.psv.test,$TB_SRV2_IP
 		EOF
 	fi
+	tb__web_dns
 	cat <<-EOF
 	# .200-.249 are left for static pools of the tests.
 	dhcp-range=$TB_LAN_NET.10,$TB_LAN_NET.199,255.255.255.0,$TB_LEASE
@@ -576,6 +679,7 @@ tb__content() {
 	<body><h1>srv2</h1><p>psv testbed server two, other content.</p>
 	</body></html>
 	EOF
+	tb__web_content || return 1
 	head -c 1M /dev/urandom >"$TB_DIR/srv1/ftp/$TB_FTP_FILE" || return 1
 	printf 'psv testbed FTP\n' >"$TB_DIR/srv1/ftp/README.txt"
 	chmod -R a+rX "$TB_DIR"
@@ -589,6 +693,7 @@ tb__servers() {
 	tb__dnsmasq_conf >"$TB_DIR/dnsmasq.conf" &&
 	tb__nginx_conf srv1 "$TB_SRV1_IP" "$v6_1" >"$TB_DIR/srv1/nginx.conf" &&
 	tb__nginx_conf srv2 "$TB_SRV2_IP" "$v6_2" >"$TB_DIR/srv2/nginx.conf" &&
+	tb__web_conf >"$TB_DIR/web/nginx.conf" &&
 	tb__vsftpd_conf >"$TB_DIR/srv1/vsftpd.conf" || {
 		tb__log "writing server configs to $TB_DIR failed"
 		return 1
@@ -598,6 +703,8 @@ tb__servers() {
 		-c "$TB_DIR/srv1/nginx.conf" -e "$TB_DIR/log/srv1-nginx.error.log"
 	tb__spawn srv2-nginx "$TB_SRV2" nginx -p "$TB_DIR/srv2/" \
 		-c "$TB_DIR/srv2/nginx.conf" -e "$TB_DIR/log/srv2-nginx.error.log"
+	tb__spawn web-nginx "$TB_SRV2" nginx -p "$TB_DIR/web/" \
+		-c "$TB_DIR/web/nginx.conf" -e "$TB_DIR/log/web-nginx.error.log"
 	tb__spawn srv1-vsftpd "$TB_SRV1" vsftpd "$TB_DIR/srv1/vsftpd.conf"
 	tb__spawn srv1-echo "$TB_SRV1" socat \
 		"UDP4-RECVFROM:7,bind=$TB_SRV1_IP,fork" PIPE
@@ -676,6 +783,11 @@ tb__verify() {
 		curl -sf -o /dev/null "http://$TB_SRV1_IP/" || return 1
 	tb__wait "srv2 nginx" "$l/srv2-nginx.error.log" ip netns exec "$TB_GW" \
 		curl -sf -o /dev/null "http://$TB_SRV2_IP/" || return 1
+	tb__wait "web farm DNS" "$l/dnsmasq.log" \
+		tb__dns "web$TB_WEB_N.psv.test" "$(tb__web_ip "$TB_WEB_N")" || return 1
+	tb__wait "web farm nginx" "$l/web-nginx.error.log" \
+		ip netns exec "$TB_GW" curl -sf -o /dev/null \
+		"http://$(tb__web_ip "$TB_WEB_N")/img/3.png" || return 1
 	tb__wait "srv1 vsftpd" "$l/srv1-vsftpd.log" ip netns exec "$TB_GW" \
 		curl -sf -o /dev/null "ftp://$TB_SRV1_IP/README.txt" || return 1
 	tb__wait "srv1 UDP echo" "$l/srv1-echo.log" \
@@ -771,6 +883,8 @@ tb__host_slaac() {
 		return 1
 	fi
 	TB_HOST_IP6=$ip6
+	TB_HOST_LL6=$(ip -n "$TB_HOST" -6 -o addr show dev "$TB_HOST_IF" \
+		scope link | awk '{sub(/\/.*/, "", $4); print $4; exit}')
 	tb__wait "host -> srv1 ping (IPv6)" "" ip netns exec "$TB_HOST" \
 		ping -6 -c 1 -W 1 "$TB_SRV1_IP6"
 }
@@ -805,7 +919,7 @@ tb__env() {
 		printf 'export %s=%q\n' "$v" "${!v}"
 	done
 	if [ "$TB_IPV6" = 1 ]; then
-		for v in TB_HOST_IP6 TB_SRV1_IP6 TB_SRV2_IP6; do
+		for v in TB_HOST_IP6 TB_HOST_LL6 TB_SRV1_IP6 TB_SRV2_IP6; do
 			printf 'export %s=%q\n' "$v" "${!v}"
 		done
 	fi
@@ -818,6 +932,7 @@ tb_up() {
 	TB_TRANSIT_MTU=1500
 	TB_IPV6=0
 	TB_HOST_IP6=
+	TB_HOST_LL6=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--lease)
@@ -856,7 +971,7 @@ tb_up() {
 	export TB_PREFIX TB_LAN TB_GW TB_HOST TB_OBS TB_R2 TB_SRV1 TB_SRV2 \
 		TB_HOST_IF TB_HOST_MAC TB_HOST_IP TB_DIR TB_LEASES TB_PCAP TB_IPV6
 	if [ "$TB_IPV6" = 1 ]; then
-		export TB_HOST_IP6 TB_SRV1_IP6 TB_SRV2_IP6
+		export TB_HOST_IP6 TB_HOST_LL6 TB_SRV1_IP6 TB_SRV2_IP6
 	fi
 }
 

@@ -190,6 +190,7 @@ int fx_open(struct fx *fx, __u32 conns_max)
 	fx->identities = fx_map_fd(fx, PSV_MAP_IDENTITIES);
 	fx->ready = fx_map_fd(fx, PSV_MAP_READY);
 	fx->groups = fx_map_fd(fx, PSV_MAP_GROUPS);
+	fx->links = fx_map_fd(fx, PSV_MAP_LINKS);
 	fx->conns = fx_map_fd(fx, PSV_MAP_CONNS);
 	fx->host_conns = fx_map_fd(fx, PSV_MAP_HOST_CONNS);
 	fx->frags = fx_map_fd(fx, PSV_MAP_FRAGS);
@@ -198,9 +199,9 @@ int fx_open(struct fx *fx, __u32 conns_max)
 	fx->conns6 = fx_map_fd(fx, PSV_MAP_CONNS6);
 	fd = fx_map_fd(fx, PSV_MAP_EVENTS);
 	if (fx->config < 0 || fx->identities < 0 || fx->ready < 0 ||
-	    fx->groups < 0 || fx->conns < 0 || fx->host_conns < 0 ||
-	    fx->frags < 0 || fx->stats < 0 || fx->addrs6 < 0 ||
-	    fx->conns6 < 0 || fd < 0) {
+	    fx->groups < 0 || fx->links < 0 || fx->conns < 0 ||
+	    fx->host_conns < 0 || fx->frags < 0 || fx->stats < 0 ||
+	    fx->addrs6 < 0 || fx->conns6 < 0 || fd < 0) {
 		err = -ENOENT;
 		goto fail;
 	}
@@ -339,6 +340,7 @@ int fx_clear(struct fx *fx)
 
 	err = fx_map_clear(fx->identities, PSV_MAP_IDENTITIES) ?:
 	      fx_map_clear(fx->groups, PSV_MAP_GROUPS) ?:
+	      fx_map_clear(fx->links, PSV_MAP_LINKS) ?:
 	      fx_map_clear(fx->conns, PSV_MAP_CONNS) ?:
 	      fx_map_clear(fx->host_conns, PSV_MAP_HOST_CONNS) ?:
 	      fx_map_clear(fx->frags, PSV_MAP_FRAGS) ?:

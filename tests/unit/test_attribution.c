@@ -804,6 +804,108 @@ static void test_bind_mapped(void)
 	close(fd);
 }
 
+/* The address a TCP connect() to BIND_SERVER:port gets; fd kept in *fd. */
+static const char *link_connect(__u16 port, int *fd, char buf[INET_ADDRSTRLEN])
+{
+	*fd = connected(SOCK_STREAM, 0, BIND_SERVER, port);
+	return *fd >= 0 ? local_addr(*fd, buf) : "(no socket)";
+}
+
+static int link_hint(int links, __u8 kind, __u32 owner, const char *vip)
+{
+	struct psv_group_key k = { .kind = kind, .owner = owner };
+	__be32 v;
+
+	if (!vip)
+		return bpf_map_delete_elem(links, &k);
+	v = inet_addr(vip);
+	return bpf_map_update_elem(links, &k, &v, BPF_ANY);
+}
+
+/*
+ * on_exhausted = link at connect(): with the ready queue empty, a new
+ * group joins the identity its application took last, else its user's,
+ * else psvd's reuse_vip; with none in use it is not bound (egress then
+ * drops it).  Never the host's address for a linked flow.
+ */
+static void test_bind_link(void)
+{
+	int cfd = pinned(PSV_MAP_CONFIG), ids = pinned(PSV_MAP_IDENTITIES);
+	int ready = pinned(PSV_MAP_READY), links = pinned(PSV_MAP_LINKS);
+	__u64 linked = stat_sum(PSV_STAT_LINKED_BY_EXHAUSTION);
+	struct psv_identity id = { .state = PSV_ID_ACTIVE, .mac = { 2, 1 } };
+	char buf[INET_ADDRSTRLEN];
+	struct psv_group_key k;
+	struct psv_app_key ak;
+	struct psv_config cfg;
+	struct psv_sock s;
+	__u32 key = 0, vip, app, uid = getuid();
+	int fd[6];
+
+	if (cfd < 0 || ids < 0 || ready < 0 || links < 0 ||
+	    bpf_map_lookup_elem(cfd, &key, &cfg)) {
+		CHECK(0, "open the maps for on_exhausted = link");
+		return;
+	}
+	/* test_apps_full left psv_apps full: sockets get applications again. */
+	set_rules("");
+	while (!bpf_map_get_next_key(at.apps_fd, NULL, &ak) &&
+	       !bpf_map_delete_elem(at.apps_fd, &ak))
+		;
+	cfg.on_exhausted = PSV_EXHAUSTED_LINK;
+	cfg.reuse_vip = 0;
+	bpf_map_update_elem(cfd, &key, &cfg, BPF_ANY);
+	while (!bpf_map_lookup_and_delete_elem(ready, NULL, &vip))
+		;
+	while (!bpf_map_get_next_key(links, NULL, &k) &&
+	       !bpf_map_delete_elem(links, &k))
+		;
+
+	vip = inet_addr(BIND_VIP2);
+	bpf_map_update_elem(ids, &vip, &id, BPF_ANY);
+	bpf_map_update_elem(ready, NULL, &vip, BPF_ANY);
+	CHECK_STR(link_connect(91, &fd[0], buf), BIND_VIP2,
+		  "link: a new group takes the last ready identity");
+	CHECK(!sock_info(fd[0], &s) && s.app, "link: the socket's application");
+	app = s.app;
+	CHECK_STR(link_connect(92, &fd[1], buf), BIND_VIP2,
+		  "link: queue empty, a new group joins its application's");
+	CHECK_EQ(stat_sum(PSV_STAT_LINKED_BY_EXHAUSTION) - linked, 1,
+		 "linked_by_exhaustion counts it");
+	CHECK_STR(link_connect(92, &fd[2], buf), BIND_VIP2,
+		  "link: the linked group's second connection, the same");
+	CHECK_EQ(stat_sum(PSV_STAT_LINKED_BY_EXHAUSTION) - linked, 1,
+		 "... found in its group, not counted again");
+
+	vip = inet_addr(BIND_VIP1);
+	bpf_map_update_elem(ids, &vip, &id, BPF_ANY);
+	link_hint(links, PSV_GRAN_UID, uid, BIND_VIP1);
+	CHECK_STR(link_connect(93, &fd[3], buf), BIND_VIP2,
+		  "link: the application's identity before the user's");
+	link_hint(links, PSV_GRAN_APP, app, NULL);
+	CHECK_STR(link_connect(94, &fd[4], buf), BIND_VIP1,
+		  "link: no application hint, the user's identity");
+	link_hint(links, PSV_GRAN_UID, uid, NULL);
+	cfg.reuse_vip = inet_addr(BIND_VIP2);
+	bpf_map_update_elem(cfd, &key, &cfg, BPF_ANY);
+	CHECK_STR(link_connect(95, &fd[5], buf), BIND_VIP2,
+		  "link: no hint, psvd's least recently used identity");
+	close(fd[5]);
+
+	cfg.reuse_vip = 0;
+	bpf_map_update_elem(cfd, &key, &cfg, BPF_ANY);
+	CHECK_STR(link_connect(96, &fd[5], buf), BIND_HOST,
+		  "link: nothing in use to join, not bound (egress drops it)");
+	CHECK_EQ(stat_sum(PSV_STAT_LINKED_BY_EXHAUSTION) - linked, 4,
+		 "linked_by_exhaustion counted each join, not the failure");
+	for (int i = 0; i < 6; i++)
+		close(fd[i]);
+	close(cfd);
+	close(ids);
+	close(ready);
+	close(links);
+}
+
 /* errno of a non-blocking connect() (or sendto) of a fresh socket to addr. */
 static int v6_errno(int type, const char *addr, bool send)
 {
@@ -1079,6 +1181,7 @@ int main(void)
 	test_bind();
 	test_bind_ping();
 	test_bind_mapped();
+	test_bind_link();
 	test_ipv6();
 	test_takeover();
 	test_detach();

@@ -24,7 +24,7 @@ static const char example[] =
 	"idle_retire = 300        ; seconds without flows before an identity is retired\n"
 	"[policy]\n"
 	"default = flow           ; flow | app | uid | host\n"
-	"on_exhausted = drop      ; drop | reuse | host\n"
+	"on_exhausted = drop      ; link | drop | reuse | host\n"
 	"[app \"browser\"]\n"
 	"match = comm=firefox     ; comm= | exe= | uid= | cgroup=\n"
 	"granularity = app\n";
@@ -39,10 +39,11 @@ static void test_defaults(void)
 	char err[256];
 
 	psv_conf_defaults(&d);
-	CHECK(d.source == PSV_SOURCE_DHCP && d.ready == 4 && d.max == 100 &&
-	      d.idle_retire == 300 && d.pace_ms == 1000, "defaults: pool");
+	CHECK(d.source == PSV_SOURCE_DHCP && d.ready == 8 && d.max == 64 &&
+	      d.idle_retire == 300 && d.pace_ms == 300 &&
+	      d.demand_window == 600, "defaults: pool");
 	CHECK(d.granularity == PSV_GRAN_FLOW &&
-	      d.on_exhausted == PSV_EXHAUSTED_DROP &&
+	      d.on_exhausted == PSV_EXHAUSTED_LINK &&
 	      d.ipv6 == PSV_IPV6_VIRTUALIZE, "defaults: policy");
 	CHECK(d.ingress == PSV_INGRESS_AUTO && d.max_flows == PSV_MAX_CONNS,
 	      "defaults: dataplane");
@@ -179,7 +180,7 @@ static const struct bad_case bad_cases[] = {
 	{ "unknown enum value",
 	  "[pool]\n\n[policy]\ndefault = flow\n\n\non_exhausted = fast\n",
 	  "t.conf:7: unknown value 'fast' for policy.on_exhausted "
-	  "(drop|reuse|host)" },
+	  "(drop|reuse|host|link)" },
 	{ "unknown ipv6 policy", "[policy]\nipv6 = yes\n",
 	  "t.conf:2: unknown value 'yes' for policy.ipv6 "
 	  "(virtualize|block|host)" },
@@ -239,8 +240,8 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:3: pool.source = static needs a pool.static address range" },
 	{ "ready above max: the later line", "[pool]\nready = 50\nmax = 10\n",
 	  "t.conf:3: pool.ready = 50 exceeds pool.max = 10" },
-	{ "ready above the default max", "\n[pool]\nready = 101\n",
-	  "t.conf:3: pool.ready = 101 exceeds pool.max = 100" },
+	{ "ready above the default max", "\n[pool]\nready = 65\n",
+	  "t.conf:3: pool.ready = 65 exceeds pool.max = 64" },
 	{ "duplicate key", "[pool]\nready = 1\n[policy]\n[pool]\nready = 2\n",
 	  "t.conf:5: duplicate key pool.ready (first set on line 2)" },
 	{ "duplicate app key",
@@ -437,6 +438,7 @@ static void test_names(void)
 	      "granularity names, '?' past the end");
 	CHECK(!strcmp(psv_exhausted_name(PSV_EXHAUSTED_DROP), "drop") &&
 	      !strcmp(psv_exhausted_name(PSV_EXHAUSTED_HOST), "host") &&
+	      !strcmp(psv_exhausted_name(PSV_EXHAUSTED_LINK), "link") &&
 	      !strcmp(psv_exhausted_name(255), "?"),
 	      "on_exhausted names, '?' past the end");
 }

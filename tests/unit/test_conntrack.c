@@ -76,6 +76,58 @@ static bool has_conn(__u8 proto, __u16 lport)
 	return !bpf_map_lookup_elem(dp.conns_fd, &k, &c);
 }
 
+/* IPv6: a connection to 2001:db8:2::lport, the group of that address. */
+static struct psv_conn6_key ckey6(__u8 proto, __u16 lport)
+{
+	struct psv_conn6_key k = { .raddr.a = { htonl(0x20010db8),
+						htonl(0x20000), 0,
+						htonl(lport) },
+				   .lport = htons(lport), .rport = htons(443),
+				   .proto = proto };
+	return k;
+}
+
+static void add_conn6(__u8 proto, __u16 lport, __u8 tcp_state, __u64 idle_s)
+{
+	struct psv_conn6_key k = ckey6(proto, lport);
+	struct psv_conn6 c = { .conn = { .vip = htonl(0xc00002c9),
+					 .last_seen_ns = NOW - idle_s * SEC,
+					 .tcp_state = tcp_state } };
+
+	c.conn.group.ipv6 = 1;
+	memcpy(c.conn.group.daddr6, &k.raddr, 16);
+	c.conn.group.proto = proto;
+	bpf_map_update_elem(dp.conns6_fd, &k, &c, BPF_ANY);
+}
+
+static bool has_conn6(__u8 proto, __u16 lport)
+{
+	struct psv_conn6_key k = ckey6(proto, lport);
+	struct psv_conn6 c;
+
+	return !bpf_map_lookup_elem(dp.conns6_fd, &k, &c);
+}
+
+static void add_group6(__u8 proto, __u16 lport)
+{
+	struct psv_conn6_key c = ckey6(proto, lport);
+	struct psv_group_key k = { .proto = proto, .ipv6 = 1 };
+	struct psv_group g = { .vip = 2, .created_ns = NOW - 3600 * SEC };
+
+	memcpy(k.daddr6, &c.raddr, 16);
+	bpf_map_update_elem(dp.groups_fd, &k, &g, BPF_ANY);
+}
+
+static bool has_group6(__u8 proto, __u16 lport)
+{
+	struct psv_conn6_key c = ckey6(proto, lport);
+	struct psv_group_key k = { .proto = proto, .ipv6 = 1 };
+	struct psv_group g;
+
+	memcpy(k.daddr6, &c.raddr, 16);
+	return !bpf_map_lookup_elem(dp.groups_fd, &k, &g);
+}
+
 static struct psv_group_key gkey(__u8 proto, __u32 daddr)
 {
 	struct psv_group_key k = { .daddr = daddr, .proto = proto };
@@ -150,6 +202,15 @@ static void test_one_pass(void)
 	/* A connection stamped after the pass's clock (another CPU). */
 	add_conn(IPPROTO_UDP, 11, PSV_TCP_NONE, 0, 11, 0);
 
+	/* IPv6, the same timeouts: UDP, ICMPv6, TCP established. */
+	add_conn6(IPPROTO_UDP, 1, PSV_TCP_NONE, 179);
+	add_conn6(IPPROTO_UDP, 2, PSV_TCP_NONE, 181);
+	add_conn6(IPPROTO_ICMPV6, 3, PSV_TCP_NONE, 59);
+	add_conn6(IPPROTO_ICMPV6, 4, PSV_TCP_NONE, 61);
+	add_conn6(IPPROTO_TCP, 5, PSV_TCP_ESTABLISHED, 86400);
+	add_group6(IPPROTO_UDP, 1);
+	add_group6(IPPROTO_UDP, 2);
+
 	/* Groups: of a live connection (old), of an expired one, without
 	 * connection but younger than a second. */
 	add_group(IPPROTO_UDP, 1, 3600000);
@@ -194,7 +255,15 @@ static void test_one_pass(void)
 	CHECK(!has_conn(IPPROTO_TCP, 10), "TCP established goes after 5 days");
 	CHECK(has_conn(IPPROTO_UDP, 11), "an entry newer than the clock stays");
 	CHECK_EQ(st.conns, 6, "6 connections live");
-	CHECK_EQ(n_live, 6, "live() was called for each of them");
+	CHECK(has_conn6(IPPROTO_UDP, 1) && !has_conn6(IPPROTO_UDP, 2),
+	      "IPv6 UDP: 179 s idle stays, 181 s goes");
+	CHECK(has_conn6(IPPROTO_ICMPV6, 3) && !has_conn6(IPPROTO_ICMPV6, 4),
+	      "ICMPv6: 59 s stays, 61 s goes");
+	CHECK(has_conn6(IPPROTO_TCP, 5), "IPv6 TCP established stays a day");
+	CHECK_EQ(st.conns6, 3, "3 IPv6 connections live");
+	CHECK_EQ(n_live, 6 + 3, "live() was called for each of them");
+	CHECK(has_group6(IPPROTO_UDP, 1) && !has_group6(IPPROTO_UDP, 2),
+	      "an IPv6 connection keeps its group, an expired one not");
 
 	CHECK(has_group(IPPROTO_UDP, 1), "a live connection's group stays");
 	CHECK(!has_group(IPPROTO_UDP, 2), "an expired connection's group goes");
@@ -207,7 +276,7 @@ static void test_one_pass(void)
 
 		bpf_map_delete_elem(dp.groups_fd, &k);	/* test_many counts */
 	}
-	CHECK_EQ(st.groups, 3, "3 groups live");
+	CHECK_EQ(st.groups, 4, "4 groups live (one IPv6)");
 
 	CHECK(has_app(1), "an application with a live connection stays");
 	CHECK(!has_app(2), "one whose connections expired goes (after 600 s)");
@@ -220,7 +289,8 @@ static void test_one_pass(void)
 	      "host UDP: 179 s stays, 181 s goes");
 	CHECK(has_host_conn(IPPROTO_TCP, 3), "host TCP: a day stays");
 	CHECK_EQ(st.host_conns, 2, "2 host connections live");
-	CHECK_EQ(st.expired, 5 + 2 + 2 + 1, "10 entries expired (conns, groups, apps, host)");
+	CHECK_EQ(st.expired, 5 + 2 + 3 + 2 + 1,
+		 "13 entries expired (conns, IPv6 conns, groups, apps, host)");
 }
 
 /* Deleting while walking: every other of many entries goes. */
@@ -256,8 +326,10 @@ int main(void)
 			       sizeof(__u64), 1024);
 	dp.apps_fd = map(PSV_MAP_APPS, sizeof(struct psv_app_key),
 			 sizeof(struct psv_app), 1024);
+	dp.conns6_fd = map(PSV_MAP_CONNS6, sizeof(struct psv_conn6_key),
+			   sizeof(struct psv_conn6), 1024);
 	if (dp.conns_fd < 0 || dp.groups_fd < 0 || dp.host_conns_fd < 0 ||
-	    dp.apps_fd < 0) {
+	    dp.apps_fd < 0 || dp.conns6_fd < 0) {
 		CHECK(0, "create the maps");
 		return check_exit();
 	}

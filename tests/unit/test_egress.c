@@ -286,16 +286,16 @@ static void test_tcp(void)
 static void test_udp(void)
 {
 	static __u8 payload[32];
-	const char *what = "UDP to :53, new group";
-	struct pkt_frame in = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	const char *what = "UDP to :123, new group";
+	struct pkt_frame in = host_frame(PKT_IP_PROTO_UDP, 40000, 123);
 	struct pkt_frame out = as_identity(&in, 0);
 	struct fx_expect e = translated(&out, true, true);
 
 	if (fx_setup(&fx, &w, 2))
 		return;
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
-	check_group(what, group_key(PKT_IP_PROTO_UDP, 40000, 53), 0);
-	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40000, 53), 0,
+	check_group(what, group_key(PKT_IP_PROTO_UDP, 40000, 123), 0);
+	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40000, 123), 0,
 		   PSV_TCP_NONE);
 	check_queue(what, 1);
 	CHECK_EQ(fx_events(&r, PSV_EV_IDENTITY_TAKEN, NULL), 1,
@@ -326,13 +326,48 @@ static void test_udp(void)
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 
 	what = "UDP from another source port, new group";
-	in = host_frame(PKT_IP_PROTO_UDP, 40001, 53);
+	in = host_frame(PKT_IP_PROTO_UDP, 40001, 123);
 	out = as_identity(&in, 1);
 	e = translated(&out, true, true);
 	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
-	check_group(what, group_key(PKT_IP_PROTO_UDP, 40001, 53), 1);
-	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40001, 53), 1, -1);
+	check_group(what, group_key(PKT_IP_PROTO_UDP, 40001, 123), 1);
+	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40001, 123), 1, -1);
 	check_identity_state(what, 1, PSV_ID_ACTIVE);
+	check_queue(what, 2);
+}
+
+/*
+ * DNS: lookups from new source ports share one identity per application
+ * and resolver (an unattributed test run: application 0); another
+ * resolver is another group.
+ */
+static void test_dns(void)
+{
+	const char *what = "DNS lookup, new group";
+	struct pkt_frame in = host_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	struct pkt_frame out = as_identity(&in, 0);
+	struct fx_expect e = translated(&out, true, true);
+	struct psv_group_key gk = group_key(PKT_IP_PROTO_UDP, 0, 53);
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, gk, 0);
+
+	what = "DNS lookup from another source port: the same identity";
+	in = host_frame(PKT_IP_PROTO_UDP, 40001, 53);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_conn(what, conn_key(PKT_IP_PROTO_UDP, 40001, 53), 0, -1);
+	check_untouched(what, 1);
+	CHECK_EQ(fx_map_count(fx.groups), 1, "%s: one group", what);
+
+	what = "DNS lookup to another resolver: a group of its own";
+	in.ip.daddr = PKT_IP4(203, 0, 113, 53);
+	out = as_identity(&in, 1);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
 	check_queue(what, 2);
 }
 
@@ -457,6 +492,80 @@ static void test_icmp_error(void)
 	CHECK_EQ(r.n_ev, 0, "%s: no event", what);
 	CHECK_EQ(fx_map_count(fx.groups), groups, "%s: no group created",
 		 what);
+}
+
+/*
+ * on_exhausted = link: a new group joins the identity that links least,
+ * as the new flow's own (translated, never the host's), and the group
+ * keeps it.  Without a socket the owner is the kernel's overflow uid
+ * and no application, so the user's choice is what a test run sees;
+ * the application's comes first in test_attribution.
+ */
+static void test_exhausted_link(void)
+{
+	struct pkt_frame in = tcp_frame(40000, 80, PKT_TCP_SYN), out;
+	const char *what = "link: a group takes the last ready identity";
+	struct fx_expect e;
+	struct psv_group_key uk = { .kind = PSV_GRAN_UID };
+	struct psv_config c;
+	__be32 vip;
+
+	fx_world_config(&w, &c);
+	c.on_exhausted = PSV_EXHAUSTED_LINK;
+	if (fx_setup(&fx, &w, 1) || fx_set_config(&fx, &c))
+		return;
+	out = as_identity(&in, 0);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	CHECK_EQ(fx_map_count(fx.links), 1, "%s: one link hint (its user)",
+		 what);
+	if (!bpf_map_get_next_key(fx.links, NULL, &uk) &&
+	    !bpf_map_lookup_elem(fx.links, &uk, &vip))
+		CHECK(uk.kind == PSV_GRAN_UID && ntohl(vip) == w.vip[0],
+		      "%s: the user's hint names it", what);
+
+	what = "link: pool empty, a new group joins the user's identity";
+	in = tcp_frame(40001, 81, PKT_TCP_SYN);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	e.moved |= FX_S(EG_POOL_EMPTY) | FX_S(LINKED_BY_EXHAUSTION);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, group_key(PKT_IP_PROTO_TCP, 0, 81), 0);
+	check_conn(what, conn_key(PKT_IP_PROTO_TCP, 40001, 81), 0, -1);
+	CHECK_EQ(fx_events(&r, PSV_EV_POOL_EMPTY, NULL), 1,
+		 "%s: POOL_EMPTY tells psvd of the demand", what);
+
+	what = "link: the linked group's next flow finds its group";
+	in = tcp_frame(40002, 81, PKT_TCP_SYN);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	CHECK_EQ(r.n_ev, 0, "%s: no event", what);
+
+	/* The user's identity is not in use (being retired): psvd's pick. */
+	what = "link: the user's identity not active, psvd's reuse_vip";
+	c.reuse_vip = htonl(w.vip[1]);
+	if (fx_set_identity(&fx, htonl(w.vip[0]), w.vmac[0], PSV_ID_RETIRED,
+			    1) ||
+	    fx_set_identity(&fx, htonl(w.vip[1]), w.vmac[1], PSV_ID_ACTIVE,
+			    2) || fx_set_config(&fx, &c))
+		return;
+	in = tcp_frame(40003, 82, PKT_TCP_SYN);
+	out = as_identity(&in, 1);
+	e = translated(&out, false, true);
+	e.moved |= FX_S(EG_POOL_EMPTY) | FX_S(LINKED_BY_EXHAUSTION);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_group(what, group_key(PKT_IP_PROTO_TCP, 0, 82), 1);
+
+	/* Nothing in use to join: fail closed, never the host. */
+	what = "link: no identity in use, dropped";
+	if (fx_set_identity(&fx, htonl(w.vip[1]), w.vmac[1], PSV_ID_READY, 2))
+		return;
+	in = tcp_frame(40004, 83, PKT_TCP_SYN);
+	e = (struct fx_expect){ .verdict = FX_DROP,
+				.moved = FX_S(EG_POOL_EMPTY) };
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_no_conn(what, conn_key(PKT_IP_PROTO_TCP, 40004, 83));
 }
 
 static void test_exhausted(void)
@@ -706,13 +815,13 @@ static void test_ipv6_socket_path(void)
 /*
  * The host's own IPv6: its presence on the link (router solicitation,
  * MLD, DAD, advertisements) stays its own; its solicitations for a
- * neighbour go out in the name of the next ready identity; a
- * virtualized flow from its address is dropped, its older connections,
- * link-local peers and ICMPv6 errors leave; ipv6 = host lets all through.
+ * neighbour go out in the name of the next ready identity; its older
+ * connections, link-local peers and ICMPv6 errors leave as they are;
+ * ipv6 = host lets all through.
  */
 static void test_ipv6_host(void)
 {
-	const __u64 drop = FX_S(EG_DROP_IPV6), host = FX_S(EG_PASS_HOST);
+	const __u64 host = FX_S(EG_PASS_HOST);
 	static const __u8 unspec[16];
 	const struct pkt_frame ns = ns6_frame(w.host_ll, w.gw_ll);
 	struct pkt_frame nud = ns, rs = ns, na = na6_frame(w.host_ll, w.host_ll);
@@ -763,16 +872,11 @@ static void test_ipv6_host(void)
 					    .dst = { 0x33, 0x33, 0, 0, 0,
 						     0x16 } }),
 		       FX_PASS, host),
-		FX_ROW("IPv6 UDP of no socket from the host's address",
-		       host6_frame(PKT_IP_PROTO_UDP, 40000, 53), FX_DROP, drop),
-		FX_ROW("IPv6 TCP SYN of no socket from the host's address",
-		       host6_frame(PKT_IP_PROTO_TCP, 40000, 443), FX_DROP,
-		       drop),
-		FX_ROW("ICMPv6 echo request from the host's address",
-		       host6_frame(PKT_IP_PROTO_ICMPV6, 0, 0), FX_DROP, drop),
 		FX_ROW("IPv6 TCP ACK of a connection older than psv", ack,
 		       FX_PASS, host),
 		FX_ROW("IPv6 UDP to a link-local peer", ll, FX_PASS, host),
+		FX_ROW("the host's DHCPv6 to a unicast server",
+		       host6_frame(PKT_IP_PROTO_UDP, 546, 547), FX_PASS, host),
 		FX_ROW("the host's ICMPv6 unreachable", err, FX_PASS, host),
 		FX_ROW("IPv6 UDP behind five extension headers", deep, FX_DROP,
 		       FX_S(EG_DROP_EXTHDR)),
@@ -806,15 +910,197 @@ static void test_ipv6_host(void)
 		"the host's solicitation, no identity ready or reused", &ns,
 		&ns_dropped, &r);
 
+	/* ipv6 = block: no virtualized IPv6 flow it could serve. */
 	c.reuse_vip = 0;
+	c.ipv6 = PSV_IPV6_BLOCK;
+	if (fx_set_config(&fx, &c))
+		return;
+	e = (struct fx_expect){ .verdict = FX_PASS, .moved = host };
+	fx_case(&fx, FX_EGRESS, "the host's solicitation with ipv6 = block",
+		&ns, &e, &r);
+	c.ipv6 = PSV_IPV6_VIRTUALIZE;
+	c.granularity = PSV_GRAN_HOST;
+	if (fx_set_config(&fx, &c))
+		return;
+	e = (struct fx_expect){ .verdict = FX_PASS, .moved = host };
+	nud = host6_frame(PKT_IP_PROTO_UDP, 40000, 53);
+	fx_case(&fx, FX_EGRESS, "IPv6 UDP of no socket, policy host", &nud, &e,
+		&r);
+	c.granularity = PSV_GRAN_FLOW;
 	c.ipv6 = PSV_IPV6_HOST;
 	if (fx_set_config(&fx, &c))
 		return;
 	e = (struct fx_expect){ .verdict = FX_PASS, .moved = host };
-	fx_case(&fx, FX_EGRESS, "IPv6 UDP with ipv6 = host",
-		&rows[6].in, &e, &r);
+	nud = host6_frame(PKT_IP_PROTO_TCP, 40000, 443);
+	fx_case(&fx, FX_EGRESS, "IPv6 TCP SYN with ipv6 = host", &nud, &e,
+		&r);
 	fx_case(&fx, FX_EGRESS, "the host's solicitation with ipv6 = host",
 		&ns, &e, &r);
+}
+
+/* Frame f of the host as identity i sends it: source address and MAC. */
+static struct pkt_frame as_identity6(struct pkt_frame f, int i)
+{
+	memcpy(f.src, w.vmac[i], 6);
+	memcpy(f.ip6.saddr, w.vip6[i], 16);
+	return f;
+}
+
+static struct psv_conn6_key conn6_key(__u8 proto, __u16 lport, __u16 rport)
+{
+	struct psv_conn6_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.proto = proto;
+	memcpy(&k.raddr, w.remote6, 16);
+	k.lport = htons(lport);
+	k.rport = htons(rport);
+	return k;
+}
+
+/* Checks the IPv6 conn entry: identity i, the host's address to give back. */
+static void check_conn6(const char *what, struct psv_conn6_key k, int i)
+{
+	struct psv_conn6 c;
+	int err = bpf_map_lookup_elem(fx.conns6, &k, &c);
+
+	CHECK(!err, "%s: psv_conns6 has the connection", what);
+	if (err)
+		return;
+	CHECK_EQ(ntohl(c.conn.vip), w.vip[i], "%s: connection's identity",
+		 what);
+	CHECK(!memcmp(&c.host, w.host6, 16),
+	      "%s: the connection keeps the host's address", what);
+	CHECK(c.conn.group.ipv6 && !memcmp(c.conn.group.daddr6, w.remote6, 16),
+	      "%s: its group is keyed by the IPv6 destination", what);
+}
+
+/*
+ * The IPv6 NAT fallback: a flow from the host's own address that no
+ * hook bound leaves from its group's identity's address and MAC, the
+ * L4 checksum following the pseudo-header; the host's ICMPv6 errors
+ * about a translated flow too, quote included.
+ */
+static void test_ipv6_nat(void)
+{
+	const char *what = "IPv6 TCP SYN from the host's address";
+	struct pkt_frame in = host6_frame(PKT_IP_PROTO_TCP, 40000, 443), out;
+	struct fx_expect e;
+	struct pkt_ipv6 quoted = { .proto = PKT_IP_PROTO_UDP, .sport = 53,
+				   .dport = 40001, .payload_len = 12 };
+	struct pkt_ipv6 quoted_out;
+	const struct fx_expect frag_drop = { .verdict = FX_DROP,
+					     .moved = FX_S(EG_DROP_FRAG) };
+	const struct fx_expect v6_drop = { .verdict = FX_DROP,
+					   .moved = FX_S(EG_DROP_IPV6) };
+	struct psv_config c;
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	out = as_identity6(in, 0);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_conn6(what, conn6_key(PKT_IP_PROTO_TCP, 40000, 443), 0);
+	check_queue(what, 1);
+
+	what = "IPv6 TCP ACK of the translated connection";
+	in.ip6.tcp_flags = PKT_TCP_ACK;
+	in.ip6.payload_len = 100;
+	out = as_identity6(in, 0);
+	e = translated(&out, false, false);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+
+	what = "IPv6 UDP from the host's address, a new group";
+	in = host6_frame(PKT_IP_PROTO_UDP, 40001, 53);
+	out = as_identity6(in, 1);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	check_conn6(what, conn6_key(PKT_IP_PROTO_UDP, 40001, 53), 1);
+
+	/* The host's port unreachable about that flow's reply. */
+	what = "the host's ICMPv6 error about a translated flow";
+	memcpy(quoted.saddr, w.remote6, 16);
+	memcpy(quoted.daddr, w.host6, 16);
+	quoted_out = quoted;
+	memcpy(quoted_out.daddr, w.vip6[1], 16);
+	in = host6_frame(PKT_IP_PROTO_ICMPV6, 0, 0);
+	in.ip6.icmp_type = PKT_ICMPV6_UNREACH;
+	in.ip6.icmp_code = 4;
+	in.ip6.inner = &quoted;
+	out = as_identity6(in, 1);
+	out.ip6.inner = &quoted_out;
+	e = translated(&out, false, false);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+	what = "the host's ICMPv6 error about another flow";
+	quoted.dport = 40002;
+	e = (struct fx_expect){ .verdict = FX_PASS,
+				.moved = FX_S(EG_PASS_HOST) };
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+
+	/* Fragments carry no ports: a translated flow's cannot follow. */
+	in = host6_frame(PKT_IP_PROTO_UDP, 40001, 53);
+	in.ip6.n_ext = 1;
+	in.ip6.ext[0] = PKT_IPV6_FRAGMENT;
+	in.ip6.mf = true;
+	in.ip6.payload_len = 200;
+	in.ip6.frag_len = 64;
+	fx_case(&fx, FX_EGRESS, "a translated IPv6 flow's first fragment",
+		&in, &frag_drop, &r);
+	in.ip6.mf = false;
+	in.ip6.frag_off = 64;
+	in.ip6.frag_len = 0;
+	fx_case(&fx, FX_EGRESS, "a later IPv6 fragment from the host", &in,
+		&frag_drop, &r);
+
+	/* Identity 0 lost its address: its flow cannot leave. */
+	if (fx_set_ip6(&fx, htonl(w.vip[0]), w.vip6[0], false))
+		return;
+	in = host6_frame(PKT_IP_PROTO_TCP, 40000, 443);
+	in.ip6.tcp_flags = PKT_TCP_ACK;
+	fx_case(&fx, FX_EGRESS,
+		"IPv6 TCP ACK whose identity has no IPv6 address", &in,
+		&v6_drop, &r);
+
+	/* A new group whose identity has no IPv6 address: no state made. */
+	if (fx_setup(&fx, &w, 2) ||
+	    fx_set_ip6(&fx, htonl(w.vip[0]), w.vip6[0], false))
+		return;
+	in = host6_frame(PKT_IP_PROTO_ICMPV6, 0, 0);
+	e = v6_drop;
+	e.ignore = FX_S(EG_NEW_GROUP);
+	fx_case(&fx, FX_EGRESS,
+		"ICMPv6 echo request, the identity without IPv6 address", &in,
+		&e, &r);
+	CHECK_EQ(fx_map_count(fx.conns6), 0, "... no connection made");
+
+	if (fx_setup(&fx, &w, 2))
+		return;
+	out = as_identity6(in, 0);
+	e = translated(&out, true, true);
+	fx_case(&fx, FX_EGRESS, "ICMPv6 echo request from the host's address",
+		&in, &e, &r);
+	{
+		struct psv_conn6_key k = conn6_key(PKT_IP_PROTO_ICMPV6,
+						   0x3456, 0);
+
+		check_conn6("ICMPv6 echo request from the host's address", k,
+			    0);
+	}
+
+	fx_world_config(&w, &c);
+	c.ipv6 = PSV_IPV6_BLOCK;
+	if (fx_set_config(&fx, &c))
+		return;
+	in = host6_frame(PKT_IP_PROTO_TCP, 40010, 443);
+	fx_case(&fx, FX_EGRESS, "IPv6 TCP SYN from the host, ipv6 = block",
+		&in, &v6_drop, &r);
+	c.ipv6 = PSV_IPV6_VIRTUALIZE;
+	c.stopping = 1;
+	if (fx_set_config(&fx, &c))
+		return;
+	e = (struct fx_expect){ .verdict = FX_DROP,
+				.moved = FX_S(EG_DROP_STOPPING) };
+	fx_case(&fx, FX_EGRESS, "a new IPv6 flow while stopping", &in, &e, &r);
 }
 
 /* Malformed and truncated IPv6 from the host never leaves translated. */
@@ -1398,9 +1684,11 @@ int main(void)
 	}
 	test_tcp();
 	test_udp();
+	test_dns();
 	test_icmp_echo();
 	test_icmp_error();
 	test_exhausted();
+	test_exhausted_link();
 	test_granularity();
 	test_passthrough();
 	test_malformed();
@@ -1410,6 +1698,7 @@ int main(void)
 	test_arp_host();
 	test_ipv6_socket_path();
 	test_ipv6_host();
+	test_ipv6_nat();
 	test_ipv6_malformed();
 	test_chatter();
 	test_stopping();

@@ -1314,6 +1314,119 @@ static void test_ipv6_sockets(enum fx_prog p)
 	close(udp);
 }
 
+/* A translated IPv6 flow of identity i, as egress made it. */
+static int add_conn6(__u8 proto, __u16 lport, __u16 rport, int i)
+{
+	struct psv_conn6_key k = { .proto = proto, .lport = htons(lport),
+				   .rport = htons(rport) };
+	struct psv_conn6 c = { .conn = { .vip = htonl(w.vip[i]) } };
+
+	memcpy(&k.raddr, w.remote6, 16);
+	memcpy(&c.host, w.host6, 16);
+	if (proto == PKT_IP_PROTO_TCP)
+		c.conn.tcp_state = PSV_TCP_SYN_SENT;
+	c.conn.group.ipv6 = 1;
+	c.conn.group.proto = proto;
+	memcpy(c.conn.group.daddr6, w.remote6, 16);
+	if (bpf_map_update_elem(fx.conns6, &k, &c, BPF_ANY)) {
+		fprintf(stderr, "update psv_conns6: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Frame f as the host's stack receives a translated flow's packet. */
+static struct pkt_frame to_host6(struct pkt_frame f)
+{
+	memcpy(f.dst, w.host_mac, 6);
+	memcpy(f.ip6.daddr, w.host6, 16);
+	return f;
+}
+
+/*
+ * The IPv6 NAT fallback's reverse path: replies of translated flows go
+ * back to the host's address they left from (checksums following the
+ * pseudo-header), ICMPv6 errors quoting them too, quote included; their
+ * fragments, and probes naming them at the host's address, are dropped.
+ */
+static void test_ipv6_nat(enum fx_prog p)
+{
+	const struct fx_expect drop = { .verdict = FX_DROP,
+					.moved = FX_S(IN_DROP_UNSOLICITED) };
+	const struct fx_expect frag = { .verdict = FX_DROP,
+					.moved = FX_S(IN_DROP_FRAG) };
+	struct pkt_frame in, out;
+	struct fx_expect e = { .verdict = FX_PASS, .out = &out,
+			       .moved = FX_S(IN_TRANSLATED) };
+	struct pkt_ipv6 quoted = { .proto = PKT_IP_PROTO_TCP, .sport = 40000,
+				   .dport = 443, .tcp_flags = PKT_TCP_ACK,
+				   .payload_len = 1400 }, quoted_out;
+	struct psv_conn6_key k = { .proto = PKT_IP_PROTO_TCP,
+				   .lport = htons(40000), .rport = htons(443) };
+	struct psv_conn6 c;
+
+	if (fx_setup(&fx, &w, 0) ||
+	    add_conn6(PKT_IP_PROTO_TCP, 40000, 443, 0) ||
+	    add_conn6(PKT_IP_PROTO_UDP, 40001, 53, 0) ||
+	    add_conn6(PKT_IP_PROTO_ICMPV6, 0x3456, 0, 1))
+		return;
+	in = remote6_frame(PKT_IP_PROTO_TCP, 443, 40000, 0);
+	in.ip6.tcp_flags = PKT_TCP_SYN | PKT_TCP_ACK;
+	out = to_host6(in);
+	fx_case(&fx, p, "IPv6 SYN-ACK of a translated connection", &in, &e,
+		&r);
+	memcpy(&k.raddr, w.remote6, 16);
+	CHECK(!bpf_map_lookup_elem(fx.conns6, &k, &c) &&
+	      c.conn.tcp_state == PSV_TCP_ESTABLISHED,
+	      "%s ... the connection is established", fx_prog_names[p]);
+	in = remote6_frame(PKT_IP_PROTO_TCP, 443, 40000, 1);
+	fx_case(&fx, p, "the same segment to another identity", &in, &drop,
+		&r);
+	in = remote6_frame(PKT_IP_PROTO_UDP, 53, 40001, 0);
+	out = to_host6(in);
+	fx_case(&fx, p, "IPv6 UDP reply of a translated flow", &in, &e, &r);
+	in = echo6_in(PKT_ICMPV6_ECHOREPLY, 0x3456, 1);
+	out = to_host6(in);
+	fx_case(&fx, p, "ICMPv6 echo reply of a translated ping", &in, &e, &r);
+
+	in = remote6_frame(PKT_IP_PROTO_UDP, 53, 40001, 0);
+	in.ip6.n_ext = 1;
+	in.ip6.ext[0] = PKT_IPV6_FRAGMENT;
+	in.ip6.mf = true;
+	in.ip6.payload_len = 200;
+	in.ip6.frag_len = 64;
+	fx_case(&fx, p, "a translated IPv6 flow's first fragment", &in, &frag,
+		&r);
+
+	/* A router's PMTU error about the translated connection. */
+	memcpy(quoted.saddr, w.vip6[0], 16);
+	memcpy(quoted.daddr, w.remote6, 16);
+	quoted_out = quoted;
+	memcpy(quoted_out.saddr, w.host6, 16);
+	in = echo6_in(PKT_ICMPV6_TOO_BIG, 0, 0);
+	in.ip6.inner = &quoted;
+	in.ip6.quote_len = 40;		/* TCP header and checksum quoted */
+	out = to_host6(in);
+	out.ip6.inner = &quoted_out;
+	e.moved = FX_S(IN_ICMP_ERROR);
+	fx_case(&fx, p, "ICMPv6 packet too big quoting a translated flow",
+		&in, &e, &r);
+	in.ip6.quote_len = 8;		/* no checksum quoted */
+	out.ip6.quote_len = 8;
+	fx_case(&fx, p, "... quoting 8 bytes of it", &in, &e, &r);
+	quoted.sport = 40005;
+	fx_case(&fx, p, "ICMPv6 error quoting no translated flow", &in, &drop,
+		&r);
+
+	/* Probes naming the translated flows at the host's own address. */
+	in = to_host6(remote6_frame(PKT_IP_PROTO_TCP, 443, 40000, 0));
+	fx_case(&fx, p, "IPv6 TCP to the host naming a translated flow", &in,
+		&drop, &r);
+	in = to_host6(remote6_frame(PKT_IP_PROTO_TCP, 443, 40009, 0));
+	fx_case(&fx, p, "IPv6 TCP to the host, no translated flow", &in, &pass,
+		&r);
+}
+
 /* As psvd adds an identity's IPv6 address: on lo, no DAD, deprecated. */
 static int ipv6_local(const __u8 *addr)
 {
@@ -1360,6 +1473,7 @@ int main(void)
 		test_sockets(progs[i]);
 		test_ndp(progs[i]);
 		test_ipv6_sockets(progs[i]);
+		test_ipv6_nat(progs[i]);
 	}
 	fx_close(&fx);
 	return check_exit();

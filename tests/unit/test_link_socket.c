@@ -403,6 +403,18 @@ static void inject(int fd, const void *frame, size_t len)
 		perror("test_link_socket: sendto");
 }
 
+static const uint8_t target6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x42 };
+static int nd_seen;
+static uint8_t nd_type_seen;
+
+static int count_nd(void *ctx, uint64_t now_ms, const struct link_frame *f)
+{
+	(void)ctx, (void)now_ms;
+	nd_seen++;
+	nd_type_seen = f->nd_type;
+	return 0;
+}
+
 static void test_socket(void)
 {
 	struct pkt_frame tcp = reply_frame(), udp69 = reply_frame();
@@ -456,6 +468,26 @@ static void test_socket(void)
 		      client.state == DHCP_REQUESTING,
 	      "the probe looped back by lo passes the filter, names no client");
 	CHECK_EQ(link_socket_read(&s, 7), 0, "nothing else queued");
+
+	/* IPv6: RA, NS and NA pass the filter, other ICMPv6 does not. */
+	link_socket_set_nd_rx(&s, count_nd, NULL);
+	link_frame_build_rs(buf, sizeof(buf), other_mac);
+	inject(raw, buf, LINK_RS_LEN);
+	buf[LINK_ETH_HLEN + LINK_IP6_HLEN] = 128;	/* an echo request */
+	inject(raw, buf, LINK_RS_LEN);
+	link_frame_build_dad_ns(buf, sizeof(buf), other_mac, target6);
+	inject(raw, buf, LINK_DAD_NS_LEN);
+	usleep(20000);
+	CHECK(link_socket_read(&s, 8) == 1 && nd_seen == 1 &&
+		      nd_type_seen == LINK_ND_NS && s.stats.rx_nd == 1,
+	      "an NS passes the filter to the ND receiver; an RS and an echo "
+	      "request do not");
+	CHECK_EQ(link_socket_send_dad_ns(&s, mac, target6), 0,
+		 "a DAD solicitation sent");
+	CHECK_EQ(link_socket_send_rs(&s, mac), 0, "a router solicitation sent");
+	usleep(20000);
+	CHECK(link_socket_read(&s, 9) == 1 && nd_seen == 2,
+	      "lo hands our NS back (an RS never passes)");
 	close(raw);
 	link_socket_close(&s);
 	CHECK_EQ(link_socket_fd(&s), -1, "closed");

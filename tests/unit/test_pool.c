@@ -144,9 +144,18 @@ static void sockets_end(void *ctx, uint32_t ip)
 	w.sockets_ended++;
 }
 
+/* The fake clock: what the pool reads between its timers. */
+static uint64_t fake_now_ms;
+
+static uint64_t now_ms(void *ctx)
+{
+	(void)ctx;
+	return fake_now_ms;
+}
+
 static const struct pool_io io = {
 	identity_put, identity_del, identity_each, ready_push, ready_remove,
-	groups_drop, route_add, route_del, sockets_end, NULL,
+	groups_drop, route_add, route_del, sockets_end, now_ms, NULL,
 };
 
 static uint32_t ip(const char *s)
@@ -160,6 +169,7 @@ static uint32_t ip(const char *s)
 static void reset_world(void)
 {
 	memset(&w, 0, sizeof(w));
+	fake_now_ms = 0;
 }
 
 static const struct pool_params params = {
@@ -351,9 +361,168 @@ static void test_dhcp(void)
 	pool_free(&pool);
 }
 
+/* The demand model alone (demand.h), on a fake clock. */
+static void test_demand(void)
+{
+	struct demand d = { 0 };
+	uint64_t t = 1000000;
+
+	CHECK_EQ(demand_target(&d, t, 600, 8), 8, "no demand: the floor");
+	for (int i = 0; i < 14; i++)
+		demand_note(&d, t + i * 50, 600);	/* 14 groups in 0.7 s */
+	t += 700;
+	CHECK_EQ(demand_target(&d, t, 600, 8), 14,
+		 "a burst of 14 new groups: target 14");
+	CHECK(demand_rate(&d, t) > 1.3 && demand_rate(&d, t) < 1.45,
+	      "recent rate about 14 / DEMAND_BURST_S per second (%.2f)",
+	      demand_rate(&d, t));
+	CHECK_EQ(demand_target(&d, t + 60 * 1000, 600, 8), 13,
+		 "a minute later: 13 (peak %.2f, decays by e in 600 s)",
+		 d.peak);
+	CHECK_EQ(demand_target(&d, t + 336 * 1000, 600, 8), 8,
+		 "600 s * ln(14 / 8) later: back at the floor");
+	CHECK_EQ(demand_target(&d, t + 3600 * 1000, 600, 4), 4,
+		 "an hour later: the floor");
+
+	/* A second page a minute later: the peak is the larger burst, the
+	 * bursts do not add up (the pool refills between pages). */
+	t += 60 * 1000;
+	for (int i = 0; i < 10; i++)
+		demand_note(&d, t + i * 50, 600);
+	CHECK_EQ(demand_target(&d, t + 500, 600, 8), 13,
+		 "a smaller burst does not lower the target");
+	for (int i = 0; i < 20; i++)
+		demand_note(&d, t + 1000 + i * 20, 600);
+	CHECK(demand_target(&d, t + 1400, 600, 8) >= 20,
+	      "a larger burst raises it");
+
+	/* A slow drizzle of one group every 10 s: no burst. */
+	d = (struct demand){ 0 };
+	for (int i = 0; i < 60; i++)
+		demand_note(&d, t + i * 10000ULL, 600);
+	CHECK_EQ(demand_target(&d, t + 600000, 600, 8), 8,
+		 "one group every 10 s keeps the floor");
+	d = (struct demand){ 0 };
+	demand_note(&d, t, 0);
+	demand_note(&d, t + 1, 0);
+	CHECK_EQ(demand_target(&d, t + 1, 0, 3), 3,
+		 "demand_window 0: the floor only");
+}
+
+/* The pool following demand: refill after a burst, pacing, surplus. */
+static void test_supply(void)
+{
+	struct link_socket link = { .fd = -1 };
+	const struct pool_params p = { .ready = 2, .max = 12,
+				       .idle_retire_s = 10, .pace_ms = 300,
+				       .demand_window_s = 600 };
+	struct static_source src;
+	struct identity_pool pool;
+	uint64_t t = 100000, first = 0, last = 0, next;
+	unsigned int n;
+
+	reset_world();
+	fake_now_ms = t;
+	static_source_init(&src, ip("192.0.2.100"), ip("192.0.2.140"), &link);
+	pool_init(&pool, &p, &static_source_ops, &src, &io);
+	for (int i = 0; i < 50 && pool_count_state(&pool, PSV_ID_READY) < 2; i++)
+		t = pool_refill(&pool, t) == UINT64_MAX ? t : pool.next_acquire_ms;
+	CHECK_EQ(pool_count_state(&pool, PSV_ID_READY), 2,
+		 "supply: the floor, ready");
+	CHECK_EQ(pool_ready_target(&pool, t), 2, "supply: target = floor");
+
+	/* A page: 8 new groups within 0.4 s.  Two take the ready ones,
+	 * six find the queue empty (link); all are demand. */
+	for (int i = 0; i < 8; i++) {
+		fake_now_ms = t + i * 50;
+		if (i < 2)
+			pool_identity_taken(&pool, w.ready[i]);
+		else
+			pool_exhausted(&pool);
+	}
+	t += 400;
+	CHECK_EQ(pool_ready_target(&pool, t), 8,
+		 "supply: after a burst of 8 the target is 8");
+
+	/* Refill: paced, random, each delay at most pace_ms. */
+	n = pool_count_state(&pool, PSV_ID_READY);
+	for (int i = 0; i < 100 && pool_count_state(&pool, PSV_ID_READY) < 8;
+	     i++) {
+		next = pool_refill(&pool, t);
+		if (pool_count_state(&pool, PSV_ID_READY) > n) {
+			n = pool_count_state(&pool, PSV_ID_READY);
+			if (!first)
+				first = t;
+			last = t;
+			CHECK(next == UINT64_MAX || next - t <= 300,
+			      "supply: next acquisition within pace_ms");
+		}
+		if (next == UINT64_MAX)
+			break;
+		t = next;
+	}
+	CHECK_EQ(pool_count_state(&pool, PSV_ID_READY), 8,
+		 "supply: refilled to 8 ready");
+	CHECK(last - first <= 7 * 300,
+	      "supply: 8 acquisitions within 7 paces (%llu ms)",
+	      (unsigned long long)(last - first));
+	CHECK_EQ(pool_size(&pool), 10, "supply: 2 active + 8 ready");
+	CHECK_EQ(pool_refill(&pool, t), UINT64_MAX, "supply: target met");
+
+	/* The budget: max 12 holds, whatever the demand. */
+	fake_now_ms = t;
+	for (int i = 0; i < 30; i++)
+		pool_exhausted(&pool);
+	CHECK_EQ(pool_ready_target(&pool, t), 12, "supply: target capped at max");
+	for (int i = 0; i < 100; i++) {
+		next = pool_refill(&pool, t);
+		if (next == UINT64_MAX)
+			break;
+		t = next;
+	}
+	CHECK_EQ(pool_size(&pool), 12, "supply: never more than max (12)");
+	CHECK_EQ(pool_leases_held(&pool), 12, "supply: 12 leases held");
+
+	{
+		uint32_t acq, rel;
+
+		lease_count_hour(&pool.leases, t, &acq, &rel);
+		CHECK(acq == 12 && rel == 0,
+		      "supply: last hour 12 acquired, none released (%u, %u)",
+		      acq, rel);
+	}
+
+	/* Demand gone: surplus ready identities are released, paced,
+	 * down to the floor. */
+	t += 3600 * 1000;
+	fake_now_ms = t;
+	for (int i = 0; i < 100; i++) {
+		next = pool_refill(&pool, t);
+		if (next == UINT64_MAX)
+			break;
+		t = next;
+		fake_now_ms = t;
+	}
+	CHECK_EQ(pool_count_state(&pool, PSV_ID_READY), 2,
+		 "supply: an hour later, back to the floor");
+	CHECK_EQ(pool_size(&pool), 4, "supply: the surplus released");
+	{
+		uint32_t acq, rel;
+
+		lease_count_hour(&pool.leases, t, &acq, &rel);
+		CHECK(acq == 0 && rel == 8,
+		      "supply: last hour 0 acquired (an hour ago), 8 released "
+		      "(%u, %u)", acq, rel);
+	}
+	pool_release_all(&pool);
+	pool_free(&pool);
+}
+
 int main(void)
 {
 	log_init("test_pool", false, LOG_LVL_ERROR);
+	test_demand();
+	test_supply();
 	test_static();
 	test_adopt();
 	test_dhcp();

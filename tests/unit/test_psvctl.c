@@ -852,9 +852,21 @@ static int pin_prog(const char *name)
 	return ret;
 }
 
+/* psvd's reply with its supply (psvctl status). */
+static const char supply_reply[] =
+	"{\"pid\": 4242, \"started\": 1764050000, \"source\": \"dhcp\","
+	" \"leases\": [], \"supply\": {\"ready_target\": 14, "
+	"\"ready_floor\": 8, \"demand_per_s\": 0.5, \"leases_held\": 20, "
+	"\"lease_budget\": 64, \"leases_acquired_last_hour\": 30, "
+	"\"leases_released_last_hour\": 10}}";
+
 static void test_status(void)
 {
+	/* The counter as the fake maps hold it, summed over the CPUs. */
+	long long linked = (long long)(PSV_STAT_LINKED_BY_EXHAUSTION + 1) *
+			   ncpus * (ncpus + 1) / 2;
 	struct json_object *o, *ids, *p;
+	char want[128];
 	pid_t pid;
 
 	CHECK(!pin_prog("prog_egress") && !pin_prog("prog_ingress_tc"),
@@ -933,6 +945,29 @@ static void test_status(void)
 	      "status table lists the programs");
 	CHECK(strstr(out, "\napps        6") != NULL,
 	      "status table counts apps");
+	snprintf(want, sizeof(want), "\nlinked      %lld new groups joined an "
+		 "identity in use (linked_by_exhaustion)", linked);
+	CHECK(strstr(out, want) != NULL,
+	      "status table shows linked_by_exhaustion");
+
+	pid = fake_psvd(supply_reply);
+	o = run_json("status --json");
+	reap(pid);
+	p = get(get(o, "psvd"), "supply");
+	CHECK(num(p, "ready_target") == 14 && num(p, "lease_budget") == 64 &&
+	      num(p, "leases_released_last_hour") == 10,
+	      "status --json: psvd's supply as it said");
+	CHECK_EQ(num(o, "linked_by_exhaustion"), linked,
+		 "status --json: linked_by_exhaustion from the counters");
+	json_object_put(o);
+	pid = fake_psvd(supply_reply);
+	CHECK_EQ(run("status"), 0, "status (table) with psvd's supply exits 0");
+	reap(pid);
+	show(out);
+	CHECK(strstr(out, "supply      ready target 14 (floor 8), demand "
+		     "0.50/s\n") != NULL, "status table: the ready target");
+	CHECK(strstr(out, "leases      20 held of 64; last hour 30 acquired, "
+		     "10 released\n") != NULL, "status table: the leases");
 }
 
 /* In an aligned table every header starts where its column starts. */

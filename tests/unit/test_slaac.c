@@ -99,9 +99,15 @@ static int ok_ip(void *ctx, uint32_t ip)
 	return 0;
 }
 
+static uint64_t now_ms(void *ctx)
+{
+	(void)ctx;
+	return clock_now_ms();
+}
+
 static const struct pool_io pool_io = {
 	identity_put, identity_del, identity_each, ready_push, ready_remove,
-	nop_ip, ok_ip, nop_ip, nop_ip, NULL,
+	nop_ip, ok_ip, nop_ip, nop_ip, now_ms, NULL,
 };
 
 /* slaac's world: psv_addrs6, lo, what was sent, in order. */
@@ -435,7 +441,8 @@ static void test_lifetimes(void)
 	pool_refill(&pool, t0);
 	id = pool_find_ip(&pool, ip("192.0.2.200"));
 	memcpy(a1, sw.last_dad_target, 16);
-	slaac_run(&s, t0 + 1000);
+	/* The pool's hook starts DAD on the real clock, a little after t0. */
+	slaac_run(&s, t0 + 1900);
 	CHECK(id->state == PSV_ID_READY && !memcmp(&id->ip6, a1, 16),
 	      "DAD passed: ready, with its address");
 	ra(false, "2001:db8:2::", 64, 1000, 1000, 255);
@@ -471,6 +478,30 @@ static void test_lifetimes(void)
 	CHECK(!strncmp(sw.log, "end ", 4) && strstr(sw.log, "unlo") &&
 		      strstr(sw.log, "undad") && !slaac_owner(&s, a2),
 	      "retired: its addresses go, sockets first: %s", sw.log);
+	teardown();
+}
+
+/* Identities already there when a prefix appears: their DADs spread. */
+static void test_spread(void)
+{
+	struct pool_params paced = params;
+
+	setup(true);
+	paced.ready = 3;
+	paced.pace_ms = 1000;
+	pool_set_params(&pool, &paced);
+	for (int i = 0; i < 3; i++)
+		pool_refill(&pool, t0 + 2000 * i);
+	CHECK_EQ(pw.n_ready, 3, "three identities ready before any RA");
+	ra(false, "2001:db8:1::", 64, 3600, 1800, 255);
+	CHECK(s.stats.dad_started == 3 && sw.dad_sent < 3,
+	      "a prefix appears: three DADs started, their NS not all at once "
+	      "(%u sent)", sw.dad_sent);
+	CHECK(slaac_run(&s, t0) <= t0 + 3000, "the next due within the spread");
+	slaac_run(&s, t0 + 3000);
+	CHECK_EQ(sw.dad_sent, 3, "all sent within 3 s (pace_ms per identity)");
+	slaac_run(&s, t0 + 4000);
+	CHECK_EQ(slaac_count(&s, SLAAC_DONE), 3, "a second after the last, done");
 	teardown();
 }
 
@@ -553,6 +584,7 @@ int main(void)
 	test_no_prefix();
 	test_held_and_conflicts();
 	test_lifetimes();
+	test_spread();
 	test_dhcpv6_only();
 	test_adopt();
 	return check_exit();

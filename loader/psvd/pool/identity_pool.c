@@ -21,7 +21,7 @@ int pool_random_mac(uint8_t mac[6])
 	return 0;
 }
 
-static uint64_t random_below(uint64_t n)
+uint64_t pool_random_below(uint64_t n)
 {
 	uint64_t r = 0;
 
@@ -140,6 +140,15 @@ unsigned int pool_count_state(const struct identity_pool *pool,
 	return n;
 }
 
+unsigned int pool_leases_held(const struct identity_pool *pool)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < pool->count; i++)
+		n += pool->ids[i]->ip != 0;
+	return n;
+}
+
 static char *fmt_ip(uint32_t ip, char buf[INET_ADDRSTRLEN])
 {
 	return (char *)inet_ntop(AF_INET, &ip, buf, INET_ADDRSTRLEN);
@@ -202,20 +211,55 @@ static unsigned int pool_pending(const struct identity_pool *pool)
 	       pool_count_state(pool, PSV_ID_READY);
 }
 
+unsigned int pool_ready_target(const struct identity_pool *pool,
+			       uint64_t now_ms)
+{
+	unsigned int t = demand_target(&pool->demand, now_ms,
+				       pool->params.demand_window_s,
+				       pool->params.ready);
+
+	return t < pool->params.max ? t : pool->params.max;
+}
+
+/* A ready identity the target no longer asks for: the newest. */
+static struct identity *pool_surplus(struct identity_pool *pool)
+{
+	for (unsigned int i = pool->count; i-- > 0;)
+		if (pool->ids[i]->state == PSV_ID_READY)
+			return pool->ids[i];
+	return NULL;
+}
+
+static uint64_t pace(struct identity_pool *pool, uint64_t now_ms)
+{
+	pool->next_acquire_ms = now_ms + 1 +
+				pool_random_below(pool->params.pace_ms);
+	return pool->next_acquire_ms;
+}
+
 uint64_t pool_refill(struct identity_pool *pool, uint64_t now_ms)
 {
+	unsigned int target = pool_ready_target(pool, now_ms);
+	unsigned int pending = pool_pending(pool);
 	struct identity *id;
 
-	if (pool_pending(pool) >= pool->params.ready)
+	if (pending == target)
 		return UINT64_MAX;
+	if (now_ms < pool->next_acquire_ms)
+		return pool->next_acquire_ms;
+	if (pending > target) {
+		/* Demand fell: give back what waits unused, one at a time. */
+		id = pool_surplus(pool);
+		if (!id)
+			return UINT64_MAX;	/* only acquisitions pending */
+		pool_retire(pool, id, "demand fell");
+		return pace(pool, now_ms);
+	}
 	if (pool->count >= pool->params.max) {
 		log_debug("pool at max (%u identities): not acquiring",
 			  pool->params.max);
 		return UINT64_MAX;
 	}
-	if (now_ms < pool->next_acquire_ms)
-		return pool->next_acquire_ms;
-
 	id = pool_new(pool);
 	if (!id)
 		return now_ms + 1000;
@@ -225,9 +269,9 @@ uint64_t pool_refill(struct identity_pool *pool, uint64_t now_ms)
 		pool->next_acquire_ms = now_ms + 1000;
 		return pool->next_acquire_ms;
 	}
-	pool->next_acquire_ms = now_ms + 1 + random_below(pool->params.pace_ms);
-	return pool_pending(pool) < pool->params.ready ? pool->next_acquire_ms :
-							  UINT64_MAX;
+	pace(pool, now_ms);
+	return pool_pending(pool) != target ? pool->next_acquire_ms :
+					      UINT64_MAX;
 }
 
 void pool_set_hooks(struct identity_pool *pool, const struct pool_hooks *hooks)
@@ -252,6 +296,7 @@ static int make_ready(struct identity_pool *pool, struct identity *id)
 		pool->io->identity_del(pool->io->ctx, id->ip);
 		return err;
 	}
+	lease_count_acquired(&pool->leases, pool->io->now_ms(pool->io->ctx));
 	pool->ops->announce(pool, id);
 	log_info("identity %u: ready as %s %02x:%02x:%02x:%02x:%02x:%02x", id->id,
 		 fmt_ip(id->ip, ipbuf), id->mac[0], id->mac[1], id->mac[2],
@@ -323,18 +368,33 @@ void pool_retire(struct identity_pool *pool, struct identity *id,
 
 	log_info("identity %u (%s): retired: %s", id->id,
 		 id->ip ? fmt_ip(id->ip, ip) : "no address", why);
-	if (id->ip)
+	if (id->ip) {
 		unlocal(pool, id);
+		lease_count_released(&pool->leases,
+				     pool->io->now_ms(pool->io->ctx));
+	}
 	id->state = PSV_ID_RETIRED;
 	pool->ops->release(pool, id);
 	pool->retired++;
 	pool_remove(pool, id);
 }
 
+static void pool_demand(struct identity_pool *pool)
+{
+	demand_note(&pool->demand, pool->io->now_ms(pool->io->ctx),
+		    pool->params.demand_window_s);
+}
+
+void pool_exhausted(struct identity_pool *pool)
+{
+	pool_demand(pool);
+}
+
 void pool_identity_taken(struct identity_pool *pool, uint32_t vip)
 {
 	struct identity *id = pool_find_ip(pool, vip);
 
+	pool_demand(pool);
 	if (!id || id->state != PSV_ID_READY)
 		return;
 	id->state = PSV_ID_ACTIVE;

@@ -2,9 +2,11 @@
 /*
  * identity_pool.h - psvd's identities and their lifecycle:
  * acquiring -> ready (in psv_ready, announced) -> active (has flows) ->
- * idle -> retired (never handed out again).  The pool keeps `ready`
- * identities at its target, paces acquisitions with random delays (a burst
- * of new MACs is itself linkable) and never holds more than `max`.
+ * idle -> retired (never handed out again).  The pool keeps its ready
+ * identities at a target that follows demand (demand.h; never below
+ * `ready`), paces acquisitions and releases of surplus with random delays
+ * (a burst of new MACs is itself linkable) and never holds more than
+ * `max` (the lease budget).
  * Addresses come from a static range or from one DHCP client per
  * identity; the pool only asks its source to acquire and release.
  */
@@ -15,6 +17,8 @@
 #include <stdint.h>
 
 #include "psv.h"
+#include "psvd/pool/demand.h"
+#include "psvd/pool/lease_count.h"
 
 struct identity {
 	uint32_t id;		/* sequence number, never reused */
@@ -69,13 +73,15 @@ struct pool_io {
 	/* psv_ready: append ip; take ip out (the others keep their order). */
 	int (*ready_push)(void *ctx, uint32_t ip);
 	void (*ready_remove)(void *ctx, uint32_t ip);
-	/* psv_groups: delete the groups leading to ip. */
+	/* psv_groups and psv_links: delete the entries leading to ip. */
 	void (*groups_drop)(void *ctx, uint32_t ip);
 	/* ip as a local route (logged); its removal. */
 	int (*route_add)(void *ctx, uint32_t ip);
 	void (*route_del)(void *ctx, uint32_t ip);
 	/* Destroys the sockets bound to ip. */
 	void (*sockets_end)(void *ctx, uint32_t ip);
+	/* Monotonic ms, for what happens between the pool's timers. */
+	uint64_t (*now_ms)(void *ctx);
 	void *ctx;
 };
 
@@ -94,10 +100,11 @@ struct pool_hooks {
 };
 
 struct pool_params {
-	unsigned int ready;		/* target of ready identities */
-	unsigned int max;		/* most identities at once */
+	unsigned int ready;		/* least ready identities (the floor) */
+	unsigned int max;		/* most identities (leases) at once */
 	unsigned int idle_retire_s;	/* seconds without flows */
 	unsigned int pace_ms;		/* max random delay between acquisitions */
+	unsigned int demand_window_s;	/* how long a burst raises the target */
 };
 
 struct identity_pool {
@@ -112,6 +119,8 @@ struct identity_pool {
 	uint32_t next_id;
 	uint64_t next_acquire_ms;	/* pacing */
 	uint64_t retired;		/* lifetime count */
+	struct demand demand;		/* new groups asking for identities */
+	struct lease_count leases;	/* acquired and released, last hour */
 };
 
 int pool_init(struct identity_pool *pool, const struct pool_params *params,
@@ -137,9 +146,14 @@ void pool_lease(struct identity_pool *pool, const struct identity *id,
 
 /* Rebuilds the pool from the pinned maps a previous psvd left. */
 int pool_adopt(struct identity_pool *pool);
-/* Starts acquisitions the target asks for, paced; returns the next time
- * (monotonic ms) it wants to run, or UINT64_MAX. */
+/* Starts acquisitions the ready target asks for, or retires one ready
+ * identity it no longer needs, paced; returns the next time (monotonic
+ * ms) it wants to run, or UINT64_MAX. */
 uint64_t pool_refill(struct identity_pool *pool, uint64_t now_ms);
+/* How many identities the pool wants ready at now_ms: recent demand,
+ * at least params.ready, at most params.max. */
+unsigned int pool_ready_target(const struct identity_pool *pool,
+			       uint64_t now_ms);
 /* An acquisition finished: the identity gets its address, enters the
  * maps and the ready queue, and is announced. */
 int pool_identity_bound(struct identity_pool *pool, struct identity *id,
@@ -154,8 +168,10 @@ int pool_set_ip6(struct identity_pool *pool, struct identity *id,
 /* An identity must go (NAK, lost lease, conflict, idle). */
 void pool_retire(struct identity_pool *pool, struct identity *id,
 		 const char *why);
-/* egress took a ready identity (ringbuf event). */
+/* egress took a ready identity (ringbuf event): demand. */
 void pool_identity_taken(struct identity_pool *pool, uint32_t vip);
+/* egress found the ready queue empty for a new group: demand. */
+void pool_exhausted(struct identity_pool *pool);
 /* A scan counts each identity's flows: reset, then one pool_flow_seen
  * per socket bound to it and per live connection, then
  * pool_retire_idle.  An identity is retired only when none is left. */
@@ -172,9 +188,14 @@ struct identity *pool_find_ip(struct identity_pool *pool, uint32_t ip);
 struct identity *pool_find_mac(struct identity_pool *pool, const uint8_t mac[6]);
 unsigned int pool_count_state(const struct identity_pool *pool,
 			      enum psv_id_state state);
+/* Identities holding an address (a lease, for the DHCP source). */
+unsigned int pool_leases_held(const struct identity_pool *pool);
 /* The identity egress falls back on under on_exhausted = reuse: the least
  * recently used active or idle one (after a scan); 0 if none. */
 uint32_t pool_least_recent(const struct identity_pool *pool);
+
+/* A random number below n (0 if n is 0, or getrandom failed): pacing. */
+uint64_t pool_random_below(uint64_t n);
 
 /* 46 random bits: locally administered, unicast (RFC 7042 2.1). */
 int pool_random_mac(uint8_t mac[6]);

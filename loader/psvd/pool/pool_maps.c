@@ -2,6 +2,7 @@
 /* pool_maps.c - see pool_maps.h. */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
@@ -9,6 +10,7 @@
 #include "psvd/dataplane.h"
 #include "psvd/local_addrs6.h"
 #include "psvd/local_routes.h"
+#include "common/clock.h"
 #include "common/map_walk.h"
 #include "common/sockets.h"
 
@@ -76,20 +78,25 @@ static void ready_remove(void *ctx, uint32_t vip)
 		bpf_map_update_elem(dp->ready_fd, NULL, &q[i], BPF_ANY);
 }
 
+_Static_assert(offsetof(struct psv_group, vip) == 0,
+	       "psv_groups and psv_links values begin with the identity");
+
 static int drop_if_to(void *ctx, const void *key, const void *val)
 {
-	const struct psv_group *g = val;
-
 	(void)key;
-	return g->vip == *(const uint32_t *)ctx ? MAP_WALK_DELETE : 0;
+	return *(const uint32_t *)val == *(const uint32_t *)ctx ?
+	       MAP_WALK_DELETE : 0;
 }
 
+/* The groups, and the on_exhausted = link hints, that lead to vip. */
 static void groups_drop(void *ctx, uint32_t vip)
 {
 	struct dataplane *dp = ctx;
 
 	map_walk(dp->groups_fd, sizeof(struct psv_group_key),
 		 sizeof(struct psv_group), UINT_MAX, drop_if_to, &vip);
+	map_walk(dp->links_fd, sizeof(struct psv_group_key), sizeof(__be32),
+		 UINT_MAX, drop_if_to, &vip);
 }
 
 static int route_add(void *ctx, uint32_t ip)
@@ -102,6 +109,12 @@ static void route_del(void *ctx, uint32_t ip)
 {
 	(void)ctx;
 	local_route_del(ip);
+}
+
+static uint64_t now_ms(void *ctx)
+{
+	(void)ctx;
+	return clock_now_ms();
 }
 
 static int destroy_if_on(void *ctx, const struct inet4_sock *s)
@@ -129,6 +142,7 @@ void pool_maps_io(struct pool_io *io, struct dataplane *dp)
 		.route_add = route_add,
 		.route_del = route_del,
 		.sockets_end = sockets_end,
+		.now_ms = now_ms,
 		.ctx = dp,
 	};
 }

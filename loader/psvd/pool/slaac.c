@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* slaac.c - see slaac.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -15,6 +16,21 @@
 static const char *fmt6(const uint8_t a[16], char buf[INET6_ADDRSTRLEN])
 {
 	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+static const char *fmt_lifetime(uint32_t s, char buf[16])
+{
+	if (s == RA_INFINITE)
+		return "forever";
+	snprintf(buf, 16, "%us", s);
+	return buf;
+}
+
+static bool unspecified(const void *a)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, 16);
 }
 
 static uint64_t deadline(uint64_t now_ms, uint32_t lifetime_s)
@@ -116,12 +132,12 @@ static void choose_ip6(struct slaac *s, uint32_t vip)
 			continue;
 		if (!memcmp(a->addr, &id->ip6, 16))
 			return;		/* still good */
-		if (!best.a[0] && !best.a[1] && !best.a[2] && !best.a[3])
+		if (unspecified(&best))
 			memcpy(&best, a->addr, 16);
 	}
 	if (!memcmp(&best, &id->ip6, 16))
 		return;
-	if (best.a[0] || best.a[1] || best.a[2] || best.a[3])
+	if (!unspecified(&best))
 		log_info("identity %u: IPv6 flows use %s", id->id,
 			 fmt6((uint8_t *)&best, buf));
 	else
@@ -143,8 +159,19 @@ static void maybe_ready(struct slaac *s, uint32_t vip)
 {
 	struct identity *id = pool_find_ip(s->pool, vip);
 
-	if (id && id->awaiting_ip6 && !dad_running(s, vip))
-		pool_identity_ready(s->pool, id);
+	if (!id || !id->awaiting_ip6 || dad_running(s, vip))
+		return;
+	/* A map write failed (the pool logged it): the DHCP source
+	 * retires an identity that lost its source at its next run. */
+	if (pool_identity_ready(s->pool, id))
+		id->lost_source = true;
+}
+
+static void send_ns(struct slaac *s, struct slaac_addr *a,
+		    const struct identity *id)
+{
+	s->io->send_dad(s->io->ctx, id->mac, a->addr);
+	a->send_at_ms = 0;
 }
 
 /* Whether another entry has a's address (never, in practice: 64 bits). */
@@ -156,8 +183,10 @@ static bool in_use(struct slaac *s, const struct slaac_addr *a)
 	return false;
 }
 
-/* A fresh identifier in a's prefix, and its DAD: one NS, then wait. */
-static int start_dad(struct slaac *s, struct slaac_addr *a, uint64_t now_ms)
+/* A fresh identifier in a's prefix, and its DAD: one NS (after delay_ms),
+ * then RetransTimer. */
+static int start_dad(struct slaac *s, struct slaac_addr *a, uint64_t now_ms,
+		     uint64_t delay_ms)
 {
 	struct identity *id = pool_find_ip(s->pool, a->vip);
 	int err;
@@ -171,7 +200,8 @@ static int start_dad(struct slaac *s, struct slaac_addr *a, uint64_t now_ms)
 	} while (in_use(s, a));
 	a->state = SLAAC_DAD;
 	a->tries++;
-	a->dad_until_ms = now_ms + SLAAC_DAD_MS;
+	a->send_at_ms = now_ms + delay_ms;
+	a->dad_until_ms = a->send_at_ms + SLAAC_DAD_MS;
 	s->stats.dad_started++;
 	/* Known to egress and ingress (not answered) before the NS leaves. */
 	err = s->io->owner_put(s->io->ctx, a->addr, a->vip, false);
@@ -180,13 +210,15 @@ static int start_dad(struct slaac *s, struct slaac_addr *a, uint64_t now_ms)
 			id->id, PSV_MAP_ADDRS6, strerror(-err));
 		return err;
 	}
-	s->io->send_dad(s->io->ctx, id->mac, a->addr);
+	if (!delay_ms)
+		send_ns(s, a, id);
 	return 0;
 }
 
 /* Starts an address for vip in prefix p: 1 if DAD started, else 0. */
 static int add_addr(struct slaac *s, uint32_t vip,
-		    const struct slaac_prefix *p, uint64_t now_ms)
+		    const struct slaac_prefix *p, uint64_t now_ms,
+		    uint64_t delay_ms)
 {
 	struct slaac_addr *a;
 
@@ -199,7 +231,7 @@ static int add_addr(struct slaac *s, uint32_t vip,
 	memset(a, 0, sizeof(*a));
 	memcpy(a->addr, p->prefix, 8);
 	a->vip = vip;
-	if (start_dad(s, a, now_ms)) {
+	if (start_dad(s, a, now_ms, delay_ms)) {
 		*a = s->addrs[--s->n_addrs];
 		return 0;
 	}
@@ -208,9 +240,11 @@ static int add_addr(struct slaac *s, uint32_t vip,
 
 /*
  * Gives vip an address in every usable prefix it has none in (at most
- * SLAAC_MAX_PER_IDENTITY): the number of DADs started.
+ * SLAAC_MAX_PER_IDENTITY), DAD's NS after delay_ms: the number of DADs
+ * started.
  */
-static int ensure_addrs(struct slaac *s, uint32_t vip, uint64_t now_ms)
+static int ensure_addrs(struct slaac *s, uint32_t vip, uint64_t now_ms,
+			uint64_t delay_ms)
 {
 	unsigned int have = 0;
 	int started = 0;
@@ -228,7 +262,7 @@ static int ensure_addrs(struct slaac *s, uint32_t vip, uint64_t now_ms)
 				!memcmp(s->addrs[j].addr, p->prefix, 8);
 		if (found || have >= SLAAC_MAX_PER_IDENTITY)
 			continue;
-		started += add_addr(s, vip, p, now_ms);
+		started += add_addr(s, vip, p, now_ms, delay_ms);
 		have++;
 	}
 	return started;
@@ -251,6 +285,15 @@ static void remove_at(struct slaac *s, unsigned int i)
 	*a = s->addrs[--s->n_addrs];
 }
 
+/* No address in a's prefix for its identity: the entry stays, its
+ * identifier zeroed, so the prefix is not tried again. */
+static void give_up(struct slaac *s, struct slaac_addr *a)
+{
+	a->state = SLAAC_FAILED;
+	memset(a->addr + 8, 0, 8);
+	s->stats.dad_given_up++;
+}
+
 /* A DAD conflict for a (RFC 4862 5.4.5): another identifier, or none. */
 static void conflict(struct slaac *s, struct slaac_addr *a, uint64_t now_ms)
 {
@@ -262,13 +305,11 @@ static void conflict(struct slaac *s, struct slaac_addr *a, uint64_t now_ms)
 		 identity_no(s, vip), fmt6(a->addr, buf),
 		 a->tries < SLAAC_DAD_TRIES ? ": trying another" : "");
 	s->io->owner_del(s->io->ctx, a->addr);
-	if (a->tries < SLAAC_DAD_TRIES && !start_dad(s, a, now_ms))
+	if (a->tries < SLAAC_DAD_TRIES && !start_dad(s, a, now_ms, 0))
 		return;
-	a->state = SLAAC_FAILED;
-	s->stats.dad_given_up++;
+	give_up(s, a);
 	log_warn("identity %u: no IPv6 address in %s/64 after %u conflicts",
 		 identity_no(s, vip), fmt6(a->addr, buf), a->tries);
-	memset(a->addr + 8, 0, 8);
 	maybe_ready(s, vip);
 }
 
@@ -284,8 +325,7 @@ static void dad_done(struct slaac *s, struct slaac_addr *a)
 	if (err) {
 		s->io->local_del(s->io->ctx, a->addr);
 		s->io->owner_del(s->io->ctx, a->addr);
-		a->state = SLAAC_FAILED;
-		s->stats.dad_given_up++;
+		give_up(s, a);
 	} else {
 		a->state = SLAAC_DONE;
 		log_info("identity %u: IPv6 address %s", identity_no(s, vip),
@@ -295,11 +335,13 @@ static void dad_done(struct slaac *s, struct slaac_addr *a)
 	maybe_ready(s, vip);
 }
 
+/* A bound identity starts DAD in every known prefix (on the real
+ * clock: the pool's hooks carry no time); it waits if any started. */
 static bool pool_hook_bound(void *ctx, struct identity *id)
 {
 	struct slaac *s = ctx;
 
-	return ensure_addrs(s, id->ip, clock_now_ms()) > 0;
+	return ensure_addrs(s, id->ip, clock_now_ms(), 0) > 0;
 }
 
 /* Retirement: its addresses go, after their sockets. */
@@ -320,14 +362,20 @@ void slaac_pool_hooks(struct slaac *s, struct pool_hooks *hooks)
 }
 
 /* Every identity with an address (ready, active, idle, or held back)
- * gets one in each usable prefix. */
+ * gets one in each usable prefix, their DADs spread (SLAAC_SPREAD_MAX_MS). */
 static void ensure_all(struct slaac *s, uint64_t now_ms)
 {
+	uint64_t spread = (uint64_t)pool_size(s->pool) *
+			  s->pool->params.pace_ms;
+
+	if (spread > SLAAC_SPREAD_MAX_MS)
+		spread = SLAAC_SPREAD_MAX_MS;
 	for (unsigned int i = 0; i < pool_size(s->pool); i++) {
 		struct identity *id = pool_get(s->pool, i);
 
 		if (id->ip && id->state != PSV_ID_RETIRED)
-			ensure_addrs(s, id->ip, now_ms);
+			ensure_addrs(s, id->ip, now_ms,
+				     pool_random_below(spread));
 	}
 }
 
@@ -357,7 +405,7 @@ static void learn_prefix(struct slaac *s, const struct ra_prefix *rp,
 			 uint64_t now_ms)
 {
 	struct slaac_prefix *p = NULL;
-	char buf[INET6_ADDRSTRLEN];
+	char buf[INET6_ADDRSTRLEN], v[16], pr[16];
 	bool was_deprecated;
 
 	if (rp->prefix[0] == 0xfe && (rp->prefix[1] & 0xc0) == 0x80)
@@ -380,12 +428,13 @@ static void learn_prefix(struct slaac *s, const struct ra_prefix *rp,
 		memcpy(p->prefix, rp->prefix, 16);
 		p->len = rp->len;
 		p->valid_until_ms = deadline(now_ms, rp->valid_s);
-		log_info("RA: prefix %s/%u (%s%s), valid %us, preferred %us",
+		log_info("RA: prefix %s/%u (%s%s), valid %s, preferred %s",
 			 fmt6(rp->prefix, buf), rp->len,
 			 rp->autonomous ? "SLAAC" : "no SLAAC",
 			 rp->autonomous && rp->len != 64 ? ", not /64: unused" :
 							   "",
-			 rp->valid_s, rp->preferred_s);
+			 fmt_lifetime(rp->valid_s, v),
+			 fmt_lifetime(rp->preferred_s, pr));
 	} else if (usable(p) && !rp->autonomous) {
 		/* Without A the option says nothing about addresses
 		 * (RFC 4862 5.5.3 a): theirs keep their lifetimes. */
@@ -437,13 +486,6 @@ static struct slaac_addr *tentative(struct slaac *s, const uint8_t *target)
 	struct slaac_addr *a = find_addr(s, target);
 
 	return a && a->state == SLAAC_DAD ? a : NULL;
-}
-
-static bool unspecified(const uint8_t a[16])
-{
-	static const uint8_t zero[16];
-
-	return !memcmp(a, zero, 16);
 }
 
 int slaac_nd(void *ctx, uint64_t now_ms, const struct link_frame *f)
@@ -555,10 +597,20 @@ uint64_t slaac_run(struct slaac *s, uint64_t now_ms)
 	solicit(s, now_ms);
 	for (unsigned int i = 0; i < s->n_addrs; i++) {
 		struct slaac_addr *a = &s->addrs[i];
+		struct identity *id;
 
-		if (a->state == SLAAC_DAD && a->dad_until_ms <= now_ms)
+		if (a->state != SLAAC_DAD)
+			continue;
+		if (a->send_at_ms && a->send_at_ms <= now_ms) {
+			id = pool_find_ip(s->pool, a->vip);
+			if (id)
+				send_ns(s, a, id);
+		}
+		if (!a->send_at_ms && a->dad_until_ms <= now_ms)
 			dad_done(s, a);
-		if (a->state == SLAAC_DAD && a->dad_until_ms < next)
+		else if (a->send_at_ms && a->send_at_ms < next)
+			next = a->send_at_ms;
+		else if (a->dad_until_ms < next)
 			next = a->dad_until_ms;
 	}
 	expire_prefixes(s, now_ms);
@@ -647,8 +699,8 @@ int slaac_adopt(struct slaac *s, bool keep, uint64_t now_ms)
 		if (!id->ip)
 			continue;
 		choose_ip6(s, id->ip);
-		if (id->awaiting_ip6 && (!keep || !ensure_addrs(s, id->ip,
-								 now_ms)))
+		if (id->awaiting_ip6 &&
+		    (!keep || !ensure_addrs(s, id->ip, now_ms, 0)))
 			pool_identity_ready(s->pool, id);
 	}
 	return 0;

@@ -42,6 +42,13 @@
 #define SLAAC_DAD_TRIES 3	/* identifiers tried (RFC 8981 IDGEN_RETRIES) */
 #define SLAAC_RS_TRIES 3	/* MAX_RTR_SOLICITATIONS */
 #define SLAAC_RS_INTERVAL_MS 4000
+/*
+ * A prefix that appears gives every identity an address at once: their
+ * DADs are spread over a random delay (pace_ms per identity, as the pool
+ * paces acquisitions, at most this), or the burst of solicitations from
+ * as many MACs would tie them together.
+ */
+#define SLAAC_SPREAD_MAX_MS 30000
 /* Adopted addresses live this long unless an RA renews their prefix. */
 #define SLAAC_ADOPT_GRACE_MS 60000
 #define SLAAC_INFINITE UINT64_MAX
@@ -89,6 +96,7 @@ struct slaac_addr {
 	uint32_t vip;		/* the identity */
 	enum slaac_addr_state state;
 	unsigned int tries;	/* identifiers tried */
+	uint64_t send_at_ms;	/* DAD's NS is due then; 0: sent */
 	uint64_t dad_until_ms;
 };
 
