@@ -132,27 +132,43 @@ static int read_host(struct audit *a)
  * What psvd's maps say about the host's own flows, if psvd runs: its
  * default granularity, the connections peers opened to the host, the
  * sockets' granularity.  Without pins every flow of the real address is
- * unexpected.
+ * unexpected.  0, or -1 if the pins are there but cannot be read.
  */
-static void read_psvd(struct audit *a)
+/* Whether psvd pinned map name on the audited interface. */
+static bool pinned(const struct audit *a, const char *name)
 {
-	char err[PATH_MAX + 256];
-	__u32 key = 0;
+	char path[PATH_MAX];
+
+	return !psv_pin_path(path, sizeof(path), a->ctl->ifname, name) &&
+	       !access(path, F_OK);
+}
+
+static int read_psvd(struct audit *a)
+{
+	__u32 key = 0, max_entries;
 	int fd;
 
-	a->host_conns_fd = a->sockets_fd = -1;
-	fd = psv_pin_open_map(a->ctl->ifname, PSV_MAP_CONFIG, err, sizeof(err));
+	if (!pinned(a, PSV_MAP_CONFIG))
+		return 0;
+	fd = snap_open_map(a->ctl, PSV_MAP_CONFIG, BPF_MAP_TYPE_ARRAY,
+			   sizeof(key), sizeof(a->cfg), &max_entries);
 	if (fd < 0)
-		return;
-	a->psvd = !bpf_map_lookup_elem(fd, &key, &a->cfg);
+		return -1;
+	if (bpf_map_lookup_elem(fd, &key, &a->cfg)) {
+		fail("cannot read map %s: %s", PSV_MAP_CONFIG, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	close(fd);
-	if (!a->psvd)
-		return;
-	a->host_conns_fd = psv_pin_open_map(a->ctl->ifname,
-					    PSV_MAP_HOST_CONNS, err,
-					    sizeof(err));
-	a->sockets_fd = psv_pin_open_map(a->ctl->ifname, PSV_MAP_SOCKETS, err,
-					 sizeof(err));
+	a->psvd = true;
+	a->host_conns_fd = snap_open_map(a->ctl, PSV_MAP_HOST_CONNS,
+					 BPF_MAP_TYPE_LRU_HASH,
+					 sizeof(struct psv_conn_key),
+					 sizeof(__u64), &max_entries);
+	a->sockets_fd = snap_open_map(a->ctl, PSV_MAP_SOCKETS,
+				      BPF_MAP_TYPE_SK_STORAGE, sizeof(int),
+				      sizeof(struct psv_sock), &max_entries);
+	return a->host_conns_fd >= 0 && a->sockets_fd >= 0 ? 0 : -1;
 }
 
 /* A read-only packet socket on the interface that sees what it sends. */
@@ -606,12 +622,11 @@ void print_audit(struct json_object *doc)
 
 int build_audit(struct ctl *ctl, struct json_object **out)
 {
-	struct audit a = { .ctl = ctl };
-	int fd, err = -1;
+	struct audit a = { .ctl = ctl, .host_conns_fd = -1, .sockets_fd = -1 };
+	int fd = -1, err = -1;
 
-	if (read_host(&a))
-		return -1;
-	read_psvd(&a);
+	if (read_host(&a) || read_psvd(&a))
+		goto out;
 	fd = open_tap(ctl->ifname);
 	if (fd >= 0 && !watch(&a, fd)) {
 		*out = audit_doc(&a);
@@ -619,6 +634,7 @@ int build_audit(struct ctl *ctl, struct json_object **out)
 	}
 	if (fd >= 0)
 		close(fd);
+out:
 	if (a.host_conns_fd >= 0)
 		close(a.host_conns_fd);
 	if (a.sockets_fd >= 0)
