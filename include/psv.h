@@ -140,6 +140,13 @@ struct psv_identity {
 	 * preferred.  All zero: none yet, IPv6 flows are blocked.
 	 */
 	struct psv_addr6 ip6;
+	/*
+	 * When its lease ends, in seconds of CLOCK_MONOTONIC (the clock of
+	 * bpf_ktime_get_ns and of psvd's timers); 0: no lease (static).
+	 * psvd renews long before; a psvd that died cannot, and the
+	 * dataplane then gives no new flow an identity past its lease.
+	 */
+	__u32 lease_end_s;
 };
 
 /*
@@ -422,7 +429,8 @@ struct psv_sock {
 	X(IN_DROP_NDP, "ingress_drop_ndp")				\
 	X(IN_DROP_EXTHDR, "ingress_drop_exthdr")			\
 	X(EG_DROP_CHATTER, "egress_drop_chatter")			\
-	X(LINKED_BY_EXHAUSTION, "linked_by_exhaustion")
+	X(LINKED_BY_EXHAUSTION, "linked_by_exhaustion")			\
+	X(EG_DROP_LEASE_EXPIRED, "egress_drop_lease_expired")
 
 #define PSV_STAT_ENUM(id, name) PSV_STAT_##id,
 enum psv_stat {
@@ -466,7 +474,7 @@ struct psv_event {
 #define PSV_MAP_LINKS "psv_links"
 
 _Static_assert(sizeof(struct psv_config) == 40, "psv_config layout");
-_Static_assert(sizeof(struct psv_identity) == 28, "psv_identity layout");
+_Static_assert(sizeof(struct psv_identity) == 32, "psv_identity layout");
 _Static_assert(sizeof(struct psv_addr6_owner) == 8, "psv_addr6_owner layout");
 _Static_assert(sizeof(struct psv_group_key) == 28, "psv_group_key layout");
 _Static_assert(sizeof(struct psv_group) == 16, "psv_group layout");
