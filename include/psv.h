@@ -24,8 +24,8 @@
 #define PSV_MAX_FRAGS 4096
 #define PSV_MAX_APP_RULES 64	/* [app] sections (config.h: PSV_CONF_MAX_APPS) */
 #define PSV_MAX_APPS 4096	/* applications attributed at once */
-#define PSV_MAX_ROUTES 4096	/* IPv4 routes of the main table mirrored */
-#define PSV_MAX_ROUTES6 4096	/* IPv6 routes of the main table mirrored */
+#define PSV_MAX_ROUTES 4096	/* IPv4 routes mirrored (main, own addresses) */
+#define PSV_MAX_ROUTES6 4096	/* the same for IPv6 */
 #define PSV_MAX_ADDRS6 (4 * PSV_MAX_IDENTITIES) /* a few prefixes each */
 #define PSV_EVENTS_BYTES (256 * 1024)
 
@@ -289,10 +289,11 @@ struct psv_route6_key {
 };
 
 /*
- * Map psv_routes (LPM_TRIE): the main routing table's IPv4 routes, as
- * psvd mirrors them.  A socket is bound to an identity only if its
- * destination leaves through psv's interface: an identity's address on
- * another interface (a VPN, a container bridge) would break the flow.
+ * Map psv_routes (LPM_TRIE): the main routing table's IPv4 routes and
+ * the host's own addresses (PSV_ROUTE_OTHER), as psvd mirrors them.  A
+ * socket is bound to an identity only if its destination leaves through
+ * psv's interface: an identity's address on another interface (a VPN, a
+ * container bridge) would break the flow.
  */
 struct psv_route_key {
 	__u32 prefixlen;	/* LPM trie: bits of addr that count */

@@ -601,6 +601,9 @@ static int setup_ipv6(struct psvd *d)
 	err = slaac_init(&d->slaac, &d->pool, &d->slaac_io.io);
 	if (err || !d->v6)
 		return err;
+	err = netdev_ipv6_own_sources(d->ifname);
+	if (err)
+		return err;
 	slaac_pool_hooks(&d->slaac, &hooks);
 	pool_set_hooks(&d->pool, &hooks);
 	link_socket_set_nd_rx(&d->link, slaac_nd, &d->slaac);

@@ -46,9 +46,9 @@ static int stub_owner_each(void *c,
 	return 0;
 }
 
-static int stub_local_add(void *c, const uint8_t a[16])
+static int stub_local_add(void *c, const uint8_t a[16], bool preferred)
 {
-	(void)c, (void)a;
+	(void)c, (void)a, (void)preferred;
 	return 0;
 }
 

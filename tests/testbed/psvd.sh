@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Runs psvd on the testbed's psv host (source after testbed.sh, after tb_up).
-#   psv_start CONFIG_TEXT   writes $TB_DIR/psv.conf, starts build/psvd (with
+#   psv_start CONFIG_TEXT   writes $TB_DIR/psv.conf (state_dir in $TB_DIR
+#                           unless it names one), starts build/psvd (with
 #                           $PSV_ARGS, if set) on
 #                           eth0 in the host netns (nsenter, so its bpffs pins
 #                           outlive it), waits for the ready identities
@@ -42,7 +43,11 @@ psv_wait_ready() {
 
 psv_start() {
 	psv__pin_root
-	printf '%s\n' "$1" > "$TB_DIR/psv.conf"
+	# The leases stay in the testbed: never in the machine's /var/lib/psv.
+	case $1 in
+	*state_dir*) printf '%s\n' "$1" ;;
+	*) printf '[daemon]\nstate_dir = %s\n%s\n' "$TB_DIR/state" "$1" ;;
+	esac > "$TB_DIR/psv.conf"
 	# nsenter itself, not a shell function, so $! is psvd (nsenter execs).
 	nsenter --net="/run/netns/$TB_HOST" -- "$PSV_BUILD/psvd" --iface "$TB_HOST_IF" \
 		--config "$TB_DIR/psv.conf" --foreground --log-level debug ${PSV_ARGS:-} \
