@@ -10,8 +10,10 @@
  * (bpf_bind, port 0), so the kernel picks the source port, ISN,
  * timestamps and IP IDs from the identity's own address; an unconnected
  * datagram gets the identity's address as its source.  What cannot be
- * bound is left to egress's NAT fallback, counted by why.  Nothing here
- * waits for psvd, and the hooks never refuse a socket.
+ * bound is left to egress's NAT fallback, counted by why.  IPv6 the
+ * same, with the identity's IPv6 address; an IPv6 flow that cannot have
+ * one is refused (EPERM), the only refusal here.  Nothing here waits
+ * for psvd.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -380,7 +380,8 @@ ndp_identity(const struct psv_config *cfg)
  * link-layer address option; the advertisement comes back to that
  * identity and ingress hands it to the kernel, which learns the
  * neighbour all the same.  With no such identity it is dropped and the
- * kernel asks again.
+ * kernel asks again.  With ipv6 = block no virtualized IPv6 flow
+ * exists that it could serve: it stays the host's.
  */
 static __always_inline int eg_ndp_host(const struct psv_config *cfg,
 				       void *data, void *data_end,
@@ -390,7 +391,7 @@ static __always_inline int eg_ndp_host(const struct psv_config *cfg,
 	const struct psv_identity *id;
 
 	if (p6->p.icmp_type != ICMPV6_NEIGH_SOLICIT ||
-	    addr6_is_zero(&p6->saddr))
+	    addr6_is_zero(&p6->saddr) || cfg->ipv6 == PSV_IPV6_BLOCK)
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
 	id = ndp_identity(cfg);
 	if (!id)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Installs every Debian package psv's build, tests, demo, benchmarks and
-# package (make deb: debhelper, dpkg-dev, lintian) use.
+# package (make deb: debhelper, dpkg-dev, lintian; its test: systemd-analyze) use.
 # Idempotent: apt-get skips what is already there.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
@@ -14,4 +14,4 @@ apt-get install -y --no-install-recommends \
 	nmap dnsmasq-base nginx-light vsftpd socat ncat tcpdump tshark \
 	python3 python3-scapy nftables gnuplot-nox xdp-tools jq procps \
 	apache2-utils chromium \
-	debhelper dpkg-dev lintian
+	debhelper dpkg-dev lintian systemd

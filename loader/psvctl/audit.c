@@ -61,10 +61,11 @@ struct entry {
 	unsigned long frames;
 };
 
-/* An identity seen sending: its MAC and its first IPv4 source. */
+/* An identity seen sending: its MAC, its first IPv4 and IPv6 sources. */
 struct seen_id {
 	uint8_t mac[6];
 	struct in_addr ip;
+	struct in6_addr ip6;
 	unsigned long frames;
 };
 
@@ -131,27 +132,43 @@ static int read_host(struct audit *a)
  * What psvd's maps say about the host's own flows, if psvd runs: its
  * default granularity, the connections peers opened to the host, the
  * sockets' granularity.  Without pins every flow of the real address is
- * unexpected.
+ * unexpected.  0, or -1 if the pins are there but cannot be read.
  */
-static void read_psvd(struct audit *a)
+/* Whether psvd pinned map name on the audited interface. */
+static bool pinned(const struct audit *a, const char *name)
 {
-	char err[PATH_MAX + 256];
-	__u32 key = 0;
+	char path[PATH_MAX];
+
+	return !psv_pin_path(path, sizeof(path), a->ctl->ifname, name) &&
+	       !access(path, F_OK);
+}
+
+static int read_psvd(struct audit *a)
+{
+	__u32 key = 0, max_entries;
 	int fd;
 
-	a->host_conns_fd = a->sockets_fd = -1;
-	fd = psv_pin_open_map(a->ctl->ifname, PSV_MAP_CONFIG, err, sizeof(err));
+	if (!pinned(a, PSV_MAP_CONFIG))
+		return 0;
+	fd = snap_open_map(a->ctl, PSV_MAP_CONFIG, BPF_MAP_TYPE_ARRAY,
+			   sizeof(key), sizeof(a->cfg), &max_entries);
 	if (fd < 0)
-		return;
-	a->psvd = !bpf_map_lookup_elem(fd, &key, &a->cfg);
+		return -1;
+	if (bpf_map_lookup_elem(fd, &key, &a->cfg)) {
+		fail("cannot read map %s: %s", PSV_MAP_CONFIG, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	close(fd);
-	if (!a->psvd)
-		return;
-	a->host_conns_fd = psv_pin_open_map(a->ctl->ifname,
-					    PSV_MAP_HOST_CONNS, err,
-					    sizeof(err));
-	a->sockets_fd = psv_pin_open_map(a->ctl->ifname, PSV_MAP_SOCKETS, err,
-					 sizeof(err));
+	a->psvd = true;
+	a->host_conns_fd = snap_open_map(a->ctl, PSV_MAP_HOST_CONNS,
+					 BPF_MAP_TYPE_LRU_HASH,
+					 sizeof(struct psv_conn_key),
+					 sizeof(__u64), &max_entries);
+	a->sockets_fd = snap_open_map(a->ctl, PSV_MAP_SOCKETS,
+				      BPF_MAP_TYPE_SK_STORAGE, sizeof(int),
+				      sizeof(struct psv_sock), &max_entries);
+	return a->host_conns_fd >= 0 && a->sockets_fd >= 0 ? 0 : -1;
 }
 
 /* A read-only packet socket on the interface that sees what it sends. */
@@ -286,7 +303,12 @@ static void note_identity(struct audit *a, const struct audit_frame *f)
 		memcpy(id->mac, f->src_mac, 6);
 	}
 	if (!id->ip.s_addr && f->family == AF_INET)
-		id->ip = f->saddr.v4;
+		id->ip = f->saddr.v4;	/* an IPv4 source, or an ARP sender */
+	/* Its own address, not a link-local one (those are the host's). */
+	if (IN6_IS_ADDR_UNSPECIFIED(&id->ip6) && f->family == AF_INET6 &&
+	    !IN6_IS_ADDR_LINKLOCAL(&f->saddr.v6) &&
+	    !IN6_IS_ADDR_UNSPECIFIED(&f->saddr.v6))
+		id->ip6 = f->saddr.v6;
 	id->frames++;
 }
 
@@ -390,6 +412,8 @@ static const char *proto_name(const struct audit_frame *f)
 {
 	static char num[8];
 
+	if (f->ethertype == ETH_P_ARP)
+		return "arp";
 	switch (f->proto) {
 	case IPPROTO_TCP:
 		return "tcp";
@@ -403,7 +427,7 @@ static const char *proto_name(const struct audit_frame *f)
 		return "igmp";
 	}
 	if (!f->family)
-		return f->ethertype == ETH_P_ARP ? "arp" : "ethernet";
+		return "ethernet";
 	snprintf(num, sizeof(num), "%u", f->proto);
 	return num;
 }
@@ -522,6 +546,9 @@ static struct json_object *audit_doc(const struct audit *a)
 		json_object_object_add(o, "mac", json_mac(a->ids[i].mac));
 		json_object_object_add(o, "ipv4", a->ids[i].ip.s_addr ?
 				       json_ip(a->ids[i].ip.s_addr) : NULL);
+		json_object_object_add(o, "ipv6",
+				       IN6_IS_ADDR_UNSPECIFIED(&a->ids[i].ip6) ?
+				       NULL : json_addr(AF_INET6, &a->ids[i].ip6));
 		json_object_object_add(o, "frames",
 				       json_object_new_uint64(a->ids[i].frames));
 		json_object_array_add(arr, o);
@@ -568,12 +595,17 @@ void print_audit(struct json_object *doc)
 			const char *kind = str(e, "kind"), *name = str(e, "name"),
 				   *why = str(e, "reason");
 
-			printf("  %6s  %s %s %s:%s -> %s:%s%s%s%s%s\n",
-			       str(e, "frames"), kind ? kind : str(e, "proto"),
-			       str(e, "src_mac"), str(e, "src") ?: "-",
-			       str(e, "sport"), str(e, "dst") ?: "-",
-			       str(e, "dport"), name ? " name " : "",
-			       name ?: "", why ? ", " : "", why ?: "");
+			printf("  %6s  %s %s", str(e, "frames"),
+			       kind ? kind : str(e, "proto"), str(e, "src_mac"));
+			if (!strcmp(str(e, "proto"), "arp"))
+				printf(" %s -> %s", str(e, "src") ?: "-",
+				       str(e, "dst") ?: "-");
+			else if (str(e, "src"))
+				printf(" %s:%s -> %s:%s", str(e, "src"),
+				       str(e, "sport"), str(e, "dst"),
+				       str(e, "dport"));
+			printf("%s%s%s%s\n", name ? " name " : "", name ?: "",
+			       why ? ", " : "", why ?: "");
 		}
 	}
 	json_object_object_get_ex(doc, "identities", &arr);
@@ -581,20 +613,20 @@ void print_audit(struct json_object *doc)
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i);
 
-		printf("  %s %-15s %6s frames\n", str(o, "mac"),
-		       str(o, "ipv4") ?: "-", str(o, "frames"));
+		printf("  %s %-15s %6s frames%s%s\n", str(o, "mac"),
+		       str(o, "ipv4") ?: "-", str(o, "frames"),
+		       str(o, "ipv6") ? "  " : "", str(o, "ipv6") ?: "");
 	}
 	printf("%s\n", str(doc, "verdict"));
 }
 
 int build_audit(struct ctl *ctl, struct json_object **out)
 {
-	struct audit a = { .ctl = ctl };
-	int fd, err = -1;
+	struct audit a = { .ctl = ctl, .host_conns_fd = -1, .sockets_fd = -1 };
+	int fd = -1, err = -1;
 
-	if (read_host(&a))
-		return -1;
-	read_psvd(&a);
+	if (read_host(&a) || read_psvd(&a))
+		goto out;
 	fd = open_tap(ctl->ifname);
 	if (fd >= 0 && !watch(&a, fd)) {
 		*out = audit_doc(&a);
@@ -602,6 +634,7 @@ int build_audit(struct ctl *ctl, struct json_object **out)
 	}
 	if (fd >= 0)
 		close(fd);
+out:
 	if (a.host_conns_fd >= 0)
 		close(a.host_conns_fd);
 	if (a.sockets_fd >= 0)

@@ -435,15 +435,19 @@ static void classify_ipv6(const struct audit_host *h, struct audit_frame *f,
 static void classify_arp(const struct audit_host *h, struct audit_frame *f,
 			 struct bytes arp)
 {
-	/* Ethernet/IPv4 ARP: sender MAC at 8, sender address at 14. */
-	const uint8_t *sha = span(arp, 8, 6), *spa = span(arp, 14, 4);
-	struct in_addr a;
+	/* Ethernet/IPv4 ARP: sender MAC at 8, sender address at 14, target
+	 * address at 24; the addresses are reported as source and
+	 * destination. */
+	const uint8_t *sha = span(arp, 8, 6), *spa = span(arp, 14, 4),
+		      *tpa = span(arp, 24, 4);
 
 	if (sha && !memcmp(sha, h->mac, 6))
 		f->carried |= AUDIT_CARRIED_MAC;
-	if (spa) {
-		memcpy(&a, spa, 4);
-		if (host_ip4(h, a))
+	if (spa && tpa) {
+		f->family = AF_INET;
+		memcpy(&f->saddr.v4, spa, 4);
+		memcpy(&f->daddr.v4, tpa, 4);
+		if (host_ip4(h, f->saddr.v4))
 			f->carried |= AUDIT_CARRIED_IP;
 	}
 	f->why = f->carried ? AUDIT_ARP : AUDIT_NOT_REAL;

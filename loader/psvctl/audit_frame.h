@@ -48,7 +48,7 @@ struct audit_frame {
 	enum audit_why why;
 	unsigned int carried;	/* AUDIT_CARRIED_* */
 	uint8_t src_mac[6];
-	int family;		/* AF_INET, AF_INET6; 0: not IP (ARP...) */
+	int family;		/* AF_INET (ARP too), AF_INET6; 0: neither */
 	union {
 		struct in_addr v4;
 		struct in6_addr v6;

@@ -40,9 +40,8 @@ void *vec_reserve(void *arr, size_t n, size_t size)
 	return reallocarray(arr, n ? n * 2 : 1, size);
 }
 
-/* Opens a pinned map and checks it has the layout psv.h describes. */
-static int open_map(const struct ctl *ctl, const char *name, __u32 type,
-		    __u32 key_size, __u32 value_size, __u32 *max_entries)
+int snap_open_map(const struct ctl *ctl, const char *name, __u32 type,
+		  __u32 key_size, __u32 value_size, __u32 *max_entries)
 {
 	char err[PATH_MAX + 256];
 	int fd;
@@ -65,7 +64,7 @@ static int walk_pinned(struct ctl *ctl, const char *name, __u32 type,
 	__u32 max_entries;
 	int fd, err;
 
-	fd = open_map(ctl, name, type, key_size, value_size, &max_entries);
+	fd = snap_open_map(ctl, name, type, key_size, value_size, &max_entries);
 	if (fd < 0)
 		return fd;
 	err = map_walk(fd, key_size, value_size, max_entries, fn, ctl);
@@ -360,8 +359,8 @@ int snap_config(struct ctl *ctl)
 	__u32 key = 0, max_entries;
 	int fd, err;
 
-	fd = open_map(ctl, PSV_MAP_CONFIG, BPF_MAP_TYPE_ARRAY, sizeof(key),
-		      sizeof(ctl->cfg), &max_entries);
+	fd = snap_open_map(ctl, PSV_MAP_CONFIG, BPF_MAP_TYPE_ARRAY,
+			   sizeof(key), sizeof(ctl->cfg), &max_entries);
 	if (fd < 0)
 		return fd;
 	err = bpf_map_lookup_elem(fd, &key, &ctl->cfg) ? -errno : 0;
@@ -381,8 +380,8 @@ int snap_stats(struct ctl *ctl)
 		fail("cannot count possible CPUs: %s", strerror(-ncpus));
 		return ncpus;
 	}
-	fd = open_map(ctl, PSV_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
-		      sizeof(__u32), sizeof(__u64), &max_entries);
+	fd = snap_open_map(ctl, PSV_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
+			   sizeof(__u32), sizeof(__u64), &max_entries);
 	if (fd < 0)
 		return fd;
 	vals = calloc(ncpus, sizeof(*vals));

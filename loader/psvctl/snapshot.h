@@ -83,6 +83,13 @@ void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void *vec_reserve(void *arr, size_t n, size_t size);
 
+/*
+ * Opens the map psvd pinned as name and checks it has the layout psv.h
+ * describes: an fd, or -1 with the reason printed.
+ */
+int snap_open_map(const struct ctl *ctl, const char *name, __u32 type,
+		  __u32 key_size, __u32 value_size, __u32 *max_entries);
+
 /* Loaders: 0, or -errno with the reason printed. */
 /* Identities, their IPv6 addresses and connections of both families
  * (bound sockets included), linked. */

@@ -23,6 +23,14 @@ LEFT="/usr/sbin/psvd /usr/sbin/psvctl $UNIT /etc/psv /var/lib/psv /run/psv
 /usr/share/man/man8/psvctl.8.gz /usr/share/man/man5/psv.conf.5.gz
 /usr/share/doc/psv"
 
+# quiet CMD...: CMD's output only if it fails, its end as comments.
+quiet() {
+	local out rc
+	out=$("$@" 2>&1)
+	rc=$?
+	[ "$rc" = 0 ] || tail -n 20 <<<"$out" | sed 's/^/#   /'
+	return "$rc"
+}
 installed() { dpkg-query -W -f='${Status}' psv 2>/dev/null | grep -q ' installed$'; }
 # What of $LEFT exists now.
 present() {
@@ -44,6 +52,7 @@ purge() {
 }
 trap 'psv_cleanup; purge; tb_down' EXIT
 
+rm -f "$DEB"
 check "make deb builds $DEB" quiet make -s deb
 check "debian/changelog says the Makefile's version $VERSION" \
 	[ "$(dpkg-parsechangelog -SVersion)" = "$VERSION" ]
@@ -52,9 +61,6 @@ check "the package's version is $VERSION" \
 lint=$(lintian "$DEB" 2>&1 | grep -v 'running with root privileges')
 sed 's/^/#   lintian: /' <<<"$lint"
 check "lintian reports no error" bash -c '! grep -q "^E:" <<<"$1"' _ "$lint"
-
-# quiet CMD...: CMD's output as comments.
-quiet() { "$@" 2>&1 | sed 's/^/#   /'; return "${PIPESTATUS[0]}"; }
 
 check "dpkg -i installs it" quiet dpkg -i "$DEB"
 check "psvd and psvctl in /usr/sbin say version $VERSION" \

@@ -136,6 +136,7 @@ int fx_setup(struct fx *fx, const struct fx_world *w, int n_ready);
 
 /* What a fixture expects of one run. */
 #define FX_S(id) (1ULL << PSV_STAT_##id)
+_Static_assert(PSV_STAT_MAX <= 64, "counters fit the fixtures' bit masks");
 #define FX_PASS_STATS (FX_S(EG_PASS_HOST) | FX_S(EG_PASS_NOT_OURS) |	\
 		       FX_S(IN_PASS) | FX_S(IN_HOST_CONN))
 

@@ -218,8 +218,8 @@ static int parse_ipv6(const uint8_t *ip6, size_t len, unsigned int flags,
  * 255, from :: (the identities have no link-local address; RFC 4861
  * allows it for DAD and router solicitations), with its checksum.
  */
-static void put_nd(uint8_t *f, const uint8_t dst_mac[6], const uint8_t src_mac[6],
-		   const uint8_t dst[16], size_t len)
+static void put_nd(uint8_t *f, const uint8_t dst_mac[6],
+		   const uint8_t src_mac[6], const uint8_t dst[16], size_t len)
 {
 	uint8_t *ip6 = f + LINK_ETH_HLEN, *icmp = ip6 + LINK_IP6_HLEN;
 
