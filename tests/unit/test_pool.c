@@ -492,7 +492,21 @@ static void test_supply(void)
 		      acq, rel);
 	}
 
-	/* Demand gone: surplus ready identities are released, paced,
+	/* Demand gone (a window of 0: the target is the floor at once), but
+	 * the surplus became ready moments ago: kept until idle_retire. */
+	{
+		struct pool_params p0 = p;
+
+		p0.demand_window_s = 0;
+		pool_set_params(&pool, &p0);
+		CHECK_EQ(pool_refill(&pool, t), UINT64_MAX,
+			 "supply: surplus ready for less than idle_retire: kept");
+		CHECK_EQ(pool_count_state(&pool, PSV_ID_READY), 10,
+			 "supply: all 10 still ready");
+		pool_set_params(&pool, &p);
+	}
+
+	/* An hour later: surplus ready identities are released, paced,
 	 * down to the floor. */
 	t += 3600 * 1000;
 	fake_now_ms = t;

@@ -226,12 +226,23 @@ unsigned int pool_ready_target(const struct identity_pool *pool,
 	return t < pool->params.max ? t : pool->params.max;
 }
 
-/* A ready identity the target no longer asks for: the newest. */
-static struct identity *pool_surplus(struct identity_pool *pool)
+/*
+ * A ready identity the target no longer asks for: one that has waited
+ * unused for idle_retire, as an identity without flows would before it
+ * is retired (a target that dips for a moment releases nothing).
+ */
+static struct identity *pool_surplus(struct identity_pool *pool,
+				     uint64_t now_ms)
 {
-	for (unsigned int i = pool->count; i-- > 0;)
-		if (pool->ids[i]->state == PSV_ID_READY)
-			return pool->ids[i];
+	uint64_t wait_ms = (uint64_t)pool->params.idle_retire_s * 1000;
+
+	for (unsigned int i = 0; i < pool->count; i++) {
+		struct identity *id = pool->ids[i];
+
+		if (id->state == PSV_ID_READY &&
+		    now_ms - id->idle_since_ms >= wait_ms)
+			return id;
+	}
 	return NULL;
 }
 
@@ -254,9 +265,9 @@ uint64_t pool_refill(struct identity_pool *pool, uint64_t now_ms)
 		return pool->next_acquire_ms;
 	if (pending > target) {
 		/* Demand fell: give back what waits unused, one at a time. */
-		id = pool_surplus(pool);
-		if (!id)
-			return UINT64_MAX;	/* only acquisitions pending */
+		id = pool_surplus(pool, now_ms);
+		if (!id)	/* acquisitions, or ready ones not idle long */
+			return UINT64_MAX;
 		pool_retire(pool, id, "demand fell");
 		return pace(pool, now_ms);
 	}
@@ -301,7 +312,8 @@ static int make_ready(struct identity_pool *pool, struct identity *id)
 		pool->io->identity_del(pool->io->ctx, id->ip);
 		return err;
 	}
-	lease_count_acquired(&pool->leases, pool->io->now_ms(pool->io->ctx));
+	id->idle_since_ms = pool->io->now_ms(pool->io->ctx);
+	lease_count_acquired(&pool->leases, id->idle_since_ms);
 	pool->ops->announce(pool, id);
 	log_info("identity %u: ready as %s %02x:%02x:%02x:%02x:%02x:%02x", id->id,
 		 fmt_ip(id->ip, ipbuf), id->mac[0], id->mac[1], id->mac[2],

@@ -27,7 +27,8 @@ struct identity {
 	enum psv_id_state state;
 	unsigned int flows;	/* connections seen at the last scan */
 	uint64_t last_seen_ns;	/* newest use among them (bpf clock) */
-	uint64_t idle_since_ms;	/* monotonic; when flows fell to 0 */
+	uint64_t idle_since_ms;	/* monotonic; when flows fell to 0, or
+				 * when it became ready */
 	void *source_state;	/* the source's per-identity state */
 	bool lost_source;	/* the source gave it up: retire it */
 	/* Bound, but held back from the ready queue (still ACQUIRING)
@@ -147,8 +148,8 @@ void pool_lease(struct identity_pool *pool, const struct identity *id,
 /* Rebuilds the pool from the pinned maps a previous psvd left. */
 int pool_adopt(struct identity_pool *pool);
 /* Starts acquisitions the ready target asks for, or retires one ready
- * identity it no longer needs, paced; returns the next time (monotonic
- * ms) it wants to run, or UINT64_MAX. */
+ * identity above it that waited idle_retire unused, paced; returns the
+ * next time (monotonic ms) it wants to run, or UINT64_MAX. */
 uint64_t pool_refill(struct identity_pool *pool, uint64_t now_ms);
 /* How many identities the pool wants ready at now_ms: recent demand,
  * at least params.ready, at most params.max. */
