@@ -74,7 +74,7 @@ BENCH_SKELS := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.skel.h,$(BENCH_BP
 # Objects and skeletons are made by chained pattern rules: keep them, or
 # every make would rebuild them.
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(BENCH_BPF_OBJS) $(BENCH_SKELS)
-.PHONY: all deps test unit san unit-bins fuzz bench demo install clean \
+.PHONY: all deps test soak unit san unit-bins fuzz bench demo install clean \
 	check-includes deb version
 all: check-includes $(BUILD)/psvd $(BUILD)/psvctl
 
@@ -163,6 +163,11 @@ unit-bins: $(BUILD)/psvctl $(UNIT_BINS)
 
 test: unit san
 	$(Q)BUILD=$(BUILD) tests/run.sh
+
+# The long reliability tests (tests/soak/*.sh, minutes each): not in make
+# test; RELIABILITY.md lists them with their results.
+soak: all
+	$(Q)BUILD=$(BUILD) tests/run.sh soak
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh long

@@ -22,6 +22,37 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88a8
+#define VLAN_VID_MASK 0x0fff
+#define VLAN_HLEN 4
+
+/*
+ * A priority tag (802.1p, VLAN id 0) is no other network: the kernel
+ * takes the frame as untagged.  Passed on unjudged, a tagged SYN or
+ * ping to the host's MAC and an identity's address would be answered
+ * from the identity, which links the two; so the tag goes and the frame
+ * is judged like any other.  Other VLAN ids belong to VLAN devices,
+ * out of scope (the kernel drops them without one).
+ */
+static __always_inline int xdp_strip_priority_tag(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = pkt_ptr(data, data_end, 0, ETH_HLEN + VLAN_HLEN);
+	__be16 *tci;
+
+	if (!eth || (eth->h_proto != bpf_htons(ETH_P_8021Q) &&
+		     eth->h_proto != bpf_htons(ETH_P_8021AD)))
+		return 0;
+	tci = (void *)(eth + 1);
+	if (*tci & bpf_htons(VLAN_VID_MASK))
+		return 0;
+	/* The addresses move up over the tag; the inner type stays. */
+	__builtin_memmove(data + VLAN_HLEN, data, 2 * ETH_ALEN);
+	return bpf_xdp_adjust_head(ctx, VLAN_HLEN);
+}
+
 /*
  * The neighbour advertisement is longer than a solicitation without
  * options and shorter than one with more: the frame is resized to it
@@ -63,6 +94,10 @@ int psv_ingress_xdp(struct xdp_md *ctx)
 		stat_inc(PSV_STAT_IN_PASS);
 		return XDP_PASS;
 	}
+	if (xdp_strip_priority_tag(ctx)) {
+		stat_inc(PSV_STAT_IN_DROP_PARSE);
+		return XDP_DROP;
+	}
 	r = ingress_decide(ctx, cfg, (void *)(long)ctx->data,
 			   (void *)(long)ctx->data_end,
 			   bpf_xdp_get_buff_len(ctx), &rw);
@@ -101,11 +136,23 @@ int psv_ingress_tc(struct __sk_buff *skb)
 	__u32 stat;
 	int r;
 
-	/* An offloaded VLAN tag: another L2 network, out of scope. */
-	if (!cfg || skb->vlan_present) {
+	if (!cfg) {
 		stat_inc(PSV_STAT_IN_PASS);
 		return TC_ACT_OK;
 	}
+	if (skb->vlan_present) {
+		/* Another VLAN's frame: another L2 network, out of scope. */
+		if (skb->vlan_tci & VLAN_VID_MASK) {
+			stat_inc(PSV_STAT_IN_PASS);
+			return TC_ACT_OK;
+		}
+		/* An offloaded priority tag: see xdp_strip_priority_tag. */
+		if (bpf_skb_vlan_pop(skb)) {
+			stat_inc(PSV_STAT_IN_DROP_PARSE);
+			return TC_ACT_SHOT;
+		}
+	}
+	barrier_var(skb);
 	tc_pull_headers(skb);
 	barrier_var(skb);
 	r = ingress_decide(skb, cfg, (void *)(long)skb->data,

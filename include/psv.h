@@ -24,8 +24,8 @@
 #define PSV_MAX_FRAGS 4096
 #define PSV_MAX_APP_RULES 64	/* [app] sections (config.h: PSV_CONF_MAX_APPS) */
 #define PSV_MAX_APPS 4096	/* applications attributed at once */
-#define PSV_MAX_ROUTES 4096	/* IPv4 routes of the main table mirrored */
-#define PSV_MAX_ROUTES6 4096	/* IPv6 routes of the main table mirrored */
+#define PSV_MAX_ROUTES 4096	/* IPv4 routes mirrored (main, own addresses) */
+#define PSV_MAX_ROUTES6 4096	/* the same for IPv6 */
 #define PSV_MAX_ADDRS6 (4 * PSV_MAX_IDENTITIES) /* a few prefixes each */
 #define PSV_EVENTS_BYTES (256 * 1024)
 
@@ -140,6 +140,13 @@ struct psv_identity {
 	 * preferred.  All zero: none yet, IPv6 flows are blocked.
 	 */
 	struct psv_addr6 ip6;
+	/*
+	 * When its lease ends, in seconds of CLOCK_MONOTONIC (the clock of
+	 * bpf_ktime_get_ns and of psvd's timers); 0: no lease (static).
+	 * psvd renews long before; a psvd that died cannot, and the
+	 * dataplane then gives no new flow an identity past its lease.
+	 */
+	__u32 lease_end_s;
 };
 
 /*
@@ -282,10 +289,11 @@ struct psv_route6_key {
 };
 
 /*
- * Map psv_routes (LPM_TRIE): the main routing table's IPv4 routes, as
- * psvd mirrors them.  A socket is bound to an identity only if its
- * destination leaves through psv's interface: an identity's address on
- * another interface (a VPN, a container bridge) would break the flow.
+ * Map psv_routes (LPM_TRIE): the main routing table's IPv4 routes and
+ * the host's own addresses (PSV_ROUTE_OTHER), as psvd mirrors them.  A
+ * socket is bound to an identity only if its destination leaves through
+ * psv's interface: an identity's address on another interface (a VPN, a
+ * container bridge) would break the flow.
  */
 struct psv_route_key {
 	__u32 prefixlen;	/* LPM trie: bits of addr that count */
@@ -421,7 +429,8 @@ struct psv_sock {
 	X(IN_DROP_NDP, "ingress_drop_ndp")				\
 	X(IN_DROP_EXTHDR, "ingress_drop_exthdr")			\
 	X(EG_DROP_CHATTER, "egress_drop_chatter")			\
-	X(LINKED_BY_EXHAUSTION, "linked_by_exhaustion")
+	X(LINKED_BY_EXHAUSTION, "linked_by_exhaustion")			\
+	X(EG_DROP_LEASE_EXPIRED, "egress_drop_lease_expired")
 
 #define PSV_STAT_ENUM(id, name) PSV_STAT_##id,
 enum psv_stat {
@@ -465,7 +474,7 @@ struct psv_event {
 #define PSV_MAP_LINKS "psv_links"
 
 _Static_assert(sizeof(struct psv_config) == 40, "psv_config layout");
-_Static_assert(sizeof(struct psv_identity) == 28, "psv_identity layout");
+_Static_assert(sizeof(struct psv_identity) == 32, "psv_identity layout");
 _Static_assert(sizeof(struct psv_addr6_owner) == 8, "psv_addr6_owner layout");
 _Static_assert(sizeof(struct psv_group_key) == 28, "psv_group_key layout");
 _Static_assert(sizeof(struct psv_group) == 16, "psv_group layout");

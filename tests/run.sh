@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Runs every test: unit binaries (build/tests/test_*), the same built with
 # ASan and UBSan (build/san/tests/test_*, make san), short fuzz runs, and
-# the end-to-end scripts (tests/e2e/*.sh).  Each prints TAP-like lines,
+# the end-to-end scripts (tests/e2e/*.sh); the soak suite (make soak,
+# tests/soak/*.sh: long runs) only when named.  Each prints TAP-like lines,
 # "ok - what" or "not ok - what"; this counts them and closes with
 # "N passed, N failed".  A program that exits non-zero without a "not ok"
 # line counts as one failure, so nothing fails silently.
-# Usage: tests/run.sh [unit|san|fuzz|e2e]...   (default: all four)
+# Usage: tests/run.sh [unit|san|fuzz|e2e|soak]...   (default: all but soak)
 set -u
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -57,10 +58,10 @@ for suite in $suites; do
 		done ;;
 	fuzz)
 		run_one "fuzz (short)" tests/fuzz/run.sh short ;;
-	e2e)
-		for t in tests/e2e/*.sh; do
+	e2e|soak)
+		for t in tests/"$suite"/*.sh; do
 			[ -f "$t" ] || continue
-			run_one "e2e/$(basename "$t" .sh)" bash "$t"
+			run_one "$suite/$(basename "$t" .sh)" bash "$t"
 		done ;;
 	*) echo "unknown suite: $suite" >&2; exit 2 ;;
 	esac

@@ -116,6 +116,13 @@ static __always_inline int group_identity(const struct psv_config *cfg,
 	id = bpf_map_lookup_elem(&psv_identities, vip);
 	if (!id || id->state == PSV_ID_RETIRED)
 		return PSV_REASON(PSV_DROP, EG_DROP_NO_IDENTITY);
+	/*
+	 * Its lease ran out while psvd could not renew it (psvd dead): the
+	 * address may be someone else's by now.  Flows already on it go
+	 * on; a new one fails closed until psvd retires it.
+	 */
+	if (id->lease_end_s && id->lease_end_s <= bpf_ktime_get_ns() / NSEC_PER_SEC)
+		return PSV_REASON(PSV_DROP, EG_DROP_LEASE_EXPIRED);
 	if (id->state != PSV_ID_ACTIVE)
 		id->state = PSV_ID_ACTIVE;
 	return 0;

@@ -23,3 +23,15 @@ int64_t clock_wall_s(uint64_t mono_ms)
 		return INT64_MAX;
 	return time(NULL) + ((int64_t)mono_ms - (int64_t)clock_now_ms()) / 1000;
 }
+
+uint32_t clock_mono_s(int64_t wall_s)
+{
+	int64_t mono_s;
+
+	if (!wall_s || wall_s == INT64_MAX)
+		return 0;
+	mono_s = (int64_t)(clock_now_ms() / 1000) + wall_s - time(NULL);
+	if (mono_s < 1)
+		return 1;	/* already over: still a lease that ended */
+	return mono_s > UINT32_MAX ? 0 : (uint32_t)mono_s;
+}

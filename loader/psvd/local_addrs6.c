@@ -12,6 +12,9 @@
 #include "common/log.h"
 #include "common/nl.h"
 
+/* What `ip addr` calls forever (include/net/addrconf.h). */
+#define INFINITY_LIFE_TIME 0xffffffffu
+
 /* Sends one address request and waits for the kernel's answer. */
 static int addr_request(struct nlmsghdr *req, mnl_cb_t cb, void *data)
 {
@@ -40,11 +43,13 @@ static int lo_index(void)
 
 /* RTM_NEWADDR or RTM_DELADDR of addr/128 on lo into buf. */
 static int build_addr(char *buf, uint16_t type, uint16_t flags,
-		      const uint8_t addr[16])
+		      const uint8_t addr[16], bool preferred)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifa_cacheinfo ci = { .ifa_prefered = 0,
-				    .ifa_valid = 0xffffffff };
+	struct ifa_cacheinfo ci = {
+		.ifa_prefered = preferred ? INFINITY_LIFE_TIME : 0,
+		.ifa_valid = INFINITY_LIFE_TIME,
+	};
 	struct ifaddrmsg *ifa;
 	int lo = lo_index();
 
@@ -61,7 +66,12 @@ static int build_addr(char *buf, uint16_t type, uint16_t flags,
 	if (type == RTM_NEWADDR) {
 		ifa->ifa_flags = IFA_F_NODAD;
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
-		/* Valid until psvd removes it; deprecated from the start. */
+		/*
+		 * Valid until psvd removes it; preferred as its prefix:
+		 * getaddrinfo sorts a destination reached from a deprecated
+		 * source after IPv4 (RFC 6724 rule 3).  Never the host's
+		 * source: netdev_ipv6_own_sources().
+		 */
 		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
 		mnl_attr_put_u8(nlh, IFA_PROTO, PSV_RTPROT);
 	}
@@ -76,12 +86,13 @@ static void log_failure(const char *what, const uint8_t addr[16], int err)
 		inet_ntop(AF_INET6, addr, a, sizeof(a)), strerror(-err));
 }
 
-int local_addr6_add(const uint8_t addr[16])
+int local_addr6_add(const uint8_t addr[16], bool preferred)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int err;
 
-	err = build_addr(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, addr);
+	err = build_addr(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, addr,
+			 preferred);
 	if (!err)
 		err = addr_request((struct nlmsghdr *)buf, NULL, NULL);
 	if (err)
@@ -94,7 +105,7 @@ int local_addr6_del(const uint8_t addr[16])
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int err;
 
-	err = build_addr(buf, RTM_DELADDR, 0, addr);
+	err = build_addr(buf, RTM_DELADDR, 0, addr, false);
 	if (!err)
 		err = addr_request((struct nlmsghdr *)buf, NULL, NULL);
 	/* The kernel says EADDRNOTAVAIL for an address it does not have. */

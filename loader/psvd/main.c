@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -527,6 +528,21 @@ static void handle_signals(struct psvd *d)
 	}
 }
 
+/*
+ * Whether psvd's interface was deleted (its RTM_DELLINK wakes the route
+ * mirror's socket).  Nothing is left to protect: psvd stops, cleaning
+ * up as on SIGTERM, and says why.
+ */
+static bool iface_deleted(const struct psvd *d)
+{
+	char name[IF_NAMESIZE];
+
+	if (if_indextoname(d->dev.ifindex, name) || errno != ENXIO)
+		return false;
+	log_err("%s: the interface was deleted: psvd stops", d->ifname);
+	return true;
+}
+
 static int run(struct psvd *d)
 {
 	struct epoll_event evs[8];
@@ -556,6 +572,8 @@ static int run(struct psvd *d)
 				control_serve(fd, control_reply, d);
 			} else if (fd == route_mirror_fd(&d->routes)) {
 				route_mirror_read(&d->routes);
+				if (iface_deleted(d))
+					return -ENODEV;
 			} else if (fd == link_socket_fd(&d->link)) {
 				link_socket_read(&d->link, clock_now_ms());
 			} else {
@@ -582,6 +600,9 @@ static int setup_ipv6(struct psvd *d)
 	slaac_maps_io(&d->slaac_io, &d->dp, &d->link);
 	err = slaac_init(&d->slaac, &d->pool, &d->slaac_io.io);
 	if (err || !d->v6)
+		return err;
+	err = netdev_ipv6_own_sources(d->ifname);
+	if (err)
 		return err;
 	slaac_pool_hooks(&d->slaac, &hooks);
 	pool_set_hooks(&d->pool, &hooks);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* netdev.c - see netdev.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -128,6 +129,30 @@ int netdev_set_promisc(const char *ifname, bool on)
 			log_err("%s: cannot %s promiscuous mode: %s", ifname,
 				on ? "enable" : "disable", strerror(-err));
 		}
+	}
+	close(fd);
+	return err;
+}
+
+int netdev_ipv6_own_sources(const char *ifname)
+{
+	char path[96];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path),
+		 "/proc/sys/net/ipv6/conf/%s/use_oif_addrs_only", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		/* No IPv6 on the interface: no source to choose. */
+		if (err == -ENOENT)
+			return 0;
+		log_err("%s: cannot open %s: %s", ifname, path, strerror(-err));
+		return err;
+	}
+	if (write(fd, "1", 1) != 1) {
+		err = -errno;
+		log_err("%s: cannot write %s: %s", ifname, path, strerror(-err));
 	}
 	close(fd);
 	return err;

@@ -34,6 +34,14 @@ uint32_t netdev_default_gateway(const char *ifname);
 
 /* Whether a veth: plain veths need TC ingress (docs/ARCHITECTURE.md, facts). */
 bool netdev_is_veth(const struct netdev *dev);
+/*
+ * Source address selection for routes through ifname considers only
+ * ifname's own addresses (use_oif_addrs_only): the identities' IPv6
+ * addresses on lo are preferred, so that applications sort them as any
+ * address (RFC 6724), and must never become the host's own source.
+ * 0 or -errno (logged); 0 if ifname has no IPv6.
+ */
+int netdev_ipv6_own_sources(const char *ifname);
 
 /*
  * How many of the interface's IPv6 addresses carry its MAC (EUI-64

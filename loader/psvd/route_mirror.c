@@ -27,7 +27,7 @@ _Static_assert(sizeof(struct psv_route_key) == 4 + 4 &&
 	       sizeof(struct psv_route6_key) == 4 + 16,
 	       "trie keys are a prefix length and the address");
 
-/* A route of the main table as the trie will hold it. */
+/* A route as the trie will hold it. */
 struct route {
 	struct key key;
 	uint32_t metric;
@@ -120,6 +120,21 @@ static bool nexthops_via(const struct nlattr *mp, int ifindex)
 	return n > 0;
 }
 
+/*
+ * The main table, and the local table's addresses of the host (and of
+ * the identities): a flow to one of the host's own addresses stays on
+ * the host, IPv6 ones included (there is no host_ip for them), so its
+ * socket must not be bound to an identity.
+ */
+static bool mirrored(const struct nlmsghdr *nlh, const struct rtmsg *rtm,
+		     const struct nlattr *tb[])
+{
+	uint32_t table = nl_route_table(nlh, tb[RTA_TABLE]);
+
+	return table == RT_TABLE_MAIN ||
+	       (table == RT_TABLE_LOCAL && rtm->rtm_type == RTN_LOCAL);
+}
+
 static int collect_route(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
@@ -131,8 +146,7 @@ static int collect_route(const struct nlmsghdr *nlh, void *data)
 	if (parse_route(nlh, &rtm, tb) < 0)
 		return MNL_CB_ERROR;
 	if (rtm->rtm_family != d->f->af ||
-	    rtm->rtm_dst_len > 8 * d->f->addr_len ||
-	    nl_route_table(nlh, tb[RTA_TABLE]) != RT_TABLE_MAIN)
+	    rtm->rtm_dst_len > 8 * d->f->addr_len || !mirrored(nlh, rtm, tb))
 		return MNL_CB_OK;
 	if (tb[RTA_DST] &&
 	    mnl_attr_get_payload_len(tb[RTA_DST]) != d->f->addr_len) {

@@ -31,7 +31,8 @@ struct route_mirror {
  * word) and fills map_fd (a psv_routes trie) and map6_fd (psv_routes6;
  * -1: none) from the main table: routes through ifindex (every next hop
  * of a multipath route) get PSV_ROUTE_IFACE, the others (another
- * interface, blackhole, unreachable) PSV_ROUTE_OTHER.  0 or -errno,
+ * interface, blackhole, unreachable) PSV_ROUTE_OTHER, and so do the
+ * host's own addresses (the local table's local routes).  0 or -errno,
  * logged.
  */
 int route_mirror_open(struct route_mirror *rm, int map_fd, int map6_fd,

@@ -46,9 +46,9 @@ static int stub_owner_each(void *c,
 	return 0;
 }
 
-static int stub_local_add(void *c, const uint8_t a[16])
+static int stub_local_add(void *c, const uint8_t a[16], bool preferred)
 {
-	(void)c, (void)a;
+	(void)c, (void)a, (void)preferred;
 	return 0;
 }
 
@@ -82,10 +82,17 @@ static int ok(void *c, uint32_t ip)
 	return 0;
 }
 
+/* The pool's clock stands still: the input decides what happens. */
+static uint64_t still(void *c)
+{
+	(void)c;
+	return 1000;
+}
+
 static const struct pool_io pool_io = {
 	.identity_put = put, .identity_del = nop, .ready_push = ok,
 	.ready_remove = nop, .groups_drop = nop, .route_add = ok,
-	.route_del = nop, .sockets_end = nop,
+	.route_del = nop, .sockets_end = nop, .now_ms = still,
 };
 
 static int acquire(struct identity_pool *pool, struct identity *id)

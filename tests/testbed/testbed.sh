@@ -317,6 +317,15 @@ tb__bridge() {
 	shift 2
 	tb__do "bridge $br in $ns" ip -n "$ns" link add "$br" type bridge \
 		stp_state 0 mcast_snooping 0 || return 1
+	# A switch forwards what it gets: with br_netfilter loaded (Docker
+	# loads it), a new namespace's bridges would validate IPv4 headers
+	# and drop the malformed frames tests send (bad IHL, checksum).
+	if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+		tb__do "no netfilter on $ns's bridges" ip netns exec "$ns" \
+			sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+			net.bridge.bridge-nf-call-ip6tables=0 \
+			net.bridge.bridge-nf-call-arptables=0 || return 1
+	fi
 	for p in "$@"; do
 		tb__do "port $p on $ns:$br" \
 			ip -n "$ns" link set "$p" master "$br" up || return 1

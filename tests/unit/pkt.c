@@ -343,7 +343,7 @@ size_t pkt_build(const struct pkt_frame *f, __u8 *buf, size_t cap)
 	memcpy(buf + 6, f->src, 6);
 	if (f->vlan) {
 		pkt_put16(buf + off, PKT_ETH_P_8021Q);
-		pkt_put16(buf + off + 2, f->vlan & 0x0fff);
+		pkt_put16(buf + off + 2, f->vlan);
 		off += 4;
 	}
 	pkt_put16(buf + off, proto);

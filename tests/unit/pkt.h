@@ -151,7 +151,7 @@ struct pkt_arp {
 /* A whole Ethernet frame. */
 struct pkt_frame {
 	__u8 dst[6], src[6];
-	__u16 vlan;		/* nonzero: an 802.1Q tag with this VID */
+	__u16 vlan;		/* nonzero: an 802.1Q tag, this TCI (PCP, VID) */
 	__u16 proto;		/* EtherType; 0: IPv4 */
 	struct pkt_arp arp;	/* when proto is ARP */
 	struct pkt_ipv4 ip;	/* when proto is IPv4 */

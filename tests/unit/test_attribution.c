@@ -670,7 +670,7 @@ static void test_bind(void)
 	__u64 port = stat_sum(PSV_STAT_SK_UNBOUND_PORT);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(53) };
 	char buf[INET_ADDRSTRLEN], buf2[INET_ADDRSTRLEN];
-	int pfd, t1, t2, u, other, lo, own, fixed, conns;
+	int pfd, t1, t2, u, u2, other, lo, own, fixed, conns;
 	struct psv_conn_key k = { .proto = IPPROTO_UDP, .rport = htons(53) };
 	struct psv_conn c;
 	socklen_t len = sizeof(a);
@@ -708,6 +708,13 @@ static void test_bind(void)
 	CHECK_STR(local_addr(u, buf2), "0.0.0.0",
 		  "... while the socket stays bound to no address");
 	CHECK_EQ(stat_sum(PSV_STAT_SK_SRC_SET) - src_set, 1, "sock_src_set counts it");
+	u2 = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK_EQ(sendto(u2, "q", 1, 0, (struct sockaddr *)&a, sizeof(a)), 1,
+		 "a second lookup to :53 from another socket (another port)");
+	CHECK_STR(wire_source(pfd, IPPROTO_UDP, buf), BIND_VIP2,
+		  "... leaves from the same identity (DNS: per application "
+		  "and resolver)");
+	close(u2);
 	getsockname(u, (struct sockaddr *)&a, &len);
 	inet_pton(AF_INET, BIND_SERVER, &k.raddr);
 	k.lport = a.sin_port;

@@ -438,6 +438,77 @@ static void test_nak(void)
 	CHECK_EQ(fk.nsent, 2, "nothing sent after the NAK");
 }
 
+/* A canned reply of type for client c, from the rogue server 192.0.2.2
+ * offering 192.0.2.99. */
+static void rogue_for(const struct dhcp_client *c, uint8_t type)
+{
+	canned_for(reply, type, c->xid, c->mac);
+	memcpy(reply + 245, "\xc0\x00\x02\x02", 4);	/* option 54 */
+	memcpy(reply + DHCP_MSG_OFF_YIADDR, "\xc0\x00\x02\x63", 4);
+}
+
+/*
+ * Identities never take each other's replies, and a second (rogue)
+ * server answering once a lease is bound moves nothing: its OFFER, ACK
+ * or NAK is ignored while BOUND and while RENEWING with the real server.
+ */
+static void test_rogue(void)
+{
+	struct dhcp_params p = short_params();
+	struct dhcp_client a, b;
+	static const uint8_t types[] = { DHCP_OFFER, DHCP_ACK, DHCP_NAK };
+	bool ignored = true;
+	size_t i;
+
+	reset(6);
+	p.skip_probe = true;
+	dhcp_client_init(&a, mac, &p, &fake_ops, &fk);
+	dhcp_client_init(&b, other_mac, &p, &fake_ops, &fk);
+	dhcp_client_start(&a, 1000);
+	dhcp_client_start(&b, 1000);
+	feed(&a, 1010, DHCP_OFFER);
+	canned_for(reply, DHCP_OFFER, b.xid, other_mac);
+	dhcp_client_receive(&b, 1010, reply, CANNED_LEN, server_mac);
+	CHECK(a.state == DHCP_REQUESTING && b.state == DHCP_REQUESTING,
+	      "two identities REQUESTING the same address");
+	canned_for(reply, DHCP_ACK, a.xid, mac);
+	CHECK_EQ(dhcp_client_receive(&b, 1020, reply, CANNED_LEN, server_mac),
+		 -ENOMSG, "A's ACK not taken by B");
+	canned_for(reply, DHCP_ACK, b.xid, mac);
+	CHECK_EQ(dhcp_client_receive(&b, 1020, reply, CANNED_LEN, server_mac),
+		 -ENOMSG, "an ACK with B's xid for A's MAC not taken by B");
+	CHECK(b.state == DHCP_REQUESTING && b.stats.rx_bad_xid == 1 &&
+		      b.stats.rx_bad_chaddr == 1 && b.stats.rx_accepted == 1,
+	      "B still REQUESTING: one bad xid, one bad chaddr counted");
+
+	CHECK_EQ(feed(&a, 1020, DHCP_ACK), 0, "A's own ACK accepted");
+	CHECK(a.state == DHCP_BOUND && a.yiaddr == ip("192.0.2.134"),
+	      "A BOUND to 192.0.2.134");
+	for (i = 0; i < sizeof(types); i++) {
+		rogue_for(&a, types[i]);
+		if (dhcp_client_receive(&a, 2000, reply, CANNED_LEN,
+					other_mac) != -ENOMSG)
+			ignored = false;
+	}
+	CHECK(ignored && a.state == DHCP_BOUND &&
+		      a.yiaddr == ip("192.0.2.134") &&
+		      a.server_id == ip("192.0.2.1"),
+	      "BOUND: a rogue server's OFFER, ACK and NAK move nothing");
+	dhcp_client_timeout(&a, a.t1_ms);
+	for (i = 1; i < sizeof(types); i++) {
+		rogue_for(&a, types[i]);
+		if (dhcp_client_receive(&a, a.t1_ms + 10, reply, CANNED_LEN,
+					other_mac) != -ENOMSG)
+			ignored = false;
+	}
+	CHECK(ignored && a.state == DHCP_RENEWING &&
+		      a.yiaddr == ip("192.0.2.134") &&
+		      !memcmp(a.server_mac, server_mac, 6),
+	      "RENEWING: a rogue server's ACK and NAK move nothing");
+	CHECK_EQ(feed(&a, a.t1_ms + 20, DHCP_ACK), 0,
+		 "the real server's renewal ACK still accepted");
+}
+
 static void test_renew(void)
 {
 	struct dhcp_params p = short_params();
@@ -825,6 +896,7 @@ int main(void)
 	test_requesting_gives_up();
 	test_ignored();
 	test_nak();
+	test_rogue();
 	test_renew();
 	test_rebind();
 	test_nak_renewing();

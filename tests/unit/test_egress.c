@@ -6,6 +6,8 @@
  * built from scratch (so every checksum is compared with an independent
  * RFC 1071 computation), the map side effects and the counters.
  */
+#include <time.h>
+
 #include "bpf_fixture.h"
 
 static struct fx fx;
@@ -492,6 +494,60 @@ static void test_icmp_error(void)
 	CHECK_EQ(r.n_ev, 0, "%s: no event", what);
 	CHECK_EQ(fx_map_count(fx.groups), groups, "%s: no group created",
 		 what);
+}
+
+/* Sets identity i's lease end, monotonic seconds from now. */
+static int set_lease_end(int i, int from_now_s)
+{
+	__be32 vip = htonl(w.vip[i]);
+	struct psv_identity v;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (bpf_map_lookup_elem(fx.identities, &vip, &v))
+		return -errno;
+	v.lease_end_s = ts.tv_sec + from_now_s;
+	return bpf_map_update_elem(fx.identities, &vip, &v, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * With psvd dead nothing renews: an identity whose lease ended takes
+ * no new flow (its address may be someone else's), in the ready queue
+ * or already its group's; its flows from before go on.
+ */
+static void test_lease_expired(void)
+{
+	const struct fx_expect expired = {
+		.verdict = FX_DROP, .moved = FX_S(EG_DROP_LEASE_EXPIRED),
+		.ignore = FX_S(EG_NEW_GROUP) };
+	struct pkt_frame in = tcp_frame(40000, 80, PKT_TCP_SYN);
+	struct pkt_frame out = as_identity(&in, 0);
+	struct fx_expect e = translated(&out, true, true);
+	const char *what = "new flow, its lease still running";
+
+	if (fx_setup(&fx, &w, 1) || set_lease_end(0, 100))
+		return;
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+
+	what = "the lease over: a new flow of the same group";
+	if (set_lease_end(0, -1))
+		return;
+	in = tcp_frame(40001, 80, PKT_TCP_SYN);
+	fx_case(&fx, FX_EGRESS, what, &in, &expired, &r);
+	check_no_conn(what, conn_key(PKT_IP_PROTO_TCP, 40001, 80));
+
+	what = "the lease over: the flow from before goes on";
+	in = tcp_frame(40000, 80, PKT_TCP_ACK);
+	out = as_identity(&in, 0);
+	e = translated(&out, false, false);
+	fx_case(&fx, FX_EGRESS, what, &in, &e, &r);
+
+	what = "the lease over: a new group from the ready queue";
+	if (fx_setup(&fx, &w, 1) || set_lease_end(0, -1))
+		return;
+	in = tcp_frame(40002, 81, PKT_TCP_SYN);
+	fx_case(&fx, FX_EGRESS, what, &in, &expired, &r);
+	check_no_conn(what, conn_key(PKT_IP_PROTO_TCP, 40002, 81));
 }
 
 /*
@@ -1688,6 +1744,7 @@ int main(void)
 	test_icmp_echo();
 	test_icmp_error();
 	test_exhausted();
+	test_lease_expired();
 	test_exhausted_link();
 	test_granularity();
 	test_passthrough();

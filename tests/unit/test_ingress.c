@@ -702,6 +702,30 @@ static void test_host_probes(enum fx_prog p)
 		 fx_prog_names[p]);
 }
 
+/*
+ * A priority tag (PCP 5, VLAN id 0) is the untagged LAN to the kernel:
+ * XDP removes it and judges the frame as untagged (TC does the same
+ * with the tag the kernel offloaded, which BPF_PROG_TEST_RUN cannot
+ * make; tests/e2e/malformed.sh sends such frames at TC).
+ */
+static void test_priority_tag(enum fx_prog p)
+{
+	struct pkt_frame reply = tcp_in(80, 40000, PKT_TCP_ACK, 0);
+	struct pkt_frame probe = pkt_to(tcp_in(40000, 22, PKT_TCP_SYN, 0),
+					w.host_mac, w.vip[0]);
+
+	const struct fx_row rows[] = {
+		FX_ROW("priority-tagged SYN to the host's MAC and an "
+		       "identity's address", pkt_vlan(probe, 0xa000), FX_DROP,
+		       FX_S(IN_DROP_UNSOLICITED)),
+		FX_ROW("priority-tagged reply of a connection",
+		       pkt_vlan(reply, 0xa000), FX_PASS, FX_S(IN_TRANSLATED),
+		       .out = to_host(reply)),
+	};
+
+	fx_table(&fx, p, rows, FX_ROWS(rows), &r);
+}
+
 static void test_dhcp_vlan(enum fx_prog p)
 {
 	struct pkt_frame dhcp = remote_frame(PKT_IP_PROTO_UDP, 67, 68, 0);
@@ -723,6 +747,8 @@ static void test_dhcp_vlan(enum fx_prog p)
 	};
 
 	fx_table(&fx, p, rows, FX_ROWS(rows), &r);
+	if (p == FX_INGRESS_XDP)
+		test_priority_tag(p);
 }
 
 static void test_malformed(enum fx_prog p)

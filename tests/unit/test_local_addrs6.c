@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * test_local_addrs6.c - identity IPv6 addresses on lo, in a private
- * network namespace: added deprecated and tagged, found by their tag
- * (an address of someone else's is not), a socket binds to one,
+ * network namespace: added tagged, preferred or deprecated, found by
+ * their tag (an address of someone else's is not), never the source the
+ * kernel picks for the host's own flows (use_oif_addrs_only: not even
+ * when its own address is deprecated), a socket binds to one,
  * deleted (twice is fine); then a restart's adoption on the real thing
  * (slaac with pool_maps.c's io on real maps and lo): a crash's stray
  * tagged address and map entries go, the adopted address stays, and
@@ -21,6 +23,7 @@
 #include "psvd/dataplane.h"
 #include "psvd/link/link_socket.h"
 #include "psvd/local_addrs6.h"
+#include "psvd/netdev.h"
 #include "psvd/pool/pool_maps.h"
 #include "psvd/pool/slaac.h"
 #include "psvd/pool/static_source.h"
@@ -100,7 +103,7 @@ static void test_adoption(void)
 	bpf_map_update_elem(dp.addrs6_fd, dad, &tentative, BPF_ANY);
 	done.vip = ip4("192.0.2.250");
 	bpf_map_update_elem(dp.addrs6_fd, orphan, &done, BPF_ANY);
-	CHECK(!local_addr6_add(kept) && !local_addr6_add(stray),
+	CHECK(!local_addr6_add(kept, true) && !local_addr6_add(stray, true),
 	      "a crash left two tagged addresses on lo");
 
 	pool_maps_io(&io, &dp);
@@ -128,6 +131,49 @@ static void test_adoption(void)
 	close(dp.addrs6_fd);
 }
 
+/* The source the kernel picks for a flow to the gateway's prefix. */
+static int source_of(uint8_t src[16])
+{
+	struct sockaddr_in6 s = { .sin6_family = AF_INET6,
+				  .sin6_port = htons(80) };
+	socklen_t len = sizeof(s);
+	int fd, err;
+
+	inet_pton(AF_INET6, "2001:db8:1::1", &s.sin6_addr);
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -errno;
+	err = connect(fd, (struct sockaddr *)&s, sizeof(s)) ||
+	      getsockname(fd, (struct sockaddr *)&s, &len) ? -errno : 0;
+	close(fd);
+	memcpy(src, &s.sin6_addr, 16);
+	return err;
+}
+
+/*
+ * Identity addresses are preferred (applications sort them as any
+ * address), so only use_oif_addrs_only keeps them from becoming the
+ * host's source when its own address is deprecated.
+ */
+static void test_own_sources(void)
+{
+	uint8_t host[16], src[16];
+
+	inet_pton(AF_INET6, "2001:db8:1::10", host);
+	CHECK(source_of(src) == 0 && !memcmp(src, host, 16),
+	      "the host's preferred address is its source");
+	sh("ip -6 addr change 2001:db8:1::10/64 dev psv0 nodad preferred_lft 0");
+	CHECK(source_of(src) == 0 && memcmp(src, host, 16),
+	      "its own deprecated, the kernel would pick one on lo");
+	CHECK_EQ(netdev_ipv6_own_sources("psv0"), 0,
+		 "use_oif_addrs_only set on the interface");
+	CHECK(source_of(src) == 0 && !memcmp(src, host, 16),
+	      "then the host's own, deprecated, stays its source");
+	CHECK_EQ(netdev_ipv6_own_sources("nosuch0"), 0,
+		 "an interface without IPv6: nothing to do");
+	sh("ip -6 addr change 2001:db8:1::10/64 dev psv0 nodad");
+}
+
 int main(void)
 {
 	uint8_t a[16], b[16];
@@ -144,14 +190,23 @@ int main(void)
 	inet_pton(AF_INET6, "2001:db8:1:0:1234:5678:9abc:def0", a);
 	inet_pton(AF_INET6, "2001:db8:1:0:aaaa:bbbb:cccc:dddd", b);
 
-	CHECK_EQ(local_addr6_add(a), 0, "an identity address added");
-	CHECK_EQ(local_addr6_add(a), 0, "again: idempotent");
-	CHECK_EQ(local_addr6_add(b), 0, "a second");
+	CHECK_EQ(local_addr6_add(a, true), 0, "an identity address added");
+	CHECK_EQ(local_addr6_add(a, true), 0, "again: idempotent");
+	CHECK_EQ(local_addr6_add(b, true), 0, "a second");
 	CHECK(listed(a) && listed(b), "both found by their tag");
 	CHECK_EQ(found.n, 2, "and nothing else (2001:db8:1::77 is not psv's)");
+	sh("ip -6 addr show dev lo | grep -A1 '2001:db8:1:0:1234:5678:9abc:def0' | "
+	   "grep -q 'preferred_lft forever'");
+	/* Source rule 8 (longest match: 112 bits against psv0's 64) would
+	 * pick the identity's; rule 5 (the outgoing interface) comes first. */
+	sh("ip -6 route get 2001:db8:1:0:1234:5678:9abc:1 | grep -q 'src 2001:db8:1::10 '");
+	CHECK_EQ(local_addr6_add(a, false), 0, "deprecated, as its prefix");
 	sh("ip -6 addr show dev lo | grep -q '2001:db8:1:0:1234:5678:9abc:def0/128.*deprecated'");
 	sh("ip -6 addr show dev lo | grep -A1 '2001:db8:1:0:1234:5678:9abc:def0' | "
 	   "grep -q 'preferred_lft 0sec'");
+	sh("ip -6 route get 2001:db8:1:0:1234:5678:9abc:1 | grep -q 'src 2001:db8:1::10 '");
+	CHECK(listed(a) && found.n == 2, "still psv's, still one address");
+	test_own_sources();
 
 	fd = socket(AF_INET6, SOCK_STREAM, 0);
 	s = sin6(a, 0);

@@ -131,8 +131,10 @@ static void test_initial6(void)
 		 "IPv6: of two metrics the lowest (via psv0) wins");
 	CHECK_EQ(value6_of("2001:db8:6::", 48), -1,
 		 "IPv6 table 100 is not mirrored");
-	CHECK_EQ(value6_of("2001:db8:1::10", 128), -1,
-		 "IPv6 table local is not mirrored");
+	CHECK_EQ(value6_of("2001:db8:1::10", 128), PSV_ROUTE_OTHER,
+		 "the host's own IPv6 address (table local): not through psv0");
+	CHECK_EQ(lookup6("2001:db8:1::10"), PSV_ROUTE_OTHER,
+		 "lookup: a flow to it is never bound to an identity");
 	CHECK_EQ(value6_of("2001:db8:ff::", 48), -1, "a stale IPv6 key is deleted");
 	CHECK_EQ(lookup6("2001:db8:99::1"), PSV_ROUTE_IFACE,
 		 "lookup: 2001:db8:99::1 via psv0");
@@ -183,9 +185,14 @@ static void test_initial(void)
 	CHECK_EQ(value_of("100.64.0.0", 10), PSV_ROUTE_IFACE,
 		 "of two metrics the lowest (via psv0) wins");
 	CHECK_EQ(value_of("100.100.0.0", 16), -1, "table 100 is not mirrored");
-	CHECK_EQ(value_of("192.0.2.10", 32), -1, "table local is not mirrored");
+	CHECK_EQ(value_of("192.0.2.10", 32), PSV_ROUTE_OTHER,
+		 "the host's own address (table local): not through psv0");
+	CHECK_EQ(value_of("192.0.2.255", 32), -1,
+		 "table local's broadcast routes are not mirrored");
 	CHECK_EQ(value_of("1.2.3.0", 24), -1, "a stale key is deleted");
-	CHECK_EQ(count_keys(), 9, "nine keys: the main table's prefixes");
+	CHECK_EQ(count_keys(), 13,
+		 "13 keys: the main table's 9 prefixes, 127/8, 127.0.0.1 and "
+		 "the two addresses");
 	CHECK_EQ(lookup("8.8.8.8"), PSV_ROUTE_IFACE, "lookup: 8.8.8.8 via psv0");
 	CHECK_EQ(lookup("203.0.113.7"), PSV_ROUTE_OTHER,
 		 "lookup: 203.0.113.7 elsewhere");
@@ -215,7 +222,7 @@ static void test_changes(struct route_mirror *rm)
 		      value_of("203.0.113.0", 24) == -1 &&
 		      value_of("100.64.0.0", 10) == -1,
 	      "the routes through oth1's address are gone too");
-	CHECK_EQ(count_keys(), 6, "six keys left");
+	CHECK_EQ(count_keys(), 9, "9 keys left: 6 routes, 3 local");
 
 	/* A link going down drops its IPv4 routes without any route message. */
 	sh("ip addr add 198.51.100.10/24 dev oth1 && "
@@ -227,7 +234,8 @@ static void test_changes(struct route_mirror *rm)
 	CHECK(route_mirror_read(rm) == 0 && value_of("203.0.113.0", 24) == -1 &&
 		      value_of("198.51.100.0", 24) == -1,
 	      "oth1 down: its routes are gone");
-	CHECK_EQ(count_keys(), 6, "six keys again");
+	CHECK_EQ(count_keys(), 10,
+		 "10 keys: 6 routes, 4 local (oth1's address stays local)");
 
 	CHECK_EQ(rm->rules[0], 0, "only the default ip rules");
 	sh("ip rule add from 10.9.0.0/16 table 100");

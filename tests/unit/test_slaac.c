@@ -194,10 +194,10 @@ static int owner_each(void *ctx,
 	return 0;
 }
 
-static int local_add(void *ctx, const uint8_t a[16])
+static int local_add(void *ctx, const uint8_t a[16], bool preferred)
 {
 	(void)ctx;
-	note("lo", a);
+	note(preferred ? "lo" : "lo-deprecated", a);
 	if (slot16(sw.locals, a) < 0)
 		memcpy(sw.locals[slot16(sw.locals, zero16)], a, 16);
 	return 0;
@@ -452,9 +452,12 @@ static void test_lifetimes(void)
 	CHECK(!memcmp(&id->ip6, a1, 16), "the first stays in use while preferred");
 	CHECK_EQ(slaac_run(&s, t0 + 2000), t0 + 50 * 1000,
 		 "next: the first prefix's preferred lifetime");
+	sw.log[0] = '\0';
 	slaac_run(&s, t0 + 50 * 1000);
 	CHECK(!memcmp(&id->ip6, a2, 16) && !memcmp(&entry(id->ip)->ip6, a2, 16),
 	      "preferred over: identity.ip6 moves to the other address");
+	CHECK(!strncmp(sw.log, "lo-deprecated 2001:db8:1:", 25),
+	      "and its lo address is deprecated too: %s", sw.log);
 	CHECK(slaac_owner(&s, a1) == id->ip, "the deprecated one stays valid");
 	sw.log[0] = '\0';
 	slaac_run(&s, t0 + 100 * 1000);
@@ -539,8 +542,8 @@ static void test_adopt(void)
 	owner_put(NULL, kept, ip("192.0.2.201"), true);
 	owner_put(NULL, tentative, ip("192.0.2.201"), false);
 	owner_put(NULL, orphan, ip("192.0.2.250"), true);
-	local_add(NULL, kept);
-	local_add(NULL, stray);
+	local_add(NULL, kept, true);
+	local_add(NULL, stray, true);
 	sw.log[0] = '\0';
 	CHECK_EQ(pool_adopt(&pool), 0, "the pool adopts two identities");
 	CHECK_EQ(slaac_adopt(&s, true, t0), 0, "slaac adopts");
@@ -565,7 +568,7 @@ static void test_adopt(void)
 
 	setup(false);
 	owner_put(NULL, kept, ip("192.0.2.201"), true);
-	local_add(NULL, kept);
+	local_add(NULL, kept, true);
 	identity_put(NULL, ip("192.0.2.201"), &v);
 	pool_adopt(&pool);
 	CHECK(slaac_adopt(&s, false, t0) == 0 &&

@@ -151,6 +151,7 @@ static void op_event(void *ctx, struct dhcp_client *c, enum dhcp_event ev)
 	case DHCP_EV_RENEWED:
 		log_info("identity %u (%s): lease renewed for %u s", id->id, ip,
 			 c->lease_s);
+		pool_lease_renewed(src->pool, id);
 		break;
 	case DHCP_EV_LOST:
 		lc->lost = true;

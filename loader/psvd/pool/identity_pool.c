@@ -9,6 +9,7 @@
 
 #include "psvd/pool/identity_pool.h"
 #include "common/array.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 int pool_random_mac(uint8_t mac[6])
@@ -158,9 +159,13 @@ static int map_put_identity(struct identity_pool *pool, const struct identity *i
 {
 	struct psv_identity v = { .state = id->state, .id = id->id,
 				  .ip6 = id->ip6 };
+	uint32_t server;
+	int64_t expires;
 	int err;
 
 	memcpy(v.mac, id->mac, 6);
+	pool_lease(pool, id, &expires, &server);
+	v.lease_end_s = clock_mono_s(expires);
 	err = pool->io->identity_put(pool->io->ctx, id->ip, &v);
 	if (err) {
 		char ip[INET_ADDRSTRLEN];
@@ -329,6 +334,11 @@ int pool_identity_ready(struct identity_pool *pool, struct identity *id)
 		return 0;
 	id->awaiting_ip6 = false;
 	return make_ready(pool, id);
+}
+
+int pool_lease_renewed(struct identity_pool *pool, struct identity *id)
+{
+	return map_put_identity(pool, id);
 }
 
 int pool_set_ip6(struct identity_pool *pool, struct identity *id,

@@ -161,6 +161,8 @@ int pool_identity_bound(struct identity_pool *pool, struct identity *id,
 /* An identity the bound hook held back may join the ready queue now
  * (no-op for one that is not waiting). */
 int pool_identity_ready(struct identity_pool *pool, struct identity *id);
+/* id's lease was renewed: its psv_identities entry gets the new end. */
+int pool_lease_renewed(struct identity_pool *pool, struct identity *id);
 /* Sets the IPv6 address id's sockets get (all zero: none) and writes
  * its psv_identities entry. */
 int pool_set_ip6(struct identity_pool *pool, struct identity *id,

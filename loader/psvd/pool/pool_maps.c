@@ -204,10 +204,10 @@ static int owners(void *ctx,
 			each_owner, &e);
 }
 
-static int local_add(void *ctx, const uint8_t a[16])
+static int local_add(void *ctx, const uint8_t a[16], bool preferred)
 {
 	(void)ctx;
-	return local_addr6_add(a);
+	return local_addr6_add(a, preferred);
 }
 
 static void local_del(void *ctx, const uint8_t a[16])

@@ -78,6 +78,14 @@ static struct slaac_prefix *prefix_of(struct slaac *s, const uint8_t a[16])
 	return NULL;
 }
 
+/* Whether a's prefix is preferred (not deprecated). */
+static bool preferred(struct slaac *s, const uint8_t a[16])
+{
+	struct slaac_prefix *p = prefix_of(s, a);
+
+	return p && !p->deprecated;
+}
+
 static struct slaac_addr *find_addr(struct slaac *s, const uint8_t a[16])
 {
 	for (unsigned int i = 0; i < s->n_addrs; i++)
@@ -320,7 +328,7 @@ static void dad_done(struct slaac *s, struct slaac_addr *a)
 	uint32_t vip = a->vip;
 	int err;
 
-	err = s->io->local_add(s->io->ctx, a->addr) ?:
+	err = s->io->local_add(s->io->ctx, a->addr, preferred(s, a->addr)) ?:
 	      s->io->owner_put(s->io->ctx, a->addr, vip, true);
 	if (err) {
 		s->io->local_del(s->io->ctx, a->addr);
@@ -379,12 +387,21 @@ static void ensure_all(struct slaac *s, uint64_t now_ms)
 	}
 }
 
-/* The identities with an address in p may need another ip6. */
+/*
+ * p was deprecated or is preferred again: its addresses on lo follow,
+ * and their identities may need another ip6.
+ */
 static void rechoose_in(struct slaac *s, const struct slaac_prefix *p)
 {
-	for (unsigned int i = 0; i < s->n_addrs; i++)
-		if (!memcmp(s->addrs[i].addr, p->prefix, 8))
-			choose_ip6(s, s->addrs[i].vip);
+	for (unsigned int i = 0; i < s->n_addrs; i++) {
+		struct slaac_addr *a = &s->addrs[i];
+
+		if (memcmp(a->addr, p->prefix, 8))
+			continue;
+		if (a->state == SLAAC_DONE)
+			s->io->local_add(s->io->ctx, a->addr, !p->deprecated);
+		choose_ip6(s, a->vip);
+	}
 }
 
 /* RFC 4862 5.5.3 e: the valid lifetime an RA may set for a known prefix. */
@@ -690,7 +707,8 @@ int slaac_adopt(struct slaac *s, bool keep, uint64_t now_ms)
 		return err;
 	/* Made sure of: a crash may have come between map and lo. */
 	for (unsigned int i = 0; i < s->n_addrs; i++)
-		s->io->local_add(s->io->ctx, s->addrs[i].addr);
+		s->io->local_add(s->io->ctx, s->addrs[i].addr,
+				 preferred(s, s->addrs[i].addr));
 	if (s->n_addrs)
 		log_info("adopted %u IPv6 addresses", s->n_addrs);
 	for (unsigned int i = 0; i < pool_size(s->pool); i++) {

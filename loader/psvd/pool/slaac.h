@@ -10,8 +10,9 @@
  * An address is in psv_addrs6 with dad_done 0 while its DAD runs (one
  * NS, then RetransTimer); a NA for it, or another node's DAD NS for it,
  * is a conflict: it is given up and another identifier tried, a bounded
- * number of times.  After DAD it is a /128 on lo (local_addrs6.h),
- * dad_done 1, and the identity's ip6 if it has none that is preferred.
+ * number of times.  After DAD it is a /128 on lo (local_addrs6.h;
+ * deprecated there while its prefix is), dad_done 1, and the identity's
+ * ip6 if it has none that is preferred.
  * While a SLAAC prefix is known, a freshly bound identity joins the
  * ready queue only once its DAD ended, so no IPv6 flow meets a new
  * identity without an address.  psvd does not run DHCPv6: on a network
@@ -65,8 +66,8 @@ struct slaac_io {
 			  bool (*cb)(void *arg, const uint8_t a[16],
 				     const struct psv_addr6_owner *o),
 			  void *arg);
-	/* the /128 on lo */
-	int (*local_add)(void *ctx, const uint8_t a[16]);
+	/* the /128 on lo: added, or its preferred state changed */
+	int (*local_add)(void *ctx, const uint8_t a[16], bool preferred);
 	void (*local_del)(void *ctx, const uint8_t a[16]);
 	int (*local_each)(void *ctx,
 			  void (*cb)(void *arg, const uint8_t a[16]),

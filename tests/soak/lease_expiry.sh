@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Soak: psvd killed (SIGKILL) during a transfer and kept dead for twice
+# the lease time (dnsmasq's shortest, 120 s).  Pass: the transfer goes
+# on, no new flow takes an identity whose lease ran out (counted in
+# egress_drop_lease_expired; the connect fails), nothing leaks, and a
+# restarted psvd adopts the state and new flows work again.  About 5 min.
+. "$(dirname "$0")/../testbed/prelude.sh" --lease 120
+LEASE=120
+CONF="
+[pool]
+source = dhcp
+ready = 2
+max = 10
+pace_ms = 50
+[dhcp]
+probe = no
+[daemon]
+state_dir = $TB_DIR/state"
+tb_capture_start 128
+check "psvd starts with 2 DHCP identities" psv_start "$CONF"
+# Paced, so it flows steadily (a rate-limited reader would stall it in
+# a zero window for long stretches) and outlasts the wait below.
+tb_host iperf3 -c "$SRV1" -t $((2 * LEASE + 30)) -b 2M -J --logfile "$TB_DIR/iperf3.json" &
+transfer=$!
+sleep 2
+A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
+psv_stop KILL
+check "psvd died by SIGKILL during the transfer (on $A)" [ "$PSV_RC" = 137 ]
+rx() { ip netns exec "$TB_HOST" cat /sys/class/net/eth0/statistics/rx_bytes; }
+sleep $((2 * LEASE + 10))
+r0=$(rx); sleep 2; r1=$(rx)
+check "the transfer still runs after twice the lease time" kill -0 "$transfer"
+check "and still moves data ($((r1 - r0)) bytes in 2 s)" is "$r1 - $r0 > 100000"
+before=$(psv_ctl stats --json | jq .egress_drop_lease_expired)
+check "a new flow finds no identity with a running lease: it fails" \
+	bash -c '! ip netns exec "$1" curl -s -m 5 -o /dev/null "http://$2/"' _ "$TB_HOST" "$SRV2"
+after=$(psv_ctl stats --json | jq .egress_drop_lease_expired)
+check "refused for an ended lease, counted ($before -> $after)" is "${after:-0} > ${before:-0}"
+check "psvd restarts and adopts the pinned state" psv_start "$CONF"
+check "a new flow works again" tb_host curl -sf -m 10 -o /dev/null "http://$SRV2/"
+wait "$transfer"
+check "the transfer ended well" [ $? = 0 ]
+check "iperf3 moved data throughout" holds '.end.sum_received.bytes > 50000000' <"$TB_DIR/iperf3.json"
+psv_stop TERM
+check "the observer's capture is complete" tb_capture_stop
+check_no_leak "no frame with the real MAC or IP" --no-dhcp
