@@ -147,13 +147,19 @@ check "psvd starts with curl's flows on the host ([app] granularity host)" \
 [app \"curl\"]
 match = comm=curl
 granularity = host"
-audit hostpol apps
+# A transfer of 2 s: the audit asks for its socket while it is open (a
+# connection over before the audit looks is reported under other).
+slow_curl() {
+	tb_host curl -sf -o /dev/null -r 0-1999999 --limit-rate 1M "http://$SRV1/big.bin"
+	tb_host ping -c 2 -i 0.2 -W 2 "$SRV1" >/dev/null
+}
+audit hostpol slow_curl
 check "curl on the host: audit exits 0 (rc $AUDIT_RC)" [ "$AUDIT_RC" = 0 ]
 check "curl on the host: its HTTP to srv1 is under host_policy, with the reason" \
 	flows_in hostpol host_policy ".proto == \"tcp\" and .dst == \"$SRV1\" and .dport == 80 and
 		.reason == \"an application with granularity host\""
-check "curl on the host: the other apps still wear identities" \
-	holds '(.identities | length) >= 2' <"$TB_DIR/hostpol.json"
+check "curl on the host: ping still wears an identity" \
+	holds '(.identities | length) >= 1' <"$TB_DIR/hostpol.json"
 psv_stop TERM
 
 psv_ctl audit --seconds 0 2>/dev/null
