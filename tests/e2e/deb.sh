@@ -38,8 +38,18 @@ present() {
 	for f in $LEFT; do [ -e "$f" ] && echo "$f"; done
 }
 
+# The other tests' psvd keeps its leases in the default state directory:
+# set aside until the end, so that the package's is judged alone.
+SAVED=
+if ! installed && [ -d /var/lib/psv ]; then
+	SAVED=$TB_DIR/var-lib-psv.saved
+	mv /var/lib/psv "$SAVED" &&
+		echo "# /var/lib/psv of earlier psvd runs set aside until the end"
+fi
+restore() { [ -n "$SAVED" ] && [ ! -e /var/lib/psv ] && mv "$SAVED" /var/lib/psv; }
 if installed || [ -n "$(present)" ]; then
 	not_ok "psv is not installed on this machine yet (found: $(present | xargs)); not touching it"
+	restore
 	exit 1
 fi
 purge() {
@@ -50,7 +60,7 @@ purge() {
 	fi
 	installed && dpkg --purge psv >/dev/null 2>&1
 }
-trap 'psv_cleanup; purge; tb_down' EXIT
+trap 'psv_cleanup; purge; restore; tb_down' EXIT
 
 rm -f "$DEB"
 check "make deb builds $DEB" quiet make -s deb
