@@ -324,13 +324,21 @@ check "psvctl identities lists every IPv6 address the observer saw per MAC" \
 	/usr/bin/python3 - "$idv" "$ids_end" <<-'EOF'
 	import json, sys
 	wire, ctl = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-	listed = {(i["mac"], a if isinstance(a, str) else a.get("address"))
-	          for i in ctl for a in i.get("ipv6") or []}
+	listed = {(i["mac"], a) for i in ctl for a in i.get("ipv6") or []}
 	seen = {(i["mac"], a) for i in wire["identities"] for a in i["ipv6"]}
 	for m, a in sorted(seen - listed):
-	    print(f"#   not listed: {m} {a}")
+	    got = [{k: i.get(k) for k in ("id", "ipv4", "state", "ipv6")}
+	           for i in ctl if i["mac"] == m]
+	    print(f"#   not listed: {m} {a}; psvctl has {got or 'no such MAC'}")
 	sys.exit(0 if seen and seen <= listed else 1)
 	EOF
+# What psvd said of identities the observer saw and psvctl no longer has.
+gone=$(comm -23 <(jq -r '.identities[].ipv4[]' <<<"$idv" | sort -u) \
+	<(jq -r '.[].ipv4' <<<"$ids_end" | sort -u))
+if [ -n "$gone" ]; then
+	grep -F "$(sed 's/$/)/' <<<"$gone")" "$TB_DIR/psvd.log" | head -n 10 |
+		sed 's/^/#   psvd: /'
+fi
 
 link=$("$OBS" link "$TB_PCAP" --mac "$TB_HOST_MAC" "${HOSTIPS[@]}" "${NOT_IDS[@]}" \
 	--lan "$LAN6::/64" --json)
