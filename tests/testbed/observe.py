@@ -78,16 +78,16 @@ Subcommands (each prints a table, or JSON with --json):
       or claimed (ARP sender, NA target, DAD probe target) and its
       link-local IPv6 sources.  MACs that sent from or claimed a --ip or
       --exclude address (the host, the gateway, the observer), the --mac
-      ones and MACs with no --lan address are no identity.  dual_stack:
-      the MAC carried both IPv4 and IPv6 traffic (not counting ARP,
-      neighbour discovery, MLD, DHCP): one group's flows of both
-      families, right only where the policy groups them.  Problems: a MAC
+      ones and MACs with no --lan address are no identity.  traffic: the
+      families ("ipv4", "ipv6") the MAC carried flows of (not counting
+      ARP, neighbour discovery, MLD, DHCP); dual_stack: both, one group's
+      flows of both families, right only where the policy groups them.  Problems: a MAC
       with several IPv4 addresses or several IPv6 addresses in one /64
       ("several"; psv gives an identity one address per prefix), an
       address used or claimed by several MACs ("shared").  Exit status 1
       if there is a problem.
       JSON: {"identities": [{"mac", "frames", "ipv4", "ipv6",
-      "link_local", "dual_stack"}], "several": [{"mac", "net",
+      "link_local", "traffic", "dual_stack"}], "several": [{"mac", "net",
       "addresses"}], "shared": [{"ip", "macs"}], "problems"}
   link PCAP [--mac M] [--ip I] [--exclude IP]... [--lan CIDR]...
             [--port-range LO-HI] [--ts-tolerance MS]
@@ -855,6 +855,7 @@ def cmd_identities(args):
             "ipv4": sorted(r["ipv4"], key=ip_sort),
             "ipv6": sorted(r["ipv6"], key=ip_sort),
             "link_local": sorted(r["link_local"], key=ip_sort),
+            "traffic": sorted(r["traffic"]),
             "dual_stack": r["traffic"] == {"ipv4", "ipv6"}})
     several = []
     for r in recs:

@@ -663,15 +663,17 @@ def test_identities(d):
     v1 = ids.get(V1_MAC, {})
     check("identities: V1 carries IPv4 and IPv6 traffic (dual-stack)",
           v1.get("ipv4") == [V1_IP] and v1.get("ipv6") == [V1_IP6] and
+          v1.get("traffic") == ["ipv4", "ipv6"] and
           v1.get("dual_stack") is True)
     v2 = ids.get(V2_MAC, {})
     check("identities: V2 is IPv6 only, its link-local address apart",
           v2.get("ipv4") == [] and v2.get("ipv6") == ["2001:db8:1::202"] and
           v2.get("link_local") == ["fe80::2"] and
-          v2.get("dual_stack") is False)
+          v2.get("traffic") == ["ipv6"] and v2.get("dual_stack") is False)
     check("identities: a DAD probe claims its target (V5, no traffic)",
           ids.get("02:00:00:00:00:25", {}).get("ipv6") ==
-          ["2001:db8:1::205"])
+          ["2001:db8:1::205"] and
+          ids.get("02:00:00:00:00:25", {}).get("traffic") == [])
     check("identities: V3 has two addresses in 2001:db8:1::/64, V4's NA "
           "claims V2's address, V4 has its own too: 3 problems, exit 1",
           res is not None and run.returncode == 1 and
