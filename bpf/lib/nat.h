@@ -157,6 +157,22 @@ static __always_inline void nat_prepare_quote(struct psv_rewrite *rw,
 		csum_replace4(q->l4_csum, rw->old_addr, rw->new_addr);
 }
 
+/* Writes the IPv6 address a at off: 0, or -1 past the frame's end. */
+static __always_inline int nat_write_addr6(void *data, void *data_end,
+					   __u32 off,
+					   const struct psv_addr6 *a)
+{
+	__be32 *addr = pkt_ptr(data, data_end, off, 16);
+
+	if (!addr)
+		return -1;
+	addr[0] = a->a[0];
+	addr[1] = a->a[1];
+	addr[2] = a->a[2];
+	addr[3] = a->a[3];
+	return 0;
+}
+
 /*
  * The data the rewrite changes, by direct writes: the MAC, the address
  * and, in a quote, the address and its checksums (plain data there).
@@ -181,22 +197,14 @@ static __always_inline int nat_write(void *data, void *data_end,
 	if (!rw->addr_off)
 		return 0;
 	if (rw->ipv6) {
-		addr = pkt_ptr(data, data_end, rw->addr_off, 16);
-		if (!addr)
+		if (nat_write_addr6(data, data_end, rw->addr_off,
+				    &rw->new_addr6))
 			return -1;
-		addr[0] = rw->new_addr6.a[0];
-		addr[1] = rw->new_addr6.a[1];
-		addr[2] = rw->new_addr6.a[2];
-		addr[3] = rw->new_addr6.a[3];
 		if (!rw->icmp_csum_off)
 			return 0;
-		addr = pkt_ptr(data, data_end, rw->in_addr_off, 16);
-		if (!addr)
+		if (nat_write_addr6(data, data_end, rw->in_addr_off,
+				    &rw->new_addr6))
 			return -1;
-		addr[0] = rw->new_addr6.a[0];
-		addr[1] = rw->new_addr6.a[1];
-		addr[2] = rw->new_addr6.a[2];
-		addr[3] = rw->new_addr6.a[3];
 		if (!rw->in_l4_csum_off)
 			return 0;
 		in_l4_csum = pkt_ptr(data, data_end, rw->in_l4_csum_off, 2);

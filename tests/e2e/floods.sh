@@ -30,21 +30,7 @@ check "the transfer has an identity ($A) and $(( ${#targets[@]} / 2 )) identitie
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PSV_PID/status"; }
 rss_before=$(rss)
 
-# The sampler: psvctl status, timed, every 50 ms until told to stop.
-sampler() {
-	local t0 t1
-	while [ ! -e "$TB_DIR/sampler.stop" ]; do
-		t0=$(date +%s%N)
-		if psv_ctl status --json >/dev/null 2>&1; then
-			t1=$(date +%s%N)
-			echo $(((t1 - t0) / 1000000))
-		else
-			echo fail
-		fi
-		sleep 0.05
-	done >"$TB_DIR/sampler.ms"
-}
-sampler &
+psv_status_sampler &
 sampler_pid=$!
 
 for kind in flood_syn flood_udp; do

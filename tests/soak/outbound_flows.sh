@@ -31,21 +31,8 @@ for port in range(10000, 60000):
         time.sleep(max(0, start + n / 10000 - time.monotonic()))
 print(n, round(time.monotonic() - start, 1))
 PY
-sampler() {
-	local t0 t1
-	while [ ! -e "$TB_DIR/sampler.stop" ]; do
-		t0=$(date +%s%N)
-		if psv_ctl status --json >/dev/null 2>&1; then
-			t1=$(date +%s%N)
-			echo $(((t1 - t0) / 1000000))
-		else
-			echo fail
-		fi
-		sleep 0.05
-	done >"$TB_DIR/sampler.ms"
-}
 tb_capture_start 96
-sampler &
+psv_status_sampler &
 sampler_pid=$!
 sent=$(tb_host /usr/bin/python3 "$TB_DIR/flows.py" "$SRV1" "$SRV2")
 echo "#   flows sent, seconds: $sent"

@@ -8,6 +8,7 @@
 #                           outlive it), waits for the ready identities
 #   psv_ctl ARGS...         build/psvctl --iface eth0 ARGS in the host netns
 #   psv_stop [SIGNAL]       stops psvd (default TERM) and waits for it
+#   psv_status_sampler      times psvctl status every 50 ms (background)
 #   psv_cleanup             kills psvd, detaches and unpins what it left
 #   psv_testbed [TB_UP ARGS]  the start of every psv end-to-end test: a
 #                           testbed whose teardown also undoes what psvd left
@@ -61,6 +62,23 @@ psv_start() {
 		tail -n 30 "$TB_DIR/psvd.log" >&2
 		return 1
 	fi
+}
+
+# psv_status_sampler: times `psvctl status` every 50 ms, one line per
+# sample into $TB_DIR/sampler.ms (milliseconds, or "fail"), until
+# $TB_DIR/sampler.stop exists.  Run it in the background.
+psv_status_sampler() {
+	local t0 t1
+	while [ ! -e "$TB_DIR/sampler.stop" ]; do
+		t0=$(date +%s%N)
+		if psv_ctl status --json >/dev/null 2>&1; then
+			t1=$(date +%s%N)
+			echo $(((t1 - t0) / 1000000))
+		else
+			echo fail
+		fi
+		sleep 0.05
+	done >"$TB_DIR/sampler.ms"
 }
 
 psv_stop() {
