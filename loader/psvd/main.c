@@ -543,6 +543,43 @@ static bool iface_deleted(const struct psvd *d)
 	return true;
 }
 
+/*
+ * The host's DHCP client may move the interface to another address (a
+ * NAK, a reservation, another network): psv_config.host_ip follows, or
+ * egress would let the new address's untranslated flows (ping, raw and
+ * bound sockets) and the host's ARP for its gateway leave with the real
+ * MAC, and ingress would hand translated replies to the old address.
+ * An identity that holds the new address is retired.  Address changes
+ * wake the route mirror's socket.  While the interface
+ * has no address (between the client's deconfig and its new lease) the
+ * last one stays: host_ip 0 would make the host's ARP probes (sender
+ * 0.0.0.0) look like its ARP requests, which go out in an identity's name.
+ */
+static void follow_host_address(struct psvd *d)
+{
+	char was[INET_ADDRSTRLEN], is[INET_ADDRSTRLEN];
+	struct netdev now = d->dev;
+	struct identity *id;
+
+	if (netdev_query_addr(&now) || !now.ip ||
+	    (now.ip == d->dev.ip && now.netmask == d->dev.netmask))
+		return;
+	inet_ntop(AF_INET, &d->dev.ip, was, sizeof(was));
+	inet_ntop(AF_INET, &now.ip, is, sizeof(is));
+	/* Given twice (a static range over the host's, a careless server):
+	 * the address is the host's now, never an identity's. */
+	id = pool_find_ip(&d->pool, now.ip);
+	if (id)
+		pool_retire(&d->pool, id, "the host's own address now");
+	d->dev.ip = now.ip;
+	d->dev.netmask = now.netmask;
+	d->link.gateway = netdev_default_gateway(d->ifname);
+	if (set_bpf_config(d, false))
+		return;
+	log_info("%s: the host's address changed from %s to %s", d->ifname,
+		 was, is);
+}
+
 static int run(struct psvd *d)
 {
 	struct epoll_event evs[8];
@@ -574,6 +611,7 @@ static int run(struct psvd *d)
 				route_mirror_read(&d->routes);
 				if (iface_deleted(d))
 					return -ENODEV;
+				follow_host_address(d);
 			} else if (fd == link_socket_fd(&d->link)) {
 				link_socket_read(&d->link, clock_now_ms());
 			} else {

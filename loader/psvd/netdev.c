@@ -37,12 +37,60 @@ static int ifreq_ioctl(int fd, unsigned long req, struct ifreq *ifr,
 static void init_ifreq(struct ifreq *ifr, const char *ifname)
 {
 	memset(ifr, 0, sizeof(*ifr));
-	strncpy(ifr->ifr_name, ifname, IF_NAMESIZE - 1);
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
 }
 
 static uint32_t sockaddr_ip(const struct sockaddr *sa)
 {
 	return ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+}
+
+/* A socket for interface ioctls; -errno, logged, naming what it was for. */
+static int ioctl_socket(const char *what)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		fd = -errno;
+		log_err("socket(AF_INET) for %s: %s", what, strerror(-fd));
+	}
+	return fd;
+}
+
+/* No address is legal (dev->ip 0): psv then has no real identity to hide. */
+static int read_addr(int fd, struct netdev *dev)
+{
+	struct ifreq ifr;
+	int err;
+
+	dev->ip = 0;
+	dev->netmask = 0;
+	init_ifreq(&ifr, dev->name);
+	if (ioctl(fd, SIOCGIFADDR, &ifr) < 0) {
+		if (errno == EADDRNOTAVAIL)
+			return 0;
+		err = -errno;
+		log_err("%s: cannot read IPv4 address: %s", dev->name,
+			strerror(-err));
+		return err;
+	}
+	dev->ip = sockaddr_ip(&ifr.ifr_addr);
+	init_ifreq(&ifr, dev->name);
+	err = ifreq_ioctl(fd, SIOCGIFNETMASK, &ifr, "netmask");
+	if (!err)
+		dev->netmask = sockaddr_ip(&ifr.ifr_netmask);
+	return err;
+}
+
+int netdev_query_addr(struct netdev *dev)
+{
+	int fd = ioctl_socket("interface queries"), err;
+
+	if (fd < 0)
+		return fd;
+	err = read_addr(fd, dev);
+	close(fd);
+	return err;
 }
 
 int netdev_query(const char *ifname, struct netdev *dev)
@@ -57,12 +105,9 @@ int netdev_query(const char *ifname, struct netdev *dev)
 		return -EINVAL;
 	}
 	strcpy(dev->name, ifname);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		err = -errno;
-		log_err("socket(AF_INET) for interface queries: %s", strerror(-err));
-		return err;
-	}
+	fd = ioctl_socket("interface queries");
+	if (fd < 0)
+		return fd;
 
 	init_ifreq(&ifr, ifname);
 	err = ifreq_ioctl(fd, SIOCGIFINDEX, &ifr, "ifindex");
@@ -76,20 +121,9 @@ int netdev_query(const char *ifname, struct netdev *dev)
 		goto out;
 	memcpy(dev->mac, ifr.ifr_hwaddr.sa_data, 6);
 
-	/* No address yet is legal: psv then has no real identity to hide. */
-	init_ifreq(&ifr, ifname);
-	if (ioctl(fd, SIOCGIFADDR, &ifr) == 0) {
-		dev->ip = sockaddr_ip(&ifr.ifr_addr);
-		init_ifreq(&ifr, ifname);
-		err = ifreq_ioctl(fd, SIOCGIFNETMASK, &ifr, "netmask");
-		if (err)
-			goto out;
-		dev->netmask = sockaddr_ip(&ifr.ifr_netmask);
-	} else if (errno != EADDRNOTAVAIL) {
-		err = -errno;
-		log_err("%s: cannot read IPv4 address: %s", ifname, strerror(-err));
+	err = read_addr(fd, dev);
+	if (err)
 		goto out;
-	}
 
 	init_ifreq(&ifr, ifname);
 	ifr.ifr_data = (void *)&drv;
@@ -111,12 +145,9 @@ int netdev_set_promisc(const char *ifname, bool on)
 	struct ifreq ifr;
 	int fd, err;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		err = -errno;
-		log_err("socket(AF_INET) for promiscuous mode: %s", strerror(-err));
-		return err;
-	}
+	fd = ioctl_socket("promiscuous mode");
+	if (fd < 0)
+		return fd;
 	init_ifreq(&ifr, ifname);
 	err = ifreq_ioctl(fd, SIOCGIFFLAGS, &ifr, "flags");
 	if (!err) {

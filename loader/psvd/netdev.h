@@ -22,6 +22,11 @@ struct netdev {
 
 /* Fills dev for ifname; -errno with a message logged on failure. */
 int netdev_query(const char *ifname, struct netdev *dev);
+/*
+ * Reads dev->name's IPv4 address and netmask again into dev->ip and
+ * dev->netmask (0 and 0 if it has none); -errno, logged, on failure.
+ */
+int netdev_query_addr(struct netdev *dev);
 /* Sets or clears IFF_PROMISC; persists if psvd dies (unlike PACKET_MR_PROMISC). */
 int netdev_set_promisc(const char *ifname, bool on);
 /*

@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The default gateway from /proc/net/route text; EUI-64 addresses. */
+/*
+ * The default gateway from /proc/net/route text; EUI-64 addresses; the
+ * interface's address read again after the host's DHCP client changed it
+ * (in a private network namespace).
+ */
+#include <string.h>
 #include <arpa/inet.h>
 
 #include "check.h"
+#include "netns.h"
 #include "psvd/netdev.h"
 
 static const char routes[] =
@@ -44,6 +50,28 @@ int main(void)
 		      "the universal/local bit not flipped: not the MAC's");
 		inet_pton(AF_INET6, "2001:db8:1::8a3c:11ff:fe22:3344", &x);
 		CHECK(!netdev_is_eui64(x.s6_addr, mac), "another MAC's: no");
+	}
+	/* An address, another one (a new lease), none (deconfig). */
+	if (netns_enter() || sh("ip link add psvt0 type veth peer name psvt1"))
+		return check_exit();
+	{
+		struct netdev d = { .name = "psvt0", .ip = ip4("192.0.2.66") };
+
+		CHECK_EQ(netdev_query_addr(&d), 0, "no address: read");
+		CHECK(d.ip == 0 && d.netmask == 0, "no address: ip and netmask 0");
+		sh("ip addr add 192.0.2.66/24 dev psvt0");
+		CHECK_EQ(netdev_query_addr(&d), 0, "an address: read");
+		CHECK(d.ip == ip4("192.0.2.66") && d.netmask == ip4("255.255.255.0"),
+		      "an address: 192.0.2.66/24");
+		sh("ip addr flush dev psvt0 && ip addr add 198.51.100.7/25 dev psvt0");
+		CHECK_EQ(netdev_query_addr(&d), 0, "another address: read");
+		CHECK(d.ip == ip4("198.51.100.7") && d.netmask == ip4("255.255.255.128"),
+		      "another address: 198.51.100.7/25");
+		sh("ip addr flush dev psvt0");
+		CHECK_EQ(netdev_query_addr(&d), 0, "flushed: read");
+		CHECK(d.ip == 0 && d.netmask == 0, "flushed: ip and netmask 0");
+		strcpy(d.name, "psvt9");
+		CHECK(netdev_query_addr(&d) < 0, "no such interface: an error");
 	}
 	return check_exit();
 }
