@@ -270,6 +270,8 @@ static size_t daemon_counters(struct psvd *d, struct control_counter *c)
 	COUNTER("dhcp_replies_bad_chaddr", cs.rx_bad_chaddr);
 	COUNTER("dhcp_replies_ignored", cs.rx_ignored);
 	COUNTER("dhcp_arp_probes", cs.arp_probes);
+	COUNTER("dhcp_naks", cs.naks);
+	COUNTER("dhcp_no_offers", cs.no_offers);
 	COUNTER("packet_rx_frames", ss->rx_frames);
 	COUNTER("packet_rx_malformed", ss->rx_malformed);
 	COUNTER("packet_rx_not_ours", ss->rx_not_ours);
@@ -290,7 +292,7 @@ static size_t daemon_counters(struct psvd *d, struct control_counter *c)
 	return n;
 }
 
-#define DAEMON_COUNTERS 25
+#define DAEMON_COUNTERS 27
 
 /* Seconds left until a deadline (-1: infinite), for psvctl status. */
 static int64_t seconds_left(uint64_t until_ms, uint64_t now_ms)

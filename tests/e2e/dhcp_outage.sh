@@ -21,10 +21,7 @@ ready() { psv_ctl identities --json | jq '[.[] | select(.state == "ready")] | le
 tb_capture_start 128
 check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
 
-pid=$(cat "$TB_DIR/pids/dnsmasq.pid")
-kill "$pid"
-for ((i = 0; i < 30; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-check "the DHCP server (dnsmasq) is stopped" bash -c '! kill -0 "$1" 2>/dev/null' _ "$pid"
+check "the DHCP server (dnsmasq) is stopped" tb_dhcp_stop
 check "a new flow takes the first ready identity" tb_host curl -sf -m 5 -o /dev/null "http://$SRV1/"
 check "another takes the second" tb_host curl -sf -m 5 -o /dev/null "http://$SRV2/"
 sleep 3
@@ -38,7 +35,7 @@ after=$(psv_ctl stats --json | jq .egress_pool_empty)
 check "counted as egress_pool_empty ($before -> $after)" is "${after:-0} > ${before:-0}"
 check "psvctl status answers" holds ".psvd.pid == $PSV_PID" < <(psv_ctl status --json)
 
-tb__spawn dnsmasq "$TB_GW" dnsmasq -k -C "$TB_DIR/dnsmasq.conf"
+check "the DHCP server is back" tb_dhcp_start
 for ((i = 0; i < 300; i++)); do [ "$(ready)" -ge 1 ] && break; sleep 0.1; done
 check "the pool refills by itself once the server is back ($(ready) ready)" is "$(ready) >= 1"
 check "a new flow works again" connects "$SRV2"

@@ -38,11 +38,8 @@ check "the transfer runs on an identity ($A)" \
 
 # The server reserves $NEW for the host; the host renews.
 sed -i "/^dhcp-range=/a dhcp-host=$TB_HOST_MAC,$NEW" "$TB_DIR/dnsmasq.conf"
-pid=$(cat "$TB_DIR/pids/dnsmasq.pid")
-kill "$pid"
-for ((i = 0; i < 30; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-tb__spawn dnsmasq "$TB_GW" dnsmasq -k -C "$TB_DIR/dnsmasq.conf"
-sleep 0.5
+check "the DHCP server stops" tb_dhcp_stop
+check "it starts again with the reservation" tb_dhcp_start
 kill -USR1 "$(cat "$TB_DIR/pids/udhcpc.pid")"
 for ((i = 0; i < 150; i++)); do
 	[ "$(cat "$TB_DIR/host.ip" 2>/dev/null)" = "$NEW" ] && break

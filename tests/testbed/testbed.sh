@@ -162,6 +162,28 @@ tb__pidfile_kill() {
 	return 0
 }
 
+# tb_dhcp_stop / tb_dhcp_start: stops the gateway's dnsmasq (and waits
+# until it is gone), starts it again from $TB_DIR/dnsmasq.conf (a test may
+# have changed the file: another range, a reservation, an option) and waits
+# until it answers DNS.  Its leases stay in $TB_LEASES.
+tb_dhcp_stop() {
+	local pid i
+	pid=$(cat "$TB_DIR/pids/dnsmasq.pid") || return 1
+	kill "$pid" 2>/dev/null
+	for ((i = 0; i < 30; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	tb__log "dnsmasq $pid did not stop"
+	return 1
+}
+
+tb_dhcp_start() {
+	tb__spawn dnsmasq "$TB_GW" dnsmasq -k -C "$TB_DIR/dnsmasq.conf"
+	tb__wait "dnsmasq DNS" "$TB_DIR/log/dnsmasq.log" \
+		tb__dns srv1.psv.test "$TB_SRV1_IP"
+}
+
 tb_capture_start() {
 	local snap=${1:-${TB_SNAPLEN:-262144}} i
 	[ -n "${TB_DIR:-}" ] && [ -d "$TB_DIR" ] || {

@@ -330,6 +330,8 @@ static void test_retransmit(void)
 				      fk.nevents == 1 &&
 				      fk.events[0] == DHCP_EV_LOST,
 			      "no OFFER after max_tries: LOST");
+			CHECK(c.stats.no_offers == 1 && c.stats.naks == 0,
+			      "counted as no offer");
 		}
 	}
 	CHECK(in_bounds, "waits 4, 8, 16, 32, 64, 64 s, each within +- 1 s");
@@ -433,6 +435,7 @@ static void test_nak(void)
 	CHECK(c.state == DHCP_RETIRED && c.retire_reason == DHCP_RETIRE_NAK &&
 		      fk.nevents == 1 && fk.events[0] == DHCP_EV_LOST,
 	      "NAK in REQUESTING: LOST");
+	CHECK(c.stats.naks == 1 && c.stats.no_offers == 0, "counted as a NAK");
 	CHECK_EQ(dhcp_client_deadline(&c), UINT64_MAX, "retired: no deadline");
 	CHECK_EQ(feed(&c, 30, DHCP_ACK), -ENOMSG, "retired: later ACK ignored");
 	CHECK_EQ(fk.nsent, 2, "nothing sent after the NAK");
@@ -634,6 +637,7 @@ static void test_nak_renewing(void)
 	CHECK(c.state == DHCP_RETIRED && c.retire_reason == DHCP_RETIRE_NAK &&
 		      fk.events[fk.nevents - 1] == DHCP_EV_LOST,
 	      "NAK in RENEWING: LOST");
+	CHECK_EQ(c.stats.naks, 1, "counted as a NAK");
 }
 
 static void test_late_timer(void)

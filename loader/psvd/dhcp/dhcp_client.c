@@ -142,6 +142,8 @@ static void retire(struct dhcp_client *c, enum dhcp_retire_reason why,
 {
 	c->state = DHCP_RETIRED;
 	c->retire_reason = why;
+	c->stats.naks += why == DHCP_RETIRE_NAK;
+	c->stats.no_offers += why == DHCP_RETIRE_NO_OFFER;
 	c->deadline_ms = NEVER;
 	if (notify)
 		c->ops->event(c->ctx, c, DHCP_EV_LOST);

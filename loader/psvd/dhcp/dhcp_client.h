@@ -120,6 +120,9 @@ struct dhcp_client_stats {
 	uint64_t rx_bad_chaddr;
 	uint64_t rx_ignored;		/* valid, but not for this state */
 	uint64_t arp_probes;		/* probes sent */
+	uint64_t naks;			/* NAKs that retired the client */
+	uint64_t no_offers;		/* SELECTING gave up: no server
+					 * offered an address */
 };
 
 struct dhcp_client {

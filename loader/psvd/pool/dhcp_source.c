@@ -230,6 +230,8 @@ static void stats_add(struct dhcp_client_stats *sum,
 	sum->rx_bad_chaddr += s->rx_bad_chaddr;
 	sum->rx_ignored += s->rx_ignored;
 	sum->arp_probes += s->arp_probes;
+	sum->naks += s->naks;
+	sum->no_offers += s->no_offers;
 }
 
 void dhcp_source_client_stats(const struct dhcp_source *src,
