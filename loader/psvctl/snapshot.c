@@ -67,7 +67,7 @@ static int walk_pinned(struct ctl *ctl, const char *name, __u32 type,
 	fd = snap_open_map(ctl, name, type, key_size, value_size, &max_entries);
 	if (fd < 0)
 		return fd;
-	err = map_walk(fd, key_size, value_size, max_entries, fn, ctl);
+	err = map_walk(fd, key_size, value_size, fn, ctl);
 	if (err)
 		fail("cannot read map %s on %s: %s", name, ctl->ifname,
 		     strerror(-err));
