@@ -80,6 +80,7 @@ struct psvd {
 	 * and what it tells the pool. */
 	struct ct_expiry *expiry;
 	struct ct_observer scan_obs;
+	struct control_tables tables;	/* the last pass's counts */
 	uint64_t pool_empty_logged_ms;
 	/* What egress falls back on under on_exhausted = reuse: runtime
 	 * state, so every write of psv_config carries it (a SIGHUP must not
@@ -226,6 +227,12 @@ static void scan_start(struct psvd *d)
 
 static void scan_end(struct psvd *d, const struct ct_stats *st)
 {
+	d->tables = (struct control_tables){
+		.counted = time(NULL),
+		.connections = st->conns + st->conns6,
+		.groups = st->groups, .host_connections = st->host_conns,
+		.apps = st->apps,
+	};
 	pool_retire_idle(&d->pool, clock_now_ms());
 	update_reuse_vip(d);
 	/* For systemctl status; nothing without systemd. */
@@ -385,6 +392,7 @@ static char *control_reply(void *ctx, const char *command)
 		.host_eui64 = netdev_eui64_addrs(&d->dev),
 		.counters = counters,
 		.ipv6 = &v6,
+		.tables = d->tables,
 	};
 	struct control_lease *leases;
 	char *out;
