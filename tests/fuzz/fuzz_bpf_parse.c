@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * fuzz_bpf_parse.c - libFuzzer target for the dataplane's frame parsers
- * (bpf/lib/parse.h, bpf/lib/ipv6.h) compiled as plain C: parse_ipv4,
- * parse_ipv6 and the ICMP/ICMPv6 quote parsers on any bytes.  The
+ * (bpf/lib/parse.h, ipv6.h, ndp.h) compiled as plain C: parse_ipv4,
+ * parse_ipv6, the ICMP/ICMPv6 quote parsers and the neighbour discovery
+ * option walk on any bytes.  The
  * verifier proves they stay inside the packet; this proves what the
  * programs then rely on: every offset they return lies inside the
  * datagram, every checksum offset inside the linear data, and "short"
@@ -15,8 +16,13 @@
 #include <string.h>
 
 #include "bpf_userspace.h"
+#include "../../bpf/lib/maps.h"	/* what ndp.h's other helpers use */
+#include "../../bpf/lib/stats.h"
 #include "../../bpf/lib/parse.h"
+#include "../../bpf/lib/csum.h"
 #include "../../bpf/lib/ipv6.h"
+#include "../../bpf/lib/nat.h"
+#include "../../bpf/lib/ndp.h"
 
 /* A parser's promise broken: stop with the input that broke it. */
 #define require(cond)							\
@@ -63,6 +69,16 @@ static void fuzz_ipv4(void *data, void *data_end, __u32 frame_len)
 		check_quote(&p, &q, linear);
 }
 
+static void check_ndp(void *data, void *data_end, const struct psv_pkt *p,
+		      __u8 want)
+{
+	__u32 linear = data_end - data, at;
+
+	if (ndp_lladdr_opt(data, data_end, p, want, &at) && at)
+		require(at >= p->l4_off + NDP_MSG_LEN &&
+			at + 8 <= p->l3_end && at + 8 <= linear);
+}
+
 static void fuzz_ipv6(void *data, void *data_end, __u32 frame_len)
 {
 	struct psv_pkt6 p6 = {}, q6 = {};
@@ -73,6 +89,12 @@ static void fuzz_ipv6(void *data, void *data_end, __u32 frame_len)
 		return;
 	check_l4(&p6.p, linear, frame_len);
 	require(p6.p.l4_off <= PSV_HDR_MAX && !ipv6_is_ext(p6.p.proto));
+	if (p6.p.proto == IPPROTO_ICMPV6 && p6.p.frag == PSV_FRAG_NONE &&
+	    (p6.p.icmp_type == ICMPV6_NEIGH_SOLICIT ||
+	     p6.p.icmp_type == ICMPV6_NEIGH_ADVERT)) {
+		check_ndp(data, data_end, &p6.p, NDP_OPT_SOURCE_LLADDR);
+		check_ndp(data, data_end, &p6.p, NDP_OPT_TARGET_LLADDR);
+	}
 	if (p6.p.proto == IPPROTO_ICMPV6 && p6.p.frag != PSV_FRAG_LATER &&
 	    is_icmp6_error(p6.p.icmp_type) &&
 	    !parse_quote6(data, data_end, &p6.p, &q6))
