@@ -240,7 +240,7 @@ static void test_static(void)
 	CHECK_EQ(pool_refill(&pool, 30000), 31000,
 		 "range exhausted: try again in a second");
 	CHECK_EQ(pool_size(&pool), 1, "no identity without an address");
-	pool_release_all(&pool);
+	pool_release_all(&pool, 0);
 	CHECK(pool_size(&pool) == 0 && !w.identities[0] && !w.identities[1] &&
 	      !w.identities[2], "release_all empties the map");
 	pool_free(&pool);
@@ -276,7 +276,7 @@ static void test_adopt(void)
 	pool_refill(&pool, 5000);
 	CHECK(!pool_find_ip(&pool, ip("192.0.2.203")),
 	      "an identity the map refused is given up");
-	pool_release_all(&pool);
+	pool_release_all(&pool, 0);
 	pool_free(&pool);
 }
 
@@ -528,7 +528,7 @@ static void test_supply(void)
 		      "supply: last hour 0 acquired (an hour ago), 8 released "
 		      "(%u, %u)", acq, rel);
 	}
-	pool_release_all(&pool);
+	pool_release_all(&pool, 0);
 	pool_free(&pool);
 }
 
