@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 
 #include "check.h"
@@ -528,7 +529,20 @@ static void test_supply(void)
 		      "supply: last hour 0 acquired (an hour ago), 8 released "
 		      "(%u, %u)", acq, rel);
 	}
-	pool_release_all(&pool, 0);
+	/* At shutdown the releases leave a gap apart: 4 leases, 3 gaps. */
+	{
+		struct timespec a, b;
+		long us;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		pool_release_all(&pool, 2000);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		us = (b.tv_sec - a.tv_sec) * 1000000 +
+		     (b.tv_nsec - a.tv_nsec) / 1000;
+		CHECK(pool_size(&pool) == 0 && us >= 3 * 2000,
+		      "release_all: every lease released, 2 ms apart "
+		      "(%ld us for 4)", us);
+	}
 	pool_free(&pool);
 }
 
