@@ -33,6 +33,8 @@ IDS=${IDS:-50}
 SRV=203.0.113.130
 LANS=(192.0.2.0/24 198.51.100.0/24 203.0.113.0/25)
 GW_IPS=(192.0.2.1 198.51.100.1 203.0.113.1)
+# dnsmasq's FIRST,LAST,MASK
+# shellcheck disable=SC2054
 RANGES=(192.0.2.51,192.0.2.254,255.255.255.0
 	198.51.100.2,198.51.100.254,255.255.255.0
 	203.0.113.2,203.0.113.126,255.255.255.128)
@@ -66,9 +68,10 @@ host_ctl() {
 
 # Stops every psvd, one after the other (TERM: each releases its leases
 # and detaches; SIGKILL after 10 s), recording its exit status.  One
-# after the other as hosts shut down: 500 DHCPRELEASEs at one instant
-# overflow dnsmasq's socket buffer (313 lost in a test run; a release
-# is never answered, so nothing resends it and the lease just expires).
+# after the other, as hosts shut down: each psvd spaces its own
+# DHCPRELEASEs, not ten psvds' together, and dnsmasq's socket buffer
+# takes a burst only so fast (before psvd spaced them, it lost 313 of
+# 500 released at one instant; nothing resends a release).
 declare -A PSVD
 stop_psvds() {
 	local i pid
@@ -112,6 +115,7 @@ setup() {
 	tb__namespaces || return 1
 	# The gateway's LAN port is eth0 so that tb_capture_start captures
 	# there: the observer is the gateway, which every flow reaches.
+	# shellcheck disable=SC2034
 	TB_OBS=$TB_GW
 	local ports="gw"
 	tb__veth "$TB_LAN" gw "$TB_GW" eth0 || return 1
@@ -351,9 +355,13 @@ done)
 check "no host's real MAC in the bridge's table" bash -c \
 	'! grep -qiFf <(printf "%s\n" "$2") <<<"$1"' _ "$fdb" "$host_macs"
 # Besides the identities: the gateway, and on each host's port the fresh
-# MACs of psvd's router solicitations at start (3 on an IPv4-only LAN).
+# MACs of psvd's router solicitations at start (3 on an IPv4-only LAN)
+# and of identities dnsmasq refused: it offers an address to a second
+# client before the first took it, and NAKs the later REQUEST ("address
+# in use"); psvd retires that identity and leases another.
 echo "# learned MACs that are no identity, per port: $(grep -vFf <(cut -d' ' -f2 "$TB_DIR/identities") <<<"$fdb" |
 	awk '{print $3}' | sort -V | uniq -c | awk '{printf "%s %s, ", $2, $1}')"
+echo "# router solicitations expected: $((3 * HOSTS)); dnsmasq's DHCPNAKs: $(grep -c DHCPNAK "$TB_DIR/log/dnsmasq.events")"
 
 neigh=$(ip -n "$TB_GW" neigh show dev eth0)
 echo "# gateway neighbours on the LAN: $(awk '{print $NF}' <<<"$neigh" | sort | uniq -c | tr '\n' ' ')"
