@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 
 #include "check.h"
@@ -248,7 +249,7 @@ static void test_static(void)
 	CHECK_EQ(pool_refill(&pool, 30000), 31000,
 		 "range exhausted: try again in a second");
 	CHECK_EQ(pool_size(&pool), 1, "no identity without an address");
-	pool_release_all(&pool);
+	pool_release_all(&pool, 0);
 	CHECK(pool_size(&pool) == 0 && !w.identities[0] && !w.identities[1] &&
 	      !w.identities[2], "release_all empties the map");
 	pool_free(&pool);
@@ -284,7 +285,7 @@ static void test_adopt(void)
 	pool_refill(&pool, 5000);
 	CHECK(!pool_find_ip(&pool, ip("192.0.2.203")),
 	      "an identity the map refused is given up");
-	pool_release_all(&pool);
+	pool_release_all(&pool, 0);
 	pool_free(&pool);
 }
 
@@ -536,7 +537,20 @@ static void test_supply(void)
 		      "supply: last hour 0 acquired (an hour ago), 8 released "
 		      "(%u, %u)", acq, rel);
 	}
-	pool_release_all(&pool);
+	/* At shutdown the releases leave a gap apart: 4 leases, 3 gaps. */
+	{
+		struct timespec a, b;
+		long us;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		pool_release_all(&pool, 2000);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		us = (b.tv_sec - a.tv_sec) * 1000000 +
+		     (b.tv_nsec - a.tv_nsec) / 1000;
+		CHECK(pool_size(&pool) == 0 && us >= 3 * 2000,
+		      "release_all: every lease released, 2 ms apart "
+		      "(%ld us for 4)", us);
+	}
 	pool_free(&pool);
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <sys/random.h>
 
@@ -520,10 +521,15 @@ void pool_retire_idle(struct identity_pool *pool, uint64_t now_ms)
 	}
 }
 
-void pool_release_all(struct identity_pool *pool)
+void pool_release_all(struct identity_pool *pool, unsigned int gap_us)
 {
-	while (pool->count)
+	struct timespec gap = { .tv_nsec = (long)gap_us * 1000 };
+
+	while (pool->count) {
 		pool_retire(pool, pool->ids[0], "psvd stopping");
+		if (gap_us && pool->count)
+			nanosleep(&gap, NULL);
+	}
 }
 
 struct adoption {
