@@ -148,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size >= 24)
 		slaac_nd(&s, 2000, &f);
 	slaac_run(&s, 1ull << 40);
-	pool_release_all(&pool);
+	pool_release_all(&pool, 0);
 	slaac_free(&s);
 	pool_free(&pool);
 	return 0;

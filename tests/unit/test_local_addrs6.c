@@ -122,7 +122,7 @@ static void test_adoption(void)
 	      "psv_addrs6: the adopted entry stays, a DAD cut short and an "
 	      "unknown identity's are deleted");
 	sh("ip -6 addr show dev lo | grep -q 2001:db8:1::77");
-	pool_release_all(&pool);
+	pool_release_all(&pool, 0);
 	CHECK(!listed(kept) && found.n == 0 && !owner_of(dp.addrs6_fd, kept),
 	      "retired: its address leaves lo and psv_addrs6");
 	slaac_free(&s);

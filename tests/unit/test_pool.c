@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 
 #include "check.h"
@@ -230,6 +231,8 @@ static void test_static(void)
 	/* The range has one fresh address left, then none; with a gateway,
 	 * an announcement also asks for it. */
 	link.gateway = ip("192.0.2.1");
+	/* ... while a scan runs: it spans turns of psvd's loop. */
+	pool_flows_reset(&pool);
 	pool_refill(&pool, 20000);
 	CHECK_EQ(link.stats.tx_errors, 4, "announced, and the gateway asked for");
 	CHECK(pool_find_ip(&pool, ip("192.0.2.202")), "the next fresh address");
@@ -237,10 +240,16 @@ static void test_static(void)
 	pool_retire(&pool, pool_find_ip(&pool, ip("192.0.2.201")), "test");
 	CHECK(!strncmp(w.log, "unqueue 192.0.2.201", 19),
 	      "a ready identity leaves the queue first: %s", w.log);
+	pool_flow_seen(&pool, ip("192.0.2.201"), 1);
+	pool_flow_seen(&pool, ip("192.0.2.202"), 1);
+	CHECK(pool_in_use(&pool, ip("192.0.2.202")) &&
+	      !pool_in_use(&pool, ip("192.0.2.201")),
+	      "the scan finds the identity bound since it began, not the one "
+	      "retired");
 	CHECK_EQ(pool_refill(&pool, 30000), 31000,
 		 "range exhausted: try again in a second");
 	CHECK_EQ(pool_size(&pool), 1, "no identity without an address");
-	pool_release_all(&pool);
+	pool_release_all(&pool, 0);
 	CHECK(pool_size(&pool) == 0 && !w.identities[0] && !w.identities[1] &&
 	      !w.identities[2], "release_all empties the map");
 	pool_free(&pool);
@@ -276,7 +285,7 @@ static void test_adopt(void)
 	pool_refill(&pool, 5000);
 	CHECK(!pool_find_ip(&pool, ip("192.0.2.203")),
 	      "an identity the map refused is given up");
-	pool_release_all(&pool);
+	pool_release_all(&pool, 0);
 	pool_free(&pool);
 }
 
@@ -528,7 +537,20 @@ static void test_supply(void)
 		      "supply: last hour 0 acquired (an hour ago), 8 released "
 		      "(%u, %u)", acq, rel);
 	}
-	pool_release_all(&pool);
+	/* At shutdown the releases leave a gap apart: 4 leases, 3 gaps. */
+	{
+		struct timespec a, b;
+		long us;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		pool_release_all(&pool, 2000);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		us = (b.tv_sec - a.tv_sec) * 1000000 +
+		     (b.tv_nsec - a.tv_nsec) / 1000;
+		CHECK(pool_size(&pool) == 0 && us >= 3 * 2000,
+		      "release_all: every lease released, 2 ms apart "
+		      "(%ld us for 4)", us);
+	}
 	pool_free(&pool);
 }
 

@@ -272,7 +272,7 @@ static void setup(bool hooks)
 
 static void teardown(void)
 {
-	pool_release_all(&pool);
+	pool_release_all(&pool, 0);
 	slaac_free(&s);
 	pool_free(&pool);
 }

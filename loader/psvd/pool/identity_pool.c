@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <sys/random.h>
 
@@ -177,6 +178,32 @@ static int map_put_identity(struct identity_pool *pool, const struct identity *i
 	return 0;
 }
 
+static int by_ip_cmp(const void *a, const void *b)
+{
+	uint32_t x = (*(struct identity *const *)a)->ip;
+	uint32_t y = (*(struct identity *const *)b)->ip;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * by_ip: the identities sorted by address, for a scan's one lookup per
+ * connection.  Kept so whenever an identity comes, goes or gets its
+ * address: a scan spans many turns of psvd's loop.
+ */
+static void index_by_ip(struct identity_pool *pool)
+{
+	memcpy(pool->by_ip, pool->ids, pool->count * sizeof(*pool->by_ip));
+	array_sort(pool->by_ip, pool->count, sizeof(*pool->by_ip), by_ip_cmp);
+}
+
+static void set_ip(struct identity_pool *pool, struct identity *id,
+		   uint32_t ip)
+{
+	id->ip = ip;
+	index_by_ip(pool);
+}
+
 static struct identity *pool_new(struct identity_pool *pool)
 {
 	struct identity *id;
@@ -195,6 +222,7 @@ static struct identity *pool_new(struct identity_pool *pool)
 	id->id = pool->next_id++;
 	id->state = PSV_ID_ACQUIRING;
 	pool->ids[pool->count++] = id;
+	index_by_ip(pool);
 	return id;
 }
 
@@ -204,6 +232,7 @@ static void pool_remove(struct identity_pool *pool, struct identity *id)
 		if (pool->ids[i] != id)
 			continue;
 		pool->ids[i] = pool->ids[--pool->count];
+		index_by_ip(pool);
 		free(id);
 		return;
 	}
@@ -326,7 +355,7 @@ int pool_identity_bound(struct identity_pool *pool, struct identity *id,
 {
 	int err;
 
-	id->ip = ip;
+	set_ip(pool, id, ip);
 	/* Local before any socket is bound to it: its route first. */
 	err = pool->io->route_add(pool->io->ctx, ip);
 	if (err)
@@ -424,26 +453,15 @@ void pool_identity_taken(struct identity_pool *pool, uint32_t vip)
 	log_debug("identity %u: active", id->id);
 }
 
-static int by_ip_cmp(const void *a, const void *b)
-{
-	uint32_t x = (*(struct identity *const *)a)->ip;
-	uint32_t y = (*(struct identity *const *)b)->ip;
-
-	return x < y ? -1 : x > y;
-}
-
 void pool_flows_reset(struct identity_pool *pool)
 {
 	for (unsigned int i = 0; i < pool->count; i++) {
 		pool->ids[i]->flows = 0;
 		pool->ids[i]->last_seen_ns = 0;
-		pool->by_ip[i] = pool->ids[i];
 	}
-	/* One lookup per connection follows: make it a binary search. */
-	array_sort(pool->by_ip, pool->count, sizeof(*pool->by_ip), by_ip_cmp);
 }
 
-/* An identity by address, during a scan (after pool_flows_reset). */
+/* An identity by address, during a scan. */
 static struct identity *scan_find(struct identity_pool *pool, uint32_t vip)
 {
 	struct identity key = { .ip = vip }, *kp = &key, **found;
@@ -503,10 +521,15 @@ void pool_retire_idle(struct identity_pool *pool, uint64_t now_ms)
 	}
 }
 
-void pool_release_all(struct identity_pool *pool)
+void pool_release_all(struct identity_pool *pool, unsigned int gap_us)
 {
-	while (pool->count)
+	struct timespec gap = { .tv_nsec = (long)gap_us * 1000 };
+
+	while (pool->count) {
 		pool_retire(pool, pool->ids[0], "psvd stopping");
+		if (gap_us && pool->count)
+			nanosleep(&gap, NULL);
+	}
 }
 
 struct adoption {
@@ -533,7 +556,7 @@ static void adopt_one(void *arg, uint32_t ip, const struct psv_identity *v)
 	pool->io->route_add(pool->io->ctx, ip);
 	memcpy(id->mac, v->mac, 6);
 	id->id = v->id;
-	id->ip = ip;
+	set_ip(pool, id, ip);
 	id->state = v->state;
 	id->ip6 = v->ip6;
 	/* In the map but never ready: its IPv6 address was on the way

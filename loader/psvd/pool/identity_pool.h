@@ -115,7 +115,7 @@ struct identity_pool {
 	const struct pool_io *io;
 	struct pool_hooks hooks;
 	struct identity **ids;		/* live identities (not retired) */
-	struct identity **by_ip;	/* ids sorted by ip, during a scan */
+	struct identity **by_ip;	/* ids sorted by ip, for scans */
 	unsigned int count, cap;
 	uint32_t next_id;
 	uint64_t next_acquire_ms;	/* pacing */
@@ -184,8 +184,13 @@ void pool_flow_seen(struct identity_pool *pool, uint32_t vip,
 /* Whether the scan so far saw a flow of vip. */
 bool pool_in_use(struct identity_pool *pool, uint32_t vip);
 void pool_retire_idle(struct identity_pool *pool, uint64_t now_ms);
-/* Drops every identity: releases leases, empties the maps. */
-void pool_release_all(struct identity_pool *pool);
+/*
+ * Drops every identity: releases leases, empties the maps.  The releases
+ * leave gap_us (below a second) apart: a DHCP server reads them from one
+ * socket, and a burst of a few dozen overflows its buffer (a release is
+ * never answered, so a lost one holds its address until the lease ends).
+ */
+void pool_release_all(struct identity_pool *pool, unsigned int gap_us);
 
 struct identity *pool_find_ip(struct identity_pool *pool, uint32_t ip);
 struct identity *pool_find_mac(struct identity_pool *pool, const uint8_t mac[6]);
