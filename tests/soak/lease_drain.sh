@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Soak: the DHCP server goes away for longer than a lease (dnsmasq's
+# shortest, 120 s) while psvd runs; the host keeps its own address by a
+# one-hour lease of its own.  Pass: every identity's renewals and
+# rebindings go unanswered, a bounded number of REQUESTs, and it retires
+# when its lease ends ("retired: lease expired"), its local route and
+# sockets gone (the transfer on it ends), nothing from its MAC or address
+# later than 500 ms after the lease's end; meanwhile no identity becomes
+# ready and a new flow fails (on_exhausted = drop, egress_pool_empty);
+# psvd answers throughout; nothing leaks; once the server is back the
+# pool refills by itself and a new flow works.  About 4 min.
+. "$(dirname "$0")/../testbed/prelude.sh" --lease 120
+LEASE=120
+conf=$TB_DIR/dnsmasq.conf
+sed -i "/^dhcp-range=/a dhcp-host=$TB_HOST_MAC,$TB_HOST_IP,3600" "$conf"
+check "the DHCP server stops" tb_dhcp_stop
+check "it starts again with an hour's lease for the host" tb_dhcp_start
+kill -USR1 "$(cat "$TB_DIR/pids/udhcpc.pid")"
+for ((i = 0; i < 50; i++)); do
+	grep -q "$TB_HOST_MAC" "$TB_LEASES" &&
+		[ $(($(awk -v m="$TB_HOST_MAC" '$2 == m { print $1 }' "$TB_LEASES") - $(date +%s))) -gt 600 ] && break
+	sleep 0.1
+done
+check "the host renewed for an hour" \
+	bash -c '[ $(($(awk -v m="$1" '\''$2 == m { print $1 }'\'' "$2") - $(date +%s))) -gt 600 ]' _ \
+	"$TB_HOST_MAC" "$TB_LEASES"
+check "psvd starts with 2 DHCP identities" psv_start "
+[pool]
+source = dhcp
+ready = 2
+max = 6
+pace_ms = 50
+[policy]
+on_exhausted = drop
+[dhcp]
+probe = no
+retransmit_ms = 1000"
+tb_capture_start 400
+check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
+tb_host iperf3 -c "$SRV1" -t $((LEASE + 60)) -b 1M >/dev/null 2>&1 &
+transfer=$!
+sleep 2
+old=$(psv_ctl identities --json | jq -c '[.[] | {ipv4, mac, lease_expires}]')
+n_old=$(jq length <<<"$old")
+A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
+echo "#   identities: $old; the transfer's: $A"
+check "the DHCP server stops" tb_dhcp_stop
+t0=$(date +%s)
+olds() {
+	psv_ctl identities --json | jq --argjson old "$old" \
+		'[.[] | select(.ipv4 as $a | $old | any(.ipv4 == $a))] | length'
+}
+ready() { psv_ctl identities --json | jq '[.[] | select(.state == "ready")] | length'; }
+slow=0 samples=0 most_ready=0
+while [ "$(olds)" -gt 0 ] && [ $(($(date +%s) - t0)) -lt $((LEASE + 20)) ]; do
+	s0=$(date +%s%N)
+	psv_ctl status --json >/dev/null || slow=$((slow + 1000))
+	ms=$((($(date +%s%N) - s0) / 1000000))
+	samples=$((samples + 1))
+	[ "$ms" -gt "$slow" ] && slow=$ms
+	sleep 1
+done
+gone=$(($(date +%s) - t0))
+echo "#   every identity gone $gone s after the server stopped; slowest psvctl status of $samples: $slow ms"
+check "every identity retired within the lease ($(olds) left after $gone s)" is "$(olds) == 0"
+check "psvctl status answered within 100 ms throughout ($slow ms)" is "$slow <= 100"
+expired=$(grep -c "retired: lease expired" "$TB_DIR/psvd.log")
+check "each for its lease's end ($expired lines 'retired: lease expired', $n_old identities)" \
+	is "$expired == $n_old"
+check "no identity is ready while the server is away ($(ready))" is "$(ready) == 0"
+routes=$(ip -n "$TB_HOST" route show table local proto 245 | awk '{print $2}')
+left=$(jq -r '.[].ipv4' <<<"$old" | grep -cxFf - <<<"$routes")
+check "their local routes are removed ($left left)" is "$left == 0"
+check "the transfer on $A ended" bash -c '! kill -0 "$1" 2>/dev/null' _ "$transfer"
+wait "$transfer"
+empty0=$(psv_ctl stats --json | jq .egress_pool_empty)
+connects() { tb_host timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/5201"' _ "$1"; }
+refused() { ! connects "$1"; }
+check "a new flow fails (on_exhausted = drop)" refused "$SRV2"
+empty1=$(psv_ctl stats --json | jq .egress_pool_empty)
+check "counted as egress_pool_empty ($empty0 -> $empty1)" is "${empty1:-0} > ${empty0:-0}"
+
+check "the DHCP server is back" tb_dhcp_start
+t1=$(date +%s)
+for ((i = 0; i < 600; i++)); do [ "$(ready)" -ge 1 ] && break; sleep 0.1; done
+echo "#   $(ready) ready $(($(date +%s) - t1)) s after the server's return"
+check "the pool refills by itself ($(ready) ready)" is "$(ready) >= 1"
+check "a new flow works again" connects "$SRV2"
+check "the observer's capture is complete" tb_capture_stop
+
+# Per identity: its REQUESTs after the server left, its lease's end, and
+# anything from its MAC or address after that.
+late=0
+for mac in $(jq -r '.[].mac' <<<"$old"); do
+	ip=$(jq -r --arg m "$mac" '.[] | select(.mac == $m) | .ipv4' <<<"$old")
+	reqs=$(tshark -r "$TB_PCAP" -Y "dhcp.option.dhcp == 3 && eth.src == $mac" \
+		-T fields -e frame.time_epoch 2>/dev/null)
+	n_req=$(grep -c . <<<"$reqs")
+	# Its lease's end as psvd showed it (whole seconds), or LEASE s
+	# after an ACK the capture saw.
+	end=$(jq -r --arg m "$mac" '.[] | select(.mac == $m) | .lease_expires' <<<"$old")
+	acked=$(tshark -r "$TB_PCAP" -Y "dhcp.option.dhcp == 5 && dhcp.hw.mac_addr == $mac" \
+		-T fields -e frame.time_epoch 2>/dev/null | tail -n 1)
+	end=$(awk -v a="${acked:-0}" -v e="$end" -v l="$LEASE" \
+		'BEGIN { printf "%d", (a + l > e ? a + l : e) + 1 }')
+	after=$(tshark -r "$TB_PCAP" -Y "(eth.src == $mac || ip.src == $ip) && frame.time_epoch > $end.5" \
+		-T fields -e frame.time_epoch 2>/dev/null | grep -c .)
+	echo "#   $ip ($mac): $n_req REQUESTs, lease end $(date -d "@$end" +%T) (a second's rounding added); $after frames later than 500 ms after it"
+	check "$ip: at most 4 renewal or rebinding REQUESTs ($n_req)" is "$n_req <= 4"
+	[ "$after" = 0 ] || late=$((late + 1))
+done
+check "nothing from an expired identity after its lease's end ($late)" is "$late == 0"
+check_no_leak "no frame with the real MAC or IP" --no-dhcp
+psv_stop TERM
+check "psvd exits 0" [ "$PSV_RC" = 0 ]
