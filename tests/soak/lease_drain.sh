@@ -53,7 +53,7 @@ olds() {
 		'[.[] | select(.ipv4 as $a | $old | any(.ipv4 == $a))] | length'
 }
 ready() { psv_ctl identities --json | jq '[.[] | select(.state == "ready")] | length'; }
-slow=0 samples=0 most_ready=0
+slow=0 samples=0
 while [ "$(olds)" -gt 0 ] && [ $(($(date +%s) - t0)) -lt $((LEASE + 20)) ]; do
 	s0=$(date +%s%N)
 	psv_ctl status --json >/dev/null || slow=$((slow + 1000))
@@ -71,7 +71,7 @@ check "each for its lease's end ($expired lines 'retired: lease expired', $n_old
 	is "$expired == $n_old"
 check "no identity is ready while the server is away ($(ready))" is "$(ready) == 0"
 routes=$(ip -n "$TB_HOST" route show table local proto 245 | awk '{print $2}')
-left=$(jq -r '.[].ipv4' <<<"$old" | grep -cxFf - <<<"$routes")
+left=$(grep -cxFf <(jq -r '.[].ipv4' <<<"$old") <<<"$routes")
 check "their local routes are removed ($left left)" is "$left == 0"
 check "the transfer on $A ended" bash -c '! kill -0 "$1" 2>/dev/null' _ "$transfer"
 wait "$transfer"
