@@ -598,10 +598,10 @@ static bool iface_deleted(const struct psvd *d)
  * bound sockets) and the host's ARP for its gateway leave with the real
  * MAC, and ingress would hand translated replies to the old address.
  * An identity that holds the new address is retired.  Address changes
- * wake the route mirror's socket.  While the interface
- * has no address (between the client's deconfig and its new lease) the
- * last one stays: host_ip 0 would make the host's ARP probes (sender
- * 0.0.0.0) look like its ARP requests, which go out in an identity's name.
+ * wake the route mirror's socket.  While the interface has no address
+ * (between the client's deconfig and its new lease) the last one stays:
+ * host_ip 0 would make the host's ARP probes (sender 0.0.0.0) look like
+ * its ARP requests, which go out in an identity's name.
  */
 static void follow_host_address(struct psvd *d)
 {
