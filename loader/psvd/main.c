@@ -606,7 +606,7 @@ static bool iface_deleted(const struct psvd *d)
 static void follow_host_address(struct psvd *d)
 {
 	char was[INET_ADDRSTRLEN], is[INET_ADDRSTRLEN];
-	struct netdev now = d->dev;
+	struct netdev now = d->dev, before;
 	struct identity *id;
 
 	if (netdev_query_addr(&now) || !now.ip ||
@@ -619,11 +619,13 @@ static void follow_host_address(struct psvd *d)
 	id = pool_find_ip(&d->pool, now.ip);
 	if (id)
 		pool_retire(&d->pool, id, "the host's own address now");
-	d->dev.ip = now.ip;
-	d->dev.netmask = now.netmask;
-	d->link.gateway = netdev_default_gateway(d->ifname);
-	if (set_bpf_config(d, false))
+	before = d->dev;
+	d->dev = now;		/* a copy but for the address and netmask */
+	if (set_bpf_config(d, false)) {
+		d->dev = before;	/* the next address event tries again */
 		return;
+	}
+	d->link.gateway = netdev_default_gateway(d->ifname);
 	log_info("%s: the host's address changed from %s to %s", d->ifname,
 		 was, is);
 }
