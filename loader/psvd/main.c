@@ -230,12 +230,22 @@ static int handle_event(void *ctx, void *data, size_t len)
 	struct psvd *d = ctx;
 	const struct psv_event *ev = data;
 	uint64_t now = clock_now_ms();
+	char group[96];
 
 	if (len < sizeof(*ev))
 		return 0;
 	switch (ev->type) {
 	case PSV_EV_IDENTITY_TAKEN:
+		/* A held identity's first frame names no group: logged held. */
+		if (ev->group.proto || ev->group.kind)
+			log_debug("new group %s", psv_group_text(&ev->group, group,
+								  sizeof(group)));
 		pool_identity_taken(&d->pool, ev->vip);
+		break;
+	case PSV_EV_IDENTITY_HELD:
+		log_debug("new group %s, held", psv_group_text(&ev->group, group,
+								sizeof(group)));
+		pool_identity_held(&d->pool, ev->vip);
 		break;
 	case PSV_EV_POOL_EMPTY:
 		pool_exhausted(&d->pool);
@@ -262,6 +272,7 @@ static size_t daemon_counters(struct psvd *d, struct control_counter *c)
 	dhcp_source_client_stats(&d->dhcp_src, &cs);
 #define COUNTER(name_, value_) c[n++] = (struct control_counter){ name_, value_ }
 	COUNTER("pool_retired", d->pool.retired);
+	COUNTER("pool_reclaimed", d->pool.reclaimed);
 	COUNTER("dhcp_sent", cs.tx);
 	COUNTER("dhcp_send_errors", cs.tx_errors);
 	COUNTER("dhcp_replies_accepted", cs.rx_accepted);
@@ -290,7 +301,7 @@ static size_t daemon_counters(struct psvd *d, struct control_counter *c)
 	return n;
 }
 
-#define DAEMON_COUNTERS 25
+#define DAEMON_COUNTERS 26
 
 /* Seconds left until a deadline (-1: infinite), for psvctl status. */
 static int64_t seconds_left(uint64_t until_ms, uint64_t now_ms)
