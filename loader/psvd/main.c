@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@
 #include "psvd/link/link_socket.h"
 #include "psvd/local_routes.h"
 #include "psvd/netdev.h"
+#include "psvd/pool/demand_store.h"
 #include "psvd/pool/dhcp_source.h"
 #include "psvd/pool/identity_pool.h"
 #include "psvd/pool/pool_maps.h"
@@ -81,6 +83,7 @@ struct psvd {
 	 * state, so every write of psv_config carries it (a SIGHUP must not
 	 * leave reuse without an identity until the next scan). */
 	__be32 reuse_vip;
+	unsigned int demand_saved;	/* the peak in the state file, rounded up */
 	bool stop;
 };
 
@@ -195,6 +198,36 @@ static int count_socket6(void *ctx, const struct inet6_sock *s)
 	return 0;
 }
 
+/*
+ * The demand peak into the state file when its whole identities changed
+ * (or always, with force): a restart, even after a crash, resumes the
+ * ready target from there.
+ */
+static void save_demand(struct psvd *d, bool force)
+{
+	double peak = demand_peak(&d->pool.demand, clock_now_ms(),
+				  d->pool.params.demand_window_s);
+	unsigned int whole = (unsigned int)ceil(peak - 1e-6);
+
+	if ((!force && whole == d->demand_saved) ||
+	    demand_store_save(d->conf.state_dir, d->ifname, peak))
+		return;
+	d->demand_saved = whole;
+}
+
+/* The peak the last run saved: the pool's target starts there. */
+static void resume_demand(struct psvd *d)
+{
+	double peak;
+
+	if (demand_store_load(d->conf.state_dir, d->ifname, &peak) || !peak)
+		return;
+	demand_resume(&d->pool.demand, peak, clock_now_ms());
+	d->demand_saved = (unsigned int)ceil(peak - 1e-6);
+	log_info("ready target %u: the demand the last run learned (peak %.1f)",
+		 pool_ready_target(&d->pool, clock_now_ms()), peak);
+}
+
 static void scan(struct psvd *d, uint64_t now)
 {
 	struct ct_observer obs = { .live = count_flow,
@@ -214,6 +247,7 @@ static void scan(struct psvd *d, uint64_t now)
 	ct_expire(&d->dp, sc.now_ns, &obs, &st);
 	pool_retire_idle(&d->pool, now);
 	update_reuse_vip(d);
+	save_demand(d, false);
 	/* For systemctl status; nothing without systemd. */
 	sd_notifyf(0, "STATUS=%u identities ready, %u active",
 		   pool_count_state(&d->pool, PSV_ID_READY),
@@ -651,6 +685,7 @@ static int setup_pool(struct psvd *d)
 	      setup_ipv6(d);
 	if (err)
 		return err;
+	resume_demand(d);
 	if (d->conf.source == PSV_SOURCE_DHCP)
 		dhcp_source_bind(&d->dhcp_src, &d->pool);
 	if (!d->dp.adopted)
@@ -825,6 +860,7 @@ static void drop_stray_route(void *ctx, uint32_t ip)
 
 static void shutdown_daemon(struct psvd *d)
 {
+	save_demand(d, true);
 	if (d->keep_attached) {
 		log_info("%s: leaving the dataplane attached and pinned "
 			 "(--keep-attached)", d->ifname);
