@@ -446,8 +446,10 @@ void pool_identity_held(struct identity_pool *pool, uint32_t vip)
 
 	if (!id || id->state != PSV_ID_READY)
 		return;
-	/* Demand on the queue all the same: the burst needed it there. */
-	pool_demand(pool);
+	/* Demand on the queue all the same (the burst needed it there),
+	 * once: another socket of its group holds it again. */
+	if (!id->held_ms)
+		pool_demand(pool);
 	id->held_ms = pool->io->now_ms(pool->io->ctx);
 	id->reclaiming = false;
 	log_debug("identity %u: held by a connected UDP socket", id->id);
