@@ -46,8 +46,9 @@ page_load() {
 	return 0
 }
 
-# psvd's counter NAME, or supply field NAME of its status.
-page_stat() { psv_ctl stats --json | jq ".$1"; }
+# psvd's counter NAME (0 if this psvd has none), or supply field NAME of
+# its status.
+page_stat() { psv_ctl stats --json | jq ".$1 // 0"; }
 page_supply() { psv_ctl status --json | jq ".psvd.supply.$1"; }
 
 # page_refill CFG ROUND [METRIC]: until the pool holds its ready target
