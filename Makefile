@@ -60,7 +60,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 # The tests' helpers (pkt.c, bpf_fixture.c), compiled once into an archive
 # linked into every unit test and bench binary: each takes what it uses.
-TESTLIB_SRCS := tests/unit/pkt.c tests/unit/bpf_fixture.c
+TESTLIB_SRCS := tests/unit/pkt.c tests/unit/bpf_fixture.c tests/unit/one_client_rx.c
 TESTLIB_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/testlib/%.o,$(TESTLIB_SRCS))
 TESTLIB := $(BUILD)/testlib/libpsvtest.a
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
@@ -144,9 +144,10 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS) $(TESTLIB) $(SKELS) $(BENCH_SKELS)
 # Fuzzers build the parsers they target from source with sanitizers.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iloader \
 	       -I$(BUILD) -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(SKELS) | $(BUILD)/fuzz
+FUZZ_TEST_SRCS := tests/unit/one_client_rx.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(FUZZ_TEST_SRCS) $(SKELS) | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(LIB_SRCS) $(LDLIBS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(LIB_SRCS) $(FUZZ_TEST_SRCS) $(LDLIBS) -o $@
 
 unit: all $(UNIT_BINS) $(FUZZ_BINS)
 

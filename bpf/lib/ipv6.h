@@ -104,16 +104,22 @@ static __always_inline bool is_ndp_or_mld(__u8 type)
 /*
  * One extension header at *off: its next header into *next, *off past
  * it; a fragment header sets p->frag.  Returns false if it is not all
- * in the datagram and the linear data.
+ * in the datagram (its length byte may claim more than is left), or
+ * its first 8 bytes are not in the linear data.
  */
 static __always_inline bool ipv6_ext_skip(void *data, void *data_end,
 					  struct psv_pkt *p, __u32 *off,
 					  __u8 *next)
 {
 	__u8 *h = pkt_ptr(data, data_end, *off, 8);
+	__u32 len = 8;
 	__u16 frag;
 
-	if (!h || *off + 8 > p->l3_end)
+	if (!h)
+		return false;
+	if (*next != NEXTHDR_FRAGMENT)
+		len = (h[1] + 1) * 8;
+	if (*off + len > p->l3_end)
 		return false;
 	if (*next == NEXTHDR_FRAGMENT) {
 		frag = bpf_ntohs(*(__be16 *)(h + 2));
@@ -121,10 +127,8 @@ static __always_inline bool ipv6_ext_skip(void *data, void *data_end,
 			p->frag = PSV_FRAG_LATER;
 		else if (frag & IPV6_FRAG_MORE)
 			p->frag = PSV_FRAG_FIRST;
-		*off += 8;
-	} else {
-		*off += (h[1] + 1) * 8;
 	}
+	*off += len;
 	*next = h[0];
 	return true;
 }

@@ -149,6 +149,23 @@ static struct json_object *json_supply(const struct control_supply *s)
 	return o;
 }
 
+static struct json_object *json_tables(const struct control_tables *t)
+{
+	struct json_object *o;
+
+	if (!t->counted)
+		return NULL;
+	o = json_object_new_object();
+#define ADD(name, v) json_object_object_add(o, name, json_object_new_int64(v))
+	ADD("connections", t->connections);
+	ADD("groups", t->groups);
+	ADD("host_connections", t->host_connections);
+	ADD("apps", t->apps);
+	ADD("counted", t->counted);
+#undef ADD
+	return o;
+}
+
 static struct json_object *json_lifetime(int64_t s)
 {
 	return s < 0 ? NULL : json_object_new_int64(s);
@@ -215,6 +232,7 @@ char *control_reply_status(const struct control_status *st)
 	}
 	json_object_object_add(root, "leases", leases);
 	json_object_object_add(root, "supply", json_supply(&st->supply));
+	json_object_object_add(root, "tables", json_tables(&st->tables));
 	if (st->ipv6)
 		json_object_object_add(root, "ipv6", json_ipv6(st->ipv6));
 	for (size_t i = 0; i < st->n_counters; i++)

@@ -14,8 +14,12 @@
  *            "dhcpv6_only":B,"addresses":N,"addresses_in_dad":N,
  *            "prefixes":[{"prefix":"P/LEN","slaac":B,"onlink":B,
  *                         "valid_s":N|null,"preferred_s":N|null}]},
+ *    "tables":{"connections":N,"groups":N,"host_connections":N,
+ *              "apps":N,"counted":UNIX}|null,
  *    "counters":{"NAME":N,...}}
- * (lifetimes: seconds left, null for infinite).
+ * (lifetimes: seconds left, null for infinite; tables: the dataplane's
+ * live entries at the end of psvd's last expiry pass, null before the
+ * first, so psvctl status counts 100,000 flows without reading them).
  */
 #ifndef PSV_CONTROL_H
 #define PSV_CONTROL_H
@@ -84,6 +88,13 @@ struct control_ipv6 {
 	size_t n_prefixes;
 };
 
+/* What psvd's last expiry pass left in the dataplane's tables. */
+struct control_tables {
+	time_t counted;			/* unix seconds; 0: no pass yet */
+	unsigned int connections;	/* psv_conns and psv_conns6 */
+	unsigned int groups, host_connections, apps;
+};
+
 struct control_status {
 	pid_t pid;
 	time_t started;
@@ -93,6 +104,7 @@ struct control_status {
 	const struct control_lease *leases;
 	size_t n_leases;
 	struct control_supply supply;
+	struct control_tables tables;
 	const struct control_counter *counters;
 	size_t n_counters;
 };

@@ -354,7 +354,8 @@ static struct json_object *psvd_status(const struct ctl *ctl)
 {
 	struct json_object *o = json_object_new_object(), *v;
 	static const char *const keys[] = { "pid", "started", "source",
-					    "host_ipv6_eui64", "supply" };
+					    "host_ipv6_eui64", "supply",
+					    "tables" };
 
 	json_object_object_add(o, "running",
 			       json_object_new_boolean(ctl->psvd != NULL));
@@ -373,6 +374,23 @@ static struct json_object *psvd_status(const struct ctl *ctl)
 	return o;
 }
 
+/*
+ * A count of psvd's last expiry pass (control.h "tables"), null when
+ * psvd does not answer or has not counted yet: status reads no table
+ * of connections itself (100,000 entries would keep it waiting).
+ */
+static struct json_object *psvd_count(const struct ctl *ctl, const char *key)
+{
+	struct json_object *tables, *v;
+
+	if (!ctl->psvd ||
+	    !json_object_object_get_ex(ctl->psvd, "tables", &tables) ||
+	    !json_object_object_get_ex(tables, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return NULL;
+	return json_object_get(v);
+}
+
 int build_status(struct ctl *ctl, struct json_object **out)
 {
 	unsigned int by_state[PSV_ID_STATE_COUNT] = { 0 };
@@ -380,8 +398,7 @@ int build_status(struct ctl *ctl, struct json_object **out)
 	char dir[PATH_MAX];
 	int err;
 
-	err = snap_tables(ctl) ?: snap_apps(ctl) ?: snap_groups(ctl) ?:
-	      snap_config(ctl) ?: snap_stats(ctl);
+	err = snap_identities(ctl) ?: snap_config(ctl) ?: snap_stats(ctl);
 	if (err)
 		return err;
 	snap_psvd(ctl);
@@ -413,10 +430,9 @@ int build_status(struct ctl *ctl, struct json_object **out)
 		json_object_object_add(ids, psv_id_state_name(s),
 				       json_object_new_int64(by_state[s]));
 	json_object_object_add(o, "identities", ids);
-	json_object_object_add(o, "flows", json_object_new_int64(ctl->n_conns));
-	json_object_object_add(o, "groups",
-			       json_object_new_int64(ctl->n_groups));
-	json_object_object_add(o, "apps", json_object_new_int64(ctl->n_apps));
+	json_object_object_add(o, "flows", psvd_count(ctl, "connections"));
+	json_object_object_add(o, "groups", psvd_count(ctl, "groups"));
+	json_object_object_add(o, "apps", psvd_count(ctl, "apps"));
 	/* New groups that joined an identity in use: the pool ran dry. */
 	json_object_object_add(o, "linked_by_exhaustion", json_object_new_uint64(
 		ctl->stats[PSV_STAT_LINKED_BY_EXHAUSTION]));

@@ -67,7 +67,7 @@ static int walk_pinned(struct ctl *ctl, const char *name, __u32 type,
 	fd = snap_open_map(ctl, name, type, key_size, value_size, &max_entries);
 	if (fd < 0)
 		return fd;
-	err = map_walk(fd, key_size, value_size, max_entries, fn, ctl);
+	err = map_walk(fd, key_size, value_size, fn, ctl);
 	if (err)
 		fail("cannot read map %s on %s: %s", name, ctl->ifname,
 		     strerror(-err));
@@ -157,16 +157,6 @@ static int add_rule(void *ctx, const void *key, const void *val)
 	return push(&ctl->rules, &ctl->n_rules, sizeof(*ctl->rules), val);
 }
 
-static int count_group(void *ctx, const void *key, const void *val)
-{
-	struct ctl *ctl = ctx;
-
-	(void)key;
-	(void)val;
-	ctl->n_groups++;
-	return 0;
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
 	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
@@ -228,13 +218,6 @@ int snap_rules(struct ctl *ctl)
 	return walk_pinned(ctl, PSV_MAP_APP_RULES, BPF_MAP_TYPE_ARRAY,
 			   sizeof(__u32), sizeof(struct psv_app_rule),
 			   add_rule);
-}
-
-int snap_groups(struct ctl *ctl)
-{
-	return walk_pinned(ctl, PSV_MAP_GROUPS, BPF_MAP_TYPE_HASH,
-			   sizeof(struct psv_group_key),
-			   sizeof(struct psv_group), count_group);
 }
 
 /* A socket's TCP state (netinet/tcp.h) as far as psvctl shows it. */
@@ -327,21 +310,26 @@ static int load_bound_sockets(struct ctl *ctl)
 	return rc ?: sockets_walk6(add_bound_socket6, &w);
 }
 
+int snap_identities(struct ctl *ctl)
+{
+	int err = walk_pinned(ctl, PSV_MAP_IDENTITIES, BPF_MAP_TYPE_HASH,
+			      sizeof(__be32), sizeof(struct psv_identity),
+			      add_ident);
+
+	if (!err)
+		array_sort(ctl->ids, ctl->n_ids, sizeof(*ctl->ids), cmp_vip);
+	return err;
+}
+
 int snap_tables(struct ctl *ctl)
 {
 	int err;
 
-	err = walk_pinned(ctl, PSV_MAP_IDENTITIES, BPF_MAP_TYPE_HASH,
-			  sizeof(__be32), sizeof(struct psv_identity),
-			  add_ident) ?:
+	err = snap_identities(ctl) ?:
 	      walk_pinned(ctl, PSV_MAP_ADDRS6, BPF_MAP_TYPE_HASH,
 			  sizeof(struct psv_addr6),
 			  sizeof(struct psv_addr6_owner), add_addr6) ?:
-	      snap_conns(ctl);
-	if (err)
-		return err;
-	array_sort(ctl->ids, ctl->n_ids, sizeof(*ctl->ids), cmp_vip);
-	err = load_bound_sockets(ctl);
+	      snap_conns(ctl) ?: load_bound_sockets(ctl);
 	if (err)
 		return err;
 	for (size_t i = 0; i < ctl->n_conns; i++) {

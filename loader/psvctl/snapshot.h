@@ -67,7 +67,6 @@ struct ctl {
 	size_t n_apps;
 	struct psv_app_rule *rules;	/* rules[i] is slot i */
 	size_t n_rules;
-	size_t n_groups;
 	struct psv_config cfg;
 	__u64 stats[PSV_STAT_MAX];	/* summed over CPUs */
 	struct json_object *psvd;	/* psvd's reply, NULL if none */
@@ -91,13 +90,13 @@ int snap_open_map(const struct ctl *ctl, const char *name, __u32 type,
 		  __u32 key_size, __u32 value_size, __u32 *max_entries);
 
 /* Loaders: 0, or -errno with the reason printed. */
+int snap_identities(struct ctl *ctl);	/* sorted by vip */
 /* Identities, their IPv6 addresses and connections of both families
  * (bound sockets included), linked. */
 int snap_tables(struct ctl *ctl);
 int snap_conns(struct ctl *ctl);
 int snap_apps(struct ctl *ctl);		/* sorted by id */
 int snap_rules(struct ctl *ctl);
-int snap_groups(struct ctl *ctl);	/* counts them */
 int snap_config(struct ctl *ctl);
 int snap_stats(struct ctl *ctl);
 /* The programs and links pinned next to the maps: a sorted JSON array. */

@@ -207,12 +207,26 @@ static void print_ipv6(struct table *t, struct json_object *v6)
 	table_add(t, "%s", line);
 }
 
+/* A count psvd made at its last expiry pass (status), or why none. */
+static const char *psvd_count(struct json_object *st, const char *key,
+			      bool running)
+{
+	struct json_object *v = json_object_object_get(st, key);
+
+	if (v)
+		return json_object_get_string(v);
+	return running ? "not counted yet (psvd counts at each expiry pass)" :
+			 "unknown (psvd counts them; it does not answer)";
+}
+
 void print_status(struct json_object *st)
 {
 	struct json_object *p = json_object_object_get(st, "psvd");
 	struct json_object *ids = json_object_object_get(st, "identities");
 	struct json_object *progs = json_object_object_get(st, "programs");
 	struct json_object *sup = json_object_object_get(p, "supply");
+	bool running = json_object_get_boolean(json_object_object_get(p,
+								   "running"));
 	struct table t = { .ncols = 2 };
 	char buf[24], list[512];
 
@@ -221,7 +235,7 @@ void print_status(struct json_object *st)
 	table_add(&t, "%s (pins in %s)", GET(st, "interface"),
 		  GET(st, "pin_dir"));
 	table_add(&t, "psvd");
-	if (json_object_get_boolean(json_object_object_get(p, "running")))
+	if (running)
 		table_add(&t, "running, pid %s, up %s, %s pool", GET(p, "pid"),
 			  duration(time(NULL) - json_object_get_int64(
 				  json_object_object_get(p, "started")), buf),
@@ -253,11 +267,11 @@ void print_status(struct json_object *st)
 		  GET(ids, "ready"), GET(ids, "active"), GET(ids, "idle"),
 		  GET(ids, "retired"));
 	table_add(&t, "flows");
-	table_add(&t, "%s", GET(st, "flows"));
+	table_add(&t, "%s", psvd_count(st, "flows", running));
 	table_add(&t, "groups");
-	table_add(&t, "%s", GET(st, "groups"));
+	table_add(&t, "%s", psvd_count(st, "groups", running));
 	table_add(&t, "apps");
-	table_add(&t, "%s", GET(st, "apps"));
+	table_add(&t, "%s", psvd_count(st, "apps", running));
 	if (sup) {
 		table_add(&t, "supply");
 		table_add(&t, "ready target %s (floor %s), demand %.2f/s",

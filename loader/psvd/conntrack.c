@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* conntrack.c - see conntrack.h. */
-#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -10,6 +10,7 @@
 #include "psvd/conntrack.h"
 #include "psvd/dataplane.h"
 #include "common/array.h"
+#include "common/log.h"
 #include "common/map_walk.h"
 
 #define NSEC_PER_SEC 1000000000ULL
@@ -88,7 +89,7 @@ typedef bool (*keep_fn)(struct walk *w, const void *key, const void *val);
 struct pass {
 	struct walk *w;
 	keep_fn keep;
-	unsigned int alive, *expired;
+	unsigned int *alive, *expired;
 };
 
 static int pass_entry(void *ctx, const void *key, const void *val)
@@ -99,22 +100,8 @@ static int pass_entry(void *ctx, const void *key, const void *val)
 		(*p->expired)++;
 		return MAP_WALK_DELETE;
 	}
-	p->alive++;
+	(*p->alive)++;
 	return 0;
-}
-
-/*
- * One pass over a hash map, deleting what keep() refuses; returns how
- * many entries stay and adds the deleted ones to *expired.
- */
-static unsigned int expire_pass(int fd, size_t key_size, size_t value_size,
-			     keep_fn keep, struct walk *w,
-			     unsigned int *expired)
-{
-	struct pass p = { .w = w, .keep = keep, .expired = expired };
-
-	map_walk(fd, key_size, value_size, UINT_MAX, pass_entry, &p);
-	return p.alive;
 }
 
 /* A connection of either map (a psv_conn6 starts with its psv_conn). */
@@ -178,32 +165,131 @@ static bool keep_app(struct walk *w, const void *key, const void *val)
 	       !expired(a->last_ns, w->now_ns, CT_TIMEOUT_APP);
 }
 
-void ct_expire(struct dataplane *dp, uint64_t now_ns,
-	       const struct ct_observer *obs, struct ct_stats *st)
+/* The maps of a pass, in order: the connections collect the groups
+ * and applications that live, which the later maps need. */
+static const struct phase {
+	const char *map;
+	size_t fd, key_size, value_size;	/* fd: in struct dataplane */
+	keep_fn keep;
+	size_t alive;				/* in struct ct_stats */
+	bool after_conns;	/* first: sort what the connections left */
+} phases[] = {
+#define PHASE(map_, fd_, key_, val_, keep_, alive_, after_conns_) \
+	{ map_, offsetof(struct dataplane, fd_), sizeof(key_), sizeof(val_), \
+	  keep_, offsetof(struct ct_stats, alive_), after_conns_ }
+	PHASE(PSV_MAP_CONNS, conns_fd, struct psv_conn_key, struct psv_conn,
+	      keep_conn, conns, false),
+	PHASE(PSV_MAP_CONNS6, conns6_fd, struct psv_conn6_key,
+	      struct psv_conn6, keep_conn6, conns6, false),
+	PHASE(PSV_MAP_GROUPS, groups_fd, struct psv_group_key,
+	      struct psv_group, keep_group, groups, true),
+	PHASE(PSV_MAP_HOST_CONNS, host_conns_fd, struct psv_conn_key, __u64,
+	      keep_host_conn, host_conns, false),
+	PHASE(PSV_MAP_APPS, apps_fd, struct psv_app_key, struct psv_app,
+	      keep_app, apps, false),
+#undef PHASE
+};
+
+#define N_PHASES (sizeof(phases) / sizeof(phases[0]))
+
+struct ct_expiry {
+	struct dataplane *dp;
+	struct walk w;
+	unsigned int phase;
+	bool open;			/* cur walks phases[phase] */
+	struct map_cursor cur;
+	struct ct_stats st;
+};
+
+struct ct_expiry *ct_expiry_start(struct dataplane *dp, uint64_t now_ns,
+				  const struct ct_observer *obs)
 {
-	struct walk w = {
+	struct ct_expiry *e = calloc(1, sizeof(*e));
+
+	if (!e) {
+		log_err("connection expiry: cannot allocate its state");
+		return NULL;
+	}
+	e->dp = dp;
+	e->w = (struct walk){
 		.now_ns = now_ns, .obs = obs,
 		.groups = { .size = sizeof(struct psv_group_key) },
 		.apps = { .size = sizeof(__u32) },
 	};
+	return e;
+}
+
+static void ct_expiry_free(struct ct_expiry *e)
+{
+	if (e->open)
+		map_cursor_close(&e->cur);
+	free(e->w.groups.keys);
+	free(e->w.apps.keys);
+	free(e);
+}
+
+void ct_expiry_abort(struct ct_expiry *e)
+{
+	if (e)
+		ct_expiry_free(e);
+}
+
+/* Reads one chunk of the phase's map: 1 more to come, 0 done, -errno. */
+static int phase_step(struct ct_expiry *e)
+{
+	const struct phase *ph = &phases[e->phase];
+	struct pass p = { .w = &e->w, .keep = ph->keep,
+			  .alive = (unsigned int *)((char *)&e->st + ph->alive),
+			  .expired = &e->st.expired };
+	int err;
+
+	if (!e->open) {
+		if (ph->after_conns) {
+			array_sort(e->w.groups.keys, e->w.groups.n,
+				   e->w.groups.size, group_cmp);
+			array_sort(e->w.apps.keys, e->w.apps.n, e->w.apps.size,
+				   u32_cmp);
+		}
+		err = map_cursor_open(&e->cur, *(int *)((char *)e->dp + ph->fd),
+				      ph->key_size, ph->value_size,
+				      CT_EXPIRY_CHUNK);
+		if (err)
+			return err;
+		e->open = true;
+	}
+	return map_cursor_step(&e->cur, pass_entry, &p);
+}
+
+bool ct_expiry_step(struct ct_expiry *e, struct ct_stats *st)
+{
+	int rc = phase_step(e);
+
+	if (rc > 0)
+		return true;
+	if (rc < 0) {
+		/* The later maps would be judged on what was not read. */
+		log_err("connection expiry: cannot read %s: %s; the pass "
+			"stops, the next one tries again",
+			phases[e->phase].map, strerror(-rc));
+		e->phase = N_PHASES;
+	} else {
+		map_cursor_close(&e->cur);
+		e->open = false;
+		e->phase++;
+	}
+	if (e->phase < N_PHASES)
+		return true;
+	*st = e->st;
+	ct_expiry_free(e);
+	return false;
+}
+
+void ct_expire(struct dataplane *dp, uint64_t now_ns,
+	       const struct ct_observer *obs, struct ct_stats *st)
+{
+	struct ct_expiry *e = ct_expiry_start(dp, now_ns, obs);
 
 	memset(st, 0, sizeof(*st));
-	st->conns = expire_pass(dp->conns_fd, sizeof(struct psv_conn_key),
-			     sizeof(struct psv_conn), keep_conn, &w,
-			     &st->expired);
-	st->conns6 = expire_pass(dp->conns6_fd, sizeof(struct psv_conn6_key),
-				 sizeof(struct psv_conn6), keep_conn6, &w,
-				 &st->expired);
-	array_sort(w.groups.keys, w.groups.n, w.groups.size, group_cmp);
-	array_sort(w.apps.keys, w.apps.n, w.apps.size, u32_cmp);
-	st->groups = expire_pass(dp->groups_fd, sizeof(struct psv_group_key),
-			      sizeof(struct psv_group), keep_group, &w,
-			      &st->expired);
-	st->host_conns = expire_pass(dp->host_conns_fd, sizeof(struct psv_conn_key),
-				  sizeof(__u64), keep_host_conn, &w,
-				  &st->expired);
-	st->apps = expire_pass(dp->apps_fd, sizeof(struct psv_app_key),
-			    sizeof(struct psv_app), keep_app, &w, &st->expired);
-	free(w.groups.keys);
-	free(w.apps.keys);
+	while (e && ct_expiry_step(e, st))
+		;
 }

@@ -44,7 +44,24 @@ struct ct_observer {
 	void *ctx;
 };
 
-/* One expiry pass at monotonic time now_ns; obs may be NULL. */
+/*
+ * An expiry pass in steps, so psvd's loop answers psvctl between them
+ * however large the tables: ct_expiry_start at monotonic time now_ns
+ * (obs may be NULL, else it must last until the pass ends), then
+ * ct_expiry_step, one chunk of CT_EXPIRY_CHUNK entries of one map at a
+ * time, until it returns false: the pass is over, *st says what it
+ * found and the state is freed.  Every entry is visited once per pass
+ * (map_walk.h), against the time the pass started.
+ */
+#define CT_EXPIRY_CHUNK 1024
+struct ct_expiry;
+struct ct_expiry *ct_expiry_start(struct dataplane *dp, uint64_t now_ns,
+				  const struct ct_observer *obs);
+bool ct_expiry_step(struct ct_expiry *e, struct ct_stats *st);
+/* Ends a pass before its time (psvd stopping); e may be NULL. */
+void ct_expiry_abort(struct ct_expiry *e);
+
+/* One whole expiry pass at once. */
 void ct_expire(struct dataplane *dp, uint64_t now_ns,
 	       const struct ct_observer *obs, struct ct_stats *st);
 

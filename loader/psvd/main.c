@@ -78,6 +78,11 @@ struct psvd {
 	char ctl_path[108];
 	time_t started;
 	uint64_t next_scan_ms;
+	/* The scan's expiry pass while it runs (a chunk per loop turn),
+	 * and what it tells the pool. */
+	struct ct_expiry *expiry;
+	struct ct_observer scan_obs;
+	struct control_tables tables;	/* the last pass's counts */
 	uint64_t pool_empty_logged_ms;
 	/* What egress falls back on under on_exhausted = reuse: runtime
 	 * state, so every write of psv_config carries it (a SIGHUP must not
@@ -228,14 +233,17 @@ static void resume_demand(struct psvd *d)
 		 pool_ready_target(&d->pool, clock_now_ms()), peak);
 }
 
-static void scan(struct psvd *d, uint64_t now)
+/*
+ * A scan, every SCAN_INTERVAL_MS: the sockets count as flows of their
+ * identities, then the expiry pass over the connection tables, a chunk
+ * per turn of the loop (a table of 100,000 entries must not keep
+ * psvctl waiting), counts the connections; at its end the pool retires
+ * what has none.
+ */
+static void scan_start(struct psvd *d)
 {
-	struct ct_observer obs = { .live = count_flow,
-				   .in_use = identity_in_use,
-				   .ctx = &d->pool };
 	struct socket_count sc = { .pool = &d->pool };
 	struct socket_count6 sc6 = { .slaac = &d->slaac };
-	struct ct_stats st;
 
 	sc.now_ns = clock_now_ns();
 	sc6.sc = sc;
@@ -244,19 +252,46 @@ static void scan(struct psvd *d, uint64_t now)
 	if (sockets_walk(count_socket, &sc) ||
 	    (d->v6 && sockets_walk6(count_socket6, &sc6)))
 		return;
-	ct_expire(&d->dp, sc.now_ns, &obs, &st);
-	pool_retire_idle(&d->pool, now);
+	d->scan_obs = (struct ct_observer){ .live = count_flow,
+					    .in_use = identity_in_use,
+					    .ctx = &d->pool };
+	d->expiry = ct_expiry_start(&d->dp, sc.now_ns, &d->scan_obs);
+}
+
+static void scan_end(struct psvd *d, const struct ct_stats *st)
+{
+	d->tables = (struct control_tables){
+		.counted = time(NULL),
+		.connections = st->conns + st->conns6,
+		.groups = st->groups, .host_connections = st->host_conns,
+		.apps = st->apps,
+	};
+	pool_retire_idle(&d->pool, clock_now_ms());
 	update_reuse_vip(d);
 	save_demand(d, false);
 	/* For systemctl status; nothing without systemd. */
 	sd_notifyf(0, "STATUS=%u identities ready, %u active",
 		   pool_count_state(&d->pool, PSV_ID_READY),
 		   pool_count_state(&d->pool, PSV_ID_ACTIVE));
-	if (st.expired)
+	if (st->expired)
 		log_debug("expired %u entries; %u connections, %u IPv6 "
 			  "connections, %u groups, %u host connections, %u "
-			  "applications live", st.expired, st.conns, st.conns6,
-			  st.groups, st.host_conns, st.apps);
+			  "applications live", st->expired, st->conns,
+			  st->conns6, st->groups, st->host_conns, st->apps);
+}
+
+/* The scan's next chunk; true while it runs. */
+static bool scan_step(struct psvd *d)
+{
+	struct ct_stats st;
+
+	if (!d->expiry)
+		return false;
+	if (ct_expiry_step(d->expiry, &st))
+		return true;
+	d->expiry = NULL;
+	scan_end(d, &st);
+	return false;
 }
 
 static int handle_event(void *ctx, void *data, size_t len)
@@ -402,6 +437,7 @@ static char *control_reply(void *ctx, const char *command)
 		.host_eui64 = netdev_eui64_addrs(&d->dev),
 		.counters = counters,
 		.ipv6 = &v6,
+		.tables = d->tables,
 	};
 	struct control_lease *leases;
 	char *out;
@@ -519,9 +555,13 @@ static void run_timers(struct psvd *d)
 {
 	uint64_t now = clock_now_ms(), next, refill;
 
-	if (now >= d->next_scan_ms) {
-		scan(d, now);
-		d->next_scan_ms = now + SCAN_INTERVAL_MS;
+	if (d->expiry || now >= d->next_scan_ms) {
+		if (!d->expiry)
+			scan_start(d);
+		/* A scan that goes on is due again at once: after what
+		 * waits in the loop (psvctl) is served. */
+		d->next_scan_ms = scan_step(d) ? now :
+				  clock_now_ms() + SCAN_INTERVAL_MS;
 	}
 	next = d->conf.source == PSV_SOURCE_DHCP ?
 	       dhcp_source_run(&d->dhcp_src, now) : UINT64_MAX;
@@ -874,6 +914,7 @@ static void shutdown_daemon(struct psvd *d)
 			netdev_set_promisc(d->ifname, false);
 		log_info("%s: detached, leases released, pins removed", d->ifname);
 	}
+	ct_expiry_abort(d->expiry);
 	control_close(d->ctlfd, d->ctl_path);
 	route_mirror_close(&d->routes);
 	ring_buffer__free(d->events);

@@ -18,6 +18,7 @@
 #include "psvd/dhcp/dhcp_client.h"
 #include "psvd/pool/identity_pool.h"
 #include "psvd/link/link_socket.h"
+#include "one_client_rx.h"
 
 static struct dhcp_client client;
 static struct link_socket sock;
@@ -39,37 +40,7 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static struct dhcp_client *by_mac(void *ctx, const uint8_t mac[6])
-{
-	(void)ctx;
-	return memcmp(mac, client.mac, 6) ? NULL : &client;
-}
-
-static struct dhcp_client *by_ip(void *ctx, uint32_t ip)
-{
-	(void)ctx;
-	return ip && ip == client.yiaddr ? &client : NULL;
-}
-
-static int rx_dhcp(void *ctx, const uint8_t chaddr[6], uint64_t now,
-		   const struct link_frame *f)
-{
-	struct dhcp_client *c = by_mac(ctx, chaddr);
-
-	return c ? dhcp_client_receive(c, now, f->payload, f->len, f->src_mac) :
-		   -ENOENT;
-}
-
-static int rx_arp(void *ctx, uint32_t ip, uint64_t now,
-		  const struct link_frame *f)
-{
-	struct dhcp_client *c = by_ip(ctx, ip);
-
-	return c ? dhcp_client_arp(c, now, f->arp_op, f->arp_sha, f->arp_spa,
-				   f->arp_tpa) : -ENOENT;
-}
-
-static const struct link_rx lookup = { rx_dhcp, rx_arp };
+static struct one_client one = { .c = &client };
 
 static int op_send(void *ctx, struct dhcp_client *c, const void *payload,
 		   size_t len, uint32_t src_ip, uint32_t dst_ip,
@@ -148,7 +119,7 @@ int main(int argc, char **argv)
 	}
 	if (link_socket_open(&sock, ifindex))
 		return 1;
-	link_socket_set_rx(&sock, &lookup, NULL);
+	link_socket_set_rx(&sock, &one_client_rx, &one);
 	dhcp_params_default(&p);
 	p.skip_probe = true;
 	ms = calloc(n, sizeof(*ms));

@@ -15,6 +15,7 @@
 #include "psvd/dhcp/dhcp_client.h"
 #include "psvd/dhcp/dhcp_msg.h"
 #include "psvd/link/link_socket.h"
+#include "../unit/one_client_rx.h"
 
 static const uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t srv_mac[6] = { 0x02, 0x53, 0, 0, 0, 1 };
@@ -97,40 +98,6 @@ static void reach(struct dhcp_client *c, enum dhcp_state state)
 		dhcp_client_release(c, c->t2_ms + 1);
 }
 
-/* The socket's client table: the one client under test, for any key. */
-static struct dhcp_client *table;
-
-static struct dhcp_client *any_mac(void *ctx, const uint8_t m[6])
-{
-	(void)ctx, (void)m;
-	return table;
-}
-
-static struct dhcp_client *any_ip(void *ctx, uint32_t ip)
-{
-	(void)ctx, (void)ip;
-	return table;
-}
-
-static int rx_dhcp(void *ctx, const uint8_t chaddr[6], uint64_t now,
-		   const struct link_frame *f)
-{
-	struct dhcp_client *c = any_mac(ctx, chaddr);
-
-	return c ? dhcp_client_receive(c, now, f->payload, f->len, f->src_mac) :
-		   -ENOENT;
-}
-
-static int rx_arp(void *ctx, uint32_t ip, uint64_t now,
-		  const struct link_frame *f)
-{
-	struct dhcp_client *c = any_ip(ctx, ip);
-
-	return c ? dhcp_client_arp(c, now, f->arp_op, f->arp_sha, f->arp_spa,
-				   f->arp_tpa) : -ENOENT;
-}
-
-static const struct link_rx any_lookup = { rx_dhcp, rx_arp };
 
 static void check_invariants(const struct dhcp_client *c)
 {
@@ -149,12 +116,12 @@ static void check_invariants(const struct dhcp_client *c)
 static void dispatch_frames(struct dhcp_client *c, uint64_t now,
 			    const uint8_t *data, size_t size)
 {
-	struct link_socket s = { .fd = -1, .rx = &any_lookup };
+	struct one_client one = { .c = c, .any = true };
+	struct link_socket s = { .fd = -1, .rx = &one_client_rx, .ctx = &one };
 	struct link_frame f;
 	uint8_t *frame;
 	int len;
 
-	table = c;
 	link_socket_dispatch(&s, now, data, size, 0);
 	link_socket_dispatch(&s, now, data, size, LINK_FRAME_CSUM_PARTIAL);
 	frame = malloc(LINK_FRAME_MAX);

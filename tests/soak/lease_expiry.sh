@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Soak: psvd killed (SIGKILL) during a transfer and kept dead for twice
 # the lease time (dnsmasq's shortest, 120 s).  Pass: the transfer goes
-# on, no new flow takes an identity whose lease ran out (counted in
-# egress_drop_lease_expired; the connect fails), nothing leaks, and a
-# restarted psvd adopts the state and new flows work again.  About 5 min.
+# on at its rate to its end, no new flow takes an identity whose lease
+# ran out (counted in egress_drop_lease_expired; the connect fails),
+# nothing leaks, and a restarted psvd adopts the state, retires the
+# identity whose lease ended (its address is no longer ours: a flow
+# still on it would end there, so the transfer ends first) and new flows
+# work again.  About 5 min.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 120
 LEASE=120
 CONF="
@@ -38,11 +41,17 @@ check "a new flow finds no identity with a running lease: it fails" \
 	bash -c '! ip netns exec "$1" curl -s -m 5 -o /dev/null "http://$2/"' _ "$TB_HOST" "$SRV2"
 after=$(psv_ctl stats --json | jq .egress_drop_lease_expired)
 check "refused for an ended lease, counted ($before -> $after)" is "${after:-0} > ${before:-0}"
-check "psvd restarts and adopts the pinned state" psv_start "$CONF"
-check "a new flow works again" tb_host curl -sf -m 10 -o /dev/null "http://$SRV2/"
 wait "$transfer"
 check "the transfer ended well" [ $? = 0 ]
-check "iperf3 moved data throughout" holds '.end.sum_received.bytes > 50000000' <"$TB_DIR/iperf3.json"
+check "iperf3 reported no error" holds '.error == null' <"$TB_DIR/iperf3.json"
+check "iperf3 sent data in every second" \
+	holds '[.intervals[].sum.bytes] | length > 250 and min > 0' <"$TB_DIR/iperf3.json"
+check "and 50 MB or more in all (2 Mbit/s for 270 s: 67.5 MB)" \
+	holds '.end.sum_sent.bytes > 50000000' <"$TB_DIR/iperf3.json"
+check "psvd restarts and adopts the pinned state" psv_start "$CONF"
+check "it retires the identity whose lease ended ($A)" \
+	grep -qF "($A): retired: lease expired" "$TB_DIR/psvd.log"
+check "a new flow works again" tb_host curl -sf -m 10 -o /dev/null "http://$SRV2/"
 psv_stop TERM
 check "the observer's capture is complete" tb_capture_stop
 check_no_leak "no frame with the real MAC or IP" --no-dhcp

@@ -5,8 +5,9 @@
 # server; [policy] default = app puts them on one identity, each flow
 # noted in psv_conns).  Pass: psvd answers psvctl status within 100 ms
 # in every sample (every 50 ms) while the flows start and for 30 s
-# after (its connection scans), its RSS grows by less than 8 MB, the
-# flows are noted, a new flow works after, and nothing leaks.
+# after (its connection scans: a chunk per loop turn), its RSS grows by
+# less than 8 MB, the flows are noted and counted by psvd's expiry pass
+# (what status shows), a new flow works after, and nothing leaks.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 check "psvd starts" psv_start "
 [pool]
@@ -43,6 +44,9 @@ touch "$TB_DIR/sampler.stop"
 wait "$sampler_pid"
 check "100,000 flows started within 11 s" bash -c 'set -- $1; [ "$1" = 100000 ] && [ "${2%.*}" -le 11 ]' _ "$sent"
 check "the flows were noted in psv_conns ($noted)" is "${noted:-0} >= 90000"
+counted=$(psv_ctl status --json | jq '.flows // 0')
+check "psvctl status counts them (psvd's last expiry pass: $counted)" \
+	is "${counted:-0} >= 90000"
 samples=$(grep -c . "$TB_DIR/sampler.ms")
 worst=$(sort -n "$TB_DIR/sampler.ms" | tail -n 1)
 echo "#   psvctl status: $samples samples, slowest $worst ms"

@@ -316,6 +316,43 @@ static void test_many(void)
 	CHECK_EQ(left, st.conns, "... the pass counted what is left (%u)", left);
 }
 
+/*
+ * The pass in steps, as psvd runs it: a chunk of one map a step, so
+ * 5000 connections take several; the result is the whole pass's.  A
+ * pass given up halfway deletes nothing more.
+ */
+static void test_steps(void)
+{
+	struct ct_expiry *e;
+	struct ct_stats st;
+	unsigned int steps = 1, left;
+
+	for (__u16 i = 0; i < 5000; i++)
+		add_conn(IPPROTO_UDP, 1000 + i, PSV_TCP_NONE, i % 2 ? 200 : 10, 1, 0);
+	e = ct_expiry_start(&dp, NOW, NULL);
+	while (ct_expiry_step(e, &st))
+		steps++;
+	CHECK(steps > 5000 / CT_EXPIRY_CHUNK,
+	      "5000 connections: the pass took %u steps of %u entries", steps,
+	      CT_EXPIRY_CHUNK);
+	CHECK(st.expired == 2500 && st.conns >= 2500,
+	      "... expired the 2500 idle ones, kept the others (%u kept, %u "
+	      "expired)",
+	      st.conns, st.expired);
+
+	for (__u16 i = 0; i < 5000; i++)
+		add_conn(IPPROTO_UDP, 1000 + i, PSV_TCP_NONE, 200, 1, 0);
+	e = ct_expiry_start(&dp, NOW, NULL);
+	ct_expiry_step(e, &st);
+	ct_expiry_abort(e);
+	left = 0;
+	for (__u16 i = 0; i < 5000; i++)
+		left += has_conn(IPPROTO_UDP, 1000 + i);
+	CHECK(left < 5000 && left >= 5000 - CT_EXPIRY_CHUNK,
+	      "5000 idle connections, a pass given up after one step: one "
+	      "chunk expired (%u left)", left);
+}
+
 int main(void)
 {
 	dp.conns_fd = map(PSV_MAP_CONNS, sizeof(struct psv_conn_key),
@@ -335,5 +372,6 @@ int main(void)
 	}
 	test_one_pass();
 	test_many();
+	test_steps();
 	return check_exit();
 }

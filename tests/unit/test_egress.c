@@ -1200,16 +1200,30 @@ static void test_ipv6_malformed(void)
 	const struct pkt_frame ns = ns6_frame(w.host_ll, w.gw_ll);
 	struct pkt_frame long_plen = udp, short_ns = ns, past_end = ns;
 	static const __u8 past[8] = { 14, 4 };	/* 32 bytes, 8 there */
+	/* Payload 8 bytes; a destination options header claiming 16. */
+	static const __u8 ext_past[56] = {
+		0x60, 0, 0, 0, 0, 8, 60, 64,
+		0x20, 0x01, 0x0d, 0xb8, 0, 1, [23] = 0x10,
+		0x20, 0x01, 0x0d, 0xb8, 0, 3, [39] = 0x10,
+		PKT_IP_PROTO_GRE, 1,
+	};
+	struct pkt_frame ext_long = { .proto = PKT_ETH_P_IPV6,
+				      .raw = ext_past,
+				      .raw_len = sizeof(ext_past) };
 
 	long_plen.ip6.plen = 1000;
 	short_ns.ip6.lla_type = 0;
 	short_ns.ip6.plen = 16;		/* the message cut to 16 bytes */
 	past_end.ip6.opts = past;
 	past_end.ip6.opts_len = sizeof(past);
+	memcpy(ext_long.dst, w.gw_mac, 6);
+	memcpy(ext_long.src, w.host_mac, 6);
 
 	const struct fx_row rows[] = {
 		FX_ROW("IPv6 payload length beyond the frame", long_plen,
 		       FX_DROP, FX_S(EG_DROP_PARSE)),
+		FX_ROW("an IPv6 extension header longer than the payload",
+		       ext_long, FX_DROP, FX_S(EG_DROP_PARSE)),
 		FX_ROW("the host's solicitation cut short", short_ns, FX_DROP,
 		       FX_S(EG_DROP_NDP)),
 		FX_ROW("the host's solicitation, an option past the end",

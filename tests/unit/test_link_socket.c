@@ -21,6 +21,7 @@
 #include "psvd/dhcp/dhcp_client.h"
 #include "psvd/dhcp/dhcp_msg.h"
 #include "psvd/link/link_socket.h"
+#include "one_client_rx.h"
 #include "pkt.h"
 
 static const uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
@@ -250,37 +251,7 @@ static void test_parse_arp(void)
 static struct dhcp_client client;
 static int lost;
 
-static struct dhcp_client *by_mac(void *ctx, const uint8_t m[6])
-{
-	(void)ctx;
-	return memcmp(m, client.mac, 6) ? NULL : &client;
-}
-
-static struct dhcp_client *by_ip(void *ctx, uint32_t a)
-{
-	(void)ctx;
-	return a && a == client.yiaddr ? &client : NULL;
-}
-
-static int rx_dhcp(void *ctx, const uint8_t chaddr[6], uint64_t now,
-		   const struct link_frame *f)
-{
-	struct dhcp_client *c = by_mac(ctx, chaddr);
-
-	return c ? dhcp_client_receive(c, now, f->payload, f->len, f->src_mac) :
-		   -ENOENT;
-}
-
-static int rx_arp(void *ctx, uint32_t ip, uint64_t now,
-		  const struct link_frame *f)
-{
-	struct dhcp_client *c = by_ip(ctx, ip);
-
-	return c ? dhcp_client_arp(c, now, f->arp_op, f->arp_sha, f->arp_spa,
-				   f->arp_tpa) : -ENOENT;
-}
-
-static const struct link_rx lookup = { rx_dhcp, rx_arp };
+static struct one_client one = { .c = &client };
 
 static int nop_send(void *ctx, struct dhcp_client *c, const void *p,
 		    size_t len, uint32_t src, uint32_t dst, const uint8_t *m)
@@ -334,7 +305,7 @@ static int reply_for(uint8_t type, const uint8_t *chaddr)
 
 static void test_dispatch(void)
 {
-	struct link_socket s = { .fd = -1, .rx = &lookup };
+	struct link_socket s = { .fd = -1, .rx = &one_client_rx, .ctx = &one };
 	struct pkt_frame arp = { .proto = PKT_ETH_P_ARP,
 				 .arp = { .op = 1,
 					  .tpa = PKT_IP4(192, 0, 2, 134) } };
@@ -430,7 +401,7 @@ static void test_socket(void)
 		return;
 	}
 	CHECK_EQ(link_socket_open(&s, lo), 0, "link_socket_open on lo");
-	link_socket_set_rx(&s, &lookup, NULL);
+	link_socket_set_rx(&s, &one_client_rx, &one);
 	raw = socket(AF_PACKET, SOCK_RAW, 0);
 	CHECK(raw >= 0 && link_socket_fd(&s) >= 0, "sockets open");
 

@@ -244,6 +244,8 @@ static void test_static(void)
 	/* The range has one fresh address left, then none; with a gateway,
 	 * an announcement also asks for it. */
 	link.gateway = ip("192.0.2.1");
+	/* ... while a scan runs: it spans turns of psvd's loop. */
+	pool_flows_reset(&pool);
 	pool_refill(&pool, 20000);
 	CHECK_EQ(link.stats.tx_errors, 4, "announced, and the gateway asked for");
 	CHECK(pool_find_ip(&pool, ip("192.0.2.202")), "the next fresh address");
@@ -251,6 +253,12 @@ static void test_static(void)
 	pool_retire(&pool, pool_find_ip(&pool, ip("192.0.2.201")), "test");
 	CHECK(!strncmp(w.log, "unqueue 192.0.2.201", 19),
 	      "a ready identity leaves the queue first: %s", w.log);
+	pool_flow_seen(&pool, ip("192.0.2.201"), 1);
+	pool_flow_seen(&pool, ip("192.0.2.202"), 1);
+	CHECK(pool_in_use(&pool, ip("192.0.2.202")) &&
+	      !pool_in_use(&pool, ip("192.0.2.201")),
+	      "the scan finds the identity bound since it began, not the one "
+	      "retired");
 	CHECK_EQ(pool_refill(&pool, 30000), 31000,
 		 "range exhausted: try again in a second");
 	CHECK_EQ(pool_size(&pool), 1, "no identity without an address");

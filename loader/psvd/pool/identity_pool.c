@@ -180,6 +180,32 @@ static int map_put_identity(struct identity_pool *pool, const struct identity *i
 	return 0;
 }
 
+static int by_ip_cmp(const void *a, const void *b)
+{
+	uint32_t x = (*(struct identity *const *)a)->ip;
+	uint32_t y = (*(struct identity *const *)b)->ip;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * by_ip: the identities sorted by address, for a scan's one lookup per
+ * connection.  Kept so whenever an identity comes, goes or gets its
+ * address: a scan spans many turns of psvd's loop.
+ */
+static void index_by_ip(struct identity_pool *pool)
+{
+	memcpy(pool->by_ip, pool->ids, pool->count * sizeof(*pool->by_ip));
+	array_sort(pool->by_ip, pool->count, sizeof(*pool->by_ip), by_ip_cmp);
+}
+
+static void set_ip(struct identity_pool *pool, struct identity *id,
+		   uint32_t ip)
+{
+	id->ip = ip;
+	index_by_ip(pool);
+}
+
 static struct identity *pool_new(struct identity_pool *pool)
 {
 	struct identity *id;
@@ -198,6 +224,7 @@ static struct identity *pool_new(struct identity_pool *pool)
 	id->id = pool->next_id++;
 	id->state = PSV_ID_ACQUIRING;
 	pool->ids[pool->count++] = id;
+	index_by_ip(pool);
 	return id;
 }
 
@@ -207,6 +234,7 @@ static void pool_remove(struct identity_pool *pool, struct identity *id)
 		if (pool->ids[i] != id)
 			continue;
 		pool->ids[i] = pool->ids[--pool->count];
+		index_by_ip(pool);
 		free(id);
 		return;
 	}
@@ -338,7 +366,7 @@ int pool_identity_bound(struct identity_pool *pool, struct identity *id,
 {
 	int err;
 
-	id->ip = ip;
+	set_ip(pool, id, ip);
 	/* Local before any socket is bound to it: its route first. */
 	err = pool->io->route_add(pool->io->ctx, ip);
 	if (err)
@@ -495,26 +523,15 @@ static void reclaim_held(struct identity_pool *pool, struct identity *id,
 		  id->id);
 }
 
-static int by_ip_cmp(const void *a, const void *b)
-{
-	uint32_t x = (*(struct identity *const *)a)->ip;
-	uint32_t y = (*(struct identity *const *)b)->ip;
-
-	return x < y ? -1 : x > y;
-}
-
 void pool_flows_reset(struct identity_pool *pool)
 {
 	for (unsigned int i = 0; i < pool->count; i++) {
 		pool->ids[i]->flows = 0;
 		pool->ids[i]->last_seen_ns = 0;
-		pool->by_ip[i] = pool->ids[i];
 	}
-	/* One lookup per connection follows: make it a binary search. */
-	array_sort(pool->by_ip, pool->count, sizeof(*pool->by_ip), by_ip_cmp);
 }
 
-/* An identity by address, during a scan (after pool_flows_reset). */
+/* An identity by address, during a scan. */
 static struct identity *scan_find(struct identity_pool *pool, uint32_t vip)
 {
 	struct identity key = { .ip = vip }, *kp = &key, **found;
@@ -608,7 +625,7 @@ static void adopt_one(void *arg, uint32_t ip, const struct psv_identity *v)
 	pool->io->route_add(pool->io->ctx, ip);
 	memcpy(id->mac, v->mac, 6);
 	id->id = v->id;
-	id->ip = ip;
+	set_ip(pool, id, ip);
 	id->state = v->state;
 	id->ip6 = v->ip6;
 	/* In the map but never ready: its IPv6 address was on the way

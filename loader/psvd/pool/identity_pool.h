@@ -123,7 +123,7 @@ struct identity_pool {
 	const struct pool_io *io;
 	struct pool_hooks hooks;
 	struct identity **ids;		/* live identities (not retired) */
-	struct identity **by_ip;	/* ids sorted by ip, during a scan */
+	struct identity **by_ip;	/* ids sorted by ip, for scans */
 	unsigned int count, cap;
 	uint32_t next_id;
 	uint64_t next_acquire_ms;	/* pacing */

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* pool_maps.c - see pool_maps.h. */
 #include <errno.h>
-#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -51,8 +50,7 @@ static int identity_each(void *ctx,
 	struct each e = { .cb = cb, .arg = arg };
 
 	return map_walk(dp->identities_fd, sizeof(uint32_t),
-			sizeof(struct psv_identity), PSV_MAX_IDENTITIES,
-			each_entry, &e);
+			sizeof(struct psv_identity), each_entry, &e);
 }
 
 static int identity_get(void *ctx, uint32_t ip, struct psv_identity *v)
@@ -101,9 +99,9 @@ static void groups_drop(void *ctx, uint32_t vip)
 	struct dataplane *dp = ctx;
 
 	map_walk(dp->groups_fd, sizeof(struct psv_group_key),
-		 sizeof(struct psv_group), UINT_MAX, drop_if_to, &vip);
+		 sizeof(struct psv_group), drop_if_to, &vip);
 	map_walk(dp->links_fd, sizeof(struct psv_group_key), sizeof(__be32),
-		 UINT_MAX, drop_if_to, &vip);
+		 drop_if_to, &vip);
 }
 
 static int route_add(void *ctx, uint32_t ip)
@@ -208,8 +206,7 @@ static int owners(void *ctx,
 	struct owner_each e = { .cb = cb, .arg = arg };
 
 	return map_walk(m->dp->addrs6_fd, sizeof(struct psv_addr6),
-			sizeof(struct psv_addr6_owner), PSV_MAX_ADDRS6,
-			each_owner, &e);
+			sizeof(struct psv_addr6_owner), each_owner, &e);
 }
 
 static int local_add(void *ctx, const uint8_t a[16], bool preferred)
