@@ -659,7 +659,7 @@ static void test_hold(void)
 	CHECK(pool.demand.burst > 1.0 && pool.demand.burst < 2.0,
 	      "hold: held then taken is demand once (%.2f for two holds)",
 	      pool.demand.burst);
-	pool_release_all(&pool);
+	pool_release_all(&pool, 0);
 	pool_free(&pool);
 }
 
