@@ -273,11 +273,13 @@ static __always_inline int route_check6(const __be32 daddr[4])
  * the rest from ctx) wears, in *vip, with its group in *gk; else a
  * reason.  A socket with a source of its own (own_source: bind(),
  * IP_PKTINFO) keeps it: rebinding is not possible, and the NAT fallback
- * translates it.
+ * translates it.  A UDP socket being connected only holds a ready
+ * identity (group_identity): connect() sends nothing, and a route probe
+ * never will.
  */
 static __always_inline int sock_identity(struct bpf_sock_addr *ctx,
 					 const struct psv_config *cfg,
-					 bool own_source,
+					 bool own_source, bool connecting,
 					 struct psv_new_flow *f,
 					 struct psv_group_key *gk, __be32 *vip)
 {
@@ -302,7 +304,8 @@ static __always_inline int sock_identity(struct bpf_sock_addr *ctx,
 		return err;
 	if (group_key(cfg, s, f, gk) == PSV_GRAN_HOST)
 		return PSV_REASON(PSV_PASS, EG_PASS_HOST);
-	return group_identity(cfg, s, f, gk, vip);
+	return group_identity(cfg, s, f, gk,
+			      connecting && f->proto == IPPROTO_UDP, vip);
 }
 
 /*
@@ -332,8 +335,8 @@ int psv_connect4(struct bpf_sock_addr *ctx)
 	if (!cfg || !sk)
 		return SK_ALLOW;
 	f.daddr = ctx->user_ip4;
-	err = sock_identity(ctx, cfg, sk->src_ip4 || sk->src_port, &f, &gk,
-			    &vip);
+	err = sock_identity(ctx, cfg, sk->src_ip4 || sk->src_port, true, &f,
+			    &gk, &vip);
 	if (err) {
 		sock_count(err);
 		return SK_ALLOW;
@@ -367,8 +370,8 @@ int psv_sendmsg4(struct bpf_sock_addr *ctx)
 	if (!cfg || !sk)
 		return SK_ALLOW;
 	f.daddr = ctx->user_ip4;
-	err = sock_identity(ctx, cfg, ctx->msg_src_ip4 || sk->src_ip4, &f, &gk,
-			    &vip);
+	err = sock_identity(ctx, cfg, ctx->msg_src_ip4 || sk->src_ip4, false,
+			    &f, &gk, &vip);
 	if (err) {
 		sock_count(err);
 		return SK_ALLOW;
@@ -407,8 +410,8 @@ static __always_inline int connect_mapped(struct bpf_sock_addr *ctx,
 	int err;
 
 	f.daddr = ctx->user_ip6[3];
-	err = sock_identity(ctx, cfg, sock_has_source6(sk) || sk->src_port, &f,
-			    &gk, &vip);
+	err = sock_identity(ctx, cfg, sock_has_source6(sk) || sk->src_port,
+			    true, &f, &gk, &vip);
 	if (err) {
 		sock_count(err);
 		return SK_ALLOW;
@@ -433,7 +436,7 @@ static __always_inline int connect_mapped(struct bpf_sock_addr *ctx,
  */
 static __always_inline int sock_identity6(struct bpf_sock_addr *ctx,
 					  const struct psv_config *cfg,
-					  bool own_source,
+					  bool own_source, bool connecting,
 					  struct psv_group_key *gk, __be32 *vip,
 					  struct psv_addr6 *ip6)
 {
@@ -457,7 +460,7 @@ static __always_inline int sock_identity6(struct bpf_sock_addr *ctx,
 			return PSV_REASON(PSV_PASS, EG_PASS_HOST);
 		return PSV_REASON(PSV_DROP, SK_IPV6_REFUSED);
 	}
-	err = sock_identity(ctx, cfg, own_source, &f, gk, vip);
+	err = sock_identity(ctx, cfg, own_source, connecting, &f, gk, vip);
 	if (err)
 		return err;
 	id = bpf_map_lookup_elem(&psv_identities, vip);
@@ -505,7 +508,7 @@ int psv_connect6(struct bpf_sock_addr *ctx)
 	    ctx->user_ip6[2] == bpf_htonl(0xffff))
 		return connect_mapped(ctx, cfg);
 	err = sock_identity6(ctx, cfg, sock_has_source6(sk) || sk->src_port,
-			     &gk, &vip, &ip6);
+			     true, &gk, &vip, &ip6);
 	if (err)
 		return sock_verdict6(err);
 	__builtin_memcpy(&sin6.sin6_addr, &ip6, sizeof(ip6));
@@ -538,7 +541,7 @@ int psv_sendmsg6(struct bpf_sock_addr *ctx)
 	err = sock_identity6(ctx, cfg,
 			     ctx->msg_src_ip6[0] || ctx->msg_src_ip6[1] ||
 			     ctx->msg_src_ip6[2] || ctx->msg_src_ip6[3] ||
-			     sock_has_source6(sk), &gk, &vip, &ip6);
+			     sock_has_source6(sk), false, &gk, &vip, &ip6);
 	if (err)
 		return sock_verdict6(err);
 	ctx->msg_src_ip6[0] = ip6.a[0];

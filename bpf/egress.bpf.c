@@ -80,7 +80,7 @@ static __always_inline int eg_conn_new(struct __sk_buff *skb,
 	if (cfg->stopping)
 		return PSV_REASON(PSV_DROP, EG_DROP_STOPPING);
 	c->conn.app = s ? s->app : 0;
-	err = group_identity(cfg, s, f, &c->conn.group, vip);
+	err = group_identity(cfg, s, f, &c->conn.group, false, vip);
 	if (err)
 		return err;
 	if (f->ipv6) {
@@ -224,6 +224,23 @@ static __always_inline int eg_frag(const struct psv_config *cfg,
 }
 
 /*
+ * The first frame from a held identity's address (a connected UDP
+ * socket's, pool_hold): the identity is used from now on.  Its group is
+ * not known here; psvd heard it when the socket held it.
+ */
+static __always_inline void eg_first_use(struct __sk_buff *skb,
+					 struct psv_identity *id, __be32 vip)
+{
+	const struct psv_sock *s = eg_sock(skb);
+	struct psv_owner o = { .app = s ? s->app : 0,
+			       .uid = s ? s->uid : bpf_get_socket_uid(skb) };
+	struct psv_group_key none = {};
+
+	if (id->state == PSV_ID_READY)
+		pool_use(id, vip, &none, &o);
+}
+
+/*
  * The socket path: the kernel sent this from identity id's address, so
  * only the source MAC is the host's.  Every frame of the address gets
  * it, whatever its protocol or fragment.  An echo request is noted: no
@@ -231,7 +248,7 @@ static __always_inline int eg_frag(const struct psv_config *cfg,
  */
 static __always_inline int eg_from_identity(struct __sk_buff *skb,
 					    const struct psv_pkt *p, bool parsed,
-					    const struct psv_identity *id,
+					    struct psv_identity *id,
 					    struct psv_rewrite *rw)
 {
 	const struct psv_sock *s;
@@ -239,6 +256,7 @@ static __always_inline int eg_from_identity(struct __sk_buff *skb,
 
 	if (id->state == PSV_ID_RETIRED)
 		return PSV_REASON(PSV_DROP, EG_DROP_NO_IDENTITY);
+	eg_first_use(skb, id, p->saddr);
 	if (parsed && p->proto == IPPROTO_ICMP && p->frag != PSV_FRAG_LATER &&
 	    p->icmp_type == ICMP_ECHO) {
 		s = eg_sock(skb);
@@ -318,15 +336,22 @@ static __always_inline int eg_from_identity6(struct __sk_buff *skb,
 					     bool parsed, __be32 vip,
 					     struct psv_rewrite *rw)
 {
-	const struct psv_identity *id = bpf_map_lookup_elem(&psv_identities,
-							    &vip);
+	struct psv_identity *id = bpf_map_lookup_elem(&psv_identities, &vip);
 	const struct psv_pkt *p = &p6->p;
 	const struct psv_sock *s;
 	struct psv_conn6_key k;
+	bool nd;
 
 	if (!id || id->state == PSV_ID_RETIRED)
 		return PSV_REASON(PSV_DROP, EG_DROP_NO_IDENTITY);
 	nat_prepare_mac(rw, ETH_ALEN, id->mac);
+	/* Neighbour discovery is the address's presence, not its use. */
+	nd = parsed && p->proto == IPPROTO_ICMPV6 &&
+	     p->frag != PSV_FRAG_LATER &&
+	     (p->icmp_type == ICMPV6_NEIGH_SOLICIT ||
+	      p->icmp_type == ICMPV6_NEIGH_ADVERT);
+	if (!nd)
+		eg_first_use(skb, id, vip);
 	if (!parsed || p->proto != IPPROTO_ICMPV6 || p->frag == PSV_FRAG_LATER)
 		return PSV_REASON(PSV_REWRITE, EG_IDENTITY_MAC);
 	if (p->icmp_type == ICMPV6_ECHO_REQUEST) {
@@ -634,7 +659,8 @@ static __always_inline bool eg_identity_fast(struct __sk_buff *skb,
 		return false;
 	saddr = ip->saddr;
 	id = bpf_map_lookup_elem(&psv_identities, &saddr);
-	if (!id || id->state == PSV_ID_RETIRED)
+	/* A held identity's first frame: eg_from_identity. */
+	if (!id || id->state != PSV_ID_ACTIVE)
 		return false;
 	__builtin_memcpy(eth->h_source, id->mac, ETH_ALEN);
 	stat_inc(PSV_STAT_EG_IDENTITY_MAC);
@@ -665,7 +691,7 @@ static __always_inline bool eg_identity6_fast(struct __sk_buff *skb,
 	addr6_load(&saddr, &ip6->saddr);
 	o = bpf_map_lookup_elem(&psv_addrs6, &saddr);
 	id = o ? bpf_map_lookup_elem(&psv_identities, &o->vip) : NULL;
-	if (!id || id->state == PSV_ID_RETIRED)
+	if (!id || id->state != PSV_ID_ACTIVE)
 		return false;
 	__builtin_memcpy(eth->h_source, id->mac, ETH_ALEN);
 	stat_inc(PSV_STAT_EG_IDENTITY_MAC);

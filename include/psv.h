@@ -430,7 +430,8 @@ struct psv_sock {
 	X(IN_DROP_EXTHDR, "ingress_drop_exthdr")			\
 	X(EG_DROP_CHATTER, "egress_drop_chatter")			\
 	X(LINKED_BY_EXHAUSTION, "linked_by_exhaustion")			\
-	X(EG_DROP_LEASE_EXPIRED, "egress_drop_lease_expired")
+	X(EG_DROP_LEASE_EXPIRED, "egress_drop_lease_expired")		\
+	X(SK_HELD, "sock_held")
 
 #define PSV_STAT_ENUM(id, name) PSV_STAT_##id,
 enum psv_stat {
@@ -441,8 +442,15 @@ enum psv_stat {
 
 /* Ring buffer psv_events: egress tells psvd what it took or missed. */
 enum psv_event_type {
-	PSV_EV_IDENTITY_TAKEN = 1,	/* a ready identity left the queue */
+	PSV_EV_IDENTITY_TAKEN = 1,	/* a ready identity is used: active */
 	PSV_EV_POOL_EMPTY = 2,		/* a new flow found no identity */
+	/*
+	 * A ready identity left the queue for a connected UDP socket that
+	 * has sent nothing yet (a route probe may never send): still READY
+	 * in psv_identities until its first frame leaves (then TAKEN); psvd
+	 * puts it back in the queue if its sockets close unused.
+	 */
+	PSV_EV_IDENTITY_HELD = 3,
 };
 
 struct psv_event {

@@ -98,12 +98,16 @@ static __always_inline __u8 group_key(const struct psv_config *cfg,
 	return PSV_GRAN_FLOW;
 }
 
-/* The identity for a new flow f of socket s and group gk, marked active. */
+/*
+ * The identity for a new flow f of socket s and group gk, marked active;
+ * with hold (a UDP socket's connect(), which sends nothing yet) a ready
+ * one stays ready, held (pool_hold).
+ */
 static __always_inline int group_identity(const struct psv_config *cfg,
 					  const struct psv_sock *s,
 					  const struct psv_new_flow *f,
 					  const struct psv_group_key *gk,
-					  __be32 *vip)
+					  bool hold, __be32 *vip)
 {
 	struct psv_owner o = { .app = s ? s->app : 0,
 			       .uid = s ? s->uid : f->uid };
@@ -123,8 +127,12 @@ static __always_inline int group_identity(const struct psv_config *cfg,
 	 */
 	if (id->lease_end_s && id->lease_end_s <= bpf_ktime_get_ns() / NSEC_PER_SEC)
 		return PSV_REASON(PSV_DROP, EG_DROP_LEASE_EXPIRED);
-	if (id->state != PSV_ID_ACTIVE)
-		id->state = PSV_ID_ACTIVE;
+	if (id->state != PSV_ID_READY)
+		return 0;
+	if (hold)
+		pool_hold(*vip, gk);
+	else
+		pool_use(id, *vip, gk, &o);
 	return 0;
 }
 

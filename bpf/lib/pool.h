@@ -118,24 +118,52 @@ static __always_inline void pool_link(const struct psv_group_key *gk,
 }
 
 /*
+ * id, the identity vip (READY: popped from the queue for group gk, or
+ * held by a connected UDP socket of it), is used now that a flow of
+ * owner o sends: it becomes active, psvd hears it was taken, and it
+ * counts as a new group.  Two CPUs may both see it ready and count it
+ * twice (no compare-and-swap on a byte): harmless, psvd's demand grows
+ * by one.
+ */
+static __always_inline void pool_use(struct psv_identity *id, __be32 vip,
+				     const struct psv_group_key *gk,
+				     const struct psv_owner *o)
+{
+	id->state = PSV_ID_ACTIVE;
+	pool_event(PSV_EV_IDENTITY_TAKEN, vip, gk);
+	pool_note_owner(o, vip);
+	stat_inc(PSV_STAT_EG_NEW_GROUP);
+}
+
+/*
+ * Group gk's identity vip, still READY, goes to a connected UDP socket
+ * that has sent nothing: it stays READY (not counted, not a link
+ * choice) until a frame leaves from it (pool_use), and psvd gives it
+ * back to the queue if none does.  A route probe (getaddrinfo's and
+ * browsers' address sorting, a reachability check) connects such a
+ * socket to learn its source address and never sends.
+ */
+static __always_inline void pool_hold(__be32 vip, const struct psv_group_key *gk)
+{
+	pool_event(PSV_EV_IDENTITY_HELD, vip, gk);
+	stat_inc(PSV_STAT_SK_HELD);
+}
+
+/*
  * Bind the identity vip, just popped from the ready queue, to group gk.
  * If another CPU bound the group first, use its identity and give ours
  * back to the queue.
  */
 static __always_inline int pool_bind(const struct psv_group_key *gk,
-				     const struct psv_owner *o, __be32 *vip)
+				     __be32 *vip)
 {
 	struct psv_group g = { .vip = *vip, .created_ns = bpf_ktime_get_ns() };
 	struct psv_group *theirs = NULL;
 	int err;
 
 	err = bpf_map_update_elem(&psv_groups, gk, &g, BPF_NOEXIST);
-	if (!err) {
-		pool_event(PSV_EV_IDENTITY_TAKEN, *vip, gk);
-		pool_note_owner(o, *vip);
-		stat_inc(PSV_STAT_EG_NEW_GROUP);
-		return 0;
-	}
+	if (!err)
+		return 0;	/* pool_use or pool_hold follows */
 	if (err == -EEXIST)
 		theirs = bpf_map_lookup_elem(&psv_groups, gk);
 	/*
@@ -163,7 +191,7 @@ static __always_inline int pool_take(const struct psv_config *cfg,
 		return 0;
 	}
 	if (!bpf_map_pop_elem(&psv_ready, vip))
-		return pool_bind(gk, o, vip);
+		return pool_bind(gk, vip);
 	pool_event(PSV_EV_POOL_EMPTY, 0, gk);
 	switch (cfg->on_exhausted) {
 	case PSV_EXHAUSTED_LINK:

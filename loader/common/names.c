@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* names.c - see names.h. */
 #include <stddef.h>
+#include <stdio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "psv.h"
 #include "common/names.h"
@@ -81,4 +84,32 @@ const char *psv_tcp_state_name(unsigned int state)
 const char *psv_stat_name(unsigned int stat)
 {
 	return name_of(stat_names, ARRAY_LEN(stat_names), stat, NULL);
+}
+
+char *psv_group_text(const struct psv_group_key *k, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+	int n;
+
+	if (k->kind != PSV_GRAN_FLOW) {
+		snprintf(buf, len, "%s %u", psv_granularity_name(k->kind),
+			 k->owner);
+		return buf;
+	}
+	inet_ntop(k->ipv6 ? AF_INET6 : AF_INET, k->ipv6 ? (const void *)k->daddr6
+							: (const void *)&k->daddr,
+		  addr, sizeof(addr));
+	n = snprintf(buf, len, "%s %s",
+		     k->proto == IPPROTO_TCP ? "tcp" :
+		     k->proto == IPPROTO_UDP ? "udp" :
+		     k->proto == IPPROTO_ICMP ? "icmp" :
+		     k->proto == IPPROTO_ICMPV6 ? "icmpv6" : "?",
+		     addr);
+	if (n >= 0 && (size_t)n < len && k->dport)
+		n += snprintf(buf + n, len - n, " port %u", ntohs(k->dport));
+	if (n >= 0 && (size_t)n < len && k->sport)
+		n += snprintf(buf + n, len - n, " from %u", ntohs(k->sport));
+	if (n >= 0 && (size_t)n < len && k->owner)
+		snprintf(buf + n, len - n, " of app %u", k->owner);
+	return buf;
 }

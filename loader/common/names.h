@@ -6,6 +6,8 @@
 #ifndef PSV_NAMES_H
 #define PSV_NAMES_H
 
+#include <stddef.h>
+
 /* NULL-terminated, indexed by the enum (config.c parses with them). */
 extern const char *const psv_granularity_names[];	/* enum psv_granularity */
 extern const char *const psv_exhausted_names[];	/* enum psv_exhausted */
@@ -27,5 +29,13 @@ const char *psv_tcp_state_name(unsigned int state);
 
 /* enum psv_stat: the counter's name as psvctl stats prints it. */
 const char *psv_stat_name(unsigned int stat);
+
+/*
+ * A group (struct psv_group_key) as psvd's debug log shows it: "app 3",
+ * "uid 1000", "tcp 198.51.100.10 port 80", "udp 2001:db8::1 port 443
+ * from 5353", "udp 192.0.2.1 port 53 of app 3" (DNS).  Returns buf.
+ */
+struct psv_group_key;
+char *psv_group_text(const struct psv_group_key *k, char *buf, size_t len);
 
 #endif

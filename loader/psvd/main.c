@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@
 #include "psvd/link/link_socket.h"
 #include "psvd/local_routes.h"
 #include "psvd/netdev.h"
+#include "psvd/pool/demand_store.h"
 #include "psvd/pool/dhcp_source.h"
 #include "psvd/pool/identity_pool.h"
 #include "psvd/pool/pool_maps.h"
@@ -92,6 +94,7 @@ struct psvd {
 	 * state, so every write of psv_config carries it (a SIGHUP must not
 	 * leave reuse without an identity until the next scan). */
 	__be32 reuse_vip;
+	unsigned int demand_saved;	/* the peak in the state file, rounded up */
 	bool stop;
 };
 
@@ -207,6 +210,36 @@ static int count_socket6(void *ctx, const struct inet6_sock *s)
 }
 
 /*
+ * The demand peak into the state file when its whole identities changed
+ * (or always, with force): a restart, even after a crash, resumes the
+ * ready target from there.
+ */
+static void save_demand(struct psvd *d, bool force)
+{
+	double peak = demand_peak(&d->pool.demand, clock_now_ms(),
+				  d->pool.params.demand_window_s);
+	unsigned int whole = (unsigned int)ceil(peak - 1e-6);
+
+	if ((!force && whole == d->demand_saved) ||
+	    demand_store_save(d->conf.state_dir, d->ifname, peak))
+		return;
+	d->demand_saved = whole;
+}
+
+/* The peak the last run saved: the pool's target starts there. */
+static void resume_demand(struct psvd *d)
+{
+	double peak;
+
+	if (demand_store_load(d->conf.state_dir, d->ifname, &peak) || !peak)
+		return;
+	demand_resume(&d->pool.demand, peak, clock_now_ms());
+	d->demand_saved = (unsigned int)ceil(peak - 1e-6);
+	log_info("ready target %u: the demand the last run learned (peak %.1f)",
+		 pool_ready_target(&d->pool, clock_now_ms()), peak);
+}
+
+/*
  * A scan, every SCAN_INTERVAL_MS: the sockets count as flows of their
  * identities, then the expiry pass over the connection tables, a chunk
  * per turn of the loop (a table of 100,000 entries must not keep
@@ -241,6 +274,7 @@ static void scan_end(struct psvd *d, const struct ct_stats *st)
 	};
 	pool_retire_idle(&d->pool, clock_now_ms());
 	update_reuse_vip(d);
+	save_demand(d, false);
 	/* For systemctl status; nothing without systemd. */
 	sd_notifyf(0, "STATUS=%u identities ready, %u active",
 		   pool_count_state(&d->pool, PSV_ID_READY),
@@ -271,12 +305,22 @@ static int handle_event(void *ctx, void *data, size_t len)
 	struct psvd *d = ctx;
 	const struct psv_event *ev = data;
 	uint64_t now = clock_now_ms();
+	char group[96];
 
 	if (len < sizeof(*ev))
 		return 0;
 	switch (ev->type) {
 	case PSV_EV_IDENTITY_TAKEN:
+		/* A held identity's first frame names no group: logged held. */
+		if (ev->group.proto || ev->group.kind)
+			log_debug("new group %s", psv_group_text(&ev->group, group,
+								  sizeof(group)));
 		pool_identity_taken(&d->pool, ev->vip);
+		break;
+	case PSV_EV_IDENTITY_HELD:
+		log_debug("new group %s, held", psv_group_text(&ev->group, group,
+								sizeof(group)));
+		pool_identity_held(&d->pool, ev->vip);
 		break;
 	case PSV_EV_POOL_EMPTY:
 		pool_exhausted(&d->pool);
@@ -303,6 +347,7 @@ static size_t daemon_counters(struct psvd *d, struct control_counter *c)
 	dhcp_source_client_stats(&d->dhcp_src, &cs);
 #define COUNTER(name_, value_) c[n++] = (struct control_counter){ name_, value_ }
 	COUNTER("pool_retired", d->pool.retired);
+	COUNTER("pool_reclaimed", d->pool.reclaimed);
 	COUNTER("dhcp_sent", cs.tx);
 	COUNTER("dhcp_send_errors", cs.tx_errors);
 	COUNTER("dhcp_replies_accepted", cs.rx_accepted);
@@ -333,7 +378,7 @@ static size_t daemon_counters(struct psvd *d, struct control_counter *c)
 	return n;
 }
 
-#define DAEMON_COUNTERS 27
+#define DAEMON_COUNTERS 28
 
 /* Seconds left until a deadline (-1: infinite), for psvctl status. */
 static int64_t seconds_left(uint64_t until_ms, uint64_t now_ms)
@@ -728,6 +773,7 @@ static int setup_pool(struct psvd *d)
 	      setup_ipv6(d);
 	if (err)
 		return err;
+	resume_demand(d);
 	if (d->conf.source == PSV_SOURCE_DHCP)
 		dhcp_source_bind(&d->dhcp_src, &d->pool);
 	if (!d->dp.adopted)
@@ -902,6 +948,7 @@ static void drop_stray_route(void *ctx, uint32_t ip)
 
 static void shutdown_daemon(struct psvd *d)
 {
+	save_demand(d, true);
 	if (d->keep_attached) {
 		log_info("%s: leaving the dataplane attached and pinned "
 			 "(--keep-attached)", d->ifname);

@@ -143,10 +143,14 @@ nat_down() {
 # every testbed on the machine, so concurrent test runs would take over or
 # remove each other's.  The pins are on the shared bpffs, under this
 # testbed's pin root (psv__pin_root), and psvctl reads the identities from
-# them.  unshare and sh exec, so PSV_PID is psvd.
+# them.  unshare and sh exec, so PSV_PID is psvd.  Its state directory is
+# in the testbed and emptied first (unless $2 is "restart"): a first start
+# (no demand learned by an earlier configuration or round).
 bench_psv_start() {
 	psv__pin_root
-	printf '%s\n' "$1" >"$TB_DIR/psv.conf"
+	[ "${2:-}" = restart ] || rm -rf "$TB_DIR/bench-state"
+	printf '%s\n[daemon]\nstate_dir = %s\n' "$1" "$TB_DIR/bench-state" \
+		>"$TB_DIR/psv.conf"
 	if [ ! -d /run/psv ]; then	# the mount point
 		mkdir /run/psv && RUN_PSV_MADE=1
 	fi

@@ -108,7 +108,7 @@ setup() {
 	done
 	tb__pick_prefix
 	TB_SRV=${TB_PREFIX}srv
-	mkdir -p "$TB_DIR/log" "$TB_DIR/pids" "$TB_DIR/srv/www" || return 1
+	mkdir -p "$TB_DIR/log" "$TB_DIR/pids" "$TB_DIR/srv/www" "$TB_DIR/srv/tmp" || return 1
 	trap cleanup EXIT
 	trap 'cleanup; trap - INT; kill -INT $$' INT
 	trap 'cleanup; trap - TERM; kill -TERM $$' TERM
@@ -148,9 +148,9 @@ setup() {
 	chmod -R a+rX "$TB_DIR"
 	tb__spawn dnsmasq "$TB_GW" dnsmasq -k -C "$TB_DIR/dnsmasq.conf"
 	tb__spawn nginx "$TB_SRV" nginx -p "$TB_DIR/srv/" \
-		-c "$TB_DIR/srv/nginx.conf" -e "$TB_DIR/log/nginx.error.log"
+		-c "$TB_DIR/srv/nginx.conf" -e "$TB_DIR/log/srv-nginx.error.log"
 	# From the gateway: the hosts stay silent until psvd runs.
-	tb__wait "nginx on port $((8000 + IDS))" "$TB_DIR/log/nginx.error.log" \
+	tb__wait "nginx on port $((8000 + IDS))" "$TB_DIR/log/srv-nginx.error.log" \
 		ip netns exec "$TB_GW" curl -sf -o /dev/null \
 		"http://$SRV:$((8000 + IDS))/"
 }
@@ -179,23 +179,8 @@ dnsmasq_conf() {
 
 nginx_conf() {
 	local d=$TB_DIR/srv p
-	cat <<-EOF
-	daemon off;
-	master_process on;
-	worker_processes 1;
-	user nobody nogroup;
-	pid $d/nginx.pid;
-	error_log $TB_DIR/log/nginx.error.log;
-	events { worker_connections 4096; }
-	http {
-		access_log $TB_DIR/log/nginx.access.log;
-		client_body_temp_path $d/body;
-		proxy_temp_path $d/proxy;
-		fastcgi_temp_path $d/fastcgi;
-		uwsgi_temp_path $d/uwsgi;
-		scgi_temp_path $d/scgi;
-		server {
-	EOF
+	tb_nginx_head srv 4096
+	printf '\tserver {\n'
 	for ((p = 8001; p <= 8000 + IDS; p++)); do
 		printf '\t\tlisten %s:%d;\n' "$SRV" "$p"
 	done
@@ -309,7 +294,7 @@ check "$TOTAL identities, distinct MACs and addresses" bash -c \
 	'[ "$(wc -l <"$1")" = "$2" ] && [ "$(cut -d" " -f2 "$1" | sort -u | wc -l)" = "$2" ] &&
 	 [ "$(cut -d" " -f3 "$1" | sort -u | wc -l)" = "$2" ]' _ "$TB_DIR/identities" "$TOTAL"
 
-setup_requests=$(wc -l <"$TB_DIR/log/nginx.access.log")
+setup_requests=$(wc -l <"$TB_DIR/log/srv-nginx.access.log")
 t0=$(date +%s)
 flow_pids=()
 for ((i = 1; i <= HOSTS; i++)); do
@@ -333,7 +318,7 @@ own_sources() {
 }
 check "each flow left from a distinct identity address of its host" \
 	[ "$(own_sources)" = "$TOTAL" ]
-served=$(tail -n +$((setup_requests + 1)) "$TB_DIR/log/nginx.access.log" |
+served=$(tail -n +$((setup_requests + 1)) "$TB_DIR/log/srv-nginx.access.log" |
 	awk '{print $1}' | sort -u | wc -l)
 check "the server saw $TOTAL distinct client addresses ($served)" [ "$served" = "$TOTAL" ]
 

@@ -480,25 +480,36 @@ tb__web_dns() {
 	done
 }
 
-# One nginx for the web farm: every address serves $TB_DIR/web/www.
-tb__web_conf() {
-	local d=$TB_DIR/web i
+# The start of an nginx.conf for server NAME (its files in $TB_DIR/NAME,
+# temporary ones in $TB_DIR/NAME/tmp, logs $TB_DIR/log/NAME-nginx.*.log)
+# with CONNS connections per worker, up to the open http block: the
+# caller writes its types and servers and closes the block.
+tb_nginx_head() {
+	local name=$1 conns=$2 d=$TB_DIR/$1
 	cat <<-EOF
-	# psv testbed web farm web1..web$TB_WEB_N.psv.test
 	daemon off;
 	master_process on;
 	worker_processes 1;
 	user nobody nogroup;
 	pid $d/nginx.pid;
-	error_log $TB_DIR/log/web-nginx.error.log;
-	events { worker_connections 1024; }
+	error_log $TB_DIR/log/$name-nginx.error.log;
+	events { worker_connections $conns; }
 	http {
-		access_log $TB_DIR/log/web-nginx.access.log;
+		access_log $TB_DIR/log/$name-nginx.access.log;
 		client_body_temp_path $d/tmp/body;
 		proxy_temp_path $d/tmp/proxy;
 		fastcgi_temp_path $d/tmp/fastcgi;
 		uwsgi_temp_path $d/tmp/uwsgi;
 		scgi_temp_path $d/tmp/scgi;
+	EOF
+}
+
+# One nginx for the web farm: every address serves $TB_DIR/web/www.
+tb__web_conf() {
+	local d=$TB_DIR/web i
+	echo "# psv testbed web farm web1..web$TB_WEB_N.psv.test"
+	tb_nginx_head web 1024
+	cat <<-EOF
 		types { image/png png; }
 		default_type application/octet-stream;
 		server {
@@ -603,22 +614,9 @@ tb__dnsmasq_conf() {
 
 tb__nginx_conf() {
 	local name=$1 ip=$2 ip6=${3:-} d=$TB_DIR/$1
+	echo "# psv testbed web server $name.psv.test"
+	tb_nginx_head "$name" 256
 	cat <<-EOF
-	# psv testbed web server $name.psv.test
-	daemon off;
-	master_process on;
-	worker_processes 1;
-	user nobody nogroup;
-	pid $d/nginx.pid;
-	error_log $TB_DIR/log/$name-nginx.error.log;
-	events { worker_connections 256; }
-	http {
-		access_log $TB_DIR/log/$name-nginx.access.log;
-		client_body_temp_path $d/tmp/body;
-		proxy_temp_path $d/tmp/proxy;
-		fastcgi_temp_path $d/tmp/fastcgi;
-		uwsgi_temp_path $d/tmp/uwsgi;
-		scgi_temp_path $d/tmp/scgi;
 		types {
 			text/html html;
 			text/css css;

@@ -811,6 +811,74 @@ static void test_bind_mapped(void)
 	close(fd);
 }
 
+/* The state psv_identities has for vip. */
+static int id_state(const char *vip)
+{
+	int ids = pinned(PSV_MAP_IDENTITIES);
+	struct psv_identity id = { .state = 0xff };
+	__u32 v = inet_addr(vip);
+
+	bpf_map_lookup_elem(ids, &v, &id);
+	close(ids);
+	return id.state;
+}
+
+/*
+ * connect() on a UDP socket sends nothing, and a route probe never
+ * will: the socket is bound to a ready identity it only holds (READY,
+ * not a new group yet, psvd told).  The first flow of the group that
+ * sends makes it a new group: here a lookup by sendto() to the same
+ * resolver (DNS: one group per application and resolver); egress does
+ * the same for the held socket's own first frame (test_egress).
+ */
+static void test_bind_udp_hold(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(53) };
+	__u64 held = stat_sum(PSV_STAT_SK_HELD);
+	__u64 groups = stat_sum(PSV_STAT_EG_NEW_GROUP);
+	int ids = pinned(PSV_MAP_IDENTITIES), ready = pinned(PSV_MAP_READY);
+	struct psv_identity id;
+	char buf[INET_ADDRSTRLEN];
+	__u32 vip = inet_addr(BIND_VIP2);
+	int u1, u2, u3;
+
+	while (!bpf_map_lookup_and_delete_elem(ready, NULL, &id))
+		;
+	if (bpf_map_lookup_elem(ids, &vip, &id)) {
+		CHECK(0, "hold: identity " BIND_VIP2 " in the map");
+		return;
+	}
+	id.state = PSV_ID_READY;
+	bpf_map_update_elem(ids, &vip, &id, BPF_ANY);
+	bpf_map_update_elem(ready, NULL, &vip, BPF_ANY);
+	close(ids);
+	close(ready);
+
+	u1 = connected(SOCK_DGRAM, 0, BIND_SERVER, 53);
+	CHECK_STR(local_addr(u1, buf), BIND_VIP2,
+		  "hold: a connected UDP socket has the identity's address");
+	CHECK_EQ(id_state(BIND_VIP2), PSV_ID_READY, "... which stays ready");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_HELD) - held, 1, "... held: sock_held");
+	CHECK_EQ(stat_sum(PSV_STAT_EG_NEW_GROUP) - groups, 0,
+		 "... not a new group yet");
+	u2 = connected(SOCK_DGRAM, 0, BIND_SERVER, 53);
+	CHECK_STR(local_addr(u2, buf), BIND_VIP2,
+		  "hold: a second one of the group: the same identity, held");
+	CHECK_EQ(id_state(BIND_VIP2), PSV_ID_READY, "... still ready");
+
+	u3 = socket(AF_INET, SOCK_DGRAM, 0);
+	inet_pton(AF_INET, BIND_SERVER, &a.sin_addr);
+	CHECK_EQ(sendto(u3, "q", 1, 0, (struct sockaddr *)&a, sizeof(a)), 1,
+		 "hold: a lookup of the group sent with sendto");
+	CHECK_EQ(id_state(BIND_VIP2), PSV_ID_ACTIVE, "... makes it active");
+	CHECK_EQ(stat_sum(PSV_STAT_EG_NEW_GROUP) - groups, 1,
+		 "... one new group, counted once");
+	CHECK_EQ(stat_sum(PSV_STAT_SK_HELD) - held, 2, "sock_held counted two");
+	close(u1);
+	close(u2);
+	close(u3);
+}
+
 /* The address a TCP connect() to BIND_SERVER:port gets; fd kept in *fd. */
 static const char *link_connect(__u16 port, int *fd, char buf[INET_ADDRSTRLEN])
 {
@@ -868,8 +936,11 @@ static void test_bind_link(void)
 	       !bpf_map_delete_elem(links, &k))
 		;
 
+	/* Ready in the queue; its group's first flow makes it active. */
 	vip = inet_addr(BIND_VIP2);
+	id.state = PSV_ID_READY;
 	bpf_map_update_elem(ids, &vip, &id, BPF_ANY);
+	id.state = PSV_ID_ACTIVE;
 	bpf_map_update_elem(ready, NULL, &vip, BPF_ANY);
 	CHECK_STR(link_connect(91, &fd[0], buf), BIND_VIP2,
 		  "link: a new group takes the last ready identity");
@@ -1188,6 +1259,7 @@ int main(void)
 	test_bind();
 	test_bind_ping();
 	test_bind_mapped();
+	test_bind_udp_hold();
 	test_bind_link();
 	test_ipv6();
 	test_takeover();

@@ -154,9 +154,23 @@ static uint64_t now_ms(void *ctx)
 	return fake_now_ms;
 }
 
+static int identity_get(void *ctx, uint32_t ip, struct psv_identity *v)
+{
+	int i = slot(w.identities, ip);
+
+	(void)ctx;
+	if (i < 0)
+		return -ENOENT;
+	*v = w.values[i];
+	return 0;
+}
+
 static const struct pool_io io = {
-	identity_put, identity_del, identity_each, ready_push, ready_remove,
-	groups_drop, route_add, route_del, sockets_end, now_ms, NULL,
+	.identity_put = identity_put, .identity_del = identity_del,
+	.identity_each = identity_each, .identity_get = identity_get,
+	.ready_push = ready_push, .ready_remove = ready_remove,
+	.groups_drop = groups_drop, .route_add = route_add,
+	.route_del = route_del, .sockets_end = sockets_end, .now_ms = now_ms,
 };
 
 static uint32_t ip(const char *s)
@@ -554,11 +568,107 @@ static void test_supply(void)
 	pool_free(&pool);
 }
 
+/* What the dataplane does when a new group pops the queue's head. */
+static uint32_t pop_ready(void)
+{
+	uint32_t head = w.ready[0];
+
+	memmove(w.ready, w.ready + 1, --w.n_ready * sizeof(w.ready[0]));
+	return head;
+}
+
+/* One scan at t with the given identity's flows (0: none). */
+static void scan_at(struct identity_pool *pool, uint64_t t, uint32_t with_flow)
+{
+	fake_now_ms = t;
+	pool_flows_reset(pool);
+	if (with_flow)
+		pool_flow_seen(pool, with_flow, 1);
+	pool_retire_idle(pool, t);
+}
+
+/*
+ * A connected UDP socket holds a ready identity without sending (a route
+ * probe): no demand; once its socket is gone, its groups are dropped,
+ * and a scan later it is queued again, unless a frame left from it
+ * meanwhile (the dataplane made it ACTIVE).
+ */
+static void test_hold(void)
+{
+	struct link_socket link = { .fd = -1 };
+	struct static_source src;
+	struct identity_pool pool;
+	const struct pool_params p = { .ready = 2, .max = 4,
+				       .idle_retire_s = 10,
+				       .demand_window_s = 600 };
+	uint64_t t = 100000;
+	struct identity *a, *b;
+	uint32_t va, vb;
+
+	reset_world();
+	fake_now_ms = t;
+	static_source_init(&src, ip("192.0.2.100"), ip("192.0.2.140"), &link);
+	pool_init(&pool, &p, &static_source_ops, &src, &io);
+	pool_refill(&pool, t);
+	pool_refill(&pool, t + 1);
+	CHECK_EQ(w.n_ready, 2, "hold: two queued");
+
+	va = pop_ready();
+	a = pool_find_ip(&pool, va);
+	pool_identity_held(&pool, va);
+	CHECK(a->state == PSV_ID_READY && a->held_ms == t,
+	      "hold: a held identity stays ready in psvd");
+	pool_identity_held(&pool, va);
+	CHECK(pool.demand.burst > 0.99 && pool.demand.burst < 1.01,
+	      "hold: demand on the queue (%.2f), as a taken one is, once for "
+	      "two sockets", pool.demand.burst);
+	pool_refill(&pool, t + 10);
+	CHECK(w.n_ready == 2 && pool_size(&pool) == 3,
+	      "hold: the queue refilled (a held one is out of it)");
+	scan_at(&pool, t + 500, va);
+	scan_at(&pool, t + 2500, va);
+	CHECK(w.groups_dropped == 0 && a->held_ms && !a->reclaiming,
+	      "hold: its socket still open: kept held, groups kept");
+	scan_at(&pool, t + 4500, 0);
+	CHECK(w.groups_dropped == 1 && w.n_ready == 2 && a->reclaiming,
+	      "hold: socket gone: its groups dropped first, not queued yet");
+	scan_at(&pool, t + 6500, 0);
+	CHECK(w.n_ready == 3 && w.ready[2] == va && !a->held_ms &&
+	      a->state == PSV_ID_READY && pool.reclaimed == 1,
+	      "hold: a scan later: queued again, ready, counted");
+
+	/* A socket bound between the two scans keeps it held. */
+	vb = pop_ready();
+	b = pool_find_ip(&pool, vb);
+	pool_identity_held(&pool, vb);
+	scan_at(&pool, t + 8000, 0);
+	CHECK(b->reclaiming, "hold: the first scan drops its groups");
+	scan_at(&pool, t + 10000, vb);
+	CHECK(!b->reclaiming && w.n_ready == 2,
+	      "hold: a socket on it at the next: not queued");
+
+	/* Its frame left (the dataplane made it ACTIVE) before the event
+	 * came: never queued again, whatever the scans say. */
+	w.values[slot(w.identities, vb)].state = PSV_ID_ACTIVE;
+	scan_at(&pool, t + 12000, 0);
+	scan_at(&pool, t + 14000, 0);
+	CHECK(w.n_ready == 2, "hold: used meanwhile: not queued again");
+	pool_identity_taken(&pool, vb);
+	CHECK(b->state == PSV_ID_ACTIVE && !b->held_ms,
+	      "hold: then taken: active, held no more");
+	CHECK(pool.demand.burst > 1.0 && pool.demand.burst < 2.0,
+	      "hold: held then taken is demand once (%.2f for two holds)",
+	      pool.demand.burst);
+	pool_release_all(&pool, 0);
+	pool_free(&pool);
+}
+
 int main(void)
 {
 	log_init("test_pool", false, LOG_LVL_ERROR);
 	test_demand();
 	test_supply();
+	test_hold();
 	test_static();
 	test_adopt();
 	test_dhcp();

@@ -106,8 +106,11 @@ static uint64_t now_ms(void *ctx)
 }
 
 static const struct pool_io pool_io = {
-	identity_put, identity_del, identity_each, ready_push, ready_remove,
-	nop_ip, ok_ip, nop_ip, nop_ip, now_ms, NULL,
+	.identity_put = identity_put, .identity_del = identity_del,
+	.identity_each = identity_each, .ready_push = ready_push,
+	.ready_remove = ready_remove, .groups_drop = nop_ip,
+	.route_add = ok_ip, .route_del = nop_ip, .sockets_end = nop_ip,
+	.now_ms = now_ms,
 };
 
 /* slaac's world: psv_addrs6, lo, what was sent, in order. */

@@ -1,26 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* lease_store.c - see lease_store.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/stat.h>
 #include <json-c/json.h>
 
 #include "psvd/dhcp/lease_store.h"
 #include "common/log.h"
-#include "common/mkdir_p.h"
+#include "common/state_file.h"
 
 #define LEASE_FILE_MAX (4 << 20)	/* 4096 identities fit many times */
 
-static void path_of(char *buf, size_t len, const char *dir, const char *ifname,
-		    const char *suffix)
+/* The file's name in the state directory: IF.json. */
+static void name_of(char *buf, size_t len, const char *ifname)
 {
-	snprintf(buf, len, "%s/%s.json%s", dir, ifname, suffix);
+	snprintf(buf, len, "%s.json", ifname);
 }
 
 static void add_str(struct json_object *o, const char *k, const char *v)
@@ -59,10 +56,9 @@ int lease_store_save(const char *dir, const char *ifname,
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *arr = json_object_new_array();
-	char tmp[PATH_MAX], final[PATH_MAX];
+	char name[NAME_MAX + 1];
 	const char *text;
-	size_t len, off = 0;
-	int fd, err;
+	int err;
 
 	json_object_object_add(root, "version", json_object_new_int(1));
 	json_object_object_add(root, "next_id", json_object_new_int64(f->next_id));
@@ -70,45 +66,8 @@ int lease_store_save(const char *dir, const char *ifname,
 		json_object_array_add(arr, record_json(&f->leases[i]));
 	json_object_object_add(root, "leases", arr);
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
-	len = strlen(text);
-
-	err = mkdir_p(dir);
-	if (err) {
-		log_err("cannot create state directory %s: %s", dir, strerror(-err));
-		goto out;
-	}
-	path_of(tmp, sizeof(tmp), dir, ifname, ".tmp");
-	path_of(final, sizeof(final), dir, ifname, "");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		log_err("cannot create %s: %s", tmp, strerror(-err));
-		goto out;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		off += n;
-	}
-	if (off < len || fsync(fd)) {
-		err = -errno;
-		log_err("cannot write %s: %s", tmp, strerror(-err));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, final)) {
-		err = -errno;
-		log_err("cannot rename %s to %s: %s", tmp, final, strerror(-err));
-		unlink(tmp);
-	}
-out:
+	name_of(name, sizeof(name), ifname);
+	err = state_file_write(dir, name, text, strlen(text));
 	json_object_put(root);
 	return err;
 }
@@ -215,44 +174,20 @@ out:
 
 int lease_store_load(const char *dir, const char *ifname, struct lease_file *f)
 {
-	char path[PATH_MAX], *text;
-	struct stat st;
-	ssize_t n;
-	int fd, err;
+	char name[NAME_MAX + 1], *text;
+	size_t len;
+	int err;
 
 	memset(f, 0, sizeof(*f));
-	path_of(path, sizeof(path), dir, ifname, "");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		err = -errno;
-		log_err("cannot open %s: %s", path, strerror(-err));
+	name_of(name, sizeof(name), ifname);
+	err = state_file_read(dir, name, LEASE_FILE_MAX, &text, &len);
+	if (err || !text)
 		return err;
-	}
-	if (fstat(fd, &st) || st.st_size > LEASE_FILE_MAX) {
-		log_err("%s: unreadable or larger than %d bytes", path, LEASE_FILE_MAX);
-		close(fd);
-		return -EFBIG;
-	}
-	text = malloc(st.st_size + 1);
-	if (!text) {
-		close(fd);
-		return -ENOMEM;
-	}
-	n = read(fd, text, st.st_size);
-	close(fd);
-	if (n != st.st_size) {
-		log_err("cannot read %s", path);
-		free(text);
-		return -EIO;
-	}
-	text[n] = '\0';
-	err = lease_store_parse(text, n, f);
+	err = lease_store_parse(text, len, f);
 	free(text);
 	if (err)
-		log_err("%s: not a psv lease file (%s); move it away to start "
-			"fresh", path, strerror(-err));
+		log_err("%s/%s: not a psv lease file (%s); move it away to start "
+			"fresh", dir, name, strerror(-err));
 	return err;
 }
 

@@ -24,12 +24,22 @@ void demand_note(struct demand *d, uint64_t now_ms, unsigned int window_s)
 		d->last_ms = now_ms;
 }
 
+double demand_peak(const struct demand *d, uint64_t now_ms,
+		   unsigned int window_s)
+{
+	return d->peak * decay(d->last_ms, now_ms, window_s);
+}
+
+void demand_resume(struct demand *d, double peak, uint64_t now_ms)
+{
+	*d = (struct demand){ .peak = peak, .last_ms = now_ms };
+}
+
 unsigned int demand_target(const struct demand *d, uint64_t now_ms,
 			   unsigned int window_s, unsigned int floor)
 {
-	double peak = d->peak * decay(d->last_ms, now_ms, window_s);
 	/* A hair below a whole identity is that identity: no float dust. */
-	double want = ceil(peak - 1e-6);
+	double want = ceil(demand_peak(d, now_ms, window_s) - 1e-6);
 
 	return want > floor ? (unsigned int)want : floor;
 }

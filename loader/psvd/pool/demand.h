@@ -13,6 +13,10 @@
  *        ready target stays near N for about window_s after such a page
  *        and falls back to the floor over the next ones.
  *
+ * The peak outlives psvd: saved in its state directory (demand_store.h)
+ * and resumed at the next start, as if psvd had not stopped (the window
+ * counts psvd's running time), so a restart keeps the learned target.
+ *
  * Pure arithmetic on times the caller passes (monotonic ms), so tests
  * run it on a fake clock.
  */
@@ -34,6 +38,11 @@ void demand_note(struct demand *d, uint64_t now_ms, unsigned int window_s);
 /* The ready target at now_ms: ceil(peak), at least floor. */
 unsigned int demand_target(const struct demand *d, uint64_t now_ms,
 			   unsigned int window_s, unsigned int floor);
+/* The peak at now_ms, decayed: what the target follows. */
+double demand_peak(const struct demand *d, uint64_t now_ms,
+		   unsigned int window_s);
+/* Starts d from a peak an earlier run saved (no burst yet), at now_ms. */
+void demand_resume(struct demand *d, double peak, uint64_t now_ms);
 /* The recent rate of demand, identities per second. */
 double demand_rate(const struct demand *d, uint64_t now_ms);
 

@@ -13,6 +13,9 @@
 #include "common/clock.h"
 #include "common/log.h"
 
+/* How long a held identity waits before psvd may take it back. */
+#define HOLD_GRACE_MS 1000
+
 int pool_random_mac(uint8_t mac[6])
 {
 	if (getrandom(mac, 6, 0) != 6) {
@@ -238,11 +241,19 @@ static void pool_remove(struct identity_pool *pool, struct identity *id)
 	}
 }
 
-/* Identities that count toward the ready target. */
+/*
+ * Identities that count toward the ready target: on the way, or in the
+ * queue (a held one is out of it until it comes back).
+ */
 static unsigned int pool_pending(const struct identity_pool *pool)
 {
-	return pool_count_state(pool, PSV_ID_ACQUIRING) +
-	       pool_count_state(pool, PSV_ID_READY);
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < pool->count; i++)
+		n += pool->ids[i]->state == PSV_ID_ACQUIRING ||
+		     (pool->ids[i]->state == PSV_ID_READY &&
+		      !pool->ids[i]->held_ms);
+	return n;
 }
 
 unsigned int pool_ready_target(const struct identity_pool *pool,
@@ -258,7 +269,8 @@ unsigned int pool_ready_target(const struct identity_pool *pool,
 /*
  * A ready identity the target no longer asks for: one that has waited
  * unused for idle_retire, as an identity without flows would before it
- * is retired (a target that dips for a moment releases nothing).
+ * is retired (a target that dips for a moment releases nothing).  Not a
+ * held one: a socket has its address.
  */
 static struct identity *pool_surplus(struct identity_pool *pool,
 				     uint64_t now_ms)
@@ -268,7 +280,7 @@ static struct identity *pool_surplus(struct identity_pool *pool,
 	for (unsigned int i = 0; i < pool->count; i++) {
 		struct identity *id = pool->ids[i];
 
-		if (id->state == PSV_ID_READY &&
+		if (id->state == PSV_ID_READY && !id->held_ms &&
 		    now_ms - id->idle_since_ms >= wait_ms)
 			return id;
 	}
@@ -445,12 +457,71 @@ void pool_identity_taken(struct identity_pool *pool, uint32_t vip)
 {
 	struct identity *id = pool_find_ip(pool, vip);
 
-	pool_demand(pool);
+	/* A held one was demand when it left the queue. */
+	if (!id || !id->held_ms)
+		pool_demand(pool);
 	if (!id || id->state != PSV_ID_READY)
 		return;
 	id->state = PSV_ID_ACTIVE;
 	id->idle_since_ms = 0;
+	id->held_ms = 0;
+	id->reclaiming = false;
 	log_debug("identity %u: active", id->id);
+}
+
+void pool_identity_held(struct identity_pool *pool, uint32_t vip)
+{
+	struct identity *id = pool_find_ip(pool, vip);
+
+	if (!id || id->state != PSV_ID_READY)
+		return;
+	/* Demand on the queue all the same (the burst needed it there),
+	 * once: another socket of its group holds it again. */
+	if (!id->held_ms)
+		pool_demand(pool);
+	id->held_ms = pool->io->now_ms(pool->io->ctx);
+	id->reclaiming = false;
+	log_debug("identity %u: held by a connected UDP socket", id->id);
+}
+
+/*
+ * A held identity whose sockets are gone without sending goes back to
+ * the ready queue: nothing ever left in its name.  In two scans: the
+ * first (a second after it was held: the connect() that held it has
+ * bound its socket by then) drops the groups leading to it, so no other
+ * socket can hold it any more; the next one queues it if still no
+ * socket has its address and the dataplane still has it READY (a frame
+ * that left meanwhile made it ACTIVE: its TAKEN event follows).
+ */
+static void reclaim_held(struct identity_pool *pool, struct identity *id,
+			 uint64_t now_ms)
+{
+	const struct pool_io *io = pool->io;
+	struct psv_identity v;
+	int err;
+
+	if (id->flows || now_ms - id->held_ms < HOLD_GRACE_MS) {
+		id->reclaiming = false;
+		return;
+	}
+	if (!id->reclaiming) {
+		io->groups_drop(io->ctx, id->ip);
+		id->reclaiming = true;
+		return;
+	}
+	if (io->identity_get(io->ctx, id->ip, &v) || v.state != PSV_ID_READY)
+		return;
+	err = io->ready_push(io->ctx, id->ip);
+	if (err) {
+		log_err("identity %u: cannot push to %s: %s", id->id,
+			PSV_MAP_READY, strerror(-err));
+		return;
+	}
+	id->held_ms = 0;
+	id->reclaiming = false;
+	pool->reclaimed++;
+	log_debug("identity %u: ready again (its UDP socket never sent)",
+		  id->id);
 }
 
 void pool_flows_reset(struct identity_pool *pool)
@@ -496,6 +567,10 @@ void pool_retire_idle(struct identity_pool *pool, uint64_t now_ms)
 
 	for (unsigned int i = 0; i < pool->count; i++) {
 		id = pool->ids[i];
+		if (id->held_ms) {
+			reclaim_held(pool, id, now_ms);
+			continue;
+		}
 		/* Taken, though its ring buffer event was lost (full ring). */
 		if (id->state == PSV_ID_READY && id->flows)
 			pool_identity_taken(pool, id->ip);

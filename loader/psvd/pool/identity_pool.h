@@ -34,6 +34,12 @@ struct identity {
 	/* Bound, but held back from the ready queue (still ACQUIRING)
 	 * until pool_identity_ready(): its IPv6 address is on the way. */
 	bool awaiting_ip6;
+	/* READY but out of the queue: a connected UDP socket holds it and
+	 * has sent nothing yet (pool_identity_held); when it was held last,
+	 * 0 if not held.  reclaiming: its groups are dropped, it goes back
+	 * to the queue at the next scan if still unused. */
+	uint64_t held_ms;
+	bool reclaiming;
 	/* psv_identity.ip6: the IPv6 address its sockets get; all zero:
 	 * none.  Kept here so every write of its entry carries it. */
 	struct psv_addr6 ip6;
@@ -71,6 +77,8 @@ struct pool_io {
 			     void (*cb)(void *arg, uint32_t ip,
 					const struct psv_identity *v),
 			     void *arg);
+	/* ip's entry as the dataplane has it now. */
+	int (*identity_get)(void *ctx, uint32_t ip, struct psv_identity *v);
 	/* psv_ready: append ip; take ip out (the others keep their order). */
 	int (*ready_push)(void *ctx, uint32_t ip);
 	void (*ready_remove)(void *ctx, uint32_t ip);
@@ -120,6 +128,7 @@ struct identity_pool {
 	uint32_t next_id;
 	uint64_t next_acquire_ms;	/* pacing */
 	uint64_t retired;		/* lifetime count */
+	uint64_t reclaimed;		/* held identities queued again, ever */
 	struct demand demand;		/* new groups asking for identities */
 	struct lease_count leases;	/* acquired and released, last hour */
 };
@@ -173,11 +182,16 @@ void pool_retire(struct identity_pool *pool, struct identity *id,
 		 const char *why);
 /* egress took a ready identity (ringbuf event): demand. */
 void pool_identity_taken(struct identity_pool *pool, uint32_t vip);
+/* A connected UDP socket holds a ready identity it has not used yet
+ * (ringbuf event): no demand until it sends (then taken); back to the
+ * queue if it never does (pool_retire_idle). */
+void pool_identity_held(struct identity_pool *pool, uint32_t vip);
 /* egress found the ready queue empty for a new group: demand. */
 void pool_exhausted(struct identity_pool *pool);
 /* A scan counts each identity's flows: reset, then one pool_flow_seen
  * per socket bound to it and per live connection, then
- * pool_retire_idle.  An identity is retired only when none is left. */
+ * pool_retire_idle.  An identity is retired only when none is left; a
+ * held one without flows goes back to the ready queue. */
 void pool_flows_reset(struct identity_pool *pool);
 void pool_flow_seen(struct identity_pool *pool, uint32_t vip,
 		    uint64_t last_seen_ns);

@@ -53,6 +53,13 @@ static int identity_each(void *ctx,
 			sizeof(struct psv_identity), each_entry, &e);
 }
 
+static int identity_get(void *ctx, uint32_t ip, struct psv_identity *v)
+{
+	struct dataplane *dp = ctx;
+
+	return bpf_map_lookup_elem(dp->identities_fd, &ip, v) ? -errno : 0;
+}
+
 static int ready_push(void *ctx, uint32_t ip)
 {
 	struct dataplane *dp = ctx;
@@ -134,6 +141,7 @@ void pool_maps_io(struct pool_io *io, struct dataplane *dp)
 		.identity_put = identity_put,
 		.identity_del = identity_del,
 		.identity_each = identity_each,
+		.identity_get = identity_get,
 		.ready_push = ready_push,
 		.ready_remove = ready_remove,
 		.groups_drop = groups_drop,
