@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # The interface under psvd: down and up (the kernel drops its routes; the
 # host's DHCP client, or here the test, puts the default route back), the
-# gateway's neighbour table flushed, then the interface deleted.  Pass:
-# after down/up psvd still runs with its dataplane attached and flows
-# work again on identities; after the flush the gateway resolves the
-# identities again through psv's ARP replies and a running transfer goes
-# on; nothing leaks; after the deletion psvd exits with one clear message
+# gateway's neighbour table flushed, the gateway restarted (its LAN port
+# down and up), then the interface deleted.  Pass: after down/up psvd
+# still runs with its dataplane attached and flows work again on
+# identities; after the flush and after the restart the gateway resolves
+# the identities again through psv's ARP replies and a running transfer
+# goes on; nothing leaks; after the deletion psvd exits with one clear message
 # and leaves no pin, local route or control socket behind.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 check "psvd starts" psv_start "
@@ -44,6 +45,29 @@ check "the gateway resolved $A to its identity's MAC" \
 	bash -c 'ip -n "$1" neigh show "$2" dev lan | grep -qi "$3"' _ "$TB_GW" "$A" \
 	"$(psv_ctl identities --json | jq -r --arg a "$A" '.[] | select(.ipv4 == $a) | .mac')"
 check "the transfer goes on after the flush" kill -0 "$transfer"
+
+# The gateway restarts: its LAN port down and up drops its neighbours
+# and routes; the connected route comes back with the link.
+ip -n "$TB_GW" link set lan down
+sleep 2
+ip -n "$TB_GW" link set lan up
+sleep 4
+arp_restart=$(psv_ctl stats --json | jq .ingress_arp_replied)
+check "psv answered the restarted gateway's ARP ($arp_after -> $arp_restart)" \
+	is "${arp_restart:-0} > ${arp_after:-0}"
+check "the restarted gateway resolved $A to its identity's MAC" \
+	bash -c 'ip -n "$1" neigh show "$2" dev lan | grep -qi "$3"' _ "$TB_GW" "$A" \
+	"$(psv_ctl identities --json | jq -r --arg a "$A" '.[] | select(.ipv4 == $a) | .mac')"
+# Bytes the server acknowledged, over the transfer's connections.
+acked() {
+	tb_host ss -tinH dst "$SRV1" dport = 5201 |
+		grep -o 'bytes_acked:[0-9]*' | awk -F: '{ n += $2 } END { print n + 0 }'
+}
+a1=$(acked)
+sleep 2
+a2=$(acked)
+check "the transfer moves data after the gateway's restart ($a1 -> $a2 bytes)" \
+	is "$a2 > $a1"
 kill "$transfer" 2>/dev/null
 wait "$transfer" 2>/dev/null
 check "the observer's capture is complete" tb_capture_stop
