@@ -44,7 +44,7 @@ released() {
 	return 1
 }
 check "the pending lease was released at dnsmasq" released
-check "psvd logged the release" grep -q "released $ip, offered to a psvd that died acquiring it" "$TB_DIR/psvd.log"
+check "psvd logged the release" grep -q "released $ip, left by a psvd that died acquiring it" "$TB_DIR/psvd.log"
 ids=$(psv_ctl identities --json)
 check "the identity is not used" holds --arg m "$mac" 'all(.[]; .mac != $m)' <<<"$ids"
 check "the pool is refilled with other identities" \

@@ -292,12 +292,14 @@ const struct pool_source_ops dhcp_source_ops = {
 };
 
 /*
- * An acquisition the previous psvd had in flight when it died: the server
- * may have leased the address since.  Its identity never entered the
- * maps, so the lease is released and the id stays unused.
+ * A stored lease whose identity never entered the maps: an acquisition
+ * the previous psvd had in flight when it died (the server may have
+ * leased the address since), or a lease it stored on the ACK and died
+ * before the identity was written.  Nothing can use it, so it is
+ * released and the id stays unused.
  */
-static void release_pending(struct dhcp_source *src,
-			    const struct lease_record *r, uint64_t now)
+static void release_orphan(struct dhcp_source *src,
+			   const struct lease_record *r, uint64_t now)
 {
 	struct dhcp_lease l = { .yiaddr = r->ip, .server_id = r->server,
 				.start_ms = now };
@@ -310,12 +312,24 @@ static void release_pending(struct dhcp_source *src,
 	dhcp_client_init(&c, r->mac, &src->params, &client_ops, src);
 	err = dhcp_client_resume(&c, &l) ?: dhcp_client_release(&c, now);
 	if (err)
-		log_warn("identity %u: cannot release %s, offered to a psvd "
-			 "that died acquiring it: %s", r->id, ip, strerror(-err));
+		log_warn("identity %u: cannot release %s, left by a psvd that "
+			 "died acquiring it: %s", r->id, ip, strerror(-err));
 	else
-		log_info("identity %u: released %s, offered to a psvd that "
-			 "died acquiring it", r->id, ip);
+		log_info("identity %u: released %s, left by a psvd that died "
+			 "acquiring it", r->id, ip);
 	src->dirty = true;
+}
+
+/* Whether an identity in the maps has the stored lease r's MAC and address. */
+static bool pool_holds(struct identity_pool *pool, const struct lease_record *r)
+{
+	for (unsigned int i = 0; i < pool_size(pool); i++) {
+		const struct identity *id = pool_get(pool, i);
+
+		if (!memcmp(r->mac, id->mac, 6) && r->ip == id->ip)
+			return true;
+	}
+	return false;
 }
 
 int dhcp_source_resume(struct dhcp_source *src, uint64_t now)
@@ -360,8 +374,8 @@ int dhcp_source_resume(struct dhcp_source *src, uint64_t now)
 			id->lost_source = true;
 	}
 	for (size_t j = 0; j < f.count; j++)
-		if (f.leases[j].pending)
-			release_pending(src, &f.leases[j], now);
+		if (f.leases[j].pending || !pool_holds(pool, &f.leases[j]))
+			release_orphan(src, &f.leases[j], now);
 	log_info("resumed %zu stored leases", f.count);
 	lease_store_free(&f);
 	return 0;

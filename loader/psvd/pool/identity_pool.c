@@ -633,6 +633,9 @@ static void adopt_one(void *arg, uint32_t ip, const struct psv_identity *v)
 	id->id = v->id;
 	set_ip(pool, id, ip);
 	id->state = v->state;
+	/* Idle from now on, as far as this psvd knows: a ready identity is
+	 * not surplus (nor an idle one retired) before idle_retire. */
+	id->idle_since_ms = pool->io->now_ms(pool->io->ctx);
 	id->ip6 = v->ip6;
 	/* In the map but never ready: its IPv6 address was on the way
 	 * (pool/slaac.c takes it from here). */
