@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# The DHCP server's range is exhausted: two addresses (192.0.2.20-21; the
-# host keeps its own by a reservation) while psvd wants 4 ready.  Pass:
+# The DHCP server's range is exhausted: two addresses (192.0.2.B-B+1, B
+# 20 or, if the host's own address falls there, 30; the host keeps its
+# own by a reservation) while psvd wants 4 ready.  Pass:
 # the pool holds the 2 leases it can get; new groups beyond them follow
 # on_exhausted: under link (the default) a third group joins an identity
 # in use and works (linked_by_exhaustion counted), under drop a fourth
@@ -9,7 +10,7 @@
 # bounded, paced rate (DISCOVERs counted in the observer's capture over
 # 40 s: at most (max - 2 leased) x max_tries = 36, at most 6 from one
 # MAC);
-# nothing leaks; once the range is widened (192.0.2.20-29) the
+# nothing leaks; once the range is widened (192.0.2.B-B+9) the
 # pool refills by itself.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 conf=$TB_DIR/dnsmasq.conf
@@ -18,9 +19,14 @@ conf=$TB_DIR/dnsmasq.conf
 range() {
 	sed -i -e '/^dhcp-host=/d' -e "s/^dhcp-range=.*/dhcp-range=192.0.2.$1,192.0.2.$2,255.255.255.0,3600\ndhcp-host=$TB_HOST_MAC,$TB_HOST_IP/" "$conf"
 }
-range 20 21
+# The host's address (dnsmasq gave it one of .10-.199) must not be one
+# of the range's: the range would hold one lease less.
+B=20
+h=${TB_HOST_IP##*.}
+[ "$h" -ge 20 ] && [ "$h" -le 29 ] && B=30
+range $B $((B + 1))
 check "the DHCP server stops" tb_dhcp_stop
-check "it starts again with 2 addresses (192.0.2.20-21)" tb_dhcp_start
+check "it starts again with 2 addresses (192.0.2.$B-$((B + 1)))" tb_dhcp_start
 psv_conf() {
 	printf '[pool]\nsource = dhcp\nready = %s\nmax = 8\npace_ms = 50\n' "$1"
 	printf '[policy]\non_exhausted = %s\n' "$2"
@@ -68,9 +74,9 @@ noffers=$(stat dhcp_no_offers)
 status=$(psv_ctl status --json | jq -c '.psvd.supply')
 echo "#   after ${window} s: dhcp_no_offers $noffers; status $status"
 
-range 20 29
+range $B $((B + 9))
 check "the DHCP server stops" tb_dhcp_stop
-check "it starts again with 10 addresses (192.0.2.20-29)" tb_dhcp_start
+check "it starts again with 10 addresses (192.0.2.$B-$((B + 9)))" tb_dhcp_start
 t0=$(date +%s)
 for ((i = 0; i < 600; i++)); do [ "$(ready)" -ge 4 ] && break; sleep 0.1; done
 echo "#   $(ready) ready $(($(date +%s) - t0)) s after the range was widened"

@@ -12,8 +12,9 @@
 # address; a flow under policy host leaves from the new address with the
 # real MAC.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
-NEW=192.0.2.150
 OLD=$TB_HOST_IP
+NEW=192.0.2.150
+[ "$OLD" = "$NEW" ] && NEW=192.0.2.151	# dnsmasq gave the host one of .10-.199
 cp "$(command -v curl)" "$TB_DIR/hostcurl" || exit 1
 check "psvd starts with 2 DHCP identities" psv_start "
 [pool]
