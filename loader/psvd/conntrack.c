@@ -283,13 +283,3 @@ bool ct_expiry_step(struct ct_expiry *e, struct ct_stats *st)
 	ct_expiry_free(e);
 	return false;
 }
-
-void ct_expire(struct dataplane *dp, uint64_t now_ns,
-	       const struct ct_observer *obs, struct ct_stats *st)
-{
-	struct ct_expiry *e = ct_expiry_start(dp, now_ns, obs);
-
-	memset(st, 0, sizeof(*st));
-	while (e && ct_expiry_step(e, st))
-		;
-}

@@ -61,8 +61,4 @@ bool ct_expiry_step(struct ct_expiry *e, struct ct_stats *st);
 /* Ends a pass before its time (psvd stopping); e may be NULL. */
 void ct_expiry_abort(struct ct_expiry *e);
 
-/* One whole expiry pass at once. */
-void ct_expire(struct dataplane *dp, uint64_t now_ns,
-	       const struct ct_observer *obs, struct ct_stats *st);
-
 #endif

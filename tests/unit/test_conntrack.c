@@ -19,6 +19,18 @@
 #define SEC 1000000000ULL
 #define NOW (10000000 * SEC)	/* later than every age below */
 
+
+/* One whole expiry pass at once, as psvd's loop runs it turn by turn. */
+static void ct_expire(struct dataplane *dp, uint64_t now_ns,
+		      const struct ct_observer *obs, struct ct_stats *st)
+{
+	struct ct_expiry *e = ct_expiry_start(dp, now_ns, obs);
+
+	memset(st, 0, sizeof(*st));
+	while (e && ct_expiry_step(e, st))
+		;
+}
+
 static struct dataplane dp;
 static unsigned int n_live;
 
