@@ -191,8 +191,16 @@ check "every virtualized application has its own identity, none the host's" \
 		! printf "%s\n" "${a[@]}" | grep -qx -e "$2" -e "none.*"' _ "$ids" "$real"
 check "uid 4242 (granularity host) left on the host's identity" [ "$(who 44001)" = "$real" ]
 
-# The six hooks are attached once each, to the cgroup root.
-hooks() { bpftool cgroup show "$CG_MNT" 2>/dev/null | grep -c " psv_"; }
+# The six hooks are attached once each, to the cgroup root. Counted by
+# this psvd's program ids (from its pinned links), so another psv on the
+# machine does not count.
+link_progs=$(for l in "$PSV_PIN_ROOT"/*/link_*; do
+	bpftool link show pinned "$l" -j | jq .prog_id; done | jq -sc .)
+hooks() {
+	bpftool cgroup show "$CG_MNT" -j 2>/dev/null |
+		jq -s --argjson ids "$link_progs" '[.[][]? | select(.id as $i | $ids | index($i))] | length'
+}
+check "psvd pinned six hook links" [ "$(jq length <<<"$link_progs")" = 6 ]
 check "six hooks on the cgroup root" [ "$(hooks)" = 6 ]
 
 # A reload changes web to per-flow: its next connections split.
