@@ -13,75 +13,47 @@
 # nothing leaks; once the range is widened (192.0.2.B-B+9) the
 # pool refills by itself.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
-conf=$TB_DIR/dnsmasq.conf
-# range FIRST LAST: the server's range 192.0.2.FIRST-LAST; the host keeps
-# its address by a reservation.
-range() {
-	sed -i -e '/^dhcp-host=/d' -e "s/^dhcp-range=.*/dhcp-range=192.0.2.$1,192.0.2.$2,255.255.255.0,3600\ndhcp-host=$TB_HOST_MAC,$TB_HOST_IP/" "$conf"
-}
 # The host's address (dnsmasq gave it one of .10-.199) must not be one
 # of the range's: the range would hold one lease less.
 B=20
 h=${TB_HOST_IP##*.}
 [ "$h" -ge 20 ] && [ "$h" -le 29 ] && B=30
-range $B $((B + 1))
+tb_dhcp_range $B $((B + 1))
 check "the DHCP server stops" tb_dhcp_stop
 check "it starts again with 2 addresses (192.0.2.$B-$((B + 1)))" tb_dhcp_start
-psv_conf() {
-	printf '[pool]\nsource = dhcp\nready = %s\nmax = 8\npace_ms = 50\n' "$1"
-	printf '[policy]\non_exhausted = %s\n' "$2"
-	printf '[dhcp]\nprobe = no\nretransmit_ms = 1000\n'
-}
-# reload READY ON_EXHAUSTED: psv.conf rewritten, SIGHUP.
-reload() {
-	{ printf '[daemon]\nstate_dir = %s\n' "$TB_DIR/state"; psv_conf "$@"; } \
-		>"$TB_DIR/psv.conf" && kill -HUP "$PSV_PID"
-}
 # psv_start waits for `ready` identities: 2 at first, then 4 are wanted.
-check "psvd starts with 2 DHCP identities" psv_start "$(psv_conf 2 link)"
+check "psvd starts with 2 DHCP identities" psv_start "$(psv_dhcp_conf 2 8 link)"
 tb_capture_start
 t_window=$(date +%s)
-check "psvd is told to keep 4 ready (SIGHUP)" reload 4 link
+check "psvd is told to keep 4 ready (SIGHUP)" psv_reload "$(psv_dhcp_conf 4 8 link)"
 check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
-ready() { psv_ctl identities --json | jq '[.[] | select(.state == "ready")] | length'; }
-stat() { psv_ctl stats --json | jq ".$1"; }
 sleep 3
 leased=$(psv_ctl identities --json | jq '[.[] | select(.ipv4 != null and .ipv4 != "0.0.0.0")] | length')
 echo "#   identities: $(psv_ctl identities --json | jq -c '[.[] | {ipv4, state}]')"
 check "the pool holds the 2 leases the range has ($leased)" is "$leased == 2"
 check "a first group takes one" tb_host curl -sf -m 5 -o /dev/null "http://$SRV1/"
 check "a second group the other" tb_host curl -sf -m 5 -o /dev/null "http://$SRV2/"
-check "no identity is ready now ($(ready))" is "$(ready) == 0"
+check "no identity is ready now ($(psv_ready))" is "$(psv_ready) == 0"
 ids=$(psv_ctl flows --json | jq -c '[.[] | .ipv4] | unique')
-linked0=$(stat linked_by_exhaustion)
-connects() { tb_host timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/5201"' _ "$1"; }
-check "a third group works under on_exhausted = link" connects "$SRV1"
-linked1=$(stat linked_by_exhaustion)
-check "counted as linked_by_exhaustion ($linked0 -> $linked1)" is "${linked1:-0} > ${linked0:-0}"
+check_counted linked_by_exhaustion "a third group works under on_exhausted = link" \
+	tcp_connects "$SRV1"
 
-check "on_exhausted = drop (SIGHUP)" reload 4 drop
+check "on_exhausted = drop (SIGHUP)" psv_reload "$(psv_dhcp_conf 4 8 drop)"
 sleep 1
-empty0=$(stat egress_pool_empty)
-refused() { ! connects "$1"; }
-check "a fourth group fails under on_exhausted = drop" refused "$SRV2"
-empty1=$(stat egress_pool_empty)
-check "counted as egress_pool_empty ($empty0 -> $empty1)" is "${empty1:-0} > ${empty0:-0}"
+check_counted egress_pool_empty "a fourth group fails under on_exhausted = drop" \
+	tcp_connect_fails "$SRV2"
 check "psvctl status answers" holds ".psvd.pid == $PSV_PID" < <(psv_ctl status --json)
 # The rest of a 40-second window in which psvd keeps asking.
 sleep $((40 - ($(date +%s) - t_window)))
 window=$(($(date +%s) - t_window))
-noffers=$(stat dhcp_no_offers)
+noffers=$(psv_counter dhcp_no_offers)
 status=$(psv_ctl status --json | jq -c '.psvd.supply')
 echo "#   after ${window} s: dhcp_no_offers $noffers; status $status"
 
-range $B $((B + 9))
+tb_dhcp_range $B $((B + 9))
 check "the DHCP server stops" tb_dhcp_stop
 check "it starts again with 10 addresses (192.0.2.$B-$((B + 9)))" tb_dhcp_start
-t0=$(date +%s)
-for ((i = 0; i < 600; i++)); do [ "$(ready)" -ge 4 ] && break; sleep 0.1; done
-echo "#   $(ready) ready $(($(date +%s) - t0)) s after the range was widened"
-check "the pool refills by itself ($(ready) ready)" is "$(ready) >= 4"
-check "a new flow works again" connects "$SRV2"
+check_refills 4 60
 check "the observer's capture is complete" tb_capture_stop
 third=$("$OBS" flows "$TB_PCAP" --remote "$SRV1:5201" --json |
 	jq -c '[.flows[] | select(.frames_out > 0) | .ip]')

@@ -14,25 +14,11 @@
 # refills from the new range and a new flow takes such an identity;
 # nothing leaks.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
-conf=$TB_DIR/dnsmasq.conf
-# range FIRST LAST: the server's range 192.0.2.FIRST-LAST; the host keeps
-# its address by a reservation.
-range() {
-	sed -i -e '/^dhcp-host=/d' -e "s/^dhcp-range=.*/dhcp-range=192.0.2.$1,192.0.2.$2,255.255.255.0,3600\ndhcp-host=$TB_HOST_MAC,$TB_HOST_IP/" "$conf"
-}
-range 10 99
-echo "dhcp-option=option:T1,10" >>"$conf"
+tb_dhcp_range 10 99
+echo "dhcp-option=option:T1,10" >>"$TB_DIR/dnsmasq.conf"
 check "the DHCP server stops" tb_dhcp_stop
 check "it starts again with T1 = 10 s and the range 192.0.2.10-99" tb_dhcp_start
-check "psvd starts with 2 DHCP identities" psv_start "
-[pool]
-source = dhcp
-ready = 2
-max = 8
-pace_ms = 50
-[dhcp]
-probe = no
-retransmit_ms = 1000"
+check "psvd starts with 2 DHCP identities" psv_start "$(psv_dhcp_conf 2 8)"
 tb_capture_start
 check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
 tb_host iperf3 -c "$SRV1" -t 30 -b 1M >/dev/null 2>&1 &
@@ -44,37 +30,30 @@ n_old=$(jq length <<<"$old")
 A_MAC=$(jq -r --arg a "$A" '.[] | select(.ipv4 == $a) | .mac' <<<"$old")
 echo "#   identities before: $old; the transfer's: $A $A_MAC"
 check "the transfer runs on an identity ($A)" bash -c '[ -n "$1" ]' _ "$A_MAC"
-naks0=$(psv_ctl stats --json | jq .dhcp_naks)
+naks0=$(psv_counter dhcp_naks)
 
-range 100 199
+tb_dhcp_range 100 199
 check "the DHCP server stops" tb_dhcp_stop
 check "it starts again with the range 192.0.2.100-199" tb_dhcp_start
 t0=$(date +%s%N)
-olds() {
-	psv_ctl identities --json | jq --argjson old "$old" \
-		'[.[] | select(.ipv4 as $a | $old | any(.ipv4 == $a))] | length'
-}
-for ((i = 0; i < 250; i++)); do [ "$(olds)" = 0 ] && break; sleep 0.1; done
+for ((i = 0; i < 250; i++)); do [ "$(psv_holding "$old")" = 0 ] && break; sleep 0.1; done
 t1=$(date +%s%N)
 echo "#   every old identity gone $(((t1 - t0) / 1000000)) ms after the server's restart"
-check "no identity of the old range is left ($(olds))" is "$(olds) == 0"
-naks1=$(psv_ctl stats --json | jq .dhcp_naks)
+left=$(psv_holding "$old")
+check "no identity of the old range is left ($left)" is "$left == 0"
+naks1=$(psv_counter dhcp_naks)
 check "each was NAKed: dhcp_naks $naks0 -> $naks1 ($n_old identities)" \
 	is "${naks1:-0} - ${naks0:-0} == $n_old"
 nak_lines=$(grep -c "retired: nak" "$TB_DIR/psvd.log")
 check "psvd logged each NAK ($nak_lines lines 'retired: nak')" is "$nak_lines == $n_old"
-routes=$(ip -n "$TB_HOST" route show table local proto 245)
-left=$(jq -r '.[].ipv4' <<<"$old" | grep -cxFf - <(awk '{print $2}' <<<"$routes"))
+left=$(psv_routes_left "$old")
 check "their local routes are removed ($left left)" is "$left == 0"
 for ((i = 0; i < 50; i++)); do kill -0 "$transfer" 2>/dev/null || break; sleep 0.1; done
 check "the transfer on $A ended (its socket destroyed)" bash -c '! kill -0 "$1" 2>/dev/null' _ "$transfer"
 wait "$transfer"
 rc=$?
 check "iperf3 reports the failure (exit $rc)" is "$rc != 0"
-for ((i = 0; i < 100; i++)); do
-	[ "$(psv_ctl identities --json | jq '[.[] | select(.state == "ready")] | length')" -ge 2 ] && break
-	sleep 0.1
-done
+psv_wait_ready 2 10	# judged below, with where the addresses come from
 new=$(psv_ctl identities --json | jq -c '[.[] | {ipv4, state}]')
 echo "#   identities after: $new"
 check "the pool refilled from the new range" holds \

@@ -16,15 +16,7 @@ OLD=$TB_HOST_IP
 NEW=192.0.2.150
 [ "$OLD" = "$NEW" ] && NEW=192.0.2.151	# dnsmasq gave the host one of .10-.199
 cp "$(command -v curl)" "$TB_DIR/hostcurl" || exit 1
-check "psvd starts with 2 DHCP identities" psv_start "
-[pool]
-source = dhcp
-ready = 2
-max = 8
-pace_ms = 50
-[dhcp]
-probe = no
-retransmit_ms = 1000
+check "psvd starts with 2 DHCP identities" psv_start "$(psv_dhcp_conf 2 8)
 [app \"hostcurl\"]
 match = comm=hostcurl
 granularity = host"
@@ -38,7 +30,7 @@ check "the transfer runs on an identity ($A)" \
 	bash -c '[ -n "$1" ] && [ "$1" != null ] && [ "$1" != "$2" ]' _ "$A" "$OLD"
 
 # The server reserves $NEW for the host; the host renews.
-sed -i "/^dhcp-range=/a dhcp-host=$TB_HOST_MAC,$NEW" "$TB_DIR/dnsmasq.conf"
+tb_dhcp_reserve "$NEW"
 check "the DHCP server stops" tb_dhcp_stop
 check "it starts again with the reservation" tb_dhcp_start
 kill -USR1 "$(cat "$TB_DIR/pids/udhcpc.pid")"

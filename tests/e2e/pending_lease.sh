@@ -8,16 +8,7 @@
 # is what the file holds when the kill comes between REQUEST and ACK.
 . "$(dirname "$0")/../testbed/prelude.sh"
 STATE=$TB_DIR/state/$TB_HOST_IF.json
-CONF="
-[pool]
-source = dhcp
-ready = 3
-max = 10
-pace_ms = 50
-[dhcp]
-probe = no
-[daemon]
-state_dir = $TB_DIR/state"
+CONF=$(psv_dhcp_conf 3 10)
 
 check "psvd starts with 3 DHCP identities" psv_start "$CONF"
 check "the lease file has no pending acquisition once they are ready" \

@@ -13,8 +13,7 @@
 # pool refills by itself and a new flow works.  About 4 min.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 120
 LEASE=120
-conf=$TB_DIR/dnsmasq.conf
-sed -i "/^dhcp-range=/a dhcp-host=$TB_HOST_MAC,$TB_HOST_IP,3600" "$conf"
+tb_dhcp_reserve "$TB_HOST_IP" 3600
 check "the DHCP server stops" tb_dhcp_stop
 check "it starts again with an hour's lease for the host" tb_dhcp_start
 kill -USR1 "$(cat "$TB_DIR/pids/udhcpc.pid")"
@@ -26,17 +25,7 @@ done
 check "the host renewed for an hour" \
 	bash -c '[ $(($(awk -v m="$1" '\''$2 == m { print $1 }'\'' "$2") - $(date +%s))) -gt 600 ]' _ \
 	"$TB_HOST_MAC" "$TB_LEASES"
-check "psvd starts with 2 DHCP identities" psv_start "
-[pool]
-source = dhcp
-ready = 2
-max = 6
-pace_ms = 50
-[policy]
-on_exhausted = drop
-[dhcp]
-probe = no
-retransmit_ms = 1000"
+check "psvd starts with 2 DHCP identities" psv_start "$(psv_dhcp_conf 2 6 drop)"
 tb_capture_start 400
 check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
 tb_host iperf3 -c "$SRV1" -t $((LEASE + 60)) -b 1M >/dev/null 2>&1 &
@@ -48,13 +37,8 @@ A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
 echo "#   identities: $old; the transfer's: $A"
 check "the DHCP server stops" tb_dhcp_stop
 t0=$(date +%s)
-olds() {
-	psv_ctl identities --json | jq --argjson old "$old" \
-		'[.[] | select(.ipv4 as $a | $old | any(.ipv4 == $a))] | length'
-}
-ready() { psv_ctl identities --json | jq '[.[] | select(.state == "ready")] | length'; }
 slow=0 samples=0
-while [ "$(olds)" -gt 0 ] && [ $(($(date +%s) - t0)) -lt $((LEASE + 20)) ]; do
+while [ "$(psv_holding "$old")" -gt 0 ] && [ $(($(date +%s) - t0)) -lt $((LEASE + 20)) ]; do
 	s0=$(date +%s%N)
 	psv_ctl status --json >/dev/null || slow=$((slow + 1000))
 	ms=$((($(date +%s%N) - s0) / 1000000))
@@ -64,30 +48,22 @@ while [ "$(olds)" -gt 0 ] && [ $(($(date +%s) - t0)) -lt $((LEASE + 20)) ]; do
 done
 gone=$(($(date +%s) - t0))
 echo "#   every identity gone $gone s after the server stopped; slowest psvctl status of $samples: $slow ms"
-check "every identity retired within the lease ($(olds) left after $gone s)" is "$(olds) == 0"
+left=$(psv_holding "$old")
+check "every identity retired within the lease ($left left after $gone s)" is "$left == 0"
 check "psvctl status answered within 100 ms throughout ($slow ms)" is "$slow <= 100"
 expired=$(grep -c "retired: lease expired" "$TB_DIR/psvd.log")
 check "each for its lease's end ($expired lines 'retired: lease expired', $n_old identities)" \
 	is "$expired == $n_old"
-check "no identity is ready while the server is away ($(ready))" is "$(ready) == 0"
-routes=$(ip -n "$TB_HOST" route show table local proto 245 | awk '{print $2}')
-left=$(grep -cxFf <(jq -r '.[].ipv4' <<<"$old") <<<"$routes")
+check "no identity is ready while the server is away ($(psv_ready))" is "$(psv_ready) == 0"
+left=$(psv_routes_left "$old")
 check "their local routes are removed ($left left)" is "$left == 0"
 check "the transfer on $A ended" bash -c '! kill -0 "$1" 2>/dev/null' _ "$transfer"
 wait "$transfer"
-empty0=$(psv_ctl stats --json | jq .egress_pool_empty)
-connects() { tb_host timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/5201"' _ "$1"; }
-refused() { ! connects "$1"; }
-check "a new flow fails (on_exhausted = drop)" refused "$SRV2"
-empty1=$(psv_ctl stats --json | jq .egress_pool_empty)
-check "counted as egress_pool_empty ($empty0 -> $empty1)" is "${empty1:-0} > ${empty0:-0}"
+check_counted egress_pool_empty "a new flow fails (on_exhausted = drop)" \
+	tcp_connect_fails "$SRV2"
 
 check "the DHCP server is back" tb_dhcp_start
-t1=$(date +%s)
-for ((i = 0; i < 600; i++)); do [ "$(ready)" -ge 1 ] && break; sleep 0.1; done
-echo "#   $(ready) ready $(($(date +%s) - t1)) s after the server's return"
-check "the pool refills by itself ($(ready) ready)" is "$(ready) >= 1"
-check "a new flow works again" connects "$SRV2"
+check_refills 1 60
 check "the observer's capture is complete" tb_capture_stop
 
 # Per identity: its REQUESTs after the server left, its lease's end, and

@@ -5,7 +5,9 @@
 #   . "$(dirname "$0")/../testbed/prelude.sh" --no-testbed
 # Sets -u, moves to the repository root, loads the testbed (testbed.sh,
 # psvd.sh) and result-line (tap.sh) libraries, names the observer's
-# analysis ($OBS) and the remote servers ($SRV1, $SRV2), then brings up a
+# analysis ($OBS) and the remote servers ($SRV1, $SRV2), defines the
+# checks and probes several tests share (check_no_leak, check_counted,
+# check_refills, curl_to, tcp_connects), then brings up a
 # psv testbed: psv_testbed with the arguments (tb_up's: --lease 3600,
 # --transit-mtu MTU...), whose teardown at exit also undoes what psvd
 # left.  With --no-testbed the script brings up what it needs itself
@@ -57,6 +59,36 @@ curl_to() {
 	rc=$?
 	t1=$(date +%s%N)
 	echo "$rc $(((t1 - t0) / 1000000)) ${out:--}"
+}
+
+# tcp_connects IP: the host opens a TCP connection to IP's iperf3 port
+# (5201) within 5 s and closes it: a new flow, a group of its own, that
+# needs nothing of the server but the handshake.  tcp_connect_fails IP:
+# it does not (for check).
+tcp_connects() { tb_host timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/5201"' _ "$1"; }
+tcp_connect_fails() { ! tcp_connects "$1"; }
+
+# check_counted COUNTER DESC CMD...: the check DESC by CMD's exit status,
+# then the check that psvd's counter COUNTER rose meanwhile (the outcome
+# was counted where psvctl stats shows it).
+check_counted() {
+	local counter=$1 desc=$2 before after
+	shift 2
+	before=$(psv_counter "$counter")
+	check "$desc" "$@"
+	after=$(psv_counter "$counter")
+	check "counted as $counter ($before -> $after)" is "${after:-0} > ${before:-0}"
+}
+
+# check_refills READY SECS: the checks that psvd's pool refills by itself
+# to READY ready identities within SECS seconds (once the DHCP server is
+# back, its range widened) and that a new flow then works.
+check_refills() {
+	local t0
+	t0=$(date +%s)
+	check "the pool refills by itself (to $1 ready within $2 s)" psv_wait_ready "$1" "$2"
+	echo "#   $(psv_ready) ready after $(($(date +%s) - t0)) s"
+	check "a new flow works again" tcp_connects "$SRV2"
 }
 
 if [ "${1:-}" != --no-testbed ]; then

@@ -6,7 +6,16 @@
 #                           $PSV_ARGS, if set) on
 #                           eth0 in the host netns (nsenter, so its bpffs pins
 #                           outlive it), waits for the ready identities
+#   psv_reload CONFIG_TEXT  rewrites $TB_DIR/psv.conf as psv_start does,
+#                           then SIGHUP
+#   psv_dhcp_conf READY MAX [ON_EXHAUSTED]  the config text of a DHCP pool
+#                           with short timings (the DHCP tests')
 #   psv_ctl ARGS...         build/psvctl --iface eth0 ARGS in the host netns
+#   psv_ready               how many identities are ready
+#   psv_wait_ready N [SECS] waits until N identities are ready
+#   psv_counter NAME        one of psvd's counters (psvctl stats)
+#   psv_holding IDS_JSON    how many of these identities psvd still holds
+#   psv_routes_left IDS_JSON  how many of their local routes are left
 #   psv_stop [SIGNAL]       stops psvd (default TERM) and waits for it
 #   psv_status_sampler      times psvctl status every 50 ms (background)
 #   psv_cleanup             kills psvd, detaches and unpins what it left
@@ -25,15 +34,20 @@ psv__pin_root() {
 
 psv_ctl() { psv__pin_root; tb_host_nsenter "$PSV_BUILD/psvctl" --iface "$TB_HOST_IF" "$@"; }
 
-# Waits until the psvd just started ($PSV_PID) answers on its control
-# socket and psvctl shows at least $1 ready identities (max $2 seconds).
+psv_ready() {
+	psv_ctl identities --json 2>/dev/null |
+		jq '[.[] | select(.state == "ready")] | length' 2>/dev/null
+}
+
+# psv_wait_ready N [SECS]: waits until the psvd just started ($PSV_PID)
+# answers on its control socket and at least N identities are ready (max
+# SECS seconds, default 20): after a start, and for a pool to refill.
 # The pid matters after a restart: the pins of the old one are still there.
 psv_wait_ready() {
 	local want=$1 secs=${2:-20} n pid i
 	for ((i = 0; i < secs * 10; i++)); do
 		pid=$(psv_ctl status --json 2>/dev/null | jq '.psvd.pid // 0' 2>/dev/null)
-		n=$(psv_ctl identities --json 2>/dev/null |
-			jq '[.[] | select(.state == "ready")] | length' 2>/dev/null)
+		n=$(psv_ready)
 		[ "${pid:-0}" = "$PSV_PID" ] && [ "${n:-0}" -ge "$want" ] && return 0
 		kill -0 "$PSV_PID" 2>/dev/null || break
 		sleep 0.1
@@ -42,13 +56,33 @@ psv_wait_ready() {
 	return 1
 }
 
-psv_start() {
-	psv__pin_root
-	# The leases stay in the testbed: never in the machine's /var/lib/psv.
+psv_counter() { psv_ctl stats --json | jq ".$1"; }
+
+# psv_holding IDS_JSON: how many of the identities in IDS_JSON (a list of
+# objects with .ipv4, as psvctl identities --json) psvd still holds.
+psv_holding() {
+	psv_ctl identities --json | jq --argjson ids "$1" \
+		'[.[] | select(.ipv4 as $a | $ids | any(.ipv4 == $a))] | length'
+}
+
+# psv_routes_left IDS_JSON: how many of those identities' addresses still
+# have psvd's local route in the host (protocol 245, PSV_RTPROT).
+psv_routes_left() {
+	ip -n "$TB_HOST" route show table local proto 245 | awk '{print $2}' |
+		grep -cxFf <(jq -r '.[].ipv4' <<<"$1")
+}
+
+# The leases stay in the testbed: never in the machine's /var/lib/psv.
+psv__write_conf() {
 	case $1 in
 	*state_dir*) printf '%s\n' "$1" ;;
 	*) printf '[daemon]\nstate_dir = %s\n%s\n' "$TB_DIR/state" "$1" ;;
 	esac > "$TB_DIR/psv.conf"
+}
+
+psv_start() {
+	psv__pin_root
+	psv__write_conf "$1"
 	# nsenter itself, not a shell function, so $! is psvd (nsenter execs).
 	nsenter --net="/run/netns/$TB_HOST" -- "$PSV_BUILD/psvd" --iface "$TB_HOST_IF" \
 		--config "$TB_DIR/psv.conf" --foreground --log-level debug ${PSV_ARGS:-} \
@@ -62,6 +96,22 @@ psv_start() {
 		tail -n 30 "$TB_DIR/psvd.log" >&2
 		return 1
 	fi
+}
+
+psv_reload() { psv__write_conf "$1" && kill -HUP "$PSV_PID"; }
+
+# psv_dhcp_conf READY MAX [ON_EXHAUSTED]: the config text of a DHCP pool of
+# READY ready identities, at most MAX, timed so that a test sees in
+# seconds what takes minutes with the defaults: at most 50 ms between two
+# acquisitions, no ARP probe of an offer (dhcp_probe.sh tests the probe),
+# the first DHCP retransmission after 1 s (psvd's retries while the server
+# is away or its range exhausted).  ON_EXHAUSTED, if given, sets [policy]
+# on_exhausted; else psvd's default (link) holds.  A test may append
+# sections of its own ([app ...]).
+psv_dhcp_conf() {
+	printf '[pool]\nsource = dhcp\nready = %s\nmax = %s\npace_ms = 50\n' "$1" "$2"
+	[ -z "${3:-}" ] || printf '[policy]\non_exhausted = %s\n' "$3"
+	printf '[dhcp]\nprobe = no\nretransmit_ms = 1000\n'
 }
 
 # psv_status_sampler: times `psvctl status` every 50 ms, one line per

@@ -184,6 +184,25 @@ tb_dhcp_start() {
 		tb__dns srv1.psv.test "$TB_SRV1_IP"
 }
 
+# tb_dhcp_reserve IP [LEASE]: dnsmasq.conf reserves IP for the host's MAC
+# (for LEASE seconds, else the range's lease) instead of any earlier
+# reservation.  tb_dhcp_range FIRST LAST: the IPv4 range becomes
+# $TB_LAN_NET.FIRST-LAST, and the host keeps its address by a reservation
+# (outside the range, its renewal would be NAKed).  Both take effect at
+# the next tb_dhcp_start.
+tb_dhcp_reserve() {
+	local net=${TB_LAN_NET//./\\.}
+	sed -i -e '/^dhcp-host=/d' \
+		-e "/^dhcp-range=$net\./a dhcp-host=$TB_HOST_MAC,$1${2:+,$2}" \
+		"$TB_DIR/dnsmasq.conf"
+}
+
+tb_dhcp_range() {
+	local net=${TB_LAN_NET//./\\.}
+	sed -i "s/^dhcp-range=$net\..*/dhcp-range=$TB_LAN_NET.$1,$TB_LAN_NET.$2,255.255.255.0,$TB_LEASE/" \
+		"$TB_DIR/dnsmasq.conf" && tb_dhcp_reserve "$TB_HOST_IP"
+}
+
 tb_capture_start() {
 	local snap=${1:-${TB_SNAPLEN:-262144}} i
 	[ -n "${TB_DIR:-}" ] && [ -d "$TB_DIR" ] || {
