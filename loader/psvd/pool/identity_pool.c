@@ -668,17 +668,26 @@ static void queued(void *arg, uint32_t ip)
  * frame leaves.  If the queue cannot be read, they count as queued, as
  * before: a held one is released as surplus later, never queued twice.
  * Egress may pop meanwhile: that identity is held indeed (its event
- * follows).
+ * follows).  One it gives back at once (pool_bind: another CPU bound
+ * the group first) may be back only after the listing, and be queued
+ * twice once reclaimed: that takes two CPUs racing for one new group
+ * within the listing's microseconds.
  */
 static void adopt_held(struct identity_pool *pool)
 {
 	const struct pool_io *io = pool->io;
 	uint64_t now_ms = io->now_ms(io->ctx);
+	unsigned int ready = 0;
 	int err;
 
-	for (unsigned int i = 0; i < pool->count; i++)
-		if (pool->ids[i]->state == PSV_ID_READY)
-			pool->ids[i]->held_ms = now_ms;
+	for (unsigned int i = 0; i < pool->count; i++) {
+		if (pool->ids[i]->state != PSV_ID_READY)
+			continue;
+		pool->ids[i]->held_ms = now_ms;
+		ready++;
+	}
+	if (!ready)
+		return;
 	err = io->ready_each(io->ctx, queued, pool);
 	if (err)
 		log_err("adopting: cannot read %s: %s", PSV_MAP_READY,
