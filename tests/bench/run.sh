@@ -67,17 +67,9 @@ sample() { printf '%s\t%s\t%s\t%s\n' "$@" >>"$SAMPLES"; }
 status() { printf '%s\t%s\n' "$1" "$2" >>"$STATUS"; bench_log "$1: $2"; }
 
 psv_conf() {
+	psv_static_conf "$PSV_READY" 50 policy.default=flow policy.on_exhausted=drop \
+		dataplane.ingress="$1"
 	cat <<-EOF
-	[pool]
-	source = static
-	static = 192.0.2.200-192.0.2.249
-	ready = $PSV_READY
-	max = 50
-	[policy]
-	default = flow
-	on_exhausted = drop
-	[dataplane]
-	ingress = $1
 	; Rules no program of the bench matches: the hooks try each of them
 	; on every socket (hook_attribution_cost).
 	[app "browser"]

@@ -17,14 +17,7 @@
 
 SECS=6
 NAME=psv-audit-laptop.local
-CONF="
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 6
-max = 30
-[policy]
-default = flow"
+CONF=$(psv_static_conf 6 30 policy.default=flow)
 
 # The host's applications: web, ping, DNS, UDP echo, a short iperf3.
 apps() {

@@ -27,7 +27,6 @@
 
 SERVERS=$((TB_WEB_N + 1))
 GW=$TB_LAN_NET.1
-counter() { psv_ctl stats --json | jq ".$1"; }
 
 # Waits until the pool holds its ready target (at most 40 s).
 refilled() {
@@ -46,8 +45,8 @@ refilled() {
 page() {
 	local src=$1 n=$2 warm=${3:-} dom=$TB_DIR/page-$1-$2.html flows g0 l0 h0
 	local a0 servers used groups linked
-	g0=$(counter egress_new_group) l0=$(counter linked_by_exhaustion)
-	h0=$(counter sock_held)
+	g0=$(psv_counter egress_new_group) l0=$(psv_counter linked_by_exhaustion)
+	h0=$(psv_counter sock_held)
 	a0=$(psv_ctl status --json | jq '.psvd.supply.leases_acquired_last_hour')
 	tb_capture_start || return 1
 	check "$src page $n: chromium loads the page" tb_browse "$dom"
@@ -75,15 +74,15 @@ page() {
 		| .mac] | unique | length' <<<"$flows")
 	check "$src page $n: $used identities on the wire for $SERVERS servers (at most servers + 2)" \
 		is "$used <= $SERVERS + 2"
-	groups=$(($(counter egress_new_group) - g0))
-	linked=$(($(counter linked_by_exhaustion) - l0))
+	groups=$(($(psv_counter egress_new_group) - g0))
+	linked=$(($(psv_counter linked_by_exhaustion) - l0))
 	check "$src page $n: $groups identities taken (at most servers + 2)" \
 		is "$groups <= $SERVERS + 2"
 	[ -n "$warm" ] &&
 		check "$src page $n: no group linked by exhaustion ($linked)" \
 			is "$linked == 0"
 	echo "#   $src page $n: identities $used, new groups $groups, held" \
-		"by route probes $(($(counter sock_held) - h0)), linked by" \
+		"by route probes $(($(psv_counter sock_held) - h0)), linked by" \
 		"exhaustion $linked, leases acquired meanwhile" \
 		"$(($(psv_ctl status --json | jq '.psvd.supply.leases_acquired_last_hour') - a0))"
 	cp "$TB_PCAP" "$TB_DIR/page-$src-$n.pcap"

@@ -8,14 +8,7 @@
 # A long lease: no DHCP renewal of the host (nor its ARP) during the test,
 # so every ARP frame with the real MAC or IP counts as a leak.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
-CONF="
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 3
-max = 20
-[policy]
-on_exhausted = drop"
+CONF=$(psv_static_conf 3 20 policy.on_exhausted=drop)
 
 tb_capture_start
 check "psvd starts" psv_start "$CONF"
@@ -24,7 +17,6 @@ check "psvd starts" psv_start "$CONF"
 check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
 before=$(psv_ctl identities --json | jq -c '[.[] | {id, mac, ipv4}] | sort_by(.id)')
 
-counter() { psv_ctl stats --json | jq ".$1"; }
 state_of() { psv_ctl identities --json | jq -r --arg a "$1" '.[] | select(.ipv4 == $a) | .state'; }
 # The address of the connected UDP socket to $SRV1:9, once psvd lists it.
 held_address() {
@@ -40,7 +32,7 @@ held_address() {
 reclaimed() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ "$(counter pool_reclaimed)" -ge 1 ] && return 0
+		[ "$(psv_counter pool_reclaimed)" -ge 1 ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -79,7 +71,7 @@ check "no address or MAC is held by two identities" \
 	holds '(map(.mac) | unique | length) == length and (map(.ipv4) | unique | length) == length' <<<"$after"
 check "a new flow after the restart works" tb_host curl -sf -o /dev/null http://198.51.100.20/
 check "the held identity was not reclaimed while its socket lived" \
-	[ "$(counter pool_reclaimed)" = 0 ]
+	[ "$(psv_counter pool_reclaimed)" = 0 ]
 tb__pidfile_kill "$TB_DIR/pids/held.pid"
 check "its socket closed unused: the identity is queued again (pool_reclaimed)" reclaimed
 check "... still ready" [ "$(state_of "$held_ip")" = ready ]

@@ -12,18 +12,9 @@ INGRESS=${INGRESS:-auto}
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 
 tb_capture_start
-check "psvd starts with a static pool of 8 ready identities" psv_start "
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 8
-max = 40
-idle_retire = 300
-[policy]
-default = flow
-on_exhausted = drop
-[dataplane]
-ingress = $INGRESS"
+check "psvd starts with a static pool of 8 ready identities" \
+	psv_start "$(psv_static_conf 8 40 pool.idle_retire=300 policy.default=flow \
+		policy.on_exhausted=drop dataplane.ingress="$INGRESS")"
 
 ids=$(psv_ctl identities --json)
 check "identities --json has the contract's fields" \

@@ -11,12 +11,7 @@
 # of the host works right after.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 FRAMES=100000
-check "psvd starts with a static pool" psv_start "
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 3
-max = 10"
+check "psvd starts with a static pool" psv_start "$(psv_static_conf 3 10)"
 # iperf3 paced: a rate-limited curl would sit in a zero window, and nginx
 # closes a connection whose window stays shut for 60 s.
 tb_host iperf3 -c "$SRV1" -t 300 -b 2M >/dev/null 2>&1 &

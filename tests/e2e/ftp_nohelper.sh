@@ -30,16 +30,8 @@
 # Headers and FTP commands (under 100 bytes) fit in 200 bytes a frame; a
 # full-frame capture of a 1 MB transfer has dropped frames here.
 tb_capture_start 200
-check "psvd starts" psv_start "
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 4
-max = 20
-pace_ms = 50
-[policy]
-default = flow
-on_exhausted = drop"
+check "psvd starts" \
+	psv_start "$(psv_static_conf 4 20 pool.pace_ms=50 policy.default=flow policy.on_exhausted=drop)"
 check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
 
 # ftp_get MODE OUT [BIND]: lftp get of the testbed's file, passive-mode

@@ -10,12 +10,7 @@
 # goes on; nothing leaks; after the deletion psvd exits with one clear message
 # and leaves no pin, local route or control socket behind.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
-check "psvd starts" psv_start "
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 2
-max = 10"
+check "psvd starts" psv_start "$(psv_static_conf 2 10)"
 tb_capture_start 128
 check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
 check "a flow on an identity before" tb_host curl -sf -m 5 -o /dev/null "http://$SRV1/"
@@ -35,11 +30,11 @@ check "a new flow works after down and up" tb_host curl -sf -m 10 -o /dev/null "
 tb_host iperf3 -c "$SRV1" -t 60 -b 2M >/dev/null 2>&1 &
 transfer=$!
 sleep 1
-A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
-arp_before=$(psv_ctl stats --json | jq .ingress_arp_replied)
+A=$(psv_flow_ipv4 5201)
+arp_before=$(psv_counter ingress_arp_replied)
 check "the gateway's neighbour table is flushed" ip -n "$TB_GW" neigh flush dev lan
 sleep 3
-arp_after=$(psv_ctl stats --json | jq .ingress_arp_replied)
+arp_after=$(psv_counter ingress_arp_replied)
 check "psv answered the gateway's ARP again ($arp_before -> $arp_after)" is "${arp_after:-0} > ${arp_before:-0}"
 check "the gateway resolved $A to its identity's MAC" \
 	bash -c 'ip -n "$1" neigh show "$2" dev lan | grep -qi "$3"' _ "$TB_GW" "$A" \
@@ -52,7 +47,7 @@ ip -n "$TB_GW" link set lan down
 sleep 2
 ip -n "$TB_GW" link set lan up
 sleep 4
-arp_restart=$(psv_ctl stats --json | jq .ingress_arp_replied)
+arp_restart=$(psv_counter ingress_arp_replied)
 check "psv answered the restarted gateway's ARP ($arp_after -> $arp_restart)" \
 	is "${arp_restart:-0} > ${arp_after:-0}"
 check "the restarted gateway resolved $A to its identity's MAC" \

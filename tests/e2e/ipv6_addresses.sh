@@ -11,14 +11,7 @@
 . "$(dirname "$0")/../testbed/prelude.sh" --ipv6 --lease 3600
 PFX=$TB_LAN6_NET:
 
-CONF="
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 3
-max = 20
-[policy]
-default = flow"
+CONF=$(psv_static_conf 3 20 policy.default=flow)
 
 # The global addresses on the host's lo (only psvd puts any there),
 # sorted.  (iproute2 6.1 can neither show nor set an address's protocol.)

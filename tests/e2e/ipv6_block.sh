@@ -13,14 +13,7 @@
 . "$(dirname "$0")/../testbed/prelude.sh" --ipv6 --lease 3600
 echo "# host $TB_HOST_MAC $TB_HOST_IP $TB_HOST_IP6 $TB_HOST_LL6"
 
-CONF="
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 4
-max = 20
-[policy]
-default = flow"
+CONF=$(psv_static_conf 4 20 policy.default=flow)
 # The policy under test is named: the default is virtualize.
 BLOCK="$CONF
 ipv6 = block"

@@ -39,17 +39,8 @@ fi
 # a flow each: 16 ready); three applications with an identity each for
 # IPv4 and IPv6 alike.
 conf() {
-	echo "
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 16
-max = 50
-pace_ms = 20
-[policy]
-default = flow
-on_exhausted = drop
-${1:-}
+	psv_static_conf 16 50 pool.pace_ms=20 policy.default=flow policy.on_exhausted=drop
+	echo "${1:-}
 [app \"dual\"]
 match = comm=dualapp
 granularity = app

@@ -25,12 +25,7 @@ declare -A DROPS=([ip_truncated]=2 [tcp_truncated]=2 [bad_ihl]=2
 DROP_KEYS='.ingress_drop_parse + .ingress_drop_unsolicited + .ingress_drop_frag + .ingress_arp_dropped'
 SEEN_KEYS="$DROP_KEYS + .ingress_pass + .ingress_host_conn + .ingress_arp_replied"
 
-check "psvd starts with a static pool" psv_start "
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 2
-max = 10"
+check "psvd starts with a static pool" psv_start "$(psv_static_conf 2 10)"
 # A listener on every address of the host, so a probe that reached its
 # stack through an identity would be answered (a SYN-ACK from port 22).
 tb_host socat TCP-LISTEN:22,fork,reuseaddr EXEC:/bin/cat &

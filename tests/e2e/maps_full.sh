@@ -9,17 +9,9 @@
 # MAC or IP; a translated flow from before keeps working, and a new flow
 # on the socket path (which needs no entry) works.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
-check "psvd starts with max_flows = 1024" psv_start "
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 2
-max = 10
-[policy]
-default = app
-on_exhausted = drop
-[dataplane]
-max_flows = 1024"
+check "psvd starts with max_flows = 1024" \
+	psv_start "$(psv_static_conf 2 10 policy.default=app \
+		policy.on_exhausted=drop dataplane.max_flows=1024)"
 check "psv_conns has 1024 entries" \
 	holds '.max_entries == 1024' < <(bpftool map show pinned "$PSV_PIN_ROOT/eth0/psv_conns" -j)
 check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0

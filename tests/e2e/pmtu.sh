@@ -14,16 +14,8 @@ MTU=1280
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600 --transit-mtu $MTU
 # Headers only: the 10 MB download runs unpaced.
 tb_capture_start 128
-check "psvd starts" psv_start "
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 8
-max = 40
-pace_ms = 20
-[policy]
-default = flow
-on_exhausted = drop"
+check "psvd starts" \
+	psv_start "$(psv_static_conf 8 40 pool.pace_ms=20 policy.default=flow policy.on_exhausted=drop)"
 check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
 
 # The upload first: the host learns the path MTU (for srv1, whatever the

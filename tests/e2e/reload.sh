@@ -6,25 +6,22 @@
 # and a drained pool, a new flow right after a SIGHUP still gets the
 # identity to reuse (a reload used to clear it until psvd's next scan).
 . "$(dirname "$0")/../testbed/prelude.sh"
-conf() {
-	printf '[pool]\nsource = static\nstatic = 192.0.2.200-192.0.2.249\n'
-	printf 'ready = %s\nmax = 20\npace_ms = 100\n' "$1"
-}
+conf() { psv_static_conf "$1" 20 pool.pace_ms=100; }
 check "psvd starts with 2 ready identities" psv_start "$(conf 2)"
 tb_host iperf3 -c 198.51.100.10 -t 5 -b 50M -J --logfile "$TB_DIR/iperf3.json" &
 iperf=$!
 sleep 1
 
-conf 5 >"$TB_DIR/psv.conf"
-kill -HUP "$PSV_PID"
+psv_reload "$(conf 5)"
 check "a good config is reloaded: 5 identities ready" psv_wait_ready 5 10
 check "psvd logged the reload" grep -q "configuration reloaded" "$TB_DIR/psvd.log"
 
-printf '[pool]\nready = lots\n' >"$TB_DIR/psv.conf"
-kill -HUP "$PSV_PID"
+psv_reload "[pool]
+ready = lots"
 sleep 0.5
+bad=$(grep -n 'ready = lots' "$TB_DIR/psv.conf" | cut -d: -f1)
 check "a bad config is refused with file and line" \
-	grep -q "keeping the running configuration: $TB_DIR/psv.conf:2:" "$TB_DIR/psvd.log"
+	grep -q "keeping the running configuration: $TB_DIR/psv.conf:$bad:" "$TB_DIR/psvd.log"
 check "psvd still runs after the bad reload" kill -0 "$PSV_PID"
 check "the running config stays (5 identities ready)" psv_wait_ready 5 2
 
@@ -40,16 +37,15 @@ printf '[pool]\nsource = static\nstatic = 192.0.2.200\nready = 1\nmax = 1\n'\
 '[policy]\non_exhausted = reuse\n' >"$TB_DIR/reuse.conf"
 check "psvd starts with on_exhausted = reuse, max 1" \
 	psv_start "$(cat "$TB_DIR/reuse.conf")"
-counter() { psv_ctl stats --json | jq ".$1"; }
 # One datagram from a new socket: a new flow.
 new_flow() { echo psv | tb_host socat -u - "UDP4:198.51.100.10:7"; }
 # A new flow's counters as "reused dropped": a reuse counts both
 # egress_pool_empty and egress_exhausted_reuse, a drop the first only.
 flow_outcome() {
 	local r0 e0 r1 e1
-	r0=$(counter egress_exhausted_reuse) e0=$(counter egress_pool_empty)
+	r0=$(psv_counter egress_exhausted_reuse) e0=$(psv_counter egress_pool_empty)
 	new_flow
-	r1=$(counter egress_exhausted_reuse) e1=$(counter egress_pool_empty)
+	r1=$(psv_counter egress_exhausted_reuse) e1=$(psv_counter egress_pool_empty)
 	echo "$((r1 - r0)) $((e1 - e0 - (r1 - r0)))"
 }
 new_flow

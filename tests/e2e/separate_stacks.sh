@@ -47,16 +47,8 @@ sys.exit(0 if ok else 1)
 EOF
 
 tb_capture_start
-check "psvd starts with two [app] rules" psv_start "
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 4
-max = 20
-pace_ms = 50
-[policy]
-default = flow
-on_exhausted = drop
+check "psvd starts with two [app] rules" \
+	psv_start "$(psv_static_conf 4 20 pool.pace_ms=50 policy.default=flow policy.on_exhausted=drop)
 [app \"one\"]
 match = comm=appone
 granularity = app

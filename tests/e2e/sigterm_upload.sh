@@ -7,15 +7,8 @@
 # lets the segments still in the stack leave from the real address.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 tb_capture_start 128
-check "psvd starts" psv_start "
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 4
-max = 20
-[policy]
-default = flow
-on_exhausted = drop"
+check "psvd starts" \
+	psv_start "$(psv_static_conf 4 20 policy.default=flow policy.on_exhausted=drop)"
 
 tb_host timeout 30 iperf3 -c $SRV1 -t 8 -b 20M -J --logfile "$TB_DIR/iperf3.json" &
 iperf=$!

@@ -11,16 +11,8 @@
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
 WANT="192.0.2.1 203.0.113.2 $SRV1"
 tb_capture_start
-check "psvd starts with 16 ready identities" psv_start "
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 16
-max = 50
-pace_ms = 20
-[policy]
-default = flow
-on_exhausted = drop"
+check "psvd starts with 16 ready identities" \
+	psv_start "$(psv_static_conf 16 50 pool.pace_ms=20 policy.default=flow policy.on_exhausted=drop)"
 # The host resolved the gateway before psvd started: forget it, so the
 # kernel's ARP for it happens while psvd runs and the observer judges it.
 check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0

@@ -33,7 +33,7 @@ transfer=$!
 sleep 2
 old=$(psv_ctl identities --json | jq -c '[.[] | {ipv4, mac, lease_expires}]')
 n_old=$(jq length <<<"$old")
-A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
+A=$(psv_flow_ipv4 5201)
 echo "#   identities: $old; the transfer's: $A"
 check "the DHCP server stops" tb_dhcp_stop
 t0=$(date +%s)

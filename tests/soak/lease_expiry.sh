@@ -18,7 +18,7 @@ check "psvd starts with 2 DHCP identities" psv_start "$CONF"
 tb_host iperf3 -c "$SRV1" -t $((2 * LEASE + 30)) -b 2M -J --logfile "$TB_DIR/iperf3.json" &
 transfer=$!
 sleep 2
-A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
+A=$(psv_flow_ipv4 5201)
 psv_stop KILL
 check "psvd died by SIGKILL during the transfer (on $A)" [ "$PSV_RC" = 137 ]
 # iperf3's client sends: the data leaves the host.

@@ -9,14 +9,7 @@
 # less than 8 MB, the flows are noted and counted by psvd's expiry pass
 # (what status shows), a new flow works after, and nothing leaks.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
-check "psvd starts" psv_start "
-[pool]
-source = static
-static = 192.0.2.200-192.0.2.249
-ready = 2
-max = 10
-[policy]
-default = app"
+check "psvd starts" psv_start "$(psv_static_conf 2 10 policy.default=app)"
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PSV_PID/status"; }
 rss_before=$(rss)
 cat >"$TB_DIR/flows.py" <<'PY'

@@ -10,6 +10,10 @@
 #                           then SIGHUP
 #   psv_dhcp_conf READY MAX [ON_EXHAUSTED]  the config text of a DHCP pool
 #                           with short timings (the DHCP tests')
+#   psv_static_conf READY MAX [SECTION.KEY=VALUE...]  the config text of a
+#                           static pool on the tests' range, more keys
+#   psv_flow_ipv4 PORT      the address of the identity carrying the flow
+#                           to remote port PORT (an iperf3 transfer: 5201)
 #   psv_ctl ARGS...         build/psvctl --iface eth0 ARGS in the host netns
 #   psv_ready               how many identities are ready
 #   psv_wait_ready N [SECS] waits until N identities are ready
@@ -166,4 +170,35 @@ psv_cleanup() {
 psv_testbed() {
 	tb_up "$@" || { not_ok "testbed comes up"; exit 1; }
 	trap 'psv_cleanup; tb_down' EXIT
+}
+
+# psv_static_conf READY MAX [SECTION.KEY=VALUE...]: the config text of a
+# static pool of READY ready identities, at most MAX, on the range the
+# testbed keeps for tests (192.0.2.200-192.0.2.249, outside the DHCP
+# server's).  Each further argument is one key of its section, in the
+# order given, a section header wherever the section changes (psvd takes
+# a section twice):
+#   psv_static_conf 4 20 pool.pace_ms=50 policy.default=flow
+# A test may append keys to the last section, or sections of its own.
+psv_static_conf() {
+	local section=pool kv key
+	printf '[pool]\nsource = static\nstatic = 192.0.2.200-192.0.2.249\n'
+	printf 'ready = %s\nmax = %s\n' "$1" "$2"
+	shift 2
+	for kv; do
+		key=${kv%%=*}
+		if [ "${key%%.*}" != "$section" ]; then
+			section=${key%%.*}
+			printf '[%s]\n' "$section"
+		fi
+		printf '%s = %s\n' "${key#*.}" "${kv#*=}"
+	done
+}
+
+# psv_flow_ipv4 PORT: the IPv4 address of the identity that carries the
+# host's (first listed) flow to remote port PORT, as psvctl flows shows
+# it ("null" while it has none).
+psv_flow_ipv4() {
+	psv_ctl flows --json |
+		jq -r --argjson p "$1" '[.[] | select(.remote_port == $p)][0].ipv4'
 }
