@@ -49,10 +49,7 @@ check "psvctl status answered within 100 ms throughout" is "${worst:-1000} < 100
 rss_after=$(rss)
 echo "#   psvd RSS: $rss_before kB before, $rss_after kB after"
 check "psvd's memory grew by less than 1 MB" is "$rss_after - $rss_before < 1024"
-check "the transfer still runs" kill -0 "$transfer"
-check "the transfer kept its identity" \
-	holds --arg a "$A" '[.[] | select(.remote_port == 5201)] | length >= 1 and all(.ipv4 == $a)' \
-	< <(psv_ctl flows --json)
+check_transfer_kept "$transfer" "$A"
 check "a new flow of the host works" tb_host curl -sf -o /dev/null "http://$SRV2/"
 kill "$transfer" 2>/dev/null
 wait "$transfer" 2>/dev/null

@@ -103,10 +103,7 @@ check "no identity answered the frames at the host's MAC" identities_silent
 
 check "psvd is alive" kill -0 "$PSV_PID"
 check "psvctl status answers" holds ".psvd.pid == $PSV_PID" < <(psv_ctl status --json)
-check "the transfer still runs" kill -0 "$transfer"
-check "the transfer kept its identity" \
-	holds --arg a "$A" '[.[] | select(.remote_port == 5201)] | length >= 1 and all(.ipv4 == $a)' \
-	< <(psv_ctl flows --json)
+check_transfer_kept "$transfer" "$A"
 check "a new flow of the host works" tb_host curl -sf -o /dev/null "http://$SRV2/"
 kill "$transfer" 2>/dev/null
 wait "$transfer" 2>/dev/null

@@ -7,8 +7,8 @@
 # psvd.sh) and result-line (tap.sh) libraries, names the observer's
 # analysis ($OBS) and the remote servers ($SRV1, $SRV2), defines the
 # checks and probes several tests share (check_no_leak, check_counted,
-# check_refills, curl_to, tcp_connects), then brings up a
-# psv testbed: psv_testbed with the arguments (tb_up's: --lease 3600,
+# check_refills, check_transfer_kept, curl_to, tcp_connects), then brings
+# up a psv testbed: psv_testbed with the arguments (tb_up's: --lease 3600,
 # --transit-mtu MTU...), whose teardown at exit also undoes what psvd
 # left.  With --no-testbed the script brings up what it needs itself
 # (baseline: a testbed without psvd; testbed_cycle: many; cli: none).
@@ -89,6 +89,16 @@ check_refills() {
 	check "the pool refills by itself (to $1 ready within $2 s)" psv_wait_ready "$1" "$2"
 	echo "#   $(psv_ready) ready after $(($(date +%s) - t0)) s"
 	check "a new flow works again" tcp_connects "$SRV2"
+}
+
+# check_transfer_kept PID ADDR: the checks that the transfer PID (an
+# iperf3 client, to port 5201) still runs and that psvd lists its flows,
+# all on the identity ADDR it had before.
+check_transfer_kept() {
+	check "the transfer still runs" kill -0 "$1"
+	check "the transfer kept its identity" \
+		holds --arg a "$2" '[.[] | select(.remote_port == 5201)] | length >= 1 and all(.ipv4 == $a)' \
+		< <(psv_ctl flows --json)
 }
 
 if [ "${1:-}" != --no-testbed ]; then
