@@ -663,6 +663,88 @@ static void test_hold(void)
 	pool_free(&pool);
 }
 
+/*
+ * The host moved to another network: every identity goes at once, its
+ * entry RETIRED before its sockets end (egress drops their RSTs), and
+ * not one frame leaves for it (no DHCPRELEASE); the pool then acquires
+ * fresh ones.  A static range off the new subnet gives none.
+ */
+static void test_network_move(void)
+{
+	struct link_socket link = { .fd = -1 };
+	const struct pool_params p = { .ready = 2, .max = 3,
+				       .idle_retire_s = 10 };
+	uint8_t frame[LINK_FRAME_MAX], old_mac[6];
+	struct dhcp_client_stats before, after;
+	struct dhcp_source dsrc;
+	struct static_source ssrc;
+	struct identity_pool pool;
+	struct dhcp_params dp;
+	struct identity *a;
+	uint64_t sent;
+	int len;
+
+	reset_world();
+	dhcp_params_default(&dp);
+	dp.skip_probe = true;
+	dhcp_source_init(&dsrc, &link, "test0", &dp, NULL);
+	pool_init(&pool, &p, &dhcp_source_ops, &dsrc, &io);
+	dhcp_source_bind(&dsrc, &pool);
+	pool_refill(&pool, 1000);
+	a = pool_get(&pool, 0);
+	len = reply_frame(frame, sizeof(frame), DHCP_OFFER, a);
+	link_socket_dispatch(&link, 1001, frame, len, 0);
+	len = reply_frame(frame, sizeof(frame), DHCP_ACK, a);
+	link_socket_dispatch(&link, 1002, frame, len, 0);
+	pool_identity_taken(&pool, a->ip);
+	pool_refill(&pool, 1003);
+	CHECK(pool_size(&pool) == 2 && a->state == PSV_ID_ACTIVE &&
+	      pool_get(&pool, 1)->state == PSV_ID_ACQUIRING,
+	      "move: one identity active, one acquiring");
+	memcpy(old_mac, a->mac, 6);
+	dhcp_source_client_stats(&dsrc, &before);
+	sent = link.stats.tx_frames + link.stats.tx_errors;
+	w.log[0] = '\0';
+	CHECK_EQ(pool_forget_all(&pool), 2, "move: both go");
+	CHECK(pool_size(&pool) == 0 && !w.identities[0] && !w.routes[0],
+	      "move: no identity, entry or route left");
+	CHECK(!strcmp(w.log, "groups 192.0.2.134, put 192.0.2.134, end "
+		      "192.0.2.134, unroute 192.0.2.134, del 192.0.2.134"),
+	      "move: marked retired before its sockets end: %s", w.log);
+	CHECK(w.values[0].state == PSV_ID_RETIRED,
+	      "move: the entry said RETIRED while its sockets ended");
+	dhcp_source_client_stats(&dsrc, &after);
+	CHECK(after.tx == before.tx &&
+	      link.stats.tx_frames + link.stats.tx_errors == sent,
+	      "move: no DHCPRELEASE, not a frame sent");
+	CHECK_EQ(pool.retired, 2, "move: counted as retired");
+	pool_refill(&pool, 2000);
+	CHECK(pool_size(&pool) == 1 && memcmp(pool_get(&pool, 0)->mac, old_mac, 6),
+	      "move: a fresh identity is acquired, with a new MAC");
+	pool_release_all(&pool, 0);
+	pool_free(&pool);
+
+	reset_world();
+	static_source_init(&ssrc, ip("192.0.2.200"), ip("192.0.2.202"), &link);
+	pool_init(&pool, &p, &static_source_ops, &ssrc, &io);
+	pool_refill(&pool, 1000);
+	pool_refill(&pool, 2000);
+	static_source_set_subnet(&ssrc, ip("203.0.113.150"),
+				 ip("255.255.255.128"));
+	CHECK_EQ(pool_forget_all(&pool), 2, "move, static: both go");
+	CHECK_EQ(pool_refill(&pool, 3000), 4000,
+		 "move, static: the range is off the new subnet: none, try "
+		 "again in a second");
+	CHECK_EQ(pool_size(&pool), 0, "move, static: no identity");
+	static_source_set_subnet(&ssrc, ip("192.0.2.9"), ip("255.255.255.0"));
+	pool_refill(&pool, 5000);
+	CHECK(pool_size(&pool) == 1 && pool_find_ip(&pool, ip("192.0.2.202")),
+	      "move, static: back in the range's subnet: its next fresh "
+	      "address");
+	pool_release_all(&pool, 0);
+	pool_free(&pool);
+}
+
 int main(void)
 {
 	log_init("test_pool", false, LOG_LVL_ERROR);
@@ -672,5 +754,6 @@ int main(void)
 	test_static();
 	test_adopt();
 	test_dhcp();
+	test_network_move();
 	return check_exit();
 }
