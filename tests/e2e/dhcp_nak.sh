@@ -24,21 +24,9 @@ range 10 99
 echo "dhcp-option=option:T1,10" >>"$conf"
 check "the DHCP server stops" tb_dhcp_stop
 check "it starts again with T1 = 10 s and the range 192.0.2.10-99" tb_dhcp_start
-check "psvd starts with 2 DHCP identities" psv_start "
-[pool]
-source = dhcp
-ready = 2
-max = 8
-pace_ms = 50
-[dhcp]
-probe = no
-retransmit_ms = 1000"
+check "psvd starts with 2 DHCP identities" psv_start "$(psv_conf_dhcp)"
 tb_capture_start
-check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
-tb_host iperf3 -c "$SRV1" -t 30 -b 1M >/dev/null 2>&1 &
-transfer=$!
-sleep 2
-A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
+transfer_start 30 1M
 old=$(psv_ctl identities --json | jq -c '[.[] | {ipv4, mac}]')
 n_old=$(jq length <<<"$old")
 A_MAC=$(jq -r --arg a "$A" '.[] | select(.ipv4 == $a) | .mac' <<<"$old")

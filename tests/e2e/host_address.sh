@@ -16,24 +16,12 @@ OLD=$TB_HOST_IP
 NEW=192.0.2.150
 [ "$OLD" = "$NEW" ] && NEW=192.0.2.151	# dnsmasq gave the host one of .10-.199
 cp "$(command -v curl)" "$TB_DIR/hostcurl" || exit 1
-check "psvd starts with 2 DHCP identities" psv_start "
-[pool]
-source = dhcp
-ready = 2
-max = 8
-pace_ms = 50
-[dhcp]
-probe = no
-retransmit_ms = 1000
-[app \"hostcurl\"]
+check "psvd starts with 2 DHCP identities" psv_start "$(psv_conf_dhcp '
+[app "hostcurl"]
 match = comm=hostcurl
-granularity = host"
+granularity = host')"
 tb_capture_start 128
-check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
-tb_host iperf3 -c "$SRV1" -t 40 -b 2M >/dev/null 2>&1 &
-transfer=$!
-sleep 2
-A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
+transfer_start 40 2M
 check "the transfer runs on an identity ($A)" \
 	bash -c '[ -n "$1" ] && [ "$1" != null ] && [ "$1" != "$2" ]' _ "$A" "$OLD"
 

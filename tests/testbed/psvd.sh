@@ -6,6 +6,9 @@
 #                           $PSV_ARGS, if set) on
 #                           eth0 in the host netns (nsenter, so its bpffs pins
 #                           outlive it), waits for the ready identities
+#   psv_conf_dhcp [TEXT]    the DHCP tests' config: 2 ready, at most 8, paced
+#                           50 ms, no ARP probe, 1 s retransmissions; TEXT
+#                           (more sections) follows
 #   psv_ctl ARGS...         build/psvctl --iface eth0 ARGS in the host netns
 #   psv_stop [SIGNAL]       stops psvd (default TERM) and waits for it
 #   psv_status_sampler      times psvctl status every 50 ms (background)
@@ -21,6 +24,11 @@ PSV_BUILD=${PSV_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build
 psv__pin_root() {
 	export PSV_PIN_ROOT=${PSV_PIN_ROOT:-/sys/fs/bpf/psv-${TB_PREFIX%-}}
 	export PSV_CONTROL_DIR=${PSV_CONTROL_DIR:-$TB_DIR/run}
+}
+
+psv_conf_dhcp() {
+	printf '[pool]\nsource = dhcp\nready = 2\nmax = 8\npace_ms = 50\n'
+	printf '[dhcp]\nprobe = no\nretransmit_ms = 1000\n%s\n' "${1:-}"
 }
 
 psv_ctl() { psv__pin_root; tb_host_nsenter "$PSV_BUILD/psvctl" --iface "$TB_HOST_IF" "$@"; }

@@ -322,6 +322,30 @@ static int reply_frame(uint8_t *frame, size_t size, uint8_t type,
 	return len;
 }
 
+/* The server's reply of type to id's client, through the link socket. */
+static int server_reply(struct link_socket *link, uint64_t now_ms,
+			uint8_t type, const struct identity *id)
+{
+	uint8_t frame[LINK_FRAME_MAX];
+	int len = reply_frame(frame, sizeof(frame), type, id);
+
+	return link_socket_dispatch(link, now_ms, frame, len, 0);
+}
+
+/* A pool of DHCP identities on link (no ARP probe), in a fresh world. */
+static void dhcp_pool(struct identity_pool *pool, struct dhcp_source *src,
+		      struct link_socket *link, const struct pool_params *p)
+{
+	struct dhcp_params dp;
+
+	reset_world();
+	dhcp_params_default(&dp);
+	dp.skip_probe = true;
+	dhcp_source_init(src, link, "test0", &dp, NULL);
+	pool_init(pool, p, &dhcp_source_ops, src, &io);
+	dhcp_source_bind(src, pool);
+}
+
 static void test_dhcp(void)
 {
 	struct link_socket link = { .fd = -1 };
@@ -331,19 +355,13 @@ static void test_dhcp(void)
 	const struct pool_params one = { .ready = 1, .max = 2,
 					 .idle_retire_s = 10 };
 	uint8_t frame[LINK_FRAME_MAX];
-	struct dhcp_params dp;
 	struct identity *id;
 	int64_t expires;
 	uint32_t server;
 	int len;
 
-	reset_world();
-	dhcp_params_default(&dp);
-	dp.skip_probe = true;
-	dhcp_source_init(&src, &link, "test0", &dp, NULL);
+	dhcp_pool(&pool, &src, &link, &one);
 	CHECK(link.rx != NULL, "the DHCP source takes the link's frames");
-	pool_init(&pool, &one, &dhcp_source_ops, &src, &io);
-	dhcp_source_bind(&src, &pool);
 	pool_refill(&pool, 1000);
 	id = pool_get(&pool, 0);
 	CHECK(id && id->state == PSV_ID_ACQUIRING && id->source_state,
@@ -352,12 +370,9 @@ static void test_dhcp(void)
 	pool_lease(&pool, id, &expires, &server);
 	CHECK(!expires && !server, "no lease yet");
 
-	len = reply_frame(frame, sizeof(frame), DHCP_OFFER, id);
-	CHECK_EQ(link_socket_dispatch(&link, 1001, frame, len, 0), 0,
+	CHECK_EQ(server_reply(&link, 1001, DHCP_OFFER, id), 0,
 		 "the OFFER reaches its client by chaddr");
-	len = reply_frame(frame, sizeof(frame), DHCP_ACK, id);
-	CHECK_EQ(link_socket_dispatch(&link, 1002, frame, len, 0), 0,
-		 "the ACK too");
+	CHECK_EQ(server_reply(&link, 1002, DHCP_ACK, id), 0, "the ACK too");
 	CHECK(id->state == PSV_ID_READY && id->ip == ip("192.0.2.134"),
 	      "bound: ready with the leased address");
 	CHECK(w.n_ready == 1 && w.ready[0] == id->ip, "queued");
@@ -674,28 +689,19 @@ static void test_network_move(void)
 	struct link_socket link = { .fd = -1 };
 	const struct pool_params p = { .ready = 2, .max = 3,
 				       .idle_retire_s = 10 };
-	uint8_t frame[LINK_FRAME_MAX], old_mac[6];
 	struct dhcp_client_stats before, after;
 	struct dhcp_source dsrc;
 	struct static_source ssrc;
 	struct identity_pool pool;
-	struct dhcp_params dp;
 	struct identity *a;
+	uint8_t old_mac[6];
 	uint64_t sent;
-	int len;
 
-	reset_world();
-	dhcp_params_default(&dp);
-	dp.skip_probe = true;
-	dhcp_source_init(&dsrc, &link, "test0", &dp, NULL);
-	pool_init(&pool, &p, &dhcp_source_ops, &dsrc, &io);
-	dhcp_source_bind(&dsrc, &pool);
+	dhcp_pool(&pool, &dsrc, &link, &p);
 	pool_refill(&pool, 1000);
 	a = pool_get(&pool, 0);
-	len = reply_frame(frame, sizeof(frame), DHCP_OFFER, a);
-	link_socket_dispatch(&link, 1001, frame, len, 0);
-	len = reply_frame(frame, sizeof(frame), DHCP_ACK, a);
-	link_socket_dispatch(&link, 1002, frame, len, 0);
+	server_reply(&link, 1001, DHCP_OFFER, a);
+	server_reply(&link, 1002, DHCP_ACK, a);
 	pool_identity_taken(&pool, a->ip);
 	pool_refill(&pool, 1003);
 	CHECK(pool_size(&pool) == 2 && a->state == PSV_ID_ACTIVE &&
