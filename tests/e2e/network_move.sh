@@ -3,25 +3,43 @@
 # The host moves to another network while psvd runs (a laptop leaving
 # home for a cafe): its link goes down, its DHCP client lets the address
 # go, the LAN becomes another one (the gateway's LAN port renumbered from
-# 192.0.2.1/24 to 203.0.113.129/25, its DHCP range 203.0.113.140-199),
-# the link comes up and the client takes an address there, while
-# iperf3 runs on an identity of the old network.  The observer captures
-# the new network from before the link comes up.  Pass: psvd logs the
-# move once and counts it (network_moved), no identity of the old
-# network is left; not one frame on the new network carries an old
-# identity's MAC or address (no DHCPRELEASE, no ARP, no RST of its ended
-# transfer), and there is no DHCPRELEASE at all; the transfer ends (its
-# address is gone); the pool refills in the new subnet and new flows (TCP,
-# ping through the NAT fallback) leave there from new identities; no
-# frame carries the host's real MAC or address for them.
-. "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
+# 192.0.2.1/24 and 2001:db8:1::1/64 to 203.0.113.129/25 and
+# 2001:db8:4::1/64, its DHCP range 203.0.113.140-199, its router
+# advertisements for 2001:db8:4::/64), the link comes up and the client
+# takes an address there, while iperf3 runs on an identity of the old
+# network.  The observer captures the new network from before the link
+# comes up.  Pass: psvd logs the move once and counts it
+# (network_moved); no identity of the old network is left; not one frame
+# on the new network carries an old identity's MAC or IPv4 or IPv6
+# address (no DHCPRELEASE, no ARP, no RST of its ended transfer), and
+# there is no DHCPRELEASE at all; the transfer ends (its address is
+# gone); the pool refills in the new subnet and prefix, and new flows
+# (TCP over both families, ping through the NAT fallback) leave there
+# from new identities; no frame carries the host's real MAC or
+# addresses for them.
+. "$(dirname "$0")/../testbed/prelude.sh" --lease 3600 --ipv6
 NEW_GW=203.0.113.129
+NEW_LAN=203.0.113.128/25
+NEW_LAN6=2001:db8:4::/64
+# psvctl identities: each {mac, ipv4, state, ipv6: [addresses]}.
+identities() {
+	psv_ctl identities --json |
+		jq -c '[.[] | {mac, ipv4, state, ipv6: (.ipv6 // [])}]'
+}
+# new_ready: how many identities are ready in the new subnet and prefix.
+on_new='(.ipv4 | test("^203\\.0\\.113\\.(1[3-9][0-9]|2[0-5][0-9])$")) and
+	any(.ipv6[]; startswith("2001:db8:4:"))'
+new_ready() { identities | jq "[.[] | select(.state == \"ready\" and $on_new)] | length"; }
+
 check "psvd starts with 2 DHCP identities" psv_start "$(psv_conf_dhcp)"
 transfer_start 60 1M
-old=$(psv_ctl identities --json | jq -c '[.[] | {ipv4, mac}]')
+old=$(identities)
 echo "#   identities of the old network: $old; the transfer's: $A"
 check "the transfer runs on an identity ($A)" \
 	bash -c '[ -n "$1" ] && [ "$1" != null ] && [ "$1" != "$2" ]' _ "$A" "$TB_HOST_IP"
+check "the old identities have IPv6 addresses in 2001:db8:1::/64" \
+	holds '[.[] | select(.state == "ready")] | length >= 2 and
+	       all(.ipv6[]; startswith("2001:db8:1:"))' <<<"$old"
 
 # Away: the link goes down and the host's DHCP client lets its address
 # go (its DHCPRELEASE is lost with the link).
@@ -33,13 +51,19 @@ for ((i = 0; i < 50; i++)); do
 done
 check "the host's DHCP client let its address go" \
 	bash -c '[ -z "$(ip -n "$1" -4 -o addr show dev eth0)" ]' _ "$TB_HOST"
-# Another network: the gateway's LAN port and DHCP range renumbered.
-check "the gateway leaves 192.0.2.0/24" ip -n "$TB_GW" addr del 192.0.2.1/24 dev lan
-check "the gateway's LAN is 203.0.113.128/25" \
-	ip -n "$TB_GW" addr add "$NEW_GW/25" dev lan
-check "r2 routes it through the gateway" \
-	ip -n "$TB_R2" route add 203.0.113.128/25 via 203.0.113.1
+# Another network: the gateway's LAN port, DHCP range and advertised
+# prefix renumbered.
+check "the gateway leaves the old network" \
+	bash -c 'ip -n "$1" addr del 192.0.2.1/24 dev lan &&
+		 ip -n "$1" addr del 2001:db8:1::1/64 dev lan' _ "$TB_GW"
+check "the gateway's LAN is $NEW_LAN and $NEW_LAN6" \
+	bash -c 'ip -n "$1" addr add "$2/25" dev lan &&
+		 ip -n "$1" addr add 2001:db8:4::1/64 dev lan' _ "$TB_GW" "$NEW_GW"
+check "r2 routes them through the gateway" \
+	bash -c 'ip -n "$1" route add "$2" via 203.0.113.1 &&
+		 ip -n "$1" route add "$3" via 2001:db8:2::1' _ "$TB_R2" "$NEW_LAN" "$NEW_LAN6"
 sed -i -e "s/^dhcp-range=192.*/dhcp-range=203.0.113.140,203.0.113.199,255.255.255.128,3600/" \
+	-e "s/^dhcp-range=2001:db8:1::,/dhcp-range=2001:db8:4::,/" \
 	-e "s/^dhcp-option=option:router,.*/dhcp-option=option:router,$NEW_GW/" \
 	-e "s/^dhcp-option=option:dns-server,.*/dhcp-option=option:dns-server,$NEW_GW/" \
 	"$TB_DIR/dnsmasq.conf"
@@ -59,19 +83,18 @@ NEW=$(cat "$TB_DIR/host.ip" 2>/dev/null)
 check "the host's DHCP client took an address on the new network ($NEW)" \
 	bash -c 'ip -n "$1" -4 -o addr show dev eth0 | grep -q " $2/25 "' _ "$TB_HOST" "$NEW"
 
-# in_new IP: whether IP is in 203.0.113.128/25.
-in_new='test("^203\\.0\\.113\\.(1[3-9][0-9]|2[0-5][0-9])$")'
-for ((i = 0; i < 100; i++)); do
-	[ "$(psv_ctl identities --json | jq "[.[] | select(.state == \"ready\" and (.ipv4 | $in_new))] | length")" -ge 2 ] && break
+for ((i = 0; i < 200; i++)); do
+	[ "$(new_ready)" -ge 2 ] && break
 	sleep 0.1
 done
-ids=$(psv_ctl identities --json | jq -c '[.[] | {ipv4, mac, state}]')
+ids=$(identities)
 echo "#   identities after the move: $ids"
 check "psvd still runs" kill -0 "$PSV_PID"
 check "no identity of the old network is left" holds --argjson old "$old" \
-	'all(.[]; . as $i | $old | all(.mac != $i.mac and .ipv4 != $i.ipv4))' <<<"$ids"
-check "two identities are ready on the new network" \
-	holds "[.[] | select(.state == \"ready\" and (.ipv4 | $in_new))] | length >= 2" <<<"$ids"
+	'all(.[]; . as $i | $old | all(.mac != $i.mac and .ipv4 != $i.ipv4 and
+	 (.ipv6 - $i.ipv6) == .ipv6))' <<<"$ids"
+check "two identities are ready in the new subnet and prefix" \
+	holds "[.[] | select(.state == \"ready\" and $on_new)] | length >= 2" <<<"$ids"
 moves=$(grep -c "moved to another network" "$TB_DIR/psvd.log")
 grep "moved to another network" "$TB_DIR/psvd.log" | sed 's/^/#   log: /'
 check "psvd logged the move once ($moves)" is "$moves == 1"
@@ -90,36 +113,45 @@ else
 	check "iperf3 reports the failure (exit $rc)" is "$rc != 0"
 fi
 check "a new flow works" tb_host curl -sf -m 5 -o /dev/null "http://$SRV2/"
+check "a new IPv6 flow works" tb_host curl -sf -m 5 -o /dev/null "http://[$TB_SRV2_IP6]/"
 check "ping (the NAT fallback) works" tb_host ping -c 2 -W 2 "$SRV2"
+NEW6=$(ip -n "$TB_HOST" -6 -o addr show dev eth0 scope global |
+	awk '{sub(/\/.*/, "", $4)} index($4, "2001:db8:4:") == 1 {print $4; exit}')
+echo "#   the host's own addresses now: $NEW ${NEW6:-(no IPv6 in $NEW_LAN6)}"
 check "the observer's capture is complete" tb_capture_stop
 
-rows=$("$OBS" flows "$TB_PCAP" --lan 203.0.113.128/25 --json)
-for f in "tcp 80" "icmp null"; do
+lan=(--lan "$NEW_LAN" --lan "$NEW_LAN6")
+rows=$("$OBS" flows "$TB_PCAP" "${lan[@]}" --json)
+for f in "tcp $SRV2 80" "icmp $SRV2 null" "tcp $TB_SRV2_IP6 80"; do
 	set -- $f
-	json=$(jq --arg p "$1" --arg r "$SRV2" --argjson port "$2" \
+	json=$(jq --arg p "$1" --arg r "$2" --argjson port "$3" \
 		'[.flows[] | select(.proto == $p and .remote_ip == $r and
 		  .remote_port == $port and .frames_out > 0)]' <<<"$rows")
 	echo "#   $f: $(jq -c '[.[] | {mac, ip, frames_out, frames_in}]' <<<"$json")"
-	check "$1 to srv2 left from one new identity on the new network" \
-		holds --arg m "$TB_HOST_MAC" --arg n "$NEW" --argjson old "$old" \
-		"length == 1 and .[0].mac != \$m and .[0].ip != \$n and
-		 (.[0].ip | $in_new) and
-		 (.[0].mac as \$i | \$old | all(.mac != \$i))" <<<"$json"
+	check "$1 to $2 left from one new identity on the new network" \
+		holds --arg m "$TB_HOST_MAC" --argjson old "$old" \
+		'length == 1 and .[0].mac != $m and
+		 (.[0].ip | test("^203\\.0\\.113\\.1[4-9][0-9]$|^2001:db8:4:")) and
+		 (.[0].mac as $i | $old | all(.mac != $i))' <<<"$json"
 done
-# Every old identity: not one frame with its MAC or address, whatever
-# it is (its own ARP and DHCP included).
+# Every old identity: not one frame with its MAC or addresses, whatever
+# it is (its own ARP, DHCP and neighbour discovery included).
 for mac in $(jq -r '.[].mac' <<<"$old"); do
-	ip=$(jq -r --arg m "$mac" '.[] | select(.mac == $m) | .ipv4 // empty' <<<"$old")
 	args=(--mac "$mac")
-	[ -n "$ip" ] && args+=(--ip "$ip")
+	for a in $(jq -r --arg m "$mac" '.[] | select(.mac == $m) |
+		(.ipv4 // empty), .ipv6[]' <<<"$old"); do
+		args+=(--ip "$a")
+	done
 	n=$("$OBS" leaks "$TB_PCAP" "${args[@]}" --json |
 		jq '.frames + .own_arp + .own_ndp')
-	check "no frame on the new network carries the old identity ${ip:-acquiring} ($mac): $n" \
+	check "no frame on the new network carries the old identity ${args[*]}: $n" \
 		is "${n:-1} == 0"
 done
 releases=$(tshark -r "$TB_PCAP" -Y 'dhcp.option.dhcp == 7' 2>/dev/null | wc -l)
 check "no DHCPRELEASE on the new network ($releases)" is "$releases == 0"
-check_no_leak "no frame with the real MAC, the old or the new address" --no-dhcp \
-	--ip "$NEW" --lan 203.0.113.128/25
+own=(--ip "$NEW")
+[ -n "$NEW6" ] && own+=(--ip "$NEW6")
+check_no_leak "no frame with the real MAC or any of the host's addresses" \
+	--no-dhcp "${own[@]}" "${lan[@]}"
 psv_stop TERM
 check "psvd exits 0" [ "$PSV_RC" = 0 ]
