@@ -192,16 +192,21 @@ check "every virtualized application has its own identity, none the host's" \
 check "uid 4242 (granularity host) left on the host's identity" [ "$(who 44001)" = "$real" ]
 
 # The six hooks are attached once each, to the cgroup root. Counted by
-# this psvd's program ids (from its pinned links), so another psv on the
-# machine does not count.
-link_progs=$(for l in "$PSV_PIN_ROOT"/*/link_*; do
-	bpftool link show pinned "$l" -j | jq .prog_id; done | jq -sc .)
+# this psvd's program ids (from its pinned links; a restart updates them
+# to its own programs), so another psv on the machine does not count.
+# hooks IDS: how many of the programs IDS (a JSON list) are attached.
+link_progs() {
+	for l in "$PSV_PIN_ROOT"/*/link_*; do
+		bpftool link show pinned "$l" -j | jq .prog_id
+	done | jq -sc .
+}
 hooks() {
 	bpftool cgroup show "$CG_MNT" -j 2>/dev/null |
-		jq -s --argjson ids "$link_progs" '[.[][]? | select(.id as $i | $ids | index($i))] | length'
+		jq -s --argjson ids "$1" '[.[][]? | select(.id as $i | $ids | index($i))] | length'
 }
-check "psvd pinned six hook links" [ "$(jq length <<<"$link_progs")" = 6 ]
-check "six hooks on the cgroup root" [ "$(hooks)" = 6 ]
+progs=$(link_progs)
+check "psvd pinned six hook links" [ "$(jq length <<<"$progs")" = 6 ]
+check "six hooks on the cgroup root" [ "$(hooks "$progs")" = 6 ]
 
 # A reload changes web to per-flow: its next connections split.
 sed -i '0,/^granularity = app/s//granularity = flow/' "$TB_DIR/psv.conf"
@@ -220,7 +225,10 @@ check "apps shows web's new granularity" \
 psv_stop KILL
 check "curl srv1 while psvd is down" tb_host curl -sf -o /dev/null --local-port 41021 http://$SRV1/
 check "psvd restarts" psv_start "$(conf app)"
-check "still six hooks after the restart" [ "$(hooks)" = 6 ]
+# Its links now run its own programs; the old ones count too, so a
+# second attachment would show.
+progs=$(jq -sc 'add | unique' <<<"$progs $(link_progs)")
+check "still six hooks after the restart" [ "$(hooks "$progs")" = 6 ]
 check "curl srv1 after the restart" tb_host curl -sf -o /dev/null --local-port 41031 http://$SRV1/
 check "curl srv2 after the restart" tb_host curl -sf -o /dev/null --local-port 41032 http://$SRV2/
 check "the observer's second capture is complete" tb_capture_stop
@@ -232,4 +240,4 @@ check_no_leak "nothing left on the real identity in the second capture" --no-dhc
 
 psv_stop TERM
 check "psvd exits 0" [ "$PSV_RC" = 0 ]
-check "no hook left on the cgroup after SIGTERM" [ "$(hooks)" = 0 ]
+check "no hook left on the cgroup after SIGTERM" [ "$(hooks "$progs")" = 0 ]
