@@ -38,8 +38,8 @@ echo "#   identities of the old network: $old; the transfer's: $A"
 check "the transfer runs on an identity ($A)" \
 	bash -c '[ -n "$1" ] && [ "$1" != null ] && [ "$1" != "$2" ]' _ "$A" "$TB_HOST_IP"
 check "the old identities have IPv6 addresses in 2001:db8:1::/64" \
-	holds '[.[] | select(.state == "ready")] | length >= 2 and
-	       all(.ipv6[]; startswith("2001:db8:1:"))' <<<"$old"
+	holds '([.[] | select(.state == "ready" and (.ipv6 | length) > 0)] |
+		length >= 2) and all(.[].ipv6[]; startswith("2001:db8:1:"))' <<<"$old"
 
 # Away: the link goes down and the host's DHCP client lets its address
 # go (its DHCPRELEASE is lost with the link).

@@ -714,9 +714,10 @@ static void test_network_move(void)
 	CHECK_EQ(pool_forget_all(&pool), 2, "move: both go");
 	CHECK(pool_size(&pool) == 0 && !w.identities[0] && !w.routes[0],
 	      "move: no identity, entry or route left");
-	CHECK(!strcmp(w.log, "groups 192.0.2.134, put 192.0.2.134, end "
-		      "192.0.2.134, unroute 192.0.2.134, del 192.0.2.134"),
-	      "move: marked retired before its sockets end: %s", w.log);
+	CHECK(!strcmp(w.log, "groups 192.0.2.134, put 192.0.2.134, unroute "
+		      "192.0.2.134, end 192.0.2.134, del 192.0.2.134"),
+	      "move: marked retired and unrouted before its sockets end: %s",
+	      w.log);
 	CHECK(w.values[0].state == PSV_ID_RETIRED,
 	      "move: the entry said RETIRED while its sockets ended");
 	dhcp_source_client_stats(&dsrc, &after);

@@ -409,6 +409,11 @@ int pool_set_ip6(struct identity_pool *pool, struct identity *id,
  * real MAC.  Its groups go first, so no new flow joins it; its
  * connections stay: egress drops them (no identity) instead of letting
  * them continue on the real address.
+ * Quiet, nothing may leave in its name: its entry says RETIRED and its
+ * route goes before its sockets end.  Their RSTs then find no route (the
+ * address is not local any more), and whatever leaves all the same
+ * while the entry is there, the kernel's ARP in its name included, is
+ * dropped by egress.
  */
 static void unlocal(struct identity_pool *pool, struct identity *id,
 		    bool quiet)
@@ -421,11 +426,13 @@ static void unlocal(struct identity_pool *pool, struct identity *id,
 	if (quiet) {
 		id->state = PSV_ID_RETIRED;
 		map_put_identity(pool, id);	/* logged if it fails */
+		io->route_del(io->ctx, id->ip);
 	}
 	io->sockets_end(io->ctx, id->ip);
 	if (pool->hooks.retiring)
 		pool->hooks.retiring(pool->hooks.ctx, id);
-	io->route_del(io->ctx, id->ip);
+	if (!quiet)
+		io->route_del(io->ctx, id->ip);
 	io->identity_del(io->ctx, id->ip);
 }
 

@@ -106,7 +106,8 @@ struct pool_hooks {
 	 * wait for pool_identity_ready() before joining the ready queue. */
 	bool (*bound)(void *ctx, struct identity *id);
 	/* id is being retired: its groups and IPv4 sockets are gone, its
-	 * route and map entry still there. */
+	 * map entry still there (and its route, unless pool_forget_all
+	 * retires it). */
 	void (*retiring)(void *ctx, struct identity *id);
 	void *ctx;
 };
@@ -186,9 +187,10 @@ void pool_retire(struct identity_pool *pool, struct identity *id,
 /*
  * The network the identities were made for is gone (the host moved to
  * another one): every identity goes at once, and nothing more leaves in
- * its name.  Its psv_identities entry says RETIRED before its sockets
- * end (egress drops their RSTs and the kernel's ARP in its name), then
- * it goes as in pool_retire, and its source forgets the address without
+ * its name.  Its psv_identities entry says RETIRED and its route goes
+ * before its sockets end (their RSTs find no route; egress drops what
+ * leaves all the same, the kernel's ARP in its name included), then it
+ * goes as in pool_retire, and its source forgets the address without
  * releasing it (a DHCPRELEASE on the new network would show the old
  * identity there).  Returns how many went.
  */
