@@ -153,5 +153,6 @@ own=(--ip "$NEW")
 [ -n "$NEW6" ] && own+=(--ip "$NEW6")
 check_no_leak "no frame with the real MAC or any of the host's addresses" \
 	--no-dhcp "${own[@]}" "${lan[@]}"
+psv_ctl stats --json | jq -r '"#   egress dropped: \(.egress_drop_no_identity) frames of retired identities, \(.egress_drop_arp) ARP"'
 psv_stop TERM
 check "psvd exits 0" [ "$PSV_RC" = 0 ]
