@@ -276,9 +276,11 @@ static void test_adopt(void)
 	struct identity_pool pool;
 	struct psv_identity v = { .state = PSV_ID_ACTIVE, .id = 41,
 				  .mac = { 2, 1, 2, 3, 4, 5 } };
+	struct psv_identity dying = { .state = PSV_ID_RETIRED, .id = 40 };
 
 	reset_world();
 	identity_put(NULL, ip("192.0.2.201"), &v);
+	identity_put(NULL, ip("192.0.2.205"), &dying);
 	w.log[0] = '\0';
 	static_source_init(&src, ip("192.0.2.200"), ip("192.0.2.210"), &link);
 	pool_init(&pool, &params, &static_source_ops, &src, &io);
@@ -288,7 +290,8 @@ static void test_adopt(void)
 	      pool_get(&pool, 0)->state == PSV_ID_ACTIVE &&
 	      !memcmp(pool_get(&pool, 0)->mac, v.mac, 6),
 	      "the pinned identity, as it was");
-	CHECK(!strcmp(w.log, "route 192.0.2.201"), "its route made sure of");
+	CHECK(!strcmp(w.log, "route 192.0.2.201, del 192.0.2.205"),
+	      "its route made sure of; one left retiring is deleted: %s", w.log);
 	CHECK_EQ(pool_next_id(&pool), 42, "ids go on after the adopted one");
 	pool_refill(&pool, 1000);
 	CHECK(pool_find_ip(&pool, ip("192.0.2.202")),

@@ -657,6 +657,12 @@ static void adopt_one(void *arg, uint32_t ip, const struct psv_identity *v)
 
 	if (a->err)
 		return;
+	if (v->state == PSV_ID_RETIRED) {
+		/* psvd died retiring it (pool_forget_all): it goes (its
+		 * route, if left, as a stray). */
+		pool->io->identity_del(pool->io->ctx, ip);
+		return;
+	}
 	id = pool_new(pool);
 	if (!id) {
 		log_err("adopting: more identities pinned than max=%u",
