@@ -54,9 +54,9 @@ check "psvd logged each NAK ($nak_lines lines 'retired: nak')" is "$nak_lines ==
 routes=$(ip -n "$TB_HOST" route show table local proto 245)
 left=$(jq -r '.[].ipv4' <<<"$old" | grep -cxFf - <(awk '{print $2}' <<<"$routes"))
 check "their local routes are removed ($left left)" is "$left == 0"
-for ((i = 0; i < 50; i++)); do kill -0 "$transfer" 2>/dev/null || break; sleep 0.1; done
-check "the transfer on $A ended (its socket destroyed)" bash -c '! kill -0 "$1" 2>/dev/null' _ "$transfer"
-wait "$transfer"
+for ((i = 0; i < 50; i++)); do kill -0 "$TRANSFER" 2>/dev/null || break; sleep 0.1; done
+check "the transfer on $A ended (its socket destroyed)" bash -c '! kill -0 "$1" 2>/dev/null' _ "$TRANSFER"
+wait "$TRANSFER"
 rc=$?
 check "iperf3 reports the failure (exit $rc)" is "$rc != 0"
 for ((i = 0; i < 100; i++)); do

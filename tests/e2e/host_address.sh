@@ -50,8 +50,8 @@ check "no identity holds the host's old or new address ($held)" is "${held:-1} =
 check "the host's neighbour cache is flushed again" tb_host ip neigh flush dev eth0
 check "a new flow works from the new address" tb_host curl -sf -m 5 -o /dev/null "http://$SRV2/"
 check "ping (the NAT fallback) works" tb_host ping -c 2 -W 2 "$SRV2"
-check "the transfer goes on" kill -0 "$transfer"
-wait "$transfer"
+check "the transfer goes on" kill -0 "$TRANSFER"
+wait "$TRANSFER"
 check "the transfer ended well" [ $? = 0 ]
 check "the observer's capture is complete" tb_capture_stop
 rows=$("$OBS" flows "$TB_PCAP" --json)

@@ -101,14 +101,14 @@ check "psvd logged the move once ($moves)" is "$moves == 1"
 check "counted: network_moved 1" holds '.network_moved == 1' < <(psv_ctl stats --json)
 check "psvd's dataplane knows the host's new address" \
 	holds --arg a "$NEW" '.host_ip == $a' < <(psv_ctl status --json)
-for ((i = 0; i < 50; i++)); do kill -0 "$transfer" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$transfer" 2>/dev/null; then
+for ((i = 0; i < 50; i++)); do kill -0 "$TRANSFER" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$TRANSFER" 2>/dev/null; then
 	not_ok "the transfer on $A ended (its address is gone)"
-	kill "$transfer"	# a stalled iperf3 waits forever
-	wait "$transfer"
+	kill "$TRANSFER"	# a stalled iperf3 waits forever
+	wait "$TRANSFER"
 else
 	ok "the transfer on $A ended (its address is gone)"
-	wait "$transfer"
+	wait "$TRANSFER"
 	rc=$?
 	check "iperf3 reports the failure (exit $rc)" is "$rc != 0"
 fi

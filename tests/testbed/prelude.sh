@@ -47,13 +47,13 @@ check_no_leak() {
 }
 
 # transfer_start SECS RATE: iperf3 from the host to srv1 for SECS at
-# RATE in the background (its PID in $transfer), the host's neighbour
+# RATE in the background (its PID in $TRANSFER), the host's neighbour
 # cache flushed first (a check); 2 s later A is the address of the
 # identity it runs on ("null" if none).
 transfer_start() {
 	check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
 	tb_host iperf3 -c "$SRV1" -t "$1" -b "$2" >/dev/null 2>&1 &
-	transfer=$!
+	TRANSFER=$!
 	sleep 2
 	A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
 }
