@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # kill -9 of psvd during a transfer: the pinned, netlink-attached dataplane
 # keeps the transfer running on its identity; a restarted psvd adopts the
-# pinned maps, hands out no identity twice, and nothing leaks.
+# pinned maps, hands out no identity twice, and nothing leaks.  A connected
+# UDP socket that never sends holds a ready identity across the crash: once
+# it closes, the restarted psvd puts that identity back in the ready queue.
 # A long lease: no DHCP renewal of the host (nor its ARP) during the test,
 # so every ARP frame with the real MAC or IP counts as a leak.
 . "$(dirname "$0")/../testbed/prelude.sh" --lease 3600
@@ -22,6 +24,33 @@ check "psvd starts" psv_start "$CONF"
 check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
 before=$(psv_ctl identities --json | jq -c '[.[] | {id, mac, ipv4}] | sort_by(.id)')
 
+counter() { psv_ctl stats --json | jq ".$1"; }
+state_of() { psv_ctl identities --json | jq -r --arg a "$1" '.[] | select(.ipv4 == $a) | .state'; }
+# The address of the connected UDP socket to $SRV1:9, once psvd lists it.
+held_address() {
+	local i a
+	for ((i = 0; i < 20; i++)); do
+		a=$(psv_ctl flows --json | jq -r '.[] | select(.remote_port == 9) | .ipv4')
+		[ -n "$a" ] && { echo "$a"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+# Waits up to 10 s (the grace and two scans take up to 5) for a reclaim.
+reclaimed() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(counter pool_reclaimed)" -ge 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# socat reads from the socket only: it connects and never sends.
+tb__spawn held "$TB_HOST" socat -u "UDP4-CONNECT:$SRV1:9" STDOUT
+held_ip=$(held_address)
+check "a connected UDP socket holds a ready identity" \
+	[ "$(state_of "$held_ip")" = ready ]
+
 tb_host iperf3 -c 198.51.100.10 -t 6 -b 100M -J --logfile "$TB_DIR/iperf3.json" &
 iperf=$!
 sleep 2
@@ -34,6 +63,8 @@ check "psvctl reads the pinned maps while psvd is down" bash -c "psv_ctl_out=\$(
 sleep 1
 check "psvd restarts and adopts the pinned state" psv_start "$CONF"
 check "psvd logged the adoption" grep -q "adopted" "$TB_DIR/psvd.log"
+check "the held identity, out of the queue, is adopted as held" \
+	grep -q "ready but not queued: held" "$TB_DIR/psvd.log"
 # While iperf3 still runs: a bound socket's flow is listed while it lives.
 flow_after=$(psv_ctl flows --json | jq -c '[.[] | select(.remote_port == 5201) | {local_port, ipv4, mac}] | sort_by(.local_port)')
 wait "$iperf"
@@ -47,6 +78,11 @@ check "every identity from before is still there, unchanged" \
 check "no address or MAC is held by two identities" \
 	holds '(map(.mac) | unique | length) == length and (map(.ipv4) | unique | length) == length' <<<"$after"
 check "a new flow after the restart works" tb_host curl -sf -o /dev/null http://198.51.100.20/
+check "the held identity was not reclaimed while its socket lived" \
+	[ "$(counter pool_reclaimed)" = 0 ]
+tb__pidfile_kill "$TB_DIR/pids/held.pid"
+check "its socket closed unused: the identity is queued again (pool_reclaimed)" reclaimed
+check "... still ready" [ "$(state_of "$held_ip")" = ready ]
 psv_stop TERM
 check "SIGTERM detaches" bash -c "! ip netns exec $TB_HOST tc filter show dev eth0 egress | grep -q psv_egress"
 

@@ -31,6 +31,7 @@ static struct world {
 	uint32_t routes[MAX_IPS];	/* local routes */
 	unsigned int groups_dropped, sockets_ended;
 	int fail_put;			/* next identity_put returns this */
+	int fail_each;			/* ready_each returns this */
 	char log[512];			/* the order of the io calls */
 } w;
 
@@ -112,6 +113,14 @@ static void ready_remove(void *ctx, uint32_t ip)
 	w.n_ready = n;
 }
 
+static int ready_each(void *ctx, void (*cb)(void *arg, uint32_t ip), void *arg)
+{
+	(void)ctx;
+	for (unsigned int i = 0; i < w.n_ready; i++)
+		cb(arg, w.ready[i]);
+	return w.fail_each;
+}
+
 static void groups_drop(void *ctx, uint32_t ip)
 {
 	(void)ctx;
@@ -169,7 +178,7 @@ static const struct pool_io io = {
 	.identity_put = identity_put, .identity_del = identity_del,
 	.identity_each = identity_each, .identity_get = identity_get,
 	.ready_push = ready_push, .ready_remove = ready_remove,
-	.groups_drop = groups_drop, .route_add = route_add,
+	.ready_each = ready_each, .groups_drop = groups_drop, .route_add = route_add,
 	.route_del = route_del, .sockets_end = sockets_end, .now_ms = now_ms,
 };
 
@@ -755,6 +764,99 @@ static void test_network_move(void)
 	pool_free(&pool);
 }
 
+/* How many times ip is in psv_ready. */
+static unsigned int queued_times(uint32_t ip)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < w.n_ready; i++)
+		n += w.ready[i] == ip;
+	return n;
+}
+
+/*
+ * psvd killed while sockets held two ready identities: the next one
+ * finds them READY in the map but out of the queue.  Held from the
+ * adoption: one whose socket is gone goes back to the queue after the
+ * grace period, one whose socket sends becomes active; a ready one in
+ * the queue stays as it is.
+ */
+static void test_adopt_held(void)
+{
+	struct link_socket link = { .fd = -1 };
+	struct static_source src;
+	struct identity_pool pool;
+	const struct pool_params p = { .ready = 2, .max = 6,
+				       .idle_retire_s = 10 };
+	struct psv_identity v = { .state = PSV_ID_READY };
+	uint32_t gone = ip("192.0.2.201"), queued = ip("192.0.2.202"),
+		 sending = ip("192.0.2.203");
+	struct identity *g, *q, *s;
+	uint64_t t = 100000;
+
+	reset_world();
+	fake_now_ms = t;
+	for (uint32_t i = 1; i <= 3; i++) {
+		v.id = i;
+		v.mac[5] = i;
+		identity_put(NULL, ip("192.0.2.200") + htonl(i), &v);
+	}
+	ready_push(NULL, queued);
+	static_source_init(&src, ip("192.0.2.200"), ip("192.0.2.210"), &link);
+	pool_init(&pool, &p, &static_source_ops, &src, &io);
+	CHECK_EQ(pool_adopt(&pool), 0, "adopt held: adopted");
+	static_source_adopted(&src, &pool);
+	g = pool_find_ip(&pool, gone);
+	q = pool_find_ip(&pool, queued);
+	s = pool_find_ip(&pool, sending);
+	CHECK(g->state == PSV_ID_READY && g->held_ms == t &&
+	      s->state == PSV_ID_READY && s->held_ms == t,
+	      "adopt held: ready ones out of the queue are held");
+	CHECK(q->state == PSV_ID_READY && !q->held_ms,
+	      "adopt held: the one in the queue is not");
+	CHECK(w.n_ready == 1 && w.ready[0] == queued,
+	      "adopt held: the queue as it was");
+	pool_refill(&pool, t);
+	CHECK_EQ(pool_size(&pool), 4,
+		 "adopt held: the pool refills (held ones are out of the queue)");
+
+	/* The sending one's socket is open until its frame leaves. */
+	scan_at(&pool, t + 500, sending);
+	scan_at(&pool, t + 2500, sending);
+	CHECK(w.groups_dropped == 1 && g->reclaiming && !s->reclaiming,
+	      "adopt held: after the grace, the unused one's groups dropped");
+	CHECK(!queued_times(gone), "adopt held: ... not queued yet");
+	scan_at(&pool, t + 4500, sending);
+	CHECK(queued_times(gone) == 1 && !g->held_ms &&
+	      g->state == PSV_ID_READY && pool.reclaimed == 1,
+	      "adopt held: a scan later, queued again, counted");
+	CHECK(!queued_times(sending) && s->held_ms,
+	      "adopt held: the one with a socket stays held, out of the queue");
+	pool_identity_taken(&pool, sending);
+	CHECK(s->state == PSV_ID_ACTIVE && !s->held_ms,
+	      "adopt held: its frame left: active");
+	scan_at(&pool, t + 6500, sending);
+	CHECK(!queued_times(sending) && s->state == PSV_ID_ACTIVE,
+	      "adopt held: active, never queued");
+	CHECK(queued_times(queued) == 1 && !q->held_ms && !q->reclaiming &&
+	      w.groups_dropped == 1,
+	      "adopt held: the queued one untouched, in the queue once");
+	pool_release_all(&pool, 0);
+	pool_free(&pool);
+
+	/* The queue unreadable: none held, none ever queued twice. */
+	reset_world();
+	fake_now_ms = t;
+	identity_put(NULL, gone, &v);
+	w.fail_each = -EIO;
+	pool_init(&pool, &p, &static_source_ops, &src, &io);
+	CHECK_EQ(pool_adopt(&pool), 0, "adopt held: the queue unreadable");
+	CHECK(!pool_find_ip(&pool, gone)->held_ms,
+	      "adopt held: ... then a ready one counts as queued");
+	pool_release_all(&pool, 0);
+	pool_free(&pool);
+}
+
 int main(void)
 {
 	log_init("test_pool", false, LOG_LVL_ERROR);
@@ -763,6 +865,7 @@ int main(void)
 	test_hold();
 	test_static();
 	test_adopt();
+	test_adopt_held();
 	test_dhcp();
 	test_network_move();
 	return check_exit();

@@ -88,6 +88,14 @@ static void ready_remove(void *ctx, uint32_t ip)
 	pw.n_ready = n;
 }
 
+static int ready_each(void *ctx, void (*cb)(void *arg, uint32_t ip), void *arg)
+{
+	(void)ctx;
+	for (unsigned int i = 0; i < pw.n_ready; i++)
+		cb(arg, pw.ready[i]);
+	return 0;
+}
+
 static void nop_ip(void *ctx, uint32_t ip)
 {
 	(void)ctx, (void)ip;
@@ -108,7 +116,8 @@ static uint64_t now_ms(void *ctx)
 static const struct pool_io pool_io = {
 	.identity_put = identity_put, .identity_del = identity_del,
 	.identity_each = identity_each, .ready_push = ready_push,
-	.ready_remove = ready_remove, .groups_drop = nop_ip,
+	.ready_remove = ready_remove, .ready_each = ready_each,
+	.groups_drop = nop_ip,
 	.route_add = ok_ip, .route_del = nop_ip, .sockets_end = nop_ip,
 	.now_ms = now_ms,
 };

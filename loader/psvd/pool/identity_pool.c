@@ -608,7 +608,15 @@ void pool_retire_idle(struct identity_pool *pool, uint64_t now_ms)
 			reclaim_held(pool, id, now_ms);
 			continue;
 		}
-		/* Taken, though its ring buffer event was lost (full ring). */
+		/*
+		 * Taken, though its ring buffer event was lost (full ring).
+		 * Or held, its HELD event lost: taken all the same, retired
+		 * once idle, never queued again (it might be in the queue
+		 * still: twice there, it would go to two groups).  One whose
+		 * socket closed before a scan saw it counts as queued until
+		 * released as surplus: finding it means reading the queue,
+		 * which egress would find empty meanwhile (ready_each).
+		 */
 		if (id->state == PSV_ID_READY && id->flows)
 			pool_identity_taken(pool, id->ip);
 		if (id->state != PSV_ID_ACTIVE && id->state != PSV_ID_IDLE)
@@ -687,6 +695,59 @@ static void adopt_one(void *arg, uint32_t ip, const struct psv_identity *v)
 		pool->next_id = v->id + 1;
 }
 
+static void queued(void *arg, uint32_t ip)
+{
+	struct identity *id = pool_find_ip(arg, ip);
+
+	if (id)
+		id->held_ms = 0;
+}
+
+/*
+ * Ready identities out of the queue: the crashed psvd heard a socket
+ * hold them (or the event was lost), and that socket may be gone by
+ * now.  Held from now on, they go back to the queue if no socket has
+ * them after the grace period (reclaim_held), or become active when a
+ * frame leaves.  If the queue cannot be read, they count as queued, as
+ * before: a held one is released as surplus later, never queued twice.
+ * Egress may pop meanwhile: that identity is held indeed (its event
+ * follows).  One it gives back at once (pool_bind: another CPU bound
+ * the group first) may be back only after the listing, and be queued
+ * twice once reclaimed: that takes two CPUs racing for one new group
+ * within the listing's microseconds.
+ */
+static void adopt_held(struct identity_pool *pool)
+{
+	const struct pool_io *io = pool->io;
+	uint64_t now_ms = io->now_ms(io->ctx);
+	unsigned int ready = 0;
+	int err;
+
+	for (unsigned int i = 0; i < pool->count; i++) {
+		if (pool->ids[i]->state != PSV_ID_READY)
+			continue;
+		pool->ids[i]->held_ms = now_ms;
+		ready++;
+	}
+	if (!ready)
+		return;
+	err = io->ready_each(io->ctx, queued, pool);
+	if (err)
+		log_err("adopting: cannot read %s: %s", PSV_MAP_READY,
+			strerror(-err));
+	for (unsigned int i = 0; i < pool->count; i++) {
+		struct identity *id = pool->ids[i];
+
+		if (!id->held_ms)
+			continue;
+		if (err)
+			id->held_ms = 0;
+		else
+			log_info("identity %u: ready but not queued: held",
+				 id->id);
+	}
+}
+
 int pool_adopt(struct identity_pool *pool)
 {
 	struct adoption a = { .pool = pool };
@@ -694,6 +755,7 @@ int pool_adopt(struct identity_pool *pool)
 	pool->io->identity_each(pool->io->ctx, adopt_one, &a);
 	if (a.err)
 		return a.err;
+	adopt_held(pool);
 	log_info("adopted %u identities from the pinned maps", pool->count);
 	return 0;
 }

@@ -85,6 +85,10 @@ struct pool_io {
 	/* psv_ready: append ip; take ip out (the others keep their order). */
 	int (*ready_push)(void *ctx, uint32_t ip);
 	void (*ready_remove)(void *ctx, uint32_t ip);
+	/* Every address in psv_ready (adoption after a crash); an error
+	 * if it may hold more than cb heard of. */
+	int (*ready_each)(void *ctx, void (*cb)(void *arg, uint32_t ip),
+			  void *arg);
 	/* psv_groups and psv_links: delete the entries leading to ip. */
 	void (*groups_drop)(void *ctx, uint32_t ip);
 	/* ip as a local route (logged); its removal. */
@@ -158,7 +162,9 @@ void pool_reserve_ids(struct identity_pool *pool, uint32_t next_id);
 void pool_lease(struct identity_pool *pool, const struct identity *id,
 		int64_t *expires, uint32_t *server);
 
-/* Rebuilds the pool from the pinned maps a previous psvd left. */
+/* Rebuilds the pool from the pinned maps a previous psvd left: a ready
+ * identity out of psv_ready is held from now on (its socket may be
+ * gone: pool_retire_idle queues it again then). */
 int pool_adopt(struct identity_pool *pool);
 /* Starts acquisitions the ready target asks for, or retires one ready
  * identity above it that waited idle_retire unused, paced; returns the

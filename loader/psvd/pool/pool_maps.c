@@ -68,19 +68,43 @@ static int ready_push(void *ctx, uint32_t ip)
 	       -errno : 0;
 }
 
-/* Takes vip out of the ready queue (order of the others is kept). */
-static void ready_remove(void *ctx, uint32_t vip)
+/*
+ * Pops the whole ready queue and pushes it back in its order, without
+ * skip (0: none), calling cb (if any) for each address back in it; 0,
+ * or -errno if a pop failed (the queue may hold more than cb heard of).
+ * Egress popping meanwhile finds the queue empty for that moment: psvd
+ * does it only to take a ready identity out and once at adoption.
+ */
+static int ready_cycle(struct dataplane *dp, uint32_t skip,
+		       void (*cb)(void *arg, uint32_t ip), void *arg)
 {
-	struct dataplane *dp = ctx;
 	uint32_t q[PSV_MAX_IDENTITIES], v;
 	unsigned int n = 0;
+	int err = 0;
 
-	while (n < PSV_MAX_IDENTITIES &&
-	       !bpf_map_lookup_and_delete_elem(dp->ready_fd, NULL, &v))
-		if (v != vip)
+	while (n < PSV_MAX_IDENTITIES) {
+		if (bpf_map_lookup_and_delete_elem(dp->ready_fd, NULL, &v)) {
+			err = errno == ENOENT ? 0 : -errno;
+			break;
+		}
+		if (v != skip)
 			q[n++] = v;
+	}
 	for (unsigned int i = 0; i < n; i++)
-		bpf_map_update_elem(dp->ready_fd, NULL, &q[i], BPF_ANY);
+		if (!bpf_map_update_elem(dp->ready_fd, NULL, &q[i], BPF_ANY) &&
+		    cb)
+			cb(arg, q[i]);
+	return err;
+}
+
+static void ready_remove(void *ctx, uint32_t vip)
+{
+	ready_cycle(ctx, vip, NULL, NULL);
+}
+
+static int ready_each(void *ctx, void (*cb)(void *arg, uint32_t ip), void *arg)
+{
+	return ready_cycle(ctx, 0, cb, arg);
 }
 
 _Static_assert(offsetof(struct psv_group, vip) == 0,
@@ -144,6 +168,7 @@ void pool_maps_io(struct pool_io *io, struct dataplane *dp)
 		.identity_get = identity_get,
 		.ready_push = ready_push,
 		.ready_remove = ready_remove,
+		.ready_each = ready_each,
 		.groups_drop = groups_drop,
 		.route_add = route_add,
 		.route_del = route_del,
