@@ -57,13 +57,10 @@ check "the observer's capture is complete" tb_capture_stop
 rows=$("$OBS" flows "$TB_PCAP" --json)
 for f in "tcp $SRV2 80" "icmp $SRV2 null" "tcp $SRV1 5201"; do
 	set -- $f
-	json=$(jq --arg p "$1" --arg r "$2" --argjson port "$3" \
-		'[.flows[] | select(.proto == $p and .remote_ip == $r and
-		  .remote_port == $port and .frames_out > 0)]' <<<"$rows")
-	echo "#   $f: $(jq -c '[.[] | {mac, ip, frames_out, frames_in}]' <<<"$json")"
+	flow_out "$rows" "$@"
 	check "$f left from one identity, not the host" holds --arg m "$TB_HOST_MAC" \
 		--arg o "$OLD" --arg n "$NEW" \
-		'length == 1 and .[0].mac != $m and .[0].ip != $o and .[0].ip != $n' <<<"$json"
+		'length == 1 and .[0].mac != $m and .[0].ip != $o and .[0].ip != $n' <<<"$FLOW"
 done
 # ARP about either address (the gateway asking for the old one during
 # the change, for the new one after) is the host's own presence.

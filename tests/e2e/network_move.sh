@@ -124,15 +124,12 @@ lan=(--lan "$NEW_LAN" --lan "$NEW_LAN6")
 rows=$("$OBS" flows "$TB_PCAP" "${lan[@]}" --json)
 for f in "tcp $SRV2 80" "icmp $SRV2 null" "tcp $TB_SRV2_IP6 80"; do
 	set -- $f
-	json=$(jq --arg p "$1" --arg r "$2" --argjson port "$3" \
-		'[.flows[] | select(.proto == $p and .remote_ip == $r and
-		  .remote_port == $port and .frames_out > 0)]' <<<"$rows")
-	echo "#   $f: $(jq -c '[.[] | {mac, ip, frames_out, frames_in}]' <<<"$json")"
+	flow_out "$rows" "$@"
 	check "$1 to $2 left from one new identity on the new network" \
 		holds --arg m "$TB_HOST_MAC" --argjson old "$old" \
 		'length == 1 and .[0].mac != $m and
 		 (.[0].ip | test("^203\\.0\\.113\\.1[4-9][0-9]$|^2001:db8:4:")) and
-		 (.[0].mac as $i | $old | all(.mac != $i))' <<<"$json"
+		 (.[0].mac as $i | $old | all(.mac != $i))' <<<"$FLOW"
 done
 # Every old identity: not one frame with its MAC or addresses, whatever
 # it is (its own ARP, DHCP and neighbour discovery included).

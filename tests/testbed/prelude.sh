@@ -58,6 +58,16 @@ transfer_start() {
 	A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
 }
 
+# flow_out ROWS PROTO REMOTE PORT: FLOW is the JSON array of the rows of
+# ROWS (observe.py flows --json) for that flow that sent frames (PORT
+# null for ICMP); a comment line shows them.
+flow_out() {
+	FLOW=$(jq --arg p "$2" --arg r "$3" --argjson port "$4" \
+		'[.flows[] | select(.proto == $p and .remote_ip == $r and
+		  .remote_port == $port and .frames_out > 0)]' <<<"$1")
+	echo "#   $2 $3 $4: $(jq -c '[.[] | {mac, ip, frames_out, frames_in}]' <<<"$FLOW")"
+}
+
 # curl_to ARGS...: curl on the host; prints "rc ms remote_ip" (curl's exit
 # status, the milliseconds it took, the address it reached) and leaves
 # curl's error in $TB_DIR/curl.err.
