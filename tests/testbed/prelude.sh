@@ -48,6 +48,28 @@ check_no_leak() {
 	jq -c '.flows[:5][]' <<<"$leaks" | sed 's/^/#   leak: /'
 }
 
+# transfer_start SECS RATE: iperf3 from the host to srv1 for SECS at
+# RATE in the background (its PID in $TRANSFER), the host's neighbour
+# cache flushed first (a check); 2 s later A is the address of the
+# identity it runs on ("null" if none).
+transfer_start() {
+	check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
+	tb_host iperf3 -c "$SRV1" -t "$1" -b "$2" >/dev/null 2>&1 &
+	TRANSFER=$!
+	sleep 2
+	A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
+}
+
+# flow_out ROWS PROTO REMOTE PORT: FLOW is the JSON array of the rows of
+# ROWS (observe.py flows --json) for that flow that sent frames (PORT
+# null for ICMP); a comment line shows them.
+flow_out() {
+	FLOW=$(jq --arg p "$2" --arg r "$3" --argjson port "$4" \
+		'[.flows[] | select(.proto == $p and .remote_ip == $r and
+		  .remote_port == $port and .frames_out > 0)]' <<<"$1")
+	echo "#   $2 $3 $4: $(jq -c '[.[] | {mac, ip, frames_out, frames_in}]' <<<"$FLOW")"
+}
+
 # curl_to ARGS...: curl on the host; prints "rc ms remote_ip" (curl's exit
 # status, the milliseconds it took, the address it reached) and leaves
 # curl's error in $TB_DIR/curl.err.
