@@ -305,6 +305,8 @@ static __always_inline int eg_arp_host(const struct psv_config *cfg,
  * The kernel's own ARP: in the name of an identity address that a bound
  * socket made it use (a request for an on-link peer, a reply), sender
  * and source MAC become the identity's; in the host's name, see above.
+ * A retired identity sends nothing, ARP included (the RSTs of its
+ * ended sockets make the kernel ask in its name).
  */
 static __always_inline int eg_arp(const struct psv_config *cfg, void *data,
 				  void *data_end, struct psv_rewrite *rw)
@@ -319,6 +321,8 @@ static __always_inline int eg_arp(const struct psv_config *cfg, void *data,
 	id = bpf_map_lookup_elem(&psv_identities, &spa);
 	if (!id)
 		return eg_arp_host(cfg, arp, spa, rw);
+	if (id->state == PSV_ID_RETIRED)
+		return PSV_REASON(PSV_DROP, EG_DROP_ARP);
 	nat_prepare_mac(rw, ETH_ALEN, id->mac);
 	rw->mac2_off = ETH_HLEN + offsetof(struct psv_arp, sha);
 	return PSV_REASON(PSV_REWRITE, EG_ARP_IDENTITY);

@@ -95,6 +95,7 @@ struct psvd {
 	 * leave reuse without an identity until the next scan). */
 	__be32 reuse_vip;
 	unsigned int demand_saved;	/* the peak in the state file, rounded up */
+	uint64_t network_moves;		/* follow_host_address: another subnet */
 	bool stop;
 };
 
@@ -348,6 +349,7 @@ static size_t daemon_counters(struct psvd *d, struct control_counter *c)
 #define COUNTER(name_, value_) c[n++] = (struct control_counter){ name_, value_ }
 	COUNTER("pool_retired", d->pool.retired);
 	COUNTER("pool_reclaimed", d->pool.reclaimed);
+	COUNTER("network_moved", d->network_moves);
 	COUNTER("dhcp_sent", cs.tx);
 	COUNTER("dhcp_send_errors", cs.tx_errors);
 	COUNTER("dhcp_replies_accepted", cs.rx_accepted);
@@ -378,7 +380,7 @@ static size_t daemon_counters(struct psvd *d, struct control_counter *c)
 	return n;
 }
 
-#define DAEMON_COUNTERS 28
+#define DAEMON_COUNTERS 29
 
 /* Seconds left until a deadline (-1: infinite), for psvctl status. */
 static int64_t seconds_left(uint64_t until_ms, uint64_t now_ms)
@@ -637,16 +639,50 @@ static bool iface_deleted(const struct psvd *d)
 }
 
 /*
+ * The host moved to another network (a laptop leaving home for a cafe):
+ * the identities were made for the old one.  On the new network they
+ * would link the flows there to those the old network saw, from
+ * addresses off its subnet, so every one goes at once without a frame
+ * in its name (no DHCPRELEASE, no announcement, no RST of its ended
+ * flows: pool_forget_all), with the prefixes its IPv6 addresses came
+ * from; a static range serves only if it lies in the new subnet.  The
+ * pool then acquires fresh identities there; new flows follow
+ * on_exhausted meanwhile, never on the real identity.
+ */
+static void leave_network(struct psvd *d, const struct netdev *now)
+{
+	char was[INET_ADDRSTRLEN], is[INET_ADDRSTRLEN];
+	uint32_t old_net = d->dev.ip & d->dev.netmask;
+	uint32_t new_net = now->ip & now->netmask;
+	unsigned int n;
+
+	n = pool_forget_all(&d->pool);
+	if (d->v6)
+		slaac_forget_network(&d->slaac, clock_now_ms());
+	if (d->conf.source == PSV_SOURCE_STATIC)
+		static_source_set_subnet(&d->static_src, now->ip, now->netmask);
+	d->reuse_vip = 0;
+	d->network_moves++;
+	inet_ntop(AF_INET, &old_net, was, sizeof(was));
+	inet_ntop(AF_INET, &new_net, is, sizeof(is));
+	log_warn("%s: the host moved to another network (%s/%d to %s/%d): "
+		 "its %u identities retired without a frame there, acquiring "
+		 "new ones", d->ifname, was, __builtin_popcount(d->dev.netmask),
+		 is, __builtin_popcount(now->netmask), n);
+}
+
+/*
  * The host's DHCP client may move the interface to another address (a
  * NAK, a reservation, another network): psv_config.host_ip follows, or
  * egress would let the new address's untranslated flows (ping, raw and
  * bound sockets) and the host's ARP for its gateway leave with the real
  * MAC, and ingress would hand translated replies to the old address.
- * An identity that holds the new address is retired.  Address changes
- * wake the route mirror's socket.  While the interface has no address
- * (between the client's deconfig and its new lease) the last one stays:
- * host_ip 0 would make the host's ARP probes (sender 0.0.0.0) look like
- * its ARP requests, which go out in an identity's name.
+ * An identity that holds the new address is retired; in another subnet
+ * (netdev_moved) all are.  Address changes wake the route mirror's
+ * socket.  While the interface has no address (between the client's
+ * deconfig and its new lease) the last one stays: host_ip 0 would make
+ * the host's ARP probes (sender 0.0.0.0) look like its ARP requests,
+ * which go out in an identity's name.
  */
 static void follow_host_address(struct psvd *d)
 {
@@ -659,11 +695,16 @@ static void follow_host_address(struct psvd *d)
 		return;
 	inet_ntop(AF_INET, &d->dev.ip, was, sizeof(was));
 	inet_ntop(AF_INET, &now.ip, is, sizeof(is));
-	/* Given twice (a static range over the host's, a careless server):
-	 * the address is the host's now, never an identity's. */
-	id = pool_find_ip(&d->pool, now.ip);
-	if (id)
-		pool_retire(&d->pool, id, "the host's own address now");
+	if (netdev_moved(&d->dev, &now)) {
+		leave_network(d, &now);
+	} else {
+		/* Given twice (a static range over the host's, a careless
+		 * server): the address is the host's now, never an
+		 * identity's. */
+		id = pool_find_ip(&d->pool, now.ip);
+		if (id)
+			pool_retire(&d->pool, id, "the host's own address now");
+	}
 	before = d->dev;
 	d->dev = now;		/* a copy but for the address and netmask */
 	if (set_bpf_config(d, false)) {

@@ -93,6 +93,12 @@ int netdev_query_addr(struct netdev *dev)
 	return err;
 }
 
+bool netdev_moved(const struct netdev *was, const struct netdev *now)
+{
+	return now->netmask != was->netmask ||
+	       !netdev_in_subnet(now->ip, was->ip, was->netmask);
+}
+
 int netdev_query(const char *ifname, struct netdev *dev)
 {
 	struct ethtool_drvinfo drv = { .cmd = ETHTOOL_GDRVINFO };

@@ -27,6 +27,19 @@ int netdev_query(const char *ifname, struct netdev *dev);
  * dev->netmask (0 and 0 if it has none); -errno, logged, on failure.
  */
 int netdev_query_addr(struct netdev *dev);
+/* Whether addr is in the subnet of ip/netmask (all network order). */
+static inline bool netdev_in_subnet(uint32_t addr, uint32_t ip,
+				    uint32_t netmask)
+{
+	return !((addr ^ ip) & netmask);
+}
+/*
+ * Whether the host moved to another network, its address read again
+ * (was -> now, both with an address): now's subnet is not was's, by
+ * prefix or by netmask.  A new address in the same subnet (a NAK, a
+ * reservation) is no move.
+ */
+bool netdev_moved(const struct netdev *was, const struct netdev *now);
 /* Sets or clears IFF_PROMISC; persists if psvd dies (unlike PACKET_MR_PROMISC). */
 int netdev_set_promisc(const char *ifname, bool on);
 /*

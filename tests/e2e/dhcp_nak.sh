@@ -20,11 +20,7 @@ check "the DHCP server stops" tb_dhcp_stop
 check "it starts again with T1 = 10 s and the range 192.0.2.10-99" tb_dhcp_start
 check "psvd starts with 2 DHCP identities" psv_start "$(psv_dhcp_conf 2 8)"
 tb_capture_start
-check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
-tb_host iperf3 -c "$SRV1" -t 30 -b 1M >/dev/null 2>&1 &
-transfer=$!
-sleep 2
-A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
+transfer_start 30 1M
 old=$(psv_ctl identities --json | jq -c '[.[] | {ipv4, mac}]')
 n_old=$(jq length <<<"$old")
 A_MAC=$(jq -r --arg a "$A" '.[] | select(.ipv4 == $a) | .mac' <<<"$old")
@@ -48,9 +44,9 @@ nak_lines=$(grep -c "retired: nak" "$TB_DIR/psvd.log")
 check "psvd logged each NAK ($nak_lines lines 'retired: nak')" is "$nak_lines == $n_old"
 left=$(psv_routes_left "$old")
 check "their local routes are removed ($left left)" is "$left == 0"
-for ((i = 0; i < 50; i++)); do kill -0 "$transfer" 2>/dev/null || break; sleep 0.1; done
-check "the transfer on $A ended (its socket destroyed)" bash -c '! kill -0 "$1" 2>/dev/null' _ "$transfer"
-wait "$transfer"
+for ((i = 0; i < 50; i++)); do kill -0 "$TRANSFER" 2>/dev/null || break; sleep 0.1; done
+check "the transfer on $A ended (its socket destroyed)" bash -c '! kill -0 "$1" 2>/dev/null' _ "$TRANSFER"
+wait "$TRANSFER"
 rc=$?
 check "iperf3 reports the failure (exit $rc)" is "$rc != 0"
 psv_wait_ready 2 10	# judged below, with where the addresses come from

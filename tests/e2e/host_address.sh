@@ -21,11 +21,7 @@ check "psvd starts with 2 DHCP identities" psv_start "$(psv_dhcp_conf 2 8)
 match = comm=hostcurl
 granularity = host"
 tb_capture_start 128
-check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
-tb_host iperf3 -c "$SRV1" -t 40 -b 2M >/dev/null 2>&1 &
-transfer=$!
-sleep 2
-A=$(psv_ctl flows --json | jq -r '[.[] | select(.remote_port == 5201)][0].ipv4')
+transfer_start 40 2M
 check "the transfer runs on an identity ($A)" \
 	bash -c '[ -n "$1" ] && [ "$1" != null ] && [ "$1" != "$2" ]' _ "$A" "$OLD"
 
@@ -54,20 +50,17 @@ check "no identity holds the host's old or new address ($held)" is "${held:-1} =
 check "the host's neighbour cache is flushed again" tb_host ip neigh flush dev eth0
 check "a new flow works from the new address" tb_host curl -sf -m 5 -o /dev/null "http://$SRV2/"
 check "ping (the NAT fallback) works" tb_host ping -c 2 -W 2 "$SRV2"
-check "the transfer goes on" kill -0 "$transfer"
-wait "$transfer"
+check "the transfer goes on" kill -0 "$TRANSFER"
+wait "$TRANSFER"
 check "the transfer ended well" [ $? = 0 ]
 check "the observer's capture is complete" tb_capture_stop
 rows=$("$OBS" flows "$TB_PCAP" --json)
 for f in "tcp $SRV2 80" "icmp $SRV2 null" "tcp $SRV1 5201"; do
 	set -- $f
-	json=$(jq --arg p "$1" --arg r "$2" --argjson port "$3" \
-		'[.flows[] | select(.proto == $p and .remote_ip == $r and
-		  .remote_port == $port and .frames_out > 0)]' <<<"$rows")
-	echo "#   $f: $(jq -c '[.[] | {mac, ip, frames_out, frames_in}]' <<<"$json")"
+	flow_out "$rows" "$@"
 	check "$f left from one identity, not the host" holds --arg m "$TB_HOST_MAC" \
 		--arg o "$OLD" --arg n "$NEW" \
-		'length == 1 and .[0].mac != $m and .[0].ip != $o and .[0].ip != $n' <<<"$json"
+		'length == 1 and .[0].mac != $m and .[0].ip != $o and .[0].ip != $n' <<<"$FLOW"
 done
 # ARP about either address (the gateway asking for the old one during
 # the change, for the new one after) is the host's own presence.

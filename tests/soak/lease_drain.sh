@@ -27,13 +27,9 @@ check "the host renewed for an hour" \
 	"$TB_HOST_MAC" "$TB_LEASES"
 check "psvd starts with 2 DHCP identities" psv_start "$(psv_dhcp_conf 2 6 drop)"
 tb_capture_start 400
-check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
-tb_host iperf3 -c "$SRV1" -t $((LEASE + 60)) -b 1M >/dev/null 2>&1 &
-transfer=$!
-sleep 2
+transfer_start $((LEASE + 60)) 1M
 old=$(psv_ctl identities --json | jq -c '[.[] | {ipv4, mac, lease_expires}]')
 n_old=$(jq length <<<"$old")
-A=$(psv_flow_ipv4 5201)
 echo "#   identities: $old; the transfer's: $A"
 check "the DHCP server stops" tb_dhcp_stop
 t0=$(date +%s)
@@ -57,8 +53,8 @@ check "each for its lease's end ($expired lines 'retired: lease expired', $n_old
 check "no identity is ready while the server is away ($(psv_ready))" is "$(psv_ready) == 0"
 left=$(psv_routes_left "$old")
 check "their local routes are removed ($left left)" is "$left == 0"
-check "the transfer on $A ended" bash -c '! kill -0 "$1" 2>/dev/null' _ "$transfer"
-wait "$transfer"
+check "the transfer on $A ended" bash -c '! kill -0 "$1" 2>/dev/null' _ "$TRANSFER"
+wait "$TRANSFER"
 check_counted egress_pool_empty "a new flow fails (on_exhausted = drop)" \
 	tcp_connect_fails "$SRV2"
 

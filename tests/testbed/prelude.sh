@@ -6,12 +6,13 @@
 # Sets -u, moves to the repository root, loads the testbed (testbed.sh,
 # psvd.sh) and result-line (tap.sh) libraries, names the observer's
 # analysis ($OBS) and the remote servers ($SRV1, $SRV2), defines the
-# checks and probes several tests share (check_no_leak, check_counted,
-# check_refills, check_transfer_kept, curl_to, tcp_connects), then brings
-# up a psv testbed: psv_testbed with the arguments (tb_up's: --lease 3600,
-# --transit-mtu MTU...), whose teardown at exit also undoes what psvd
-# left.  With --no-testbed the script brings up what it needs itself
-# (baseline: a testbed without psvd; testbed_cycle: many; cli: none).
+# checks, probes and steps several tests share (check_no_leak,
+# check_counted, check_refills, check_transfer_kept, curl_to,
+# tcp_connects, transfer_start, flow_out), then brings up a psv testbed:
+# psv_testbed with the arguments (tb_up's: --lease 3600, --transit-mtu
+# MTU...), whose teardown at exit also undoes what psvd left.  With
+# --no-testbed the script brings up what it needs itself (baseline: a
+# testbed without psvd; testbed_cycle: many; cli: none).
 # A sourced file without arguments sees the script's own: the e2e
 # scripts take none.
 # OBS, SRV1, SRV2 are for the scripts that source this:
@@ -46,6 +47,28 @@ check_no_leak() {
 	check "$desc" holds '.frames == 0' <<<"$leaks"
 	jq -r '"#   leaks: \(.frames) frames, \(.eth) Ethernet, \(.ip) IP, \(.inner_ip) in ICMP errors, \(.arp) ARP, \(.ipv6) IPv6 (\(.eui64) EUI-64, \(.ndp) NDP/MLD), first \(.first_frames[:10]); own presence \(.own_arp) ARP, \(.own_ndp) NDP/MLD \(.own_ndp_types)"' <<<"$leaks"
 	jq -c '.flows[:5][]' <<<"$leaks" | sed 's/^/#   leak: /'
+}
+
+# transfer_start SECS RATE: iperf3 from the host to srv1 for SECS at
+# RATE in the background (its PID in $TRANSFER), the host's neighbour
+# cache flushed first (a check); 2 s later A is the address of the
+# identity it runs on ("null" if none).
+transfer_start() {
+	check "the host's neighbour cache is flushed" tb_host ip neigh flush dev eth0
+	tb_host iperf3 -c "$SRV1" -t "$1" -b "$2" >/dev/null 2>&1 &
+	TRANSFER=$!
+	sleep 2
+	A=$(psv_flow_ipv4 5201)
+}
+
+# flow_out ROWS PROTO REMOTE PORT: FLOW is the JSON array of the rows of
+# ROWS (observe.py flows --json) for that flow that sent frames (PORT
+# null for ICMP); a comment line shows them.
+flow_out() {
+	FLOW=$(jq --arg p "$2" --arg r "$3" --argjson port "$4" \
+		'[.flows[] | select(.proto == $p and .remote_ip == $r and
+		  .remote_port == $port and .frames_out > 0)]' <<<"$1")
+	echo "#   $2 $3 $4: $(jq -c '[.[] | {mac, ip, frames_out, frames_in}]' <<<"$FLOW")"
 }
 
 # curl_to ARGS...: curl on the host; prints "rc ms remote_ip" (curl's exit

@@ -162,10 +162,11 @@ tb__pidfile_kill() {
 	return 0
 }
 
-# tb_dhcp_stop / tb_dhcp_start: stops the gateway's dnsmasq (and waits
-# until it is gone), starts it again from $TB_DIR/dnsmasq.conf (a test may
-# have changed the file: another range, a reservation, an option) and waits
-# until it answers DNS.  Its leases stay in $TB_LEASES.
+# tb_dhcp_stop / tb_dhcp_start [ADDR]: stops the gateway's dnsmasq (and
+# waits until it is gone), starts it again from $TB_DIR/dnsmasq.conf (a test
+# may have changed the file: another range, a reservation, an option) and
+# waits until it answers DNS at ADDR (default 192.0.2.1; another if the
+# test renumbered the gateway's LAN port).  Its leases stay in $TB_LEASES.
 tb_dhcp_stop() {
 	local pid i
 	pid=$(cat "$TB_DIR/pids/dnsmasq.pid") || return 1
@@ -181,7 +182,7 @@ tb_dhcp_stop() {
 tb_dhcp_start() {
 	tb__spawn dnsmasq "$TB_GW" dnsmasq -k -C "$TB_DIR/dnsmasq.conf"
 	tb__wait "dnsmasq DNS" "$TB_DIR/log/dnsmasq.log" \
-		tb__dns srv1.psv.test "$TB_SRV1_IP"
+		tb__dns srv1.psv.test "$TB_SRV1_IP" A "${1:-$TB_LAN_NET.1}"
 }
 
 # tb_dhcp_reserve IP [LEASE]: dnsmasq.conf reserves IP for the host's MAC
@@ -795,10 +796,10 @@ tb__udp_echo6() {
 	[ "$r" = psv-echo ]
 }
 
-# tb__dns NAME ANSWER [TYPE]
+# tb__dns NAME ANSWER [TYPE [SERVER]]
 tb__dns() {
 	[ "$(ip netns exec "$TB_GW" dig +short +time=1 +tries=1 \
-		@"$TB_LAN_NET.1" "$1" "${3:-A}")" = "$2" ]
+		@"${4:-$TB_LAN_NET.1}" "$1" "${3:-A}")" = "$2" ]
 }
 
 tb__verify6() {

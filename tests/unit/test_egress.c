@@ -1700,6 +1700,9 @@ static void test_socket_path(void)
 				.moved = FX_S(EG_DROP_NO_IDENTITY) };
 	fx_case(&fx, FX_EGRESS, "TCP from a retired identity's address", &syn,
 		&e, &r);
+	e.moved = FX_S(EG_DROP_ARP);
+	fx_case(&fx, FX_EGRESS, "the kernel's ARP in a retired identity's name",
+		&arp, &e, &r);
 }
 
 /*

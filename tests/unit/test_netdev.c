@@ -51,6 +51,48 @@ int main(void)
 		inet_pton(AF_INET6, "2001:db8:1::8a3c:11ff:fe22:3344", &x);
 		CHECK(!netdev_is_eui64(x.s6_addr, mac), "another MAC's: no");
 	}
+	/* Which address change is a move to another network. */
+	{
+		static const struct {
+			const char *was, *was_mask, *now, *now_mask;
+			bool moved;
+			const char *what;
+		} cases[] = {
+			{ "192.0.2.82", "255.255.255.0", "192.0.2.150",
+			  "255.255.255.0", false,
+			  "another address in the subnet (a NAK, a reservation)" },
+			{ "192.0.2.82", "255.255.255.0", "192.0.2.82",
+			  "255.255.255.0", false, "the same address" },
+			{ "192.0.2.82", "255.255.255.0", "192.0.2.255",
+			  "255.255.255.0", false, "the subnet's last address" },
+			{ "192.0.2.82", "255.255.255.0", "203.0.113.150",
+			  "255.255.255.128", true, "another prefix and netmask" },
+			{ "192.0.2.82", "255.255.255.0", "192.0.3.82",
+			  "255.255.255.0", true, "the neighbouring /24" },
+			{ "10.1.0.5", "255.255.0.0", "10.2.0.5", "255.255.0.0",
+			  true, "another /16, same host part" },
+			{ "192.0.2.82", "255.255.255.0", "192.0.2.82",
+			  "255.255.255.128", true, "the same address, a narrower netmask" },
+			{ "192.0.2.82", "255.255.255.0", "192.0.2.82",
+			  "255.255.254.0", true, "the same address, a wider netmask" },
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct netdev was = { .ip = ip4(cases[i].was),
+					      .netmask = ip4(cases[i].was_mask) };
+			struct netdev now = { .ip = ip4(cases[i].now),
+					      .netmask = ip4(cases[i].now_mask) };
+
+			CHECK(netdev_moved(&was, &now) == cases[i].moved,
+			      "%s: %s", cases[i].what,
+			      cases[i].moved ? "a move" : "no move");
+		}
+		CHECK(netdev_in_subnet(ip4("192.0.2.200"), ip4("192.0.2.82"),
+				       ip4("255.255.255.0")) &&
+		      !netdev_in_subnet(ip4("192.0.2.200"), ip4("203.0.113.150"),
+					ip4("255.255.255.128")),
+		      "in the subnet or not");
+	}
 	/* An address, another one (a new lease), none (deconfig). */
 	if (netns_enter() || sh("ip link add psvt0 type veth peer name psvt1"))
 		return check_exit();

@@ -285,9 +285,11 @@ static void test_adopt(void)
 	struct identity_pool pool;
 	struct psv_identity v = { .state = PSV_ID_ACTIVE, .id = 41,
 				  .mac = { 2, 1, 2, 3, 4, 5 } };
+	struct psv_identity dying = { .state = PSV_ID_RETIRED, .id = 40 };
 
 	reset_world();
 	identity_put(NULL, ip("192.0.2.201"), &v);
+	identity_put(NULL, ip("192.0.2.205"), &dying);
 	w.log[0] = '\0';
 	static_source_init(&src, ip("192.0.2.200"), ip("192.0.2.210"), &link);
 	pool_init(&pool, &params, &static_source_ops, &src, &io);
@@ -297,7 +299,8 @@ static void test_adopt(void)
 	      pool_get(&pool, 0)->state == PSV_ID_ACTIVE &&
 	      !memcmp(pool_get(&pool, 0)->mac, v.mac, 6),
 	      "the pinned identity, as it was");
-	CHECK(!strcmp(w.log, "route 192.0.2.201"), "its route made sure of");
+	CHECK(!strcmp(w.log, "route 192.0.2.201, del 192.0.2.205"),
+	      "its route made sure of; one left retiring is deleted: %s", w.log);
 	CHECK_EQ(pool_next_id(&pool), 42, "ids go on after the adopted one");
 	pool_refill(&pool, 1000);
 	CHECK(pool_find_ip(&pool, ip("192.0.2.202")),
@@ -331,6 +334,30 @@ static int reply_frame(uint8_t *frame, size_t size, uint8_t type,
 	return len;
 }
 
+/* The server's reply of type to id's client, through the link socket. */
+static int server_reply(struct link_socket *link, uint64_t now_ms,
+			uint8_t type, const struct identity *id)
+{
+	uint8_t frame[LINK_FRAME_MAX];
+	int len = reply_frame(frame, sizeof(frame), type, id);
+
+	return link_socket_dispatch(link, now_ms, frame, len, 0);
+}
+
+/* A pool of DHCP identities on link (no ARP probe), in a fresh world. */
+static void dhcp_pool(struct identity_pool *pool, struct dhcp_source *src,
+		      struct link_socket *link, const struct pool_params *p)
+{
+	struct dhcp_params dp;
+
+	reset_world();
+	dhcp_params_default(&dp);
+	dp.skip_probe = true;
+	dhcp_source_init(src, link, "test0", &dp, NULL);
+	pool_init(pool, p, &dhcp_source_ops, src, &io);
+	dhcp_source_bind(src, pool);
+}
+
 static void test_dhcp(void)
 {
 	struct link_socket link = { .fd = -1 };
@@ -340,19 +367,13 @@ static void test_dhcp(void)
 	const struct pool_params one = { .ready = 1, .max = 2,
 					 .idle_retire_s = 10 };
 	uint8_t frame[LINK_FRAME_MAX];
-	struct dhcp_params dp;
 	struct identity *id;
 	int64_t expires;
 	uint32_t server;
 	int len;
 
-	reset_world();
-	dhcp_params_default(&dp);
-	dp.skip_probe = true;
-	dhcp_source_init(&src, &link, "test0", &dp, NULL);
+	dhcp_pool(&pool, &src, &link, &one);
 	CHECK(link.rx != NULL, "the DHCP source takes the link's frames");
-	pool_init(&pool, &one, &dhcp_source_ops, &src, &io);
-	dhcp_source_bind(&src, &pool);
 	pool_refill(&pool, 1000);
 	id = pool_get(&pool, 0);
 	CHECK(id && id->state == PSV_ID_ACQUIRING && id->source_state,
@@ -361,12 +382,9 @@ static void test_dhcp(void)
 	pool_lease(&pool, id, &expires, &server);
 	CHECK(!expires && !server, "no lease yet");
 
-	len = reply_frame(frame, sizeof(frame), DHCP_OFFER, id);
-	CHECK_EQ(link_socket_dispatch(&link, 1001, frame, len, 0), 0,
+	CHECK_EQ(server_reply(&link, 1001, DHCP_OFFER, id), 0,
 		 "the OFFER reaches its client by chaddr");
-	len = reply_frame(frame, sizeof(frame), DHCP_ACK, id);
-	CHECK_EQ(link_socket_dispatch(&link, 1002, frame, len, 0), 0,
-		 "the ACK too");
+	CHECK_EQ(server_reply(&link, 1002, DHCP_ACK, id), 0, "the ACK too");
 	CHECK(id->state == PSV_ID_READY && id->ip == ip("192.0.2.134"),
 	      "bound: ready with the leased address");
 	CHECK(w.n_ready == 1 && w.ready[0] == id->ip, "queued");
@@ -672,6 +690,80 @@ static void test_hold(void)
 	pool_free(&pool);
 }
 
+/*
+ * The host moved to another network: every identity goes at once, its
+ * entry RETIRED before its sockets end (egress drops their RSTs), and
+ * not one frame leaves for it (no DHCPRELEASE); the pool then acquires
+ * fresh ones.  A static range off the new subnet gives none.
+ */
+static void test_network_move(void)
+{
+	struct link_socket link = { .fd = -1 };
+	const struct pool_params p = { .ready = 2, .max = 3,
+				       .idle_retire_s = 10 };
+	struct dhcp_client_stats before, after;
+	struct dhcp_source dsrc;
+	struct static_source ssrc;
+	struct identity_pool pool;
+	struct identity *a;
+	uint8_t old_mac[6];
+	uint64_t sent;
+
+	dhcp_pool(&pool, &dsrc, &link, &p);
+	pool_refill(&pool, 1000);
+	a = pool_get(&pool, 0);
+	server_reply(&link, 1001, DHCP_OFFER, a);
+	server_reply(&link, 1002, DHCP_ACK, a);
+	pool_identity_taken(&pool, a->ip);
+	pool_refill(&pool, 1003);
+	CHECK(pool_size(&pool) == 2 && a->state == PSV_ID_ACTIVE &&
+	      pool_get(&pool, 1)->state == PSV_ID_ACQUIRING,
+	      "move: one identity active, one acquiring");
+	memcpy(old_mac, a->mac, 6);
+	dhcp_source_client_stats(&dsrc, &before);
+	sent = link.stats.tx_frames + link.stats.tx_errors;
+	w.log[0] = '\0';
+	CHECK_EQ(pool_forget_all(&pool), 2, "move: both go");
+	CHECK(pool_size(&pool) == 0 && !w.identities[0] && !w.routes[0],
+	      "move: no identity, entry or route left");
+	CHECK(!strcmp(w.log, "groups 192.0.2.134, put 192.0.2.134, unroute "
+		      "192.0.2.134, end 192.0.2.134, del 192.0.2.134"),
+	      "move: marked retired and unrouted before its sockets end: %s",
+	      w.log);
+	CHECK(w.values[0].state == PSV_ID_RETIRED,
+	      "move: the entry said RETIRED while its sockets ended");
+	dhcp_source_client_stats(&dsrc, &after);
+	CHECK(after.tx == before.tx &&
+	      link.stats.tx_frames + link.stats.tx_errors == sent,
+	      "move: no DHCPRELEASE, not a frame sent");
+	CHECK_EQ(pool.retired, 2, "move: counted as retired");
+	pool_refill(&pool, 2000);
+	CHECK(pool_size(&pool) == 1 && memcmp(pool_get(&pool, 0)->mac, old_mac, 6),
+	      "move: a fresh identity is acquired, with a new MAC");
+	pool_release_all(&pool, 0);
+	pool_free(&pool);
+
+	reset_world();
+	static_source_init(&ssrc, ip("192.0.2.200"), ip("192.0.2.202"), &link);
+	pool_init(&pool, &p, &static_source_ops, &ssrc, &io);
+	pool_refill(&pool, 1000);
+	pool_refill(&pool, 2000);
+	static_source_set_subnet(&ssrc, ip("203.0.113.150"),
+				 ip("255.255.255.128"));
+	CHECK_EQ(pool_forget_all(&pool), 2, "move, static: both go");
+	CHECK_EQ(pool_refill(&pool, 3000), 4000,
+		 "move, static: the range is off the new subnet: none, try "
+		 "again in a second");
+	CHECK_EQ(pool_size(&pool), 0, "move, static: no identity");
+	static_source_set_subnet(&ssrc, ip("192.0.2.9"), ip("255.255.255.0"));
+	pool_refill(&pool, 5000);
+	CHECK(pool_size(&pool) == 1 && pool_find_ip(&pool, ip("192.0.2.202")),
+	      "move, static: back in the range's subnet: its next fresh "
+	      "address");
+	pool_release_all(&pool, 0);
+	pool_free(&pool);
+}
+
 /* How many times ip is in psv_ready. */
 static unsigned int queued_times(uint32_t ip)
 {
@@ -775,5 +867,6 @@ int main(void)
 	test_adopt();
 	test_adopt_held();
 	test_dhcp();
+	test_network_move();
 	return check_exit();
 }

@@ -593,6 +593,52 @@ static void test_adopt(void)
 	teardown();
 }
 
+/*
+ * The host moved to another network: its identities go with their
+ * addresses (pool_forget_all), the old prefixes are forgotten and
+ * routers solicited again; a new identity gets no address in an old
+ * prefix, only in what the new network advertises.
+ */
+static void test_network_move(void)
+{
+	uint8_t old_addr[16];
+	struct identity *id;
+	uint64_t t;
+
+	setup(true);
+	slaac_start(&s, t0);
+	slaac_run(&s, t0);
+	ra(false, "2001:db8:1::", 64, 3600, 1800, 255);
+	pool_refill(&pool, t0);
+	/* The bound hook started DAD on the real clock. */
+	t = clock_now_ms() + SLAAC_DAD_MS;
+	slaac_run(&s, t);
+	id = pool_find_ip(&pool, ip("192.0.2.200"));
+	CHECK(id && id->state == PSV_ID_READY &&
+	      slaac_count(&s, SLAAC_DONE) == 1,
+	      "move: an identity with an address in the old prefix");
+	memcpy(old_addr, &id->ip6, 16);
+	sw.log[0] = '\0';
+	pool_forget_all(&pool);
+	CHECK(slaac_count(&s, SLAAC_DONE) == 0 && !slaac_owner(&s, old_addr) &&
+	      slot16(sw.locals, old_addr) < 0,
+	      "move: its address went with it (%s)", sw.log);
+	slaac_forget_network(&s, t);
+	CHECK(s.n_prefixes == 0 && !s.ra_seen, "move: the old prefix forgotten");
+	slaac_run(&s, t);
+	CHECK_EQ(sw.rs_sent, 2, "move: a router solicited again");
+	pool_refill(&pool, t);
+	id = pool_find_ip(&pool, ip("192.0.2.201"));
+	CHECK(id && id->state == PSV_ID_READY && sw.dad_sent == 1,
+	      "move: a new identity is ready at once, no address in the old "
+	      "prefix tried");
+	ra(false, "2001:db8:4::", 64, 3600, 1800, 255);
+	CHECK(sw.dad_sent == 2 && in_prefix(sw.last_dad_target, "2001:db8:4::") &&
+	      !memcmp(sw.last_dad_mac, id->mac, 6),
+	      "move: the new network's prefix gives it an address");
+	teardown();
+}
+
 int main(void)
 {
 	t0 = clock_now_ms();
@@ -602,5 +648,6 @@ int main(void)
 	test_spread();
 	test_dhcpv6_only();
 	test_adopt();
+	test_network_move();
 	return check_exit();
 }

@@ -246,9 +246,21 @@ void dhcp_source_client_stats(const struct dhcp_source *src,
 	}
 }
 
+/* id's client goes: its counters stay in the sum, its lease leaves the
+ * store at the next save. */
+static void free_client(struct dhcp_source *src, struct identity *id)
+{
+	struct dhcp_client *c = id->source_state;
+
+	link_socket_del_mac(src->link, id->mac);
+	stats_add(&src->retired, &c->stats);
+	id->source_state = NULL;
+	free(to_lc(c));
+	src->dirty = true;
+}
+
 static void dhcp_release(struct identity_pool *pool, struct identity *id)
 {
-	struct dhcp_source *src = pool->source;
 	struct dhcp_client *c = id->source_state;
 
 	if (!c)
@@ -258,11 +270,14 @@ static void dhcp_release(struct identity_pool *pool, struct identity *id)
 	else
 		log_info("identity %u: DHCP: %s", id->id,
 			 dhcp_retire_reason_name(c->retire_reason));
-	link_socket_del_mac(src->link, id->mac);
-	stats_add(&src->retired, &c->stats);
-	id->source_state = NULL;
-	free(to_lc(c));
-	src->dirty = true;
+	free_client(pool->source, id);
+}
+
+/* The lease stays with the server until it ends: nothing is sent. */
+static void dhcp_forget(struct identity_pool *pool, struct identity *id)
+{
+	if (id->source_state)
+		free_client(pool->source, id);
 }
 
 static void dhcp_announce(struct identity_pool *pool, struct identity *id)
@@ -287,6 +302,7 @@ static void dhcp_lease(struct identity_pool *pool, const struct identity *id,
 const struct pool_source_ops dhcp_source_ops = {
 	.acquire = dhcp_acquire,
 	.release = dhcp_release,
+	.forget = dhcp_forget,
 	.announce = dhcp_announce,
 	.lease = dhcp_lease,
 };

@@ -409,19 +409,49 @@ int pool_set_ip6(struct identity_pool *pool, struct identity *id,
  * real MAC.  Its groups go first, so no new flow joins it; its
  * connections stay: egress drops them (no identity) instead of letting
  * them continue on the real address.
+ * Quiet, nothing may leave in its name: its entry says RETIRED and its
+ * route goes before its sockets end.  Their RSTs then find no route (the
+ * address is not local any more), and whatever leaves all the same
+ * while the entry is there, the kernel's ARP in its name included, is
+ * dropped by egress.
  */
-static void unlocal(struct identity_pool *pool, struct identity *id)
+static void unlocal(struct identity_pool *pool, struct identity *id,
+		    bool quiet)
 {
 	const struct pool_io *io = pool->io;
 
 	if (id->state == PSV_ID_READY)
 		io->ready_remove(io->ctx, id->ip);
 	io->groups_drop(io->ctx, id->ip);
+	if (quiet) {
+		id->state = PSV_ID_RETIRED;
+		map_put_identity(pool, id);	/* logged if it fails */
+		io->route_del(io->ctx, id->ip);
+	}
 	io->sockets_end(io->ctx, id->ip);
 	if (pool->hooks.retiring)
 		pool->hooks.retiring(pool->hooks.ctx, id);
-	io->route_del(io->ctx, id->ip);
+	if (!quiet)
+		io->route_del(io->ctx, id->ip);
 	io->identity_del(io->ctx, id->ip);
+}
+
+/* Retires id, quiet: without a frame in its name (pool_forget_all). */
+static void retire(struct identity_pool *pool, struct identity *id,
+		   bool quiet)
+{
+	if (id->ip) {
+		unlocal(pool, id, quiet);
+		lease_count_released(&pool->leases,
+				     pool->io->now_ms(pool->io->ctx));
+	}
+	id->state = PSV_ID_RETIRED;
+	if (quiet)
+		pool->ops->forget(pool, id);
+	else
+		pool->ops->release(pool, id);
+	pool->retired++;
+	pool_remove(pool, id);
 }
 
 void pool_retire(struct identity_pool *pool, struct identity *id,
@@ -431,15 +461,22 @@ void pool_retire(struct identity_pool *pool, struct identity *id,
 
 	log_info("identity %u (%s): retired: %s", id->id,
 		 id->ip ? fmt_ip(id->ip, ip) : "no address", why);
-	if (id->ip) {
-		unlocal(pool, id);
-		lease_count_released(&pool->leases,
-				     pool->io->now_ms(pool->io->ctx));
+	retire(pool, id, false);
+}
+
+unsigned int pool_forget_all(struct identity_pool *pool)
+{
+	unsigned int n = pool->count;
+	char ip[INET_ADDRSTRLEN];
+
+	while (pool->count) {
+		struct identity *id = pool->ids[0];
+
+		log_debug("identity %u (%s): retired with its network", id->id,
+			  id->ip ? fmt_ip(id->ip, ip) : "no address");
+		retire(pool, id, true);
 	}
-	id->state = PSV_ID_RETIRED;
-	pool->ops->release(pool, id);
-	pool->retired++;
-	pool_remove(pool, id);
+	return n;
 }
 
 static void pool_demand(struct identity_pool *pool)
@@ -628,6 +665,12 @@ static void adopt_one(void *arg, uint32_t ip, const struct psv_identity *v)
 
 	if (a->err)
 		return;
+	if (v->state == PSV_ID_RETIRED) {
+		/* psvd died retiring it (pool_forget_all): it goes (its
+		 * route, if left, as a stray). */
+		pool->io->identity_del(pool->io->ctx, ip);
+		return;
+	}
 	id = pool_new(pool);
 	if (!id) {
 		log_err("adopting: more identities pinned than max=%u",

@@ -54,6 +54,9 @@ struct pool_source_ops {
 	int (*acquire)(struct identity_pool *pool, struct identity *id);
 	/* Gives the address back (DHCPRELEASE); id is being retired. */
 	void (*release)(struct identity_pool *pool, struct identity *id);
+	/* Drops the address without a frame (the host left the network it
+	 * belongs to); id is being retired. */
+	void (*forget)(struct identity_pool *pool, struct identity *id);
 	/* Sends a gratuitous ARP for a ready identity (RFC 5227 announce). */
 	void (*announce)(struct identity_pool *pool, struct identity *id);
 	/* The lease id holds, for psvctl: unix seconds it expires (0:
@@ -107,7 +110,8 @@ struct pool_hooks {
 	 * wait for pool_identity_ready() before joining the ready queue. */
 	bool (*bound)(void *ctx, struct identity *id);
 	/* id is being retired: its groups and IPv4 sockets are gone, its
-	 * route and map entry still there. */
+	 * map entry still there (and its route, unless pool_forget_all
+	 * retires it). */
 	void (*retiring)(void *ctx, struct identity *id);
 	void *ctx;
 };
@@ -186,6 +190,17 @@ int pool_set_ip6(struct identity_pool *pool, struct identity *id,
 /* An identity must go (NAK, lost lease, conflict, idle). */
 void pool_retire(struct identity_pool *pool, struct identity *id,
 		 const char *why);
+/*
+ * The network the identities were made for is gone (the host moved to
+ * another one): every identity goes at once, and nothing more leaves in
+ * its name.  Its psv_identities entry says RETIRED and its route goes
+ * before its sockets end (their RSTs find no route; egress drops what
+ * leaves all the same, the kernel's ARP in its name included), then it
+ * goes as in pool_retire, and its source forgets the address without
+ * releasing it (a DHCPRELEASE on the new network would show the old
+ * identity there).  Returns how many went.
+ */
+unsigned int pool_forget_all(struct identity_pool *pool);
 /* egress took a ready identity (ringbuf event): demand. */
 void pool_identity_taken(struct identity_pool *pool, uint32_t vip);
 /* A connected UDP socket holds a ready identity it has not used yet

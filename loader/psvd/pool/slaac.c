@@ -553,6 +553,15 @@ void slaac_start(struct slaac *s, uint64_t now_ms)
 	s->next_rs_ms = now_ms;
 }
 
+void slaac_forget_network(struct slaac *s, uint64_t now_ms)
+{
+	s->n_prefixes = 0;
+	s->ra_seen = false;
+	s->managed_only = false;
+	s->rs_sent = 0;
+	slaac_start(s, now_ms);
+}
+
 static void solicit(struct slaac *s, uint64_t now_ms)
 {
 	uint8_t mac[6];

@@ -143,6 +143,13 @@ void slaac_pool_hooks(struct slaac *s, struct pool_hooks *hooks);
 int slaac_adopt(struct slaac *s, bool keep, uint64_t now_ms);
 /* Starts soliciting routers. */
 void slaac_start(struct slaac *s, uint64_t now_ms);
+/*
+ * The host moved to another network (its identities, and with them
+ * their addresses, are gone already: pool_forget_all): the prefixes of
+ * the old one are forgotten and routers solicited again, so new
+ * identities get addresses only in what the new network advertises.
+ */
+void slaac_forget_network(struct slaac *s, uint64_t now_ms);
 /* A neighbour discovery frame from the link socket (link_nd_rx). */
 int slaac_nd(void *ctx, uint64_t now_ms, const struct link_frame *f);
 /* A parsed, checked router advertisement. */

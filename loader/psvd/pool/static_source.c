@@ -5,6 +5,7 @@
 
 #include "psvd/link/link_socket.h"
 #include "common/log.h"
+#include "psvd/netdev.h"
 #include "psvd/pool/static_source.h"
 
 void static_source_init(struct static_source *src, uint32_t first,
@@ -14,6 +15,7 @@ void static_source_init(struct static_source *src, uint32_t first,
 	src->last = ntohl(last);
 	src->next = src->first;
 	src->link = link;
+	src->off_subnet = false;
 }
 
 void static_source_adopted(struct static_source *src,
@@ -27,10 +29,33 @@ void static_source_adopted(struct static_source *src,
 	}
 }
 
+void static_source_set_subnet(struct static_source *src, uint32_t ip,
+			      uint32_t netmask)
+{
+	char first[INET_ADDRSTRLEN], last[INET_ADDRSTRLEN];
+	char net[INET_ADDRSTRLEN];
+	uint32_t f = htonl(src->first), l = htonl(src->last);
+
+	src->off_subnet = !netdev_in_subnet(f, ip, netmask) ||
+			  !netdev_in_subnet(l, ip, netmask);
+	if (!src->off_subnet)
+		return;
+	inet_ntop(AF_INET, &f, first, sizeof(first));
+	inet_ntop(AF_INET, &l, last, sizeof(last));
+	ip &= netmask;
+	inet_ntop(AF_INET, &ip, net, sizeof(net));
+	log_warn("static range %s-%s is not in the host's subnet %s/%d: no "
+		 "identities from it on this network (new flows follow "
+		 "on_exhausted)", first, last, net,
+		 __builtin_popcount(netmask));
+}
+
 static int static_acquire(struct identity_pool *pool, struct identity *id)
 {
 	struct static_source *src = pool->source;
 
+	if (src->off_subnet)
+		return -ENETUNREACH;
 	if (src->next > src->last || src->next < src->first) {
 		log_warn("static range exhausted: no fresh address for identity %u",
 			 id->id);
@@ -39,10 +64,11 @@ static int static_acquire(struct identity_pool *pool, struct identity *id)
 	return pool_identity_bound(pool, id, htonl(src->next++));
 }
 
+/* Release and forget: nothing leased, nothing to give back. */
 static void static_release(struct identity_pool *pool, struct identity *id)
 {
 	(void)pool;
-	(void)id;	/* nothing leased, nothing to give back */
+	(void)id;
 }
 
 static void static_announce(struct identity_pool *pool, struct identity *id)
@@ -55,5 +81,6 @@ static void static_announce(struct identity_pool *pool, struct identity *id)
 const struct pool_source_ops static_source_ops = {
 	.acquire = static_acquire,
 	.release = static_release,
+	.forget = static_release,
 	.announce = static_announce,
 };
